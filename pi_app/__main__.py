@@ -1,0 +1,3 @@
+from pi_app.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of the backsight CLI (one module each)."""

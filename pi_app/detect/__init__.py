@@ -1,0 +1,53 @@
+"""Detectors: from filtered readings to levels. ``Level`` and ``AlertState`` are the
+vocabulary shared by detectors, the arbiter and the outputs."""
+
+from __future__ import annotations
+
+import enum
+from typing import NamedTuple
+
+
+class Level(enum.IntEnum):
+    """Alert levels, ordered by priority for the arbiter.
+
+    FAULT sits between CAUTION and WARNING: a sensor that cannot watch must be known,
+    but must never mask a WARNING or DANGER that another sensor sees."""
+
+    CLEAR = 0
+    CAUTION = 1
+    FAULT = 2
+    WARNING = 3
+    DANGER = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Kind(str, enum.Enum):
+    """What an alert is about (the ``kind`` of the sim JSON)."""
+
+    OBSTACLE = "obstacle"
+    SURFACE = "surface"
+    DECK = "deck"
+    POSTURE = "posture"
+    REST = "rest"
+    FAULT = "fault"
+
+
+class AlertState(NamedTuple):
+    """One commanded output state. ``kind``/``source`` are None when CLEAR.
+
+    ``detail`` refines the pattern without changing the JSON contract, e.g.
+    ``"drop"``/``"rise"`` for surface, ``"console"``/``"rear"``/``"off_deck"`` for deck,
+    ``"steady"`` for an obstacle that is near but not closing (muted after a hold time),
+    ``"ready"``/``"selftest_fail"`` for start-up chirps.
+    """
+
+    level: Level = Level.CLEAR
+    kind: str | None = None
+    source: str | None = None
+    detail: str | None = None
+
+
+CLEAR = AlertState()

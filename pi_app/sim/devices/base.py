@@ -1,0 +1,127 @@
+"""Base classes for chip emulators on ``SimBus``.
+
+An emulator sees raw I2C transactions: ``i2c_write(address, data)`` for a write
+message and ``i2c_read(address, length)`` for a read message. ``RegisterDevice``
+models the common register-file chip: the first byte(s) of a write set the register
+index, further bytes are written with auto-increment, and a read continues from the
+index, which persists between transactions (as on the real chips).
+"""
+
+from __future__ import annotations
+
+import random
+
+from pi_app.sim.simbus import nack
+
+
+def fixed_range(distance_m: float | None = 1.0):
+    """A range source for a fixed target ``distance_m`` ahead (None = nothing)."""
+
+    def source(t_s: float) -> float | None:
+        return distance_m
+
+    return source
+
+
+class SimDevice:
+    """One chip on a SimBus. ``present`` False = it does not acknowledge (unplugged,
+    unpowered, held in reset by XSHUT)."""
+
+    DEFAULT_ADDRESS = 0x00
+
+    def __init__(self, *, seed: int = 0) -> None:
+        self.bus = None
+        self.address = self.DEFAULT_ADDRESS
+        self.present = True
+        self.rng = random.Random(seed)
+
+    # wiring
+    def connect(self, bus, address: int) -> None:
+        self.bus = bus
+        self.address = address
+
+    def disconnect(self) -> None:
+        self.bus = None
+
+    def answers(self, address: int) -> bool:
+        return address == self.address
+
+    def now_s(self) -> float:
+        return self.bus.clock.now_s() if self.bus is not None else 0.0
+
+    # power
+    def power_off(self) -> None:
+        """Unplugged or held in reset: stops answering and loses volatile state."""
+        self.present = False
+
+    def power_on(self) -> None:
+        """Plugged back in or released from reset: power-on state, default address."""
+        self.reset()
+        self.present = True
+
+    def reset(self) -> None:
+        """Return to the datasheet power-on state (subclasses extend)."""
+        self.address = self.DEFAULT_ADDRESS
+
+    # transactions
+    def i2c_write(self, address: int, data: bytes) -> None:
+        raise NotImplementedError
+
+    def i2c_read(self, address: int, length: int) -> bytes:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} at 0x{self.address:02X}{'' if self.present else ' (absent)'}>"
+
+
+class RegisterDevice(SimDevice):
+    """A chip with a register file addressed by ``INDEX_BYTES`` big-endian index bytes.
+
+    Subclasses override ``read_register``/``write_register`` for registers with side
+    effects and may call ``update()`` to advance internal state to the bus time.
+    """
+
+    INDEX_BYTES = 1
+    REGISTER_SPACE = 0x100
+
+    def __init__(self, *, seed: int = 0) -> None:
+        super().__init__(seed=seed)
+        self.regs = bytearray(self.REGISTER_SPACE)
+        self.index = 0
+        self.reset()
+
+    def reset(self) -> None:
+        super().reset()
+        self.regs[:] = bytes(self.REGISTER_SPACE)
+        self.index = 0
+
+    def update(self, now_s: float) -> None:
+        """Advance measurements etc. to ``now_s``; called before every transaction."""
+
+    def read_register(self, register: int) -> int:
+        return self.regs[register % self.REGISTER_SPACE]
+
+    def write_register(self, register: int, value: int) -> None:
+        self.regs[register % self.REGISTER_SPACE] = value
+
+    def i2c_write(self, address: int, data: bytes) -> None:
+        self.update(self.now_s())
+        if len(data) < self.INDEX_BYTES:
+            if data:
+                raise nack(address)  # half an index: the chip NACKs the stray byte
+            return  # a quick write: just an ACK
+        index = int.from_bytes(data[: self.INDEX_BYTES], "big")
+        for value in data[self.INDEX_BYTES:]:
+            self.write_register(index, value)
+            index = (index + 1) % self.REGISTER_SPACE
+        self.index = index
+
+    def i2c_read(self, address: int, length: int) -> bytes:
+        self.update(self.now_s())
+        index = self.index
+        out = bytearray(length)
+        for i in range(length):
+            out[i] = self.read_register(index) & 0xFF
+            index = (index + 1) % self.REGISTER_SPACE
+        self.index = index
+        return bytes(out)
