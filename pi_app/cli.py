@@ -26,7 +26,7 @@ COMMANDS = {
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="backsight", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="backsight", description="backsight: rear-obstacle warnings for backward runners")
     parser.add_argument("--version", action="version", version=f"backsight {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -13,7 +13,7 @@ import ctypes
 import errno
 import random
 
-from smbus2 import I2C_M_RD
+from smbus2.smbus2 import I2C_M_RD
 
 from pi_app.clock import MonotonicClock
 
