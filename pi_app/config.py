@@ -93,7 +93,7 @@ F = Field
 SCHEMA: tuple[Field, ...] = (
     F("device.mode", str, "belt", doc="belt (hip belt, moving) or treadmill (handrail mount)",
       choices=("belt", "treadmill")),
-    F("device.loop_period_s", float, 0.01, "s", "period of the polling loop", 0.002, 0.1),
+    F("device.loop_period_s", float, 0.005, "s", "period of the polling loop", 0.002, 0.1),
     F("i2c.bus", int, 1, "", "I2C bus number (/dev/i2c-N)", 0, 31),
 
     F("obstacle.caution_ttc_s", float, 4.0, "s", "CAUTION when time to contact falls to this", 0.5, 15.0),
@@ -119,12 +119,16 @@ SCHEMA: tuple[Field, ...] = (
     F("deck.console_danger_m", float, 0.3, "m", "DANGER when nearer the console than this", 0.1, 1.0),
     F("deck.rear_warning_m", float, 0.45, "m", "WARNING when nearer the deck's rear edge than this", 0.1, 1.5),
     F("deck.rear_danger_m", float, 0.3, "m", "DANGER when nearer the rear edge than this", 0.05, 1.0),
-    F("deck.drift_lead_s", float, 1.0, "s", "also warn when the drift would cross a warning line within this", 0.0, 5.0),
+    F("deck.warning_ttc_s", float, 2.5, "s", "WARNING when a drift would reach the console/rear contact line within this", 0.3, 10.0),
+    F("deck.danger_ttc_s", float, 1.2, "s", "DANGER when a drift would reach a contact line within this", 0.1, 5.0),
+    F("deck.contact_margin_m", float, 0.2, "m", "distance from the console / rear edge that counts as contact", 0.05, 0.5),
+    F("deck.min_drift_mps", float, 0.08, "m/s", "drifts slower than this are ordinary wandering", 0.0, 1.0),
+    F("deck.smoothing_s", float, 0.6, "s", "window that averages out the gait before judging drift", 0.1, 3.0),
 
     F("health.stale_after_s", float, 0.2, "s", "a sensor with no valid reading for this long is in fault", 0.05, 5.0),
     F("health.fault_signal_s", float, 0.25, "s", "the fault pattern starts within this", 0.05, 5.0),
-    F("health.retry_backoff_s", float, 0.5, "s", "first wait before re-initialising a failed sensor", 0.05, 30.0),
-    F("health.retry_backoff_max_s", float, 5.0, "s", "longest wait between re-initialisations", 0.1, 120.0),
+    F("health.retry_backoff_s", float, 0.1, "s", "first wait before re-initialising a failed sensor", 0.05, 30.0),
+    F("health.retry_backoff_max_s", float, 0.8, "s", "longest wait between re-initialisations", 0.1, 120.0),
 
     F("alert.output", str, "both", doc="what tells the runner", choices=("buzzer", "haptic", "both")),
     F("alert.buzzer_pin", int, 18, "BCM", "GPIO of the buzzer", 0, 27),
@@ -189,10 +193,12 @@ _SENSOR_FIELDS = {
 }
 
 DEFAULT_SENSORS = (
-    SensorConfig("rear", "vl53l1x", "obstacle", address=0x30, xshut_pin=17,
+    # Level VL53L1X on the belt's back: 27 deg cone, ~3.2 m in the dark at 33 ms, 30 Hz.
+    SensorConfig("rear", "vl53l1x", "obstacle", xshut_pin=17,
                  mount_height_m=1.0, pitch_deg=0.0),
-    SensorConfig("ground", "vl53l1x", "surface", address=0x31, xshut_pin=27,
-                 mount_height_m=1.0, pitch_deg=-35.0, distance_mode="short"),
+    # TF-Luna pitched down: a 2 deg beam samples one ground spot ~2.1 m behind the heels
+    # at 250 Hz, where a 27 deg VL53L1X cone would only see its nearest (lower) edge.
+    SensorConfig("ground", "tfluna", "surface", mount_height_m=1.0, pitch_deg=-25.0),
     SensorConfig("imu", "mpu6050", "imu"),
 )
 
