@@ -1,0 +1,53 @@
+"""Arbiter: many detector states in, one commanded ``AlertState`` out.
+
+Rules, in order:
+1. The highest level wins (Level is ordered by priority: DANGER > WARNING > FAULT >
+   CAUTION); among equal levels, the kind that is closest to hurting the runner
+   (obstacle > deck > surface > fault > posture > rest).
+2. A steady obstacle (near but not closing, ``detail == "steady"``) goes quiet after
+   ``alert.steady_mute_s`` as car parking sensors do, and comes back at once when it
+   closes in (its detail changes) or when it goes away and returns.
+3. A button mute silences everything below DANGER for ``alert.mute_s``; DANGER is
+   never muted.
+"""
+
+from __future__ import annotations
+
+from pi_app.detect import AlertState, CLEAR, Level
+
+KIND_RANK = {"obstacle": 6, "deck": 5, "surface": 4, "fault": 3, "posture": 2, "rest": 1, None: 0}
+
+
+class Arbiter:
+    STEADY_GAP_S = 0.1  # a steady report missing this long restarts the mute timer
+
+    def __init__(self, cfg) -> None:
+        self._steady_since: dict[str | None, list[float]] = {}
+        self.state = CLEAR
+        self.configure(cfg)
+
+    def configure(self, cfg) -> None:
+        self.steady_mute_s = cfg.alert.steady_mute_s
+
+    def decide(self, states, t_s: float, muted: bool = False) -> AlertState:
+        best = CLEAR
+        best_rank = (Level.CLEAR, 0)
+        steady = self._steady_since
+        for state in states:
+            level = state.level
+            if level == Level.CLEAR:
+                continue
+            if state.detail == "steady":
+                entry = steady.get(state.source)
+                if entry is None or t_s - entry[1] > self.STEADY_GAP_S:
+                    steady[state.source] = entry = [t_s, t_s]
+                entry[1] = t_s
+                if t_s - entry[0] >= self.steady_mute_s:
+                    continue
+            if muted and level < Level.DANGER:
+                continue
+            rank = (level, KIND_RANK.get(state.kind, 0))
+            if rank > best_rank:
+                best, best_rank = state, rank
+        self.state = best
+        return best

@@ -1,0 +1,107 @@
+"""Treadmill deck detector: keeps the runner inside the deck's safe band.
+
+The sensor sits on the handrail at the console end and ranges the runner's back.
+The position is smoothed over ``smoothing_s`` (a least-squares line, so the gait's
+fore-aft sway averages out) and its slope is the drift. Warnings:
+- console side: position within ``console_warning_m``/``console_danger_m`` of the
+  console, or drifting toward it so that the contact line (``contact_margin_m``) is
+  reached within ``warning_ttc_s``/``danger_ttc_s``;
+- rear side: the same against the deck's rear edge (``deck_length_m``);
+- off the deck (detail "off_deck", DANGER): the runner is no longer seen on the deck
+  for ``lost_after_s`` (nothing in range, or only the room behind the deck).
+"""
+
+from __future__ import annotations
+
+from pi_app.detect import AlertState, CLEAR, Level
+from pi_app.detect.filters import RingSeries
+from pi_app.detect.hold import LevelHold
+
+
+class DeckDetector:
+    kind = "deck"
+    OFF_DECK_MARGIN_M = 0.15  # a back seen this far past the rear edge is off the deck
+    MIN_SPAN_SHARE = 0.8      # share of smoothing_s the samples must span to judge drift
+
+    def __init__(self, sensor_id: str, cfg) -> None:
+        self.sensor_id = sensor_id
+        self.series = RingSeries(256)
+        self.hold = LevelHold(0.0)
+        self.position_m: float | None = None
+        self.drift_mps = 0.0
+        self._last_on_deck_t_s: float | None = None
+        self.state = CLEAR
+        self._states = {
+            (lvl, detail): AlertState(lvl, self.kind, sensor_id, detail)
+            for lvl in (Level.WARNING, Level.DANGER)
+            for detail in ("console", "rear", "off_deck")
+        }
+        self.configure(cfg)
+
+    def configure(self, cfg) -> None:
+        self.cfg = cfg.deck
+        self.hold.hold_s = cfg.deck.hold_s
+
+    def update(self, reading, trunk_pitch_deg: float = 0.0, bounce_m: float = 0.0) -> AlertState:
+        t_s = reading.t_s
+        d = reading.distance_m
+        c = self.cfg
+        if d is not None and d <= c.deck_length_m + self.OFF_DECK_MARGIN_M:
+            self.series.append(t_s, d)
+            self._last_on_deck_t_s = t_s
+            since = t_s - c.smoothing_s
+            span_s = t_s - self._first_t(since)
+            mean = self.series.mean(since)
+            slope = self.series.slope(since)
+            # Too short a span cannot tell a drift from the gait's sway: judge position only.
+            full = span_s >= self.MIN_SPAN_SHARE * c.smoothing_s
+            self.drift_mps = slope if (slope is not None and full) else 0.0
+            # The LS line's value at its newest end: mean + slope * (half the span).
+            self.position_m = mean + self.drift_mps * span_s / 2
+        return self.evaluate(t_s)
+
+    def _first_t(self, since_s: float) -> float:
+        s = self.series
+        for k in range(s.count):
+            t = s._t[(s._start + k) % s._size]
+            if t >= since_s:
+                return t
+        return since_s
+
+    def evaluate(self, t_s: float) -> AlertState:
+        c = self.cfg
+        raw = CLEAR
+        if self._last_on_deck_t_s is None:
+            pass  # not seen yet: nothing to judge (health reports a silent sensor)
+        elif t_s - self._last_on_deck_t_s > c.lost_after_s:
+            raw = self._states[(Level.DANGER, "off_deck")]
+        elif self.position_m is not None:
+            raw = self._judge(self.position_m, self.drift_mps)
+        self.state = self.hold.update(raw, t_s)
+        return self.state
+
+    def _judge(self, pos_m: float, drift_mps: float) -> AlertState:
+        c = self.cfg
+        to_console_m = pos_m
+        to_rear_m = c.deck_length_m - pos_m
+        best = (Level.CLEAR, None)
+        for gap_m, closing_mps, warn_m, danger_m, side in (
+            (to_console_m, -drift_mps, c.console_warning_m, c.console_danger_m, "console"),
+            (to_rear_m, drift_mps, c.rear_warning_m, c.rear_danger_m, "rear"),
+        ):
+            level = Level.CLEAR
+            if gap_m <= danger_m:
+                level = Level.DANGER
+            elif gap_m <= warn_m:
+                level = Level.WARNING
+            if closing_mps >= c.min_drift_mps:
+                ttc_s = max(gap_m - c.contact_margin_m, 0.0) / closing_mps
+                if ttc_s <= c.danger_ttc_s:
+                    level = Level.DANGER
+                elif ttc_s <= c.warning_ttc_s and level < Level.WARNING:
+                    level = Level.WARNING
+            if level > best[0]:
+                best = (level, side)
+        if best[0] == Level.CLEAR:
+            return CLEAR
+        return self._states[best]

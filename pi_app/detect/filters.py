@@ -1,0 +1,168 @@
+"""Per-sensor filtering: a consistency-gated range track with closing speed.
+
+Readings go through ``RangeTrack.add``; it keeps the last accepted samples in a
+fixed ring buffer (no allocation per sample) and estimates the closing speed as the
+least-squares slope over the last ``window_s`` seconds.
+"""
+
+from __future__ import annotations
+
+
+class RingSeries:
+    """Fixed-size ring of (t_s, value) samples; oldest overwritten."""
+
+    __slots__ = ("_t", "_v", "_size", "_start", "count")
+
+    def __init__(self, size: int) -> None:
+        self._t = [0.0] * size
+        self._v = [0.0] * size
+        self._size = size
+        self._start = 0
+        self.count = 0
+
+    def clear(self) -> None:
+        self._start = 0
+        self.count = 0
+
+    def append(self, t_s: float, value: float) -> None:
+        if self.count < self._size:
+            i = (self._start + self.count) % self._size
+            self.count += 1
+        else:
+            i = self._start
+            self._start = (self._start + 1) % self._size
+        self._t[i] = t_s
+        self._v[i] = value
+
+    def last(self) -> tuple[float, float]:
+        i = (self._start + self.count - 1) % self._size
+        return self._t[i], self._v[i]
+
+    def slope(self, since_s: float) -> float | None:
+        """Least-squares d(value)/dt over samples with t >= since_s (None if < 2)."""
+        n = 0
+        st = sv = stt = stv = 0.0
+        t0 = None
+        size = self._size
+        for k in range(self.count):
+            i = (self._start + k) % size
+            t = self._t[i]
+            if t < since_s:
+                continue
+            if t0 is None:
+                t0 = t
+            dt = t - t0
+            v = self._v[i]
+            n += 1
+            st += dt
+            sv += v
+            stt += dt * dt
+            stv += dt * v
+        if n < 2:
+            return None
+        den = n * stt - st * st
+        if den <= 1e-12:
+            return None
+        return (n * stv - st * sv) / den
+
+    def mean(self, since_s: float) -> float | None:
+        n = 0
+        total = 0.0
+        for k in range(self.count):
+            i = (self._start + k) % self._size
+            if self._t[i] >= since_s:
+                total += self._v[i]
+                n += 1
+        return total / n if n else None
+
+
+class RangeTrack:
+    """The nearest target a range sensor follows, with birth confirmation.
+
+    A reading joins the track when it is within ``max_step_m`` (plus the distance the
+    estimated closing speed explains) of the last accepted one. Otherwise it is a
+    *candidate*: ``confirm_samples`` consecutive mutually consistent candidates (and, for
+    a target first seen nearer than ``near_birth_m``, at least ``near_confirm_s`` of
+    persistence) replace the track. So one spurious reading never moves the track, and
+    a hand flicking through the beam for a few tens of ms never becomes an obstacle.
+    """
+
+    MAX_SPEED_MPS = 12.0  # fastest plausible closing: sprinter 7.3 m/s + oncoming walker
+
+    def __init__(self, *, max_step_m: float, confirm_samples: int, near_birth_m: float,
+                 near_confirm_s: float, window_s: float, timeout_s: float, size: int = 32) -> None:
+        self.max_step_m = max_step_m
+        self.confirm_samples = confirm_samples
+        self.near_birth_m = near_birth_m
+        self.near_confirm_s = near_confirm_s
+        self.window_s = window_s
+        self.timeout_s = timeout_s
+        self.samples = RingSeries(size)
+        self._cand = RingSeries(max(confirm_samples, 2) * 4)
+        self._cand_first_t = 0.0
+        self.distance_m: float | None = None
+        self.closing_mps = 0.0
+        self.last_t_s = -1e9
+
+    @property
+    def active(self) -> bool:
+        return self.distance_m is not None
+
+    def reset(self) -> None:
+        self.samples.clear()
+        self._cand.clear()
+        self.distance_m = None
+        self.closing_mps = 0.0
+
+    def miss(self, t_s: float) -> None:
+        """No target in this reading: drop the track once it has been silent too long."""
+        self._cand.clear()
+        if self.distance_m is not None and t_s - self.last_t_s > self.timeout_s:
+            self.reset()
+
+    def add(self, t_s: float, distance_m: float) -> bool:
+        """Offer a valid reading; True when it was accepted into the track."""
+        if self.distance_m is not None:
+            dt = t_s - self.last_t_s
+            expected = self.distance_m - self.closing_mps * dt
+            if abs(distance_m - expected) <= self.max_step_m:
+                self._cand.clear()
+                self._accept(t_s, distance_m)
+                return True
+            if dt > self.timeout_s:
+                self.reset()
+        return self._offer_candidate(t_s, distance_m)
+
+    def _offer_candidate(self, t_s: float, distance_m: float) -> bool:
+        cand = self._cand
+        if cand.count:
+            last_t, last_d = cand.last()
+            if abs(distance_m - last_d) > self.max_step_m + self.MAX_SPEED_MPS * (t_s - last_t):
+                cand.clear()
+        if cand.count == 0:
+            self._cand_first_t = t_s
+        cand.append(t_s, distance_m)
+        if cand.count < self.confirm_samples:
+            return False
+        if distance_m < self.near_birth_m and t_s - self._cand_first_t < self.near_confirm_s:
+            return False
+        # Born: the candidates become the track.
+        self.samples.clear()
+        size = cand._size
+        for k in range(cand.count):
+            i = (cand._start + k) % size
+            self.samples.append(cand._t[i], cand._v[i])
+        cand.clear()
+        self._accept(t_s, distance_m, already_added=True)
+        return True
+
+    def _accept(self, t_s: float, distance_m: float, already_added: bool = False) -> None:
+        if not already_added:
+            self.samples.append(t_s, distance_m)
+        self.distance_m = distance_m
+        self.last_t_s = t_s
+        slope = self.samples.slope(t_s - self.window_s)
+        if slope is None:
+            self.closing_mps = 0.0
+        else:
+            self.closing_mps = min(max(-slope, -self.MAX_SPEED_MPS), self.MAX_SPEED_MPS)

@@ -1,0 +1,103 @@
+"""Health monitor: is each sensor still watching?
+
+A sensor is in FAULT when
+- it gave no live answer for ``stale_after_s`` (unplugged, bus errors, no data-ready),
+- it repeats exactly the same distance for ``stuck_after_s`` (mm-resolution chips; cm
+  chips legitimately repeat a value while nothing moves, so they get 3x as long),
+- a ground-watching sensor (surface role) has had no valid range for ``blind_after_s``
+  (it should always see the ground: sunlight or dirt is blinding it).
+An obstacle sensor with no target is healthy: an open path looks like that.
+A fault clears as soon as the condition is gone. ``retry_due`` paces re-initialisation
+with an exponential back-off between ``retry_backoff_s`` and ``retry_backoff_max_s``.
+"""
+
+from __future__ import annotations
+
+from pi_app.detect import AlertState, CLEAR, Level
+from pi_app.sensors.base import RangeStatus
+
+_DEAD = frozenset({RangeStatus.BUS_ERROR, RangeStatus.HARDWARE_FAIL})
+
+
+class SensorHealth:
+    def __init__(self, sensor_id: str, cfg, *, role: str = "obstacle",
+                 resolution_m: float = 0.001, start_t_s: float = 0.0) -> None:
+        self.sensor_id = sensor_id
+        self.role = role
+        self.coarse = resolution_m >= 0.01
+        self.last_alive_t_s = start_t_s
+        self.last_valid_t_s = start_t_s
+        self.reason: str | None = None
+        self.readings = 0
+        self.bus_errors = 0
+        self._same_value: float | None = None
+        self._same_since_t_s = 0.0
+        self._same_count = 0
+        self._next_retry_t_s = 0.0
+        self._backoff_s = 0.0
+        self.state = CLEAR
+        self._fault_states: dict[str, AlertState] = {}
+        self.configure(cfg)
+
+    def configure(self, cfg) -> None:
+        self.cfg = cfg.health
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+    def note(self, reading) -> None:
+        """Account for one reading returned by the driver."""
+        self.readings += 1
+        t_s = reading.t_s
+        if reading.status in _DEAD:
+            self.bus_errors += 1
+            return
+        self.last_alive_t_s = t_s
+        d = reading.distance_m
+        if d is None:
+            self._same_value = None
+            return
+        self.last_valid_t_s = t_s
+        if d == self._same_value:
+            self._same_count += 1
+        else:
+            self._same_value = d
+            self._same_since_t_s = t_s
+            self._same_count = 1
+
+    def revived(self, t_s: float) -> None:
+        """The driver was re-initialised successfully: start the clocks afresh."""
+        self.last_alive_t_s = self.last_valid_t_s = t_s
+        self._same_value = None
+        self._backoff_s = 0.0
+
+    def evaluate(self, t_s: float) -> AlertState:
+        c = self.cfg
+        reason = None
+        if t_s - self.last_alive_t_s > c.stale_after_s:
+            reason = "no answer"
+        elif self._same_value is not None and self._same_count >= 10 and \
+                t_s - self._same_since_t_s > c.stuck_after_s * (3.0 if self.coarse else 1.0):
+            reason = "stuck"
+        elif self.role == "surface" and t_s - self.last_valid_t_s > c.blind_after_s:
+            reason = "blind"
+        self.reason = reason
+        if reason is None:
+            self.state = CLEAR
+        else:
+            state = self._fault_states.get(reason)
+            if state is None:
+                state = self._fault_states[reason] = AlertState(Level.FAULT, "fault", self.sensor_id, reason)
+            self.state = state
+        return self.state
+
+    def retry_due(self, t_s: float) -> bool:
+        """True when a dead sensor should be re-initialised now (and arms the back-off)."""
+        if self.reason != "no answer" or t_s < self._next_retry_t_s:
+            return False
+        c = self.cfg
+        self._backoff_s = c.retry_backoff_s if self._backoff_s == 0 else \
+            min(self._backoff_s * 2.0, c.retry_backoff_max_s)
+        self._next_retry_t_s = t_s + self._backoff_s
+        return True

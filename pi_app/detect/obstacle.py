@@ -1,0 +1,119 @@
+"""Obstacle detector: time to contact from a range track, plus distance floors.
+
+Levels (defaults justified in config.py and DOMAIN.md):
+- DANGER: distance <= danger_distance_m, or closing and TTC <= danger_ttc_s.
+- WARNING: closing and TTC <= warning_ttc_s (FCW practice alerts at TTC >= 2.1 s),
+  or distance <= warning_distance_m.
+- CAUTION: closing and TTC <= caution_ttc_s, or distance <= caution_distance_m.
+A target nearer than the distance floors but not closing is reported with
+``detail="steady"`` so the arbiter can quieten it after ``alert.steady_mute_s``.
+
+Ground rejection: a level beam's lower edge reaches the ground some metres behind
+the runner (further when the trunk leans forward and tilts a rear sensor up); a
+reading at or beyond the expected ground range (given the beam pitch, from the IMU
+when fitted) is the ground, not an obstacle.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pi_app.detect import AlertState, CLEAR, Level
+from pi_app.detect.filters import RangeTrack
+from pi_app.detect.hold import LevelHold
+from pi_app.sensors.base import RangeStatus
+
+
+class ObstacleDetector:
+    kind = "obstacle"
+
+    def __init__(self, sensor_id: str, cfg, *, mount_height_m: float = 1.0,
+                 mount_pitch_deg: float = 0.0, half_fov_deg: float = 13.5,
+                 min_range_m: float = 0.0) -> None:
+        self.sensor_id = sensor_id
+        self.mount_height_m = mount_height_m
+        self.mount_pitch_deg = mount_pitch_deg
+        self.half_fov_deg = half_fov_deg
+        self.min_range_m = min_range_m
+        self.track: RangeTrack | None = None
+        self.hold = LevelHold(0.0)
+        self.ttc_s: float | None = None
+        self.configure(cfg)
+        self._states = {}
+        self.state = CLEAR
+
+    def configure(self, cfg) -> None:
+        o = cfg.obstacle
+        self.cfg = o
+        old = self.track
+        self.track = RangeTrack(max_step_m=o.max_step_m, confirm_samples=o.confirm_samples,
+                                near_birth_m=o.near_birth_m, near_confirm_s=o.near_confirm_s,
+                                window_s=o.speed_window_s, timeout_s=o.track_timeout_s)
+        if old is not None and old.active:  # keep following the same target
+            self.track.samples = old.samples
+            self.track.distance_m = old.distance_m
+            self.track.closing_mps = old.closing_mps
+            self.track.last_t_s = old.last_t_s
+        self.hold.hold_s = o.hold_s
+
+    def expected_ground_m(self, beam_pitch_deg: float) -> float | None:
+        """Slant range at which the beam's lower edge meets level ground (None = never)."""
+        below_rad = math.radians(self.half_fov_deg - beam_pitch_deg)
+        if below_rad <= 0.01:
+            return None
+        return self.mount_height_m / math.sin(below_rad)
+
+    def update(self, reading, trunk_pitch_deg: float = 0.0, bounce_m: float = 0.0) -> AlertState:
+        """Feed one reading (from the driver); returns the held alert state."""
+        t_s = reading.t_s
+        d = reading.distance_m
+        if d is None and reading.status == RangeStatus.MIN_RANGE:
+            d = self.min_range_m  # closer than the sensor can measure: as near as it gets
+        if d is None:
+            self.track.miss(t_s)
+        else:
+            ground_m = self.expected_ground_m(self.mount_pitch_deg + trunk_pitch_deg)
+            if ground_m is not None and d >= ground_m * self.cfg.ground_margin:
+                self.track.miss(t_s)
+            else:
+                self.track.add(t_s, d)
+        return self.evaluate(t_s)
+
+    def evaluate(self, t_s: float) -> AlertState:
+        """Level from the current track at ``t_s`` (also called when no reading came)."""
+        o = self.cfg
+        track = self.track
+        level = Level.CLEAR
+        steady = False
+        self.ttc_s = None
+        if track.active:
+            d = track.distance_m
+            v = track.closing_mps
+            closing = v >= o.min_closing_speed_mps
+            if closing:
+                ttc = d / v
+                self.ttc_s = ttc
+                if ttc <= o.danger_ttc_s:
+                    level = Level.DANGER
+                elif ttc <= o.warning_ttc_s:
+                    level = Level.WARNING
+                elif ttc <= o.caution_ttc_s:
+                    level = Level.CAUTION
+            if d <= o.danger_distance_m:
+                level = Level.DANGER
+            elif d <= o.warning_distance_m and level < Level.WARNING:
+                level, steady = Level.WARNING, not closing
+            elif d <= o.caution_distance_m and level < Level.CAUTION:
+                level, steady = Level.CAUTION, not closing
+        raw = self._state_for(level, "steady" if steady else None)
+        self.state = self.hold.update(raw, t_s)
+        return self.state
+
+    def _state_for(self, level: Level, detail: str | None) -> AlertState:
+        if level == Level.CLEAR:
+            return CLEAR
+        key = (level, detail)
+        state = self._states.get(key)
+        if state is None:  # a handful of distinct states: cached, not allocated per cycle
+            state = self._states[key] = AlertState(level, self.kind, self.sensor_id, detail)
+        return state

@@ -1,0 +1,119 @@
+"""Uneven-surface detector for a sensor angled down behind the heels.
+
+Each reading becomes the height of the sensor above the ground spot it hits:
+``height_m = r * sin(angle below horizontal)`` with the angle of the ray that hits
+first (the beam's lower edge: mount pitch + trunk pitch from the IMU - half FoV),
+minus the body's bounce (from the IMU at the step frequency). On level ground this
+is the mount height; a hole or kerb down makes it larger (drop), a root or kerb up
+smaller (rise). The ground is learned with level + trend smoothing (``baseline_tau_s``)
+that is paused while a reading deviates, so a slow slope is followed with no lag and
+an abrupt step is not learned (unless it lasts ``relearn_after_s``: a new level). ``confirm_samples`` consecutive samples beyond ``drop_m`` /
+``rise_m`` (same sign) give a WARNING with detail "drop" or "rise".
+"""
+
+from __future__ import annotations
+
+import math
+
+from pi_app.detect import AlertState, CLEAR, Level
+from pi_app.detect.hold import LevelHold
+
+
+class SurfaceDetector:
+    kind = "surface"
+    LEARN_SAMPLES = 5  # samples averaged before the first baseline exists
+    TREND_TAU_FACTOR = 2.5  # the slope estimate is smoother than the level
+
+    def __init__(self, sensor_id: str, cfg, *, mount_height_m: float = 1.0,
+                 mount_pitch_deg: float = -25.0, half_fov_deg: float = 1.0) -> None:
+        self.sensor_id = sensor_id
+        self.mount_height_m = mount_height_m
+        self.mount_pitch_deg = mount_pitch_deg
+        self.half_fov_deg = half_fov_deg
+        self.hold = LevelHold(0.0)
+        self.baseline_m: float | None = None
+        self.deviation_m = 0.0
+        self._learn_sum = 0.0
+        self._learn_n = 0
+        self._streak = 0          # + drops, - rises
+        self._last_t_s = 0.0      # time of the last baseline update
+        self._ordinary_t_s = 0.0  # last time a reading matched the learned ground
+        self._trend_mps = 0.0     # learned ground height change per second (slopes)
+        self.state = CLEAR
+        self._drop = AlertState(Level.WARNING, self.kind, sensor_id, "drop")
+        self._rise = AlertState(Level.WARNING, self.kind, sensor_id, "rise")
+        self.configure(cfg)
+
+    def configure(self, cfg) -> None:
+        self.cfg = cfg.surface
+        self.hold.hold_s = cfg.surface.hold_s
+
+    def ground_height_m(self, distance_m: float, trunk_pitch_deg: float, bounce_m: float) -> float | None:
+        """Sensor height above the spot the first ray hits (None = ray not going down)."""
+        below_deg = -(self.mount_pitch_deg + trunk_pitch_deg) + self.half_fov_deg
+        if below_deg <= 1.0:
+            return None
+        return distance_m * math.sin(math.radians(below_deg)) - bounce_m
+
+    def update(self, reading, trunk_pitch_deg: float = 0.0, bounce_m: float = 0.0) -> AlertState:
+        t_s = reading.t_s
+        if reading.distance_m is None:
+            return self.evaluate(t_s)  # invalid: no evidence either way (health judges)
+        h = self.ground_height_m(reading.distance_m, trunk_pitch_deg, bounce_m)
+        if h is None:
+            return self.evaluate(t_s)
+        if self.baseline_m is None:
+            self._learn(h, t_s)
+            return self.evaluate(t_s)
+        c = self.cfg
+        dt = max(t_s - self._last_t_s, 0.0)
+        predicted = self.baseline_m + self._trend_mps * dt
+        dev = h - predicted
+        self.deviation_m = dev
+        if dev >= c.drop_m:
+            self._streak = self._streak + 1 if self._streak > 0 else 1
+        elif dev <= -c.rise_m:
+            self._streak = self._streak - 1 if self._streak < 0 else -1
+        else:
+            self._streak = 0
+        ordinary = abs(dev) < 0.5 * min(c.drop_m, c.rise_m)
+        if ordinary or t_s - self._ordinary_t_s > c.relearn_after_s:
+            # Holt's linear smoothing: level and trend, so a slope is followed with no
+            # lag; a hole or kerb (not ordinary) is kept out of the learned ground.
+            a = min(dt / c.baseline_tau_s, 1.0)
+            b = min(dt / (self.TREND_TAU_FACTOR * c.baseline_tau_s), 1.0)
+            level = predicted + a * dev
+            if dt > 0:
+                self._trend_mps += b * ((level - self.baseline_m) / dt - self._trend_mps)
+            self.baseline_m = level
+            self._last_t_s = t_s
+            if ordinary:
+                self._ordinary_t_s = t_s
+        return self.evaluate(t_s)
+
+    def _learn(self, h: float, t_s: float) -> None:
+        self._learn_sum += h
+        self._learn_n += 1
+        if self._learn_n >= self.LEARN_SAMPLES:
+            self.baseline_m = self._learn_sum / self._learn_n
+            self._trend_mps = 0.0
+            self._last_t_s = t_s
+            self._ordinary_t_s = t_s
+
+    def evaluate(self, t_s: float) -> AlertState:
+        n = self.cfg.confirm_samples
+        if self._streak >= n:
+            raw = self._drop
+        elif self._streak <= -n:
+            raw = self._rise
+        else:
+            raw = CLEAR
+        self.state = self.hold.update(raw, t_s)
+        return self.state
+
+    def relearn(self) -> None:
+        """Forget the ground level (after a mode change or a long gap)."""
+        self.baseline_m = None
+        self._learn_sum = 0.0
+        self._learn_n = 0
+        self._streak = 0

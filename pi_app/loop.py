@@ -1,0 +1,197 @@
+"""The device loop: one thread, one cycle = poll due sensors -> filter/detect ->
+arbitrate -> command outputs, on an injected clock with deadline scheduling.
+
+Nothing in a cycle raises for a bad reading: drivers return Readings with a status,
+the health monitor judges them, and a dead sensor is re-initialised with back-off by
+a cheap call that does not hold up the others. A new configuration from the serial
+console is handed over with ``apply_config`` and swapped in between two cycles.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from pi_app.detect import AlertState, CLEAR, Level
+from pi_app.detect.arbiter import Arbiter
+from pi_app.detect.health import SensorHealth
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SensorSlot:
+    """A fitted range sensor in the loop.
+
+    ``restart`` re-initialises the driver after a fault (returns True when it works
+    again); it may re-address a replugged chip. ``detector`` has ``update(reading,
+    pitch_deg, bounce_m)``, ``evaluate(t_s)``, ``configure(cfg)``.
+    """
+
+    id: str
+    role: str
+    driver: object
+    detector: object
+    health: SensorHealth
+    restart: object = None
+    next_poll_t_s: float = 0.0
+    last_reading: object = None
+    extra: dict = field(default_factory=dict)
+
+
+class DeviceLoop:
+    def __init__(self, cfg, slots, outputs, clock, *, imu=None, coaches=(), button=None,
+                 notifier=None, recorder=None, period_s: float | None = None) -> None:
+        self.cfg = cfg
+        self.slots = list(slots)
+        self.outputs = outputs
+        self.clock = clock
+        self.imu = imu
+        self.coaches = list(coaches)
+        self.button = button
+        self.notifier = notifier
+        self.recorder = recorder
+        self.arbiter = Arbiter(cfg)
+        self.period_s = period_s or cfg.device.loop_period_s
+        self.state = CLEAR
+        self.alerts: list[tuple[float, AlertState]] = []
+        self.cycles = 0
+        self.overruns = 0
+        self._pending_cfg = None
+        self._stop = threading.Event()
+        self._states: list[AlertState] = [CLEAR] * (2 * len(self.slots) + len(self.coaches))
+        self._next_ping_t_s = 0.0
+        self._ping_period_s = notifier.watchdog_period_s() / 2 if notifier is not None and \
+            getattr(notifier, "watchdog_period_s", None) and notifier.watchdog_period_s() else None
+        self._closed = False
+
+    # --- configuration handed over from other threads ------------------------------
+    def apply_config(self, cfg) -> None:
+        """Called from any thread; the loop swaps it in before its next cycle."""
+        self._pending_cfg = cfg
+
+    def _swap_config(self) -> None:
+        cfg, self._pending_cfg = self._pending_cfg, None
+        self.cfg = cfg
+        self.period_s = cfg.device.loop_period_s
+        self.arbiter.configure(cfg)
+        for slot in self.slots:
+            slot.detector.configure(cfg)
+            slot.health.configure(cfg)
+        for coach in self.coaches:
+            coach.configure(cfg)
+        if hasattr(self.outputs, "reconfigure"):
+            self.outputs.reconfigure(cfg)
+        log.info("configuration updated")
+
+    # --- one cycle -------------------------------------------------------------------
+    def step(self) -> AlertState:
+        if self._pending_cfg is not None:
+            self._swap_config()
+        t_s = self.clock.now_s()
+        pitch_deg = bounce_m = 0.0
+        imu = self.imu
+        if imu is not None:
+            imu.poll(t_s)
+            pitch_deg = imu.pitch_deg
+            bounce_m = imu.bounce_m
+        states = self._states
+        i = 0
+        for slot in self.slots:
+            health = slot.health
+            if t_s >= slot.next_poll_t_s:
+                reading = slot.driver.read() if health.reason != "no answer" else None
+                if reading is not None:
+                    slot.last_reading = reading
+                    health.note(reading)
+                    slot.detector.update(reading, pitch_deg, bounce_m)
+                    if self.recorder is not None:
+                        self.recorder.reading(slot.id, reading)
+            states[i] = slot.detector.evaluate(t_s)
+            states[i + 1] = health.evaluate(t_s)
+            if health.reason == "no answer" and slot.restart is not None and health.retry_due(t_s):
+                self._try_restart(slot, t_s)
+            i += 2
+        for coach in self.coaches:
+            states[i] = coach.update(self, t_s)
+            i += 1
+        muted = self.button is not None and self.button.muted(t_s)
+        state = self.arbiter.decide(states, t_s, muted)
+        self._command(state, t_s)
+        self.cycles += 1
+        if self._ping_period_s is not None and t_s >= self._next_ping_t_s:
+            self.notifier.watchdog()
+            self._next_ping_t_s = t_s + self._ping_period_s
+        return state
+
+    def _try_restart(self, slot: SensorSlot, t_s: float) -> None:
+        try:
+            ok = slot.restart()
+        except OSError as exc:  # SensorError is an OSError too
+            log.debug("re-initialising %s failed: %s", slot.id, exc)
+            return
+        if ok:
+            slot.health.revived(self.clock.now_s())
+            log.warning("sensor %s is answering again", slot.id)
+
+    def _command(self, state: AlertState, t_s: float) -> None:
+        prev = self.state
+        if state is not prev and (state.level != prev.level or state.kind != prev.kind
+                                  or state.source != prev.source):
+            self.alerts.append((t_s, state))
+            if self.recorder is not None:
+                self.recorder.alert(t_s, state)
+        self.state = state
+        self.outputs.command(state, t_s)
+
+    # --- running -----------------------------------------------------------------------
+    def run(self, until_s: float | None = None) -> None:
+        """Cycle with deadline scheduling until ``stop()`` or clock time ``until_s``."""
+        clock = self.clock
+        next_t_s = clock.now_s()
+        while not self._stop.is_set():
+            if until_s is not None and clock.now_s() >= until_s:
+                break
+            self.step()
+            next_t_s += self.period_s
+            now_s = clock.now_s()
+            if now_s > next_t_s:  # overran: skip missed slots instead of bunching up
+                self.overruns += 1
+                next_t_s = now_s
+            clock.sleep_until(next_t_s)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def status(self) -> dict:
+        """A snapshot for the serial console's ``status`` (read from another thread)."""
+        out = {"level": self.state.level.label, "kind": self.state.kind,
+               "source": self.state.source, "cycles": self.cycles, "overruns": self.overruns,
+               "mode": self.cfg.device.mode}
+        for slot in self.slots:
+            r = slot.last_reading
+            d = None if r is None or r.distance_m is None else round(r.distance_m, 3)
+            out[f"{slot.id}.distance_m"] = d
+            out[f"{slot.id}.health"] = slot.health.reason or "ok"
+        return out
+
+    def close(self) -> None:
+        """Outputs off and drivers closed; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self.stop()
+        for closeable in [self.outputs, *(s.driver for s in self.slots), self.imu, self.button]:
+            if closeable is None or not hasattr(closeable, "close"):
+                continue
+            try:
+                closeable.close()
+            except OSError as exc:
+                log.warning("closing %r: %s", closeable, exc)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()

@@ -1,0 +1,107 @@
+"""Health monitor, arbiter rules and the level hold."""
+
+from pi_app.config import Config
+from pi_app.detect import AlertState, CLEAR, Level
+from pi_app.detect.arbiter import Arbiter
+from pi_app.detect.health import SensorHealth
+from pi_app.detect.hold import LevelHold
+from pi_app.sensors.base import RangeStatus, Reading
+
+CFG = Config.defaults()
+
+
+def test_bus_errors_become_a_fault_after_stale_time_and_clear_on_recovery():
+    h = SensorHealth("rear", CFG)
+    h.note(Reading(0.0, 1.0))
+    t = 0.0
+    while t < 0.19:
+        t += 0.01
+        h.note(Reading(t, None, RangeStatus.BUS_ERROR))
+        assert h.evaluate(t).level == Level.CLEAR
+    t = 0.0 + CFG.health.stale_after_s + 0.01
+    state = h.evaluate(t)
+    assert state.level == Level.FAULT and state.source == "rear" and state.kind == "fault"
+    h.note(Reading(t + 0.01, 1.0))
+    assert h.evaluate(t + 0.01).level == Level.CLEAR
+
+
+def test_no_target_on_an_obstacle_sensor_is_healthy():
+    h = SensorHealth("rear", CFG, role="obstacle")
+    for k in range(200):
+        h.note(Reading(k * 0.03, None, RangeStatus.SIGNAL_FAIL))
+    assert h.evaluate(6.0).level == Level.CLEAR
+
+
+def test_surface_sensor_without_valid_ground_is_blind():
+    h = SensorHealth("ground", CFG, role="surface")
+    for k in range(100):
+        h.note(Reading(k * 0.01, None, RangeStatus.LOW_AMPLITUDE))
+    assert h.evaluate(1.0).detail == "blind" and h.reason == "blind"
+
+
+def test_identical_mm_readings_are_stuck_but_cm_sensors_get_longer():
+    fine = SensorHealth("rear", CFG, resolution_m=0.001)
+    coarse = SensorHealth("ground", CFG, resolution_m=0.01)
+    for k in range(60):
+        fine.note(Reading(k * 0.03, 1.234))
+        coarse.note(Reading(k * 0.03, 1.23))
+    assert fine.evaluate(1.8).detail == "stuck"
+    assert coarse.evaluate(1.8) == CLEAR
+
+
+def test_retry_backoff_grows_to_its_cap():
+    h = SensorHealth("rear", CFG)
+    h.evaluate(1.0)
+    assert h.reason == "no answer"
+    times = []
+    t = 1.0
+    while t < 6.0:
+        if h.retry_due(t):
+            times.append(t)
+        t += 0.01
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert abs(gaps[0] - CFG.health.retry_backoff_s) < 0.02
+    assert max(gaps) <= CFG.health.retry_backoff_max_s + 0.02
+
+
+def warn(kind="obstacle", level=Level.WARNING, source="rear", detail=None):
+    return AlertState(level, kind, source, detail)
+
+
+def test_arbiter_highest_level_wins_and_fault_never_masks_warning():
+    a = Arbiter(CFG)
+    fault = warn("fault", Level.FAULT, "ground", "no answer")
+    assert a.decide([fault, warn()], 0.0).kind == "obstacle"
+    assert a.decide([fault, warn(level=Level.CAUTION)], 0.0).kind == "fault"
+    assert a.decide([warn("surface", source="ground"), warn("obstacle")], 0.0).kind == "obstacle"
+
+
+def test_arbiter_mutes_steady_obstacle_and_restores_when_closing():
+    a = Arbiter(CFG)
+    steady = warn(detail="steady")
+    t = 0.0
+    while t < CFG.alert.steady_mute_s - 0.01:
+        assert a.decide([steady], t) == steady
+        t += 0.01
+    assert a.decide([steady], CFG.alert.steady_mute_s + 0.01) == CLEAR
+    closing = warn()
+    assert a.decide([closing], CFG.alert.steady_mute_s + 0.02) == closing
+
+
+def test_arbiter_button_mute_never_mutes_danger():
+    a = Arbiter(CFG)
+    assert a.decide([warn()], 0.0, muted=True) == CLEAR
+    danger = warn(level=Level.DANGER)
+    assert a.decide([danger], 0.0, muted=True) == danger
+
+
+def test_level_hold_rises_at_once_and_falls_after_hold():
+    h = LevelHold(0.5)
+    w = warn()
+    assert h.update(w, 0.0) == w
+    assert h.update(CLEAR, 0.3) == w
+    assert h.update(CLEAR, 0.51) == CLEAR
+    d = warn(level=Level.DANGER)
+    assert h.update(d, 0.6) == d
+    assert h.update(w, 0.7) == d
+    assert h.update(w, 1.2) == w

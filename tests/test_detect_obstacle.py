@@ -1,0 +1,114 @@
+"""Obstacle detector: TTC levels, distance floors, spurious readings, hands, hold."""
+
+import math
+import random
+
+import pytest
+
+from pi_app.config import Config
+from pi_app.detect import Level
+from pi_app.detect.obstacle import ObstacleDetector
+from pi_app.sensors.base import RangeStatus, Reading
+
+CFG = Config.defaults()
+PERIOD_S = 0.033
+
+
+def run(det, distances, t0=0.0, period_s=PERIOD_S, pitch_deg=0.0):
+    """Feed distances (None = no target) at the sensor period; return states."""
+    out = []
+    for k, d in enumerate(distances):
+        t = t0 + k * period_s
+        status = RangeStatus.VALID if d is not None else RangeStatus.SIGNAL_FAIL
+        out.append(det.update(Reading(t, d, status), pitch_deg))
+    return out
+
+
+def approach(start_m, speed_mps, n, noise_m=0.0, seed=1):
+    rng = random.Random(seed)
+    return [start_m - speed_mps * k * PERIOD_S + rng.gauss(0, noise_m) for k in range(n)]
+
+
+def test_static_obstacle_at_running_speed_warns_within_two_samples():
+    det = ObstacleDetector("rear", CFG)
+    states = run(det, approach(3.2, 2.5, 4))
+    assert states[0].level == Level.CLEAR          # one sample is never enough
+    assert states[1].level >= Level.WARNING         # TTC 1.3 s at 2.5 m/s
+    assert states[1].kind == "obstacle" and states[1].source == "rear"
+
+
+def test_danger_when_ttc_below_danger_threshold():
+    det = ObstacleDetector("rear", CFG)
+    states = run(det, approach(3.2, 2.5, 40))
+    first_danger = next(k for k, s in enumerate(states) if s.level == Level.DANGER)
+    d_at_danger = 3.2 - 2.5 * first_danger * PERIOD_S
+    assert d_at_danger == pytest.approx(2.5 * CFG.obstacle.danger_ttc_s, abs=0.15)
+
+
+def test_slowly_closing_far_target_is_only_caution():
+    det = ObstacleDetector("rear", CFG)
+    states = run(det, approach(3.0, 0.6, 40, noise_m=0.005))  # TTC 5 s .. 3.7 s
+    assert max(s.level for s in states[-5:]) == Level.CAUTION
+
+
+def test_single_spurious_near_reading_does_not_alarm():
+    det = ObstacleDetector("rear", CFG)
+    seq = [None] * 10 + [0.3] + [None] * 10
+    assert all(s.level == Level.CLEAR for s in run(det, seq))
+
+
+def test_spurious_reading_inside_a_track_is_ignored():
+    det = ObstacleDetector("rear", CFG)
+    seq = [3.0] * 10 + [0.4] + [3.0] * 10        # static object, runner standing
+    states = run(det, seq)
+    assert all(s.level < Level.WARNING for s in states)
+
+
+def test_hand_flicking_through_the_beam_does_not_alarm():
+    det = ObstacleDetector("rear", CFG)
+    seq = ([None] * 8 + [0.35, 0.36] + [None] * 2) * 5   # ~60 ms hand, twice per stride
+    assert all(s.level == Level.CLEAR for s in run(det, seq))
+
+
+def test_something_that_stays_near_does_alarm():
+    det = ObstacleDetector("rear", CFG)
+    states = run(det, [None] * 3 + [0.4] * 10)
+    assert states[-1].level == Level.DANGER
+
+
+def test_steady_obstacle_reports_steady_detail():
+    det = ObstacleDetector("rear", CFG)
+    states = run(det, [0.8] * 30)
+    assert states[-1].level == Level.WARNING and states[-1].detail == "steady"
+
+
+def test_level_held_before_dropping():
+    det = ObstacleDetector("rear", CFG)
+    states = run(det, approach(3.2, 2.5, 5) + [None] * 40)
+    levels = [s.level for s in states]
+    assert levels[5] >= Level.WARNING                # held just after the target vanished
+    hold_samples = int(CFG.obstacle.hold_s / PERIOD_S)
+    assert levels[5 + hold_samples + int(CFG.obstacle.track_timeout_s / PERIOD_S) + 2] == Level.CLEAR
+
+
+def test_ground_at_the_lower_beam_edge_is_not_an_obstacle():
+    det = ObstacleDetector("rear", CFG, mount_height_m=1.0, mount_pitch_deg=-6.0, half_fov_deg=13.5)
+    ground_m = det.expected_ground_m(-6.0)
+    assert ground_m == pytest.approx(1.0 / math.sin(math.radians(19.5)), rel=1e-6)
+    states = run(det, [ground_m + 0.01 * (k % 3) for k in range(30)])
+    assert all(s.level == Level.CLEAR for s in states)
+
+
+def test_min_range_status_counts_as_very_near():
+    det = ObstacleDetector("rear", CFG, min_range_m=0.04)
+    run(det, approach(1.0, 2.5, 8))
+    s = det.update(Reading(8 * PERIOD_S, None, RangeStatus.MIN_RANGE))
+    assert s.level == Level.DANGER
+
+
+def test_configure_keeps_track_and_applies_new_threshold():
+    det = ObstacleDetector("rear", CFG)
+    run(det, approach(3.0, 0.6, 40))           # TTC ~3.7 s: caution
+    assert det.state.level == Level.CAUTION
+    det.configure(CFG.with_value("obstacle.caution_ttc_s", "8").with_value("obstacle.warning_ttc_s", "6"))
+    assert det.evaluate(40 * PERIOD_S).level == Level.WARNING

@@ -1,0 +1,107 @@
+"""Surface and deck detectors on synthetic readings with known geometry."""
+
+import math
+import random
+
+from pi_app.config import Config
+from pi_app.detect import Level
+from pi_app.detect.deck import DeckDetector
+from pi_app.detect.surface import SurfaceDetector
+from pi_app.sensors.base import Reading
+
+CFG = Config.defaults()
+H_M = 1.0
+PITCH_DEG = -25.0
+HALF_FOV_DEG = 1.0
+BELOW_RAD = math.radians(-PITCH_DEG + HALF_FOV_DEG)
+
+
+def ground_range(ground_z_m, bounce_m=0.0):
+    """Slant range to ground at height ground_z_m (sensor at H_M + bounce)."""
+    return (H_M + bounce_m - ground_z_m) / math.sin(BELOW_RAD)
+
+
+def feed(det, profile, period_s=0.004, noise_m=0.0, seed=3, bounce_m=0.0, step_hz=2.8):
+    rng = random.Random(seed)
+    states = []
+    for k, z in enumerate(profile):
+        t = k * period_s
+        b = bounce_m / 2 * math.sin(2 * math.pi * step_hz * t)
+        d = ground_range(z, b) + rng.gauss(0, noise_m)
+        states.append(det.update(Reading(t, d), 0.0, b))
+    return states
+
+
+def make():
+    return SurfaceDetector("ground", CFG, mount_height_m=H_M, mount_pitch_deg=PITCH_DEG,
+                           half_fov_deg=HALF_FOV_DEG)
+
+
+def test_flat_ground_with_noise_and_compensated_bounce_is_quiet():
+    states = feed(make(), [0.0] * 2500, noise_m=0.01, bounce_m=0.08)
+    assert all(s.level == Level.CLEAR for s in states)
+
+
+def test_hole_warns_as_drop_within_confirm_samples():
+    profile = [0.0] * 500 + [-0.08] * 40 + [0.0] * 200
+    states = feed(make(), profile, noise_m=0.005)
+    first = next(k for k, s in enumerate(states) if s.level == Level.WARNING)
+    assert 500 <= first <= 500 + CFG.surface.confirm_samples + 1
+    assert states[first].detail == "drop" and states[first].kind == "surface"
+
+
+def test_root_warns_as_rise():
+    profile = [0.0] * 500 + [0.06] * 30 + [0.0] * 200
+    states = feed(make(), profile, noise_m=0.005)
+    assert any(s.level == Level.WARNING and s.detail == "rise" for s in states)
+
+
+def test_step_smaller_than_threshold_is_quiet():
+    profile = [0.0] * 500 + [-0.03] * 60 + [0.0] * 200
+    assert all(s.level == Level.CLEAR for s in feed(make(), profile, noise_m=0.003))
+
+
+def test_gentle_slope_is_followed_not_alarmed():
+    # 5 % grade at 2.5 m/s: the ground under the spot rises 12.5 cm/s
+    profile = [0.0] * 500 + [0.125 * k * 0.004 for k in range(1500)]
+    assert all(s.level == Level.CLEAR for s in feed(make(), profile, noise_m=0.005))
+
+
+def test_invalid_readings_give_no_surface_alarm():
+    det = make()
+    feed(det, [0.0] * 100)
+    assert det.update(Reading(1.0, None), 0.0, 0.0).level == Level.CLEAR
+
+
+def deck_feed(det, positions, period_s=0.02, sway_m=0.03, step_hz=2.8):
+    states = []
+    for k, p in enumerate(positions):
+        t = k * period_s
+        d = None if p is None else p + sway_m * math.sin(2 * math.pi * step_hz * t)
+        states.append(det.update(Reading(t, d)))
+    return states
+
+
+def test_deck_centred_runner_is_quiet():
+    assert all(s.level == Level.CLEAR for s in deck_feed(DeckDetector("deck", CFG), [0.75] * 1000))
+
+
+def test_deck_drift_to_console_warns_two_seconds_ahead():
+    drift_mps = 0.15
+    pos = [0.75 - drift_mps * k * 0.02 for k in range(250)]   # reaches 0.2 m at 3.67 s
+    states = deck_feed(DeckDetector("deck", CFG), pos)
+    first = next(k for k, s in enumerate(states) if s.level >= Level.WARNING)
+    t_contact = (0.75 - 0.2) / drift_mps
+    assert t_contact - first * 0.02 >= 2.0
+    assert states[first].detail == "console"
+
+
+def test_deck_drift_to_rear_edge_warns_rear():
+    pos = [0.75 + 0.2 * k * 0.02 for k in range(150)]
+    states = deck_feed(DeckDetector("deck", CFG), pos)
+    assert any(s.level >= Level.WARNING and s.detail == "rear" for s in states)
+
+
+def test_deck_runner_gone_is_off_deck_danger():
+    states = deck_feed(DeckDetector("deck", CFG), [0.75] * 100 + [None] * 50)
+    assert states[-1].level == Level.DANGER and states[-1].detail == "off_deck"
