@@ -145,6 +145,7 @@ SCHEMA: tuple[Field, ...] = (
     F("alert.volume", float, 1.0, "", "buzzer duty (0..1, PWM buzzers only)", 0.0, 1.0),
     F("alert.haptic", str, "pwm", doc="haptic driver", choices=("pwm", "drv2605", "none")),
     F("alert.motor_pin", int, 13, "BCM", "GPIO of the PWM vibration motor transistor", 0, 27),
+    F("alert.actuator", str, "erm", doc="DRV2605 actuator: erm (coin/pager motor) or lra", choices=("erm", "lra")),
     F("alert.steady_mute_s", float, 3.0, "s", "a steady obstacle that is not closing goes quiet after this", 0.5, 60.0),
     F("alert.button_pin", int, -1, "BCM", "mute/profile button GPIO, -1 = none", -1, 27),
     F("alert.mute_s", float, 10.0, "s", "a short button press mutes this long (never DANGER)", 1.0, 120.0),
@@ -152,8 +153,10 @@ SCHEMA: tuple[Field, ...] = (
     F("posture.enabled", bool, True, doc="nudge when the trunk leans forward too long (belt mode)"),
     F("posture.max_pitch_deg", float, 20.0, "deg", "forward lean above this counts as bent over", 5.0, 60.0),
     F("posture.hold_s", float, 5.0, "s", "leaning this long gives a nudge", 1.0, 120.0),
+    F("posture.repeat_s", float, 20.0, "s", "while still leaning, nudge again at most this often", 5.0, 600.0),
     F("rest.enabled", bool, False, doc="remind to rest in long runs"),
     F("rest.interval_min", float, 50.0, "min", "running time before a rest reminder", 5.0, 240.0),
+    F("rest.pause_min", float, 5.0, "min", "a stop this long counts as a rest and restarts the running time", 0.5, 60.0),
 
     F("serial.port", str, "/dev/serial0", doc="console port: device path or pyserial URL"),
     F("serial.baudrate", int, 115200, "baud", "console speed", 1200, 4000000),
