@@ -1,0 +1,108 @@
+"""MaxBotix MB1242 I2CXL-MaxSonar-EZ4 ultrasonic ranger, at the wire level.
+
+The chip has no registers (MaxBotix I2CXL-MaxSonar-EZ datasheet, "I2C commands"):
+
+- write the single byte 0x51 (81): take a range reading. While it ranges the sensor
+  ignores the bus ("I2C communications are ignored"), i.e. every transaction NACKs;
+  MaxBotix advise commanding a range ~80 ms before reading, 100 ms between readings.
+- read 2 bytes: the last range in cm, high byte first. After power-up, before any range
+  command, it answers with two "part info" bytes (values not published; modelled as the
+  part number 1242, which is beyond the 765 cm scale so no driver can take it for a range).
+- write [0xAA (170), 0xA5 (165), new 8-bit address]: change address. Odd values are
+  rounded down to even; 0, 80, 164 and 170 are invalid and ignored. Stored in EEPROM,
+  so it survives power cycles.
+
+Ranges: 20-765 cm at 1 cm resolution; objects closer than the minimum read as about the
+minimum; no echo (nothing within 765 cm) reads 765. Ultrasound does not care about
+sunlight or optical blinding; the beam is wide (the world model turns the optics table's
+FoV into the distance it passes here).
+"""
+
+from __future__ import annotations
+
+from pi_app.sim.devices.base import SimDevice, fixed_range
+from pi_app.sim.optics import chip_optics
+from pi_app.sim.simbus import nack
+
+RANGE_COMMAND = 0x51
+ADDR_UNLOCK_1 = 0xAA
+ADDR_UNLOCK_2 = 0xA5
+INVALID_8BIT_ADDRESSES = frozenset((0, 80, 164, 170))
+PART_INFO = (1242).to_bytes(2, "big")   # stand-in for the unpublished power-up bytes
+RANGING_TIME_S = 0.08                   # datasheet: command a range ~80 ms before reading
+RESOLUTION_CM = 1
+NOISE_SIGMA_CM = 1.0                    # a 1 cm-resolution reading that jitters by ~1 cm
+CLOSE_RANGE_SPREAD_CM = 5               # too-close objects read "20-25 cm"
+
+_OPTICS = chip_optics("mb1242")
+MIN_RANGE_CM = int(round(_OPTICS.min_range_m * 100))
+MAX_RANGE_CM = int(round(_OPTICS.max_dark_m * 100))
+
+
+class MB1242Device(SimDevice):
+    """An MB1242 at 0x70. ``range_source(t_s)`` gives the nearest echo in metres (None =
+    nothing); the range is sampled when the ping goes out. ``stuck`` True keeps reporting
+    the previous range after each new ranging cycle."""
+
+    DEFAULT_ADDRESS = 0x70
+
+    def __init__(self, range_source=None, *, seed: int = 0) -> None:
+        super().__init__(seed=seed)
+        self.range_source = range_source if range_source is not None else fixed_range(1.0)
+        self.stuck = False
+        self._eeprom_address = self.DEFAULT_ADDRESS
+        self._last = PART_INFO
+        self._pending = PART_INFO
+        self._busy_until_s = -1.0
+
+    # --- wiring and power ---------------------------------------------------------------
+    def connect(self, bus, address: int) -> None:
+        """Attached at ``address``: a unit programmed to that address earlier (EEPROM)."""
+        super().connect(bus, address)
+        self._eeprom_address = address
+
+    def reset(self) -> None:
+        """Power-up: address from EEPROM, part-info bytes until the first range."""
+        super().reset()
+        self.address = self._eeprom_address
+        self._last = self._pending = PART_INFO
+        self._busy_until_s = -1.0
+
+    @property
+    def ranging(self) -> bool:
+        """True while a ranging cycle runs (the sensor NACKs everything)."""
+        return self.now_s() < self._busy_until_s
+
+    # --- transactions ------------------------------------------------------------------
+    def _settle(self, address: int) -> None:
+        if self.ranging:
+            raise nack(address)
+        self._last = self._pending
+
+    def i2c_write(self, address: int, data: bytes) -> None:
+        self._settle(address)
+        if data == bytes((RANGE_COMMAND,)):
+            now_s = self.now_s()
+            self._busy_until_s = now_s + RANGING_TIME_S
+            if not self.stuck:
+                self._pending = self._measure_cm(now_s).to_bytes(2, "big")
+        elif len(data) == 3 and data[0] == ADDR_UNLOCK_1 and data[1] == ADDR_UNLOCK_2:
+            new_8bit = data[2] & 0xFE
+            if new_8bit not in INVALID_8BIT_ADDRESSES:
+                self._eeprom_address = self.address = new_8bit >> 1
+        # anything else is acknowledged and ignored
+
+    def i2c_read(self, address: int, length: int) -> bytes:
+        self._settle(address)
+        # after the two range bytes the sensor stops driving SDA: the master reads 0xFF
+        return (self._last + b"\xff" * length)[:length]
+
+    # --- the measurement -----------------------------------------------------------------
+    def _measure_cm(self, t_s: float) -> int:
+        distance_m = self.range_source(t_s)
+        if distance_m is None or distance_m * 100.0 >= MAX_RANGE_CM:
+            return MAX_RANGE_CM
+        if distance_m * 100.0 < MIN_RANGE_CM:
+            return MIN_RANGE_CM + self.rng.randint(0, CLOSE_RANGE_SPREAD_CM)
+        measured_cm = int(round(distance_m * 100.0 + self.rng.gauss(0.0, NOISE_SIGMA_CM)))
+        return min(max(measured_cm, MIN_RANGE_CM), MAX_RANGE_CM)
