@@ -1,0 +1,360 @@
+"""VL53L1X time-of-flight ranger emulator (ST), register level.
+
+What a driver sees on the wire, per REGISTERS.md and ST's Ultra Lite Driver (ULD):
+16-bit big-endian register index, auto-increment, index kept between transactions;
+identification 0x010F..0x0111 = EA CC 10; firmware status 0x00E5 (bit0 booted,
+bit1 "first range done", as ST describes it); address change through 0x0001;
+data-ready in 0x0031 bit0 with the polarity of 0x0030 bit4; results in 0x0089..0x0099
+(the block ULD ``GetResult`` and Pololu's ``readResults`` read).
+
+Timing: boot takes ``BOOT_S`` after power-on, XSHUT release or a soft reset (the I2C
+interface answers meanwhile, 0x00E5 reads 0). A measurement takes the timing budget;
+in timed mode (0x0087 <- 0x40) one starts every max(budget, inter-measurement period).
+A result is flagged only if the previous one was cleared (0x0086 <- 1); otherwise
+it is dropped and the registers keep the old one.
+
+Physics: ranges from ``pi_app.sim.optics`` (distance mode, budget, sunlight).
+Noise is Gaussian with, in mm,
+    sigma_mm = 1 + 2 * d_m**2 * (1 + 3 * sunlight) * sqrt(50 / budget_ms)
+(grows with distance and ambient light, shrinks with a longer budget: about 3 mm at
+1 m in the dark with 50 ms, 19 mm at 3 m). In the last 10 % before the range limit
+a growing share of results (up to 50 %) fail the sigma check (raw status 6).
+Beyond the limit, with nothing in the beam or when blinded: signal fail (raw 4)
+with a meaningless distance. Closer than the minimum range: raw 8.
+
+Approximations: the power-on contents of 0x002D..0x0087 are taken to be ST's default
+configuration; a soft reset keeps the I2C address; the ROI does not narrow the beam.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pi_app.sim.devices.base import RegisterDevice, fixed_range
+from pi_app.sim.optics import chip_optics, max_range_m
+
+# --- registers (names as in ST's ULD / datasheet) -----------------------------------
+_SOFT_RESET = 0x0000
+_I2C_SLAVE__DEVICE_ADDRESS = 0x0001
+_OSC_MEASURED__FAST_OSC__FREQUENCY = 0x0006
+_GPIO_HV_MUX__CTRL = 0x0030
+_GPIO__TIO_HV_STATUS = 0x0031
+_RANGE_CONFIG__TIMEOUT_MACROP_A_HI = 0x005E
+_RANGE_CONFIG__VCSEL_PERIOD_A = 0x0060
+_SYSTEM__INTERMEASUREMENT_PERIOD = 0x006C
+_SYSTEM__INTERRUPT_CLEAR = 0x0086
+_SYSTEM__MODE_START = 0x0087
+_RESULT__RANGE_STATUS = 0x0089
+_RESULT__STREAM_COUNT = 0x008B
+_RESULT__DSS_ACTUAL_EFFECTIVE_SPADS_SD0 = 0x008C
+_RESULT__PEAK_SIGNAL_COUNT_RATE_MCPS_SD0 = 0x008E
+_RESULT__AMBIENT_COUNT_RATE_MCPS_SD0 = 0x0090
+_RESULT__SIGMA_SD0 = 0x0092
+_RESULT__FINAL_CROSSTALK_CORRECTED_RANGE_MM_SD0 = 0x0096
+_RESULT__PEAK_SIGNAL_COUNT_RATE_CROSSTALK_CORRECTED_MCPS_SD0 = 0x0098
+_RESULT__OSC_CALIBRATE_VAL = 0x00DE
+_FIRMWARE__SYSTEM_STATUS = 0x00E5
+_IDENTIFICATION__MODEL_ID = 0x010F
+_ROI_CONFIG__MODE_ROI_CENTRE_SPAD = 0x013E
+
+#: ST ULD VL51L1X_DEFAULT_CONFIGURATION, registers 0x002D..0x0087 (91 bytes).
+DEFAULT_CONFIGURATION = bytes.fromhex(
+    "00 00 00 01 02 00 02 08 00 08 10 01"  # 0x2D..0x38 (0x30 polarity, 0x31 status)
+    "01 00 00 00 00 FF 00 0F 00 00 00 00"  # 0x39..0x44
+    "00 20 0B 00 00 02 0A 21 00 00 05 00"  # 0x45..0x50 (0x4B phasecal: 0x0A long)
+    "00 00 00 C8 00 00 38 FF 01 00 08 00"  # 0x51..0x5C
+    "00 01 CC 0F 01 F1 0D 01 68 00 80 08"  # 0x5D..0x68 (0x5E 0x01CC: 100 ms long)
+    "B8 00 00 00 00 0F 89 00 00 00 00 00"  # 0x69..0x74 (0x6C: 0x00000F89 period)
+    "00 00 01 0F 0D 0E 0E 00 00 02 C7 FF"  # 0x75..0x80 (0x7F/0x80 ROI)
+    "9B 00 00 00 01 00 00"                 # 0x81..0x87 (0x86 clear, 0x87 start)
+)
+if len(DEFAULT_CONFIGURATION) != 0x88 - 0x2D:
+    raise ImportError("VL53L1X default configuration must cover 0x2D..0x87")
+
+BOOT_S = 1.2e-3                 # firmware boot after power-on / XSHUT release
+OSC_CALIBRATE_VAL = 37          # PLL ticks per ms: ST's default 0x0F89 decodes to 100 ms
+FAST_OSC_FREQUENCY = 0xBCCC     # the value ST's full driver assumes when NVM is blank
+
+#: ULD SetTimingBudgetInMs tables: budget ms -> RANGE_CONFIG__TIMEOUT_MACROP_A_HI.
+TIMING_BUDGET_A_HI = {
+    "short": {15: 0x001D, 20: 0x0051, 33: 0x00D6, 50: 0x01AE, 100: 0x02E1,
+              200: 0x03E1, 500: 0x0591},
+    "long": {20: 0x001E, 33: 0x0060, 50: 0x00AD, 100: 0x01CC, 200: 0x02D9, 500: 0x048F},
+}
+
+# Raw RESULT__RANGE_STATUS codes.
+RAW_SIGNAL_FAIL = 4
+RAW_PHASE_OUT_OF_BOUNDS = 5
+RAW_SIGMA_FAIL = 6
+RAW_WRAP = 7
+RAW_MIN_RANGE = 8
+RAW_VALID = 9
+
+SIGMA_FAIL_ZONE = 0.10          # last share of the range where sigma fails start
+SIGMA_FAIL_MAX_SHARE = 0.5      # share of results failing at the very limit
+SIGNAL_AT_LIMIT_MCPS = 1.0      # return rate at the range limit (ULD default floor)
+AMBIENT_DARK_MCPS, AMBIENT_SUN_MCPS = 0.2, 40.0
+EFFECTIVE_SPADS = 200
+
+
+def decode_macro_period(a_hi: int) -> int:
+    """Timeout in macro periods from the (LSB * 2**MSB) + 1 register encoding."""
+    return ((a_hi & 0xFF) << (a_hi >> 8)) + 1
+
+
+def decode_timing_budget_ms(distance_mode: str, a_hi: int) -> int:
+    """Budget (ms) for a RANGE_CONFIG__TIMEOUT_MACROP_A_HI value; values outside ULD's
+    table (drivers that compute their own) map to the nearest entry in macro periods."""
+    table = TIMING_BUDGET_A_HI[distance_mode]
+    for budget_ms, value in table.items():
+        if value == a_hi:
+            return budget_ms
+    periods = math.log(decode_macro_period(a_hi))
+    return min(table, key=lambda ms: abs(math.log(decode_macro_period(table[ms])) - periods))
+
+
+class VL53L1XDevice(RegisterDevice):
+    """A VL53L1X on a SimBus.
+
+    ``range_source``: callable ``t_s -> metres | None`` (None = nothing in the beam);
+    default a fixed target 1.0 m ahead. Optional attributes on the source:
+    ``sunlight`` (0..1, or a callable of t_s) and ``blinded(t_s) -> bool``.
+    ``xshut_pin``: a gpiozero pin (e.g. ``MockFactory().pin(17)``); while it is low the
+    chip is held in reset and does not answer; on release it boots at 0x29.
+    ``stuck``: set True to make the chip keep flagging results that repeat the last one.
+    """
+
+    DEFAULT_ADDRESS = 0x29
+    INDEX_BYTES = 2
+    REGISTER_SPACE = 0x10000
+
+    def __init__(self, range_source=None, *, seed: int = 0, xshut_pin=None) -> None:
+        self.range_source = range_source if range_source is not None else fixed_range(1.0)
+        self.stuck = False
+        self._xshut_pin = xshut_pin
+        self._xshut_high = True if xshut_pin is None else bool(xshut_pin.state)
+        self._present = True
+        self._boot_done_s = -math.inf       # attached already powered and booted
+        super().__init__(seed=seed)
+        if not self._xshut_high:
+            self._present = False
+
+    # --- power and XSHUT ------------------------------------------------------------
+    @property
+    def present(self) -> bool:
+        self._sync_xshut()
+        return self._present
+
+    @present.setter
+    def present(self, value: bool) -> None:
+        self._present = bool(value)
+
+    def _sync_xshut(self) -> None:
+        # Checked lazily at each bus access: gpiozero pins have no callback for us.
+        if self._xshut_pin is None:
+            return
+        high = bool(self._xshut_pin.state)
+        if high != self._xshut_high:
+            self._xshut_high = high
+            if high:
+                self.power_on()
+            else:
+                self.power_off()
+
+    def power_on(self) -> None:
+        super().power_on()
+        self._boot_done_s = self.now_s() + BOOT_S
+        if not self._xshut_high:
+            self._present = False       # supply back, but XSHUT still holds it in reset
+
+    def answers(self, address: int) -> bool:
+        self._sync_xshut()
+        return self._present and address == self.address
+
+    def reset(self) -> None:
+        super().reset()
+        regs = self.regs
+        regs[_SOFT_RESET] = 0x01
+        regs[_I2C_SLAVE__DEVICE_ADDRESS] = self.DEFAULT_ADDRESS
+        regs[_OSC_MEASURED__FAST_OSC__FREQUENCY:_OSC_MEASURED__FAST_OSC__FREQUENCY + 2] = \
+            FAST_OSC_FREQUENCY.to_bytes(2, "big")
+        regs[0x2D:0x88] = DEFAULT_CONFIGURATION
+        regs[_RESULT__OSC_CALIBRATE_VAL:_RESULT__OSC_CALIBRATE_VAL + 2] = \
+            OSC_CALIBRATE_VAL.to_bytes(2, "big")
+        regs[_IDENTIFICATION__MODEL_ID:_IDENTIFICATION__MODEL_ID + 3] = b"\xEA\xCC\x10"
+        regs[_ROI_CONFIG__MODE_ROI_CENTRE_SPAD] = 0xC7
+        self._in_soft_reset = False
+        self._ranging = None            # None, "timed", "back_to_back" or "single"
+        self._next_done_s = math.inf
+        self._interrupt_pending = False
+        self._first_range_done = False
+        self._stream_count = -1
+        self._last_result = None
+
+    # --- configuration as the driver wrote it -----------------------------------------
+    @property
+    def booted(self) -> bool:
+        return not self._in_soft_reset and self.now_s() >= self._boot_done_s
+
+    @property
+    def distance_mode(self) -> str:
+        # ULD writes VCSEL period A 0x07 (short) or 0x0F (long); between: nearest.
+        return "short" if self.regs[_RANGE_CONFIG__VCSEL_PERIOD_A] < 0x0B else "long"
+
+    @property
+    def timing_budget_ms(self) -> int:
+        a_hi = self._word(_RANGE_CONFIG__TIMEOUT_MACROP_A_HI)
+        return decode_timing_budget_ms(self.distance_mode, a_hi)
+
+    @property
+    def inter_measurement_ms(self) -> float:
+        raw = int.from_bytes(self.regs[_SYSTEM__INTERMEASUREMENT_PERIOD:
+                                       _SYSTEM__INTERMEASUREMENT_PERIOD + 4], "big")
+        osc = self._word(_RESULT__OSC_CALIBRATE_VAL) & 0x3FF
+        return raw / (osc * 1.075) if osc else 0.0  # ULD SetInterMeasurementInMs scaling
+
+    @property
+    def period_s(self) -> float:
+        """Time between results in the current ranging mode (seconds)."""
+        budget_s = self.timing_budget_ms / 1000.0
+        if self._ranging == "timed":
+            return max(budget_s, self.inter_measurement_ms / 1000.0)
+        return budget_s
+
+    def _word(self, register: int) -> int:
+        return (self.regs[register] << 8) | self.regs[register + 1]
+
+    # --- register side effects ---------------------------------------------------------
+    def read_register(self, register: int) -> int:
+        if register == _GPIO__TIO_HV_STATUS:
+            active_low = bool(self.regs[_GPIO_HV_MUX__CTRL] & 0x10)
+            level = self._interrupt_pending != active_low
+            return (self.regs[register] & 0xFE) | int(level)
+        if register == _FIRMWARE__SYSTEM_STATUS:
+            return (int(self._first_range_done) << 1) | int(self.booted)
+        if register == _SYSTEM__INTERRUPT_CLEAR:
+            return 0
+        return self.regs[register]
+
+    def write_register(self, register: int, value: int) -> None:
+        if register == _SOFT_RESET:
+            self._soft_reset(value & 0x01)
+        elif register == _I2C_SLAVE__DEVICE_ADDRESS:
+            # Takes effect from the next transaction (this one was already routed).
+            self.regs[register] = value & 0x7F
+            self.address = value & 0x7F
+        elif register == _SYSTEM__INTERRUPT_CLEAR:
+            if value & 0x01:
+                self._interrupt_pending = False
+        elif register == _SYSTEM__MODE_START:
+            self.regs[register] = value
+            self._mode_start(value)
+        elif register in _READ_ONLY:
+            pass
+        else:
+            self.regs[register] = value
+
+    def _soft_reset(self, run: int) -> None:
+        address = self.address
+        if not run:
+            self.reset()
+            self.address = address
+            self.regs[_I2C_SLAVE__DEVICE_ADDRESS] = address
+            self._in_soft_reset = True
+        elif self._in_soft_reset:
+            self._in_soft_reset = False
+            self._boot_done_s = self.now_s() + BOOT_S
+
+    def _mode_start(self, value: int) -> None:
+        mode = {0x40: "timed", 0x20: "back_to_back", 0x10: "single"}.get(value & 0x70)
+        if mode is None:
+            self._ranging = None
+            self._next_done_s = math.inf
+            return
+        # A start during boot is queued until the firmware is up.
+        start_s = max(self.now_s(), self._boot_done_s)
+        self._ranging = mode
+        self._stream_count = -1
+        self._next_done_s = start_s + self.timing_budget_ms / 1000.0
+
+    # --- measurements ----------------------------------------------------------------
+    def update(self, now_s: float) -> None:
+        if self._ranging is None or now_s < self._next_done_s:
+            return
+        done_s = self._next_done_s
+        if not self._interrupt_pending:
+            self._measure(done_s)
+        if self._ranging == "single":
+            self._ranging = None
+            self._next_done_s = math.inf
+            return
+        # Results completing while the interrupt is still pending are lost.
+        period_s = self.period_s
+        skipped = math.floor((now_s - done_s) / period_s) + 1
+        self._next_done_s = done_s + skipped * period_s
+
+    def _measure(self, t_s: float) -> None:
+        self._interrupt_pending = True
+        self._first_range_done = True
+        self._stream_count = self._stream_count + 1 if self._stream_count < 255 else 128
+        if self.stuck and self._last_result is not None:
+            result = self._last_result
+        else:
+            result = self._sample(t_s)
+            self._last_result = result
+        raw_status, distance_mm, sigma_mm, signal_mcps, ambient_mcps = result
+        regs = self.regs
+        regs[_RESULT__RANGE_STATUS] = raw_status
+        regs[_RESULT__STREAM_COUNT] = self._stream_count
+        _put16(regs, _RESULT__DSS_ACTUAL_EFFECTIVE_SPADS_SD0, EFFECTIVE_SPADS << 8)
+        _put16(regs, _RESULT__PEAK_SIGNAL_COUNT_RATE_MCPS_SD0, _fix97(signal_mcps))
+        _put16(regs, _RESULT__AMBIENT_COUNT_RATE_MCPS_SD0, _fix97(ambient_mcps))
+        _put16(regs, _RESULT__SIGMA_SD0, min(0xFFFF, round(sigma_mm * 4)))  # 14.2 mm
+        _put16(regs, _RESULT__FINAL_CROSSTALK_CORRECTED_RANGE_MM_SD0, distance_mm)
+        _put16(regs, _RESULT__PEAK_SIGNAL_COUNT_RATE_CROSSTALK_CORRECTED_MCPS_SD0,
+               _fix97(signal_mcps))
+
+    def _sample(self, t_s: float) -> tuple:
+        """One measurement of the source at ``t_s``:
+        (raw status, distance mm, sigma mm, signal MCPS, ambient MCPS)."""
+        source = self.range_source
+        sunlight = getattr(source, "sunlight", 0.0)
+        if callable(sunlight):
+            sunlight = sunlight(t_s)
+        sunlight = min(max(float(sunlight or 0.0), 0.0), 1.0)
+        blinded = getattr(source, "blinded", None)
+        mode, budget_ms = self.distance_mode, self.timing_budget_ms
+        limit_m = max_range_m("vl53l1x", sunlight=sunlight, distance_mode=mode,
+                              timing_budget_ms=budget_ms)
+        ambient_mcps = AMBIENT_DARK_MCPS + (AMBIENT_SUN_MCPS - AMBIENT_DARK_MCPS) * sunlight
+        distance_m = source(t_s)
+        if (blinded is not None and blinded(t_s)) or distance_m is None or distance_m > limit_m:
+            # No usable return: the range register holds whatever the phase gave.
+            junk_mm = self.rng.randint(0, round(limit_m * 1200))
+            return RAW_SIGNAL_FAIL, junk_mm, 0.0, 0.0, ambient_mcps
+        sigma_mm = 1.0 + 2.0 * distance_m ** 2 * (1.0 + 3.0 * sunlight) * math.sqrt(50.0 / budget_ms)
+        measured_mm = min(0xFFFF, max(0, round(distance_m * 1000.0 + self.rng.gauss(0.0, sigma_mm))))
+        signal_mcps = SIGNAL_AT_LIMIT_MCPS * (limit_m / max(distance_m, 1e-3)) ** 2
+        if distance_m < chip_optics("vl53l1x", mode).min_range_m:
+            return RAW_MIN_RANGE, measured_mm, sigma_mm, signal_mcps, ambient_mcps
+        margin = (distance_m / limit_m - (1.0 - SIGMA_FAIL_ZONE)) / SIGMA_FAIL_ZONE
+        if margin > 0 and self.rng.random() < SIGMA_FAIL_MAX_SHARE * margin:
+            return RAW_SIGMA_FAIL, measured_mm, sigma_mm * 10, signal_mcps, ambient_mcps
+        return RAW_VALID, measured_mm, sigma_mm, signal_mcps, ambient_mcps
+
+
+_READ_ONLY = frozenset(
+    [_FIRMWARE__SYSTEM_STATUS, _IDENTIFICATION__MODEL_ID, _IDENTIFICATION__MODEL_ID + 1,
+     _IDENTIFICATION__MODEL_ID + 2, _RESULT__OSC_CALIBRATE_VAL, _RESULT__OSC_CALIBRATE_VAL + 1]
+    + list(range(_RESULT__RANGE_STATUS, _RESULT__PEAK_SIGNAL_COUNT_RATE_CROSSTALK_CORRECTED_MCPS_SD0 + 2)))
+
+
+def _put16(regs: bytearray, register: int, value: int) -> None:
+    regs[register] = (value >> 8) & 0xFF
+    regs[register + 1] = value & 0xFF
+
+
+def _fix97(mcps: float) -> int:
+    """MCPS in the chip's unsigned 9.7 fixed-point format."""
+    return min(0xFFFF, max(0, round(mcps * 128)))
+
