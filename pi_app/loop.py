@@ -59,6 +59,7 @@ class DeviceLoop:
         self.cycles = 0
         self.overruns = 0
         self._pending_cfg = None
+        self.hooks: list = []  # callables of t_s run before each cycle (sim fault injection)
         self._stop = threading.Event()
         self._states: list[AlertState] = [CLEAR] * (2 * len(self.slots) + len(self.coaches))
         self._next_ping_t_s = 0.0
@@ -90,6 +91,8 @@ class DeviceLoop:
         if self._pending_cfg is not None:
             self._swap_config()
         t_s = self.clock.now_s()
+        for hook in self.hooks:
+            hook(t_s)
         pitch_deg = bounce_m = 0.0
         imu = self.imu
         if imu is not None:

@@ -1,0 +1,164 @@
+"""``backsight run``: the device.
+
+On a Pi: the real I2C bus (``smbus2.SMBus(i2c.bus)``) and gpiozero's default pin
+factory, started by systemd (sd_notify READY after the self-test, watchdog pings
+from the live loop). With ``--sim NAME|FILE``: the same device on simulated hardware
+for that scenario, paced to real time. SIGTERM/SIGINT stop it cleanly, outputs off.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+
+log = logging.getLogger("backsight")
+
+
+def configure_parser(p) -> None:
+    p.add_argument("--config", metavar="FILE", help="config TOML (default /etc/backsight/"
+                   "config.toml if it exists); `save` over serial writes here")
+    p.add_argument("--sim", metavar="NAME|FILE", help="simulated hardware for a scenario")
+    p.add_argument("--serial-port", metavar="URL", help="serial console port or pyserial URL "
+                   "(default: serial.port from the config on hardware, none with --sim)")
+    p.add_argument("--speed", type=float, default=1.0, help="--sim only: times real time")
+    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--record", metavar="FILE", help="record readings and alerts to FILE")
+    p.add_argument("--policy", choices=("backsight", "naive"), default="backsight")
+
+
+class ConfigHolder:
+    """The latest accepted configuration, shared between the console and the loop."""
+
+    def __init__(self, cfg) -> None:
+        self.cfg = cfg
+        self.loop = None
+        self._lock = threading.Lock()
+
+    def get(self):
+        with self._lock:
+            return self.cfg
+
+    def apply(self, cfg) -> None:
+        with self._lock:
+            self.cfg = cfg
+        if self.loop is not None:
+            self.loop.apply_config(cfg)
+
+
+def load_startup_config(path: str | None):
+    from pi_app.config import DEFAULT_CONFIG_PATH, Config
+    from pi_app.config_store import load_config_or_defaults
+
+    if path is None and not DEFAULT_CONFIG_PATH.exists():
+        return Config.defaults(), None, None
+    path = Path(path) if path is not None else DEFAULT_CONFIG_PATH
+    cfg, notice = load_config_or_defaults(path)
+    return cfg, notice, path
+
+
+def run(args) -> int:
+    from pi_app.clock import MonotonicClock, PacedClock
+    from pi_app.device import build_device
+    from pi_app.service import Notifier
+
+    cfg, notice, config_path = load_startup_config(args.config)
+    if notice:
+        log.warning("config: %s", notice)
+    notifier = Notifier()
+    recorder = _recorder(args.record)
+    if args.sim:
+        from pi_app.sim.rig import SimRig
+        from pi_app.sim.scenario import load_scenario
+
+        rig = SimRig(load_scenario(args.sim), policy=args.policy, cfg=cfg,
+                     clock=PacedClock(speed=args.speed))
+        device, clock, port = rig.device, rig.clock, args.serial_port
+        cfg = rig.cfg
+        if recorder is not None:
+            device.loop.recorder = recorder
+        close_extra = rig.close
+    else:
+        import smbus2
+
+        clock = MonotonicClock()
+        bus = smbus2.SMBus(cfg.i2c.bus)
+        device = build_device(cfg, bus, clock, notifier=notifier, recorder=recorder,
+                              policy=args.policy)
+        port = args.serial_port or cfg.serial.port
+        close_extra = bus.close
+    loop = device.loop
+    loop.notifier = notifier
+    holder = ConfigHolder(cfg)
+    holder.loop = loop
+    console = _console(port, holder, loop, config_path, cfg)
+    stop = _install_signal_handlers(loop)
+    notifier.status(device.selftest_report())
+    notifier.ready()
+    log.warning(device.selftest_report())
+    try:
+        until_s = None if args.duration is None else clock.now_s() + args.duration
+        loop.run(until_s=until_s)
+    finally:
+        notifier.stopping()
+        if console is not None:
+            console.close()
+        device.close()
+        close_extra()
+        if recorder is not None:
+            recorder.close()
+        stop()
+    return 0
+
+
+def _console(port, holder, loop, config_path, cfg):
+    if not port:
+        return None
+    from pi_app.serial_console import SerialConsole
+
+    console = SerialConsole(port, get_config=holder.get, apply_config=holder.apply,
+                            status=loop.status, config_path=config_path,
+                            baudrate=cfg.serial.baudrate, stream_source=lambda: telemetry(loop))
+    console.start()
+    return console
+
+
+def telemetry(loop) -> str:
+    """One line for ``stream on``: level and each sensor's distance."""
+    parts = [f"level={loop.state.level.label}"]
+    if loop.state.kind:
+        parts.append(f"kind={loop.state.kind}")
+    for slot in loop.slots:
+        r = slot.last_reading
+        parts.append(f"{slot.id}={'-' if r is None or r.distance_m is None else f'{r.distance_m:.3f}'}")
+        ttc = getattr(slot.detector, "ttc_s", None)
+        if ttc is not None:
+            parts.append(f"{slot.id}.ttc_s={ttc:.2f}")
+    return " ".join(parts)
+
+
+def _recorder(path):
+    if not path:
+        return None
+    from pi_app.record import Recorder
+
+    return Recorder(path)
+
+
+def _install_signal_handlers(loop):
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {}
+
+    def handler(signum, frame):
+        log.warning("signal %d: stopping", signum)
+        loop.stop()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous[sig] = signal.signal(sig, handler)
+
+    def restore():
+        for sig, h in previous.items():
+            signal.signal(sig, h)
+    return restore

@@ -1,0 +1,87 @@
+"""``backsight sim``: run scenarios faster than real time and report.
+
+``backsight sim NAME [--json]``, ``--scenario-file FILE``, ``--all`` (both policies
+side by side unless ``--policy``). JSON per DESIGN.md.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+POLICIES = ("backsight", "naive")
+
+
+def configure_parser(p) -> None:
+    p.add_argument("name", nargs="?", help="shipped scenario name (see --list)")
+    p.add_argument("--scenario-file", metavar="FILE", help="a scenario TOML file")
+    p.add_argument("--all", action="store_true", help="every shipped scenario")
+    p.add_argument("--list", action="store_true", help="list shipped scenarios")
+    p.add_argument("--policy", choices=POLICIES, help="only this policy (default: backsight "
+                   "for one scenario, both for --all)")
+    p.add_argument("--seed", type=int, help="override the scenario's seed")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def run(args) -> int:
+    from pi_app.sim.rig import run_scenario
+    from pi_app.sim.scenario import load_scenario, shipped_scenarios
+
+    if args.list:
+        for name in shipped_scenarios():
+            print(name)
+        return 0
+    picked = [bool(args.name), bool(args.scenario_file), args.all]
+    if sum(picked) != 1:
+        print("backsight sim: give exactly one of NAME, --scenario-file FILE or --all",
+              file=sys.stderr)
+        return 2
+    if args.all:
+        scenarios = [load_scenario(n) for n in shipped_scenarios()]
+        policies = (args.policy,) if args.policy else POLICIES
+    else:
+        scenarios = [load_scenario(args.scenario_file or args.name)]
+        policies = (args.policy or "backsight",)
+    results = []
+    for sc in scenarios:
+        if args.seed is not None:
+            from dataclasses import replace
+            sc = replace(sc, seed=args.seed)
+        for policy in policies:
+            results.append(run_scenario(sc, policy))
+    if args.json:
+        out = results if args.all else results[0]
+        json.dump(out, sys.stdout, indent=None if args.all else 2)
+        sys.stdout.write("\n")
+    else:
+        print_table(results, policies)
+    return 0
+
+
+def _fmt(x, spec=".2f"):
+    return "-" if x is None else format(x, spec)
+
+
+def print_table(results, policies) -> None:
+    """Human table: per scenario, per hazard, each policy's lead and outcome."""
+    by_name: dict[str, dict[str, dict]] = {}
+    for r in results:
+        by_name.setdefault(r["scenario"], {})[r["policy"]] = r
+    head = f"{'scenario':28} {'hazard':16} {'limit_s':>7}"
+    for p in policies:
+        head += f" | {p + ' lead':>14} {'outcome':>10}"
+    head += " | false alarms"
+    print(head)
+    print("-" * len(head))
+    for name, per in by_name.items():
+        first = per[policies[0]]
+        rows = first["hazards"] or [None]
+        for i, hz in enumerate(rows):
+            line = f"{name if i == 0 else '':28} {(hz or {}).get('id', '(none)'):16} " \
+                   f"{_fmt((hz or {}).get('limit_lead_s')):>7}"
+            for p in policies:
+                h = per[p]["hazards"][i] if hz else {}
+                line += f" | {_fmt(h.get('lead_s')):>14} {h.get('outcome', '-'):>10}"
+            if i == 0:
+                line += " | " + "  ".join(f"{p}={per[p]['false_alarms']}" for p in policies)
+            print(line)

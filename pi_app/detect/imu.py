@@ -1,0 +1,87 @@
+"""Trunk pitch and vertical bounce from the belt's MPU-6050.
+
+Frame (shared with the emulator and the world model): x points to the runner's back
+(the direction of travel when running backwards), y to the runner's left, z up when
+standing straight. A forward lean of the trunk (bending over, + pitch) tilts a
+rear-facing sensor's beam UP by the same angle.
+
+- Pitch: a complementary filter. The gyro (rate about y) is integrated for fast
+  changes; the accelerometer's gravity direction corrects its drift with time
+  constant ``TAU_S``. The accelerometer alone would be wrong by several degrees
+  while the body bounces, the gyro alone would drift.
+- Bounce: the body's vertical motion is nearly sinusoidal at the step frequency, so
+  its displacement is ``-a_vertical / (2*pi*f)^2``; ``f`` is measured from the
+  upward zero crossings of the vertical acceleration and kept within running cadences.
+"""
+
+from __future__ import annotations
+
+import math
+
+G_MPS2 = 9.80665
+
+
+class ImuTracker:
+    TAU_S = 0.5
+    MIN_STEP_HZ = 1.5   # 90 steps/min: slower is walking, bounce is small anyway
+    MAX_STEP_HZ = 4.0   # 240 steps/min: sprint cadence
+    DEFAULT_STEP_HZ = 2.8
+
+    def __init__(self, driver=None, *, period_s: float = 0.01) -> None:
+        self.driver = driver
+        self.period_s = period_s
+        self.pitch_deg = 0.0
+        self.bounce_m = 0.0
+        self.step_hz = self.DEFAULT_STEP_HZ
+        self.vertical_mps2 = 0.0
+        self.samples = 0
+        self._next_t_s = 0.0
+        self._last_t_s: float | None = None
+        self._last_cross_t_s: float | None = None
+        self._prev_av = 0.0
+        self._av_lp = 0.0
+
+    def poll(self, t_s: float) -> None:
+        """Read the IMU when its next sample is due (cheap otherwise)."""
+        if self.driver is None or t_s < self._next_t_s:
+            return
+        self._next_t_s = t_s + self.period_s
+        sample = self.driver.read_motion()
+        if sample is not None:
+            self.update(sample.t_s, sample.accel_g, sample.gyro_dps)
+
+    def update(self, t_s: float, accel_g, gyro_dps) -> None:
+        ax, ay, az = accel_g
+        accel_pitch_deg = math.degrees(math.atan2(ax, az))
+        if self._last_t_s is None:
+            self.pitch_deg = accel_pitch_deg
+            dt = 0.0
+        else:
+            dt = max(t_s - self._last_t_s, 0.0)
+            k = self.TAU_S / (self.TAU_S + dt)
+            self.pitch_deg = k * (self.pitch_deg + gyro_dps[1] * dt) + (1.0 - k) * accel_pitch_deg
+        self._last_t_s = t_s
+        self.samples += 1
+        # Vertical (world z) specific force minus gravity, in m/s^2.
+        p = math.radians(self.pitch_deg)
+        av = (ax * math.sin(p) + az * math.cos(p) - 1.0) * G_MPS2
+        # Remove any slow offset (tilt error, sensor bias) before finding the oscillation.
+        if dt > 0:
+            self._av_lp += min(dt / 2.0, 1.0) * (av - self._av_lp)
+        av -= self._av_lp
+        if self._prev_av < 0.0 <= av:
+            if self._last_cross_t_s is not None:
+                period_s = t_s - self._last_cross_t_s
+                if period_s > 0:
+                    hz = 1.0 / period_s
+                    if self.MIN_STEP_HZ <= hz <= self.MAX_STEP_HZ:
+                        self.step_hz += 0.3 * (hz - self.step_hz)
+            self._last_cross_t_s = t_s
+        self._prev_av = av
+        self.vertical_mps2 = av
+        omega = 2.0 * math.pi * self.step_hz
+        self.bounce_m = -av / (omega * omega)
+
+    def close(self) -> None:
+        if self.driver is not None:
+            self.driver.close()

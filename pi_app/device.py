@@ -1,0 +1,171 @@
+"""Assemble the device from a configuration: sensors brought up on the bus,
+detectors per role (or the naive policy), IMU, coaches, outputs, loop, self-test.
+
+The same function builds the device on a Pi (``smbus2.SMBus``, default pin factory)
+and in simulation (``SimBus``, gpiozero's ``MockFactory``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pi_app.detect import AlertState, CLEAR, Level
+from pi_app.detect.deck import DeckDetector
+from pi_app.detect.health import SensorHealth
+from pi_app.detect.imu import ImuTracker
+from pi_app.detect.naive import NaiveDetector
+from pi_app.detect.obstacle import ObstacleDetector
+from pi_app.detect.surface import SurfaceDetector
+from pi_app.loop import DeviceLoop, SensorSlot
+from pi_app.sensors.base import Reading, RangeStatus
+from pi_app.sensors.factory import RESOLUTION_M, bring_up, driver_class
+from pi_app.sim.optics import chip_optics
+
+log = logging.getLogger(__name__)
+
+READY = AlertState(Level.CLEAR, None, None, "ready")
+SELFTEST_FAIL = AlertState(Level.FAULT, "fault", None, "selftest_fail")
+
+
+class AbsentDriver:
+    """Stands in for a sensor that did not start: never has a reading."""
+
+    def read(self):
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def make_detector(sc, cfg, policy: str):
+    if policy == "naive":
+        return NaiveDetector(sc.id, sc.role, cfg)
+    optics = chip_optics(sc.kind, sc.distance_mode)
+    half_fov_deg = optics.fov_deg / 2.0
+    if sc.role == "surface":
+        return SurfaceDetector(sc.id, cfg, mount_height_m=sc.mount_height_m,
+                               mount_pitch_deg=sc.pitch_deg, half_fov_deg=half_fov_deg)
+    if sc.role == "deck":
+        return DeckDetector(sc.id, cfg)
+    return ObstacleDetector(sc.id, cfg, mount_height_m=sc.mount_height_m,
+                            mount_pitch_deg=sc.pitch_deg, half_fov_deg=half_fov_deg,
+                            min_range_m=optics.min_range_m)
+
+
+class Device:
+    """The running device: ``loop``, the self-test result and ``close()``."""
+
+    def __init__(self, loop: DeviceLoop, errors: dict[str, str], bringups) -> None:
+        self.loop = loop
+        self.errors = errors
+        self.bringups = bringups
+
+    @property
+    def selftest_ok(self) -> bool:
+        return not self.errors
+
+    def selftest_report(self) -> str:
+        if not self.errors:
+            return "self-test ok: " + ", ".join(s.id for s in self.loop.slots)
+        return "self-test: " + "; ".join(f"{k} FAILED ({v})" for k, v in self.errors.items())
+
+    def close(self) -> None:
+        self.loop.close()
+        for b in self.bringups:
+            if b.xshut is not None:
+                b.xshut.close()
+
+
+def build_device(cfg, bus, clock, *, pin_factory=None, policy: str = "backsight",
+                 notifier=None, recorder=None, outputs=None) -> Device:
+    from pi_app.alert.outputs import AlertOutputs
+
+    range_cfgs = [s for s in cfg.sensors if s.role != "imu"]
+    bringups, errors = bring_up(bus, range_cfgs, clock=clock, pin_factory=pin_factory)
+    t0 = clock.now_s()
+    slots = []
+    for b in bringups:
+        sc = b.cfg
+        slot = SensorSlot(sc.id, sc.role, b.driver or AbsentDriver(), make_detector(sc, cfg, policy),
+                          SensorHealth(sc.id, cfg, role=sc.role, resolution_m=RESOLUTION_M[sc.kind],
+                                       start_t_s=t0))
+        slot.restart = _restarter(slot, b)
+        slots.append(slot)
+    imu = _start_imu(cfg, bus, clock, errors)
+    if outputs is None:
+        outputs = AlertOutputs(cfg, clock=clock, pin_factory=pin_factory, bus=bus)
+    coaches = _coaches(cfg, policy)
+    loop = DeviceLoop(cfg, slots, outputs, clock, imu=imu, coaches=coaches,
+                      notifier=notifier, recorder=recorder)
+    device = Device(loop, errors, bringups)
+    log.info(device.selftest_report())
+    outputs.command(READY if device.selftest_ok else SELFTEST_FAIL, t0)
+    return device
+
+
+def _restarter(slot: SensorSlot, bringup):
+    def restart() -> bool:
+        if not bringup.restart():
+            return False
+        slot.driver = bringup.driver
+        return True
+    return restart
+
+
+def _start_imu(cfg, bus, clock, errors):
+    for sc in cfg.sensors:
+        if sc.role != "imu":
+            continue
+        driver = driver_class("mpu6050")(bus, sc.bus_address, clock=clock)
+        try:
+            driver.start()
+        except OSError as exc:
+            errors[sc.id] = str(exc)
+            log.error("IMU %s did not start: %s (no pitch/bounce compensation)", sc.id, exc)
+            return None
+        return ImuTracker(driver)
+    return None
+
+
+def _coaches(cfg, policy: str):
+    if policy == "naive":
+        return []
+    from pi_app.detect.posture import PostureCoach
+    from pi_app.detect.rest import RestReminder
+
+    return [PostureLink(PostureCoach(cfg)), RestLink(RestReminder(cfg))]
+
+
+class PostureLink:
+    """Feeds the posture coach the IMU's trunk pitch (belt mode only)."""
+
+    def __init__(self, coach) -> None:
+        self.coach = coach
+
+    def configure(self, cfg) -> None:
+        self.coach.configure(cfg)
+
+    def update(self, loop, t_s: float) -> AlertState:
+        if loop.imu is None or loop.imu.samples == 0:
+            return CLEAR
+        return self.coach.update(loop.imu.pitch_deg, t_s)
+
+
+class RestLink:
+    """Feeds the rest reminder whether the runner is running (IMU step detection)."""
+
+    RUNNING_BOUNCE_M = 0.01  # bouncing more than this = running, not standing
+
+    def __init__(self, reminder) -> None:
+        self.reminder = reminder
+        self._peak_m = 0.0
+
+    def configure(self, cfg) -> None:
+        self.reminder.configure(cfg)
+
+    def update(self, loop, t_s: float) -> AlertState:
+        imu = loop.imu
+        if imu is None:
+            return CLEAR
+        self._peak_m = max(abs(imu.bounce_m), self._peak_m * 0.999)
+        return self.reminder.update(self._peak_m > self.RUNNING_BOUNCE_M, t_s)

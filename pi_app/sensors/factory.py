@@ -1,0 +1,141 @@
+"""Bring the configured sensors up on a bus, the same way on a Pi and on SimBus.
+
+``SensorBringUp`` owns one configured range sensor: it builds the driver (behind a
+TCA9548A channel when configured), handles VL53L1X re-addressing through XSHUT, and
+``restart()``s a sensor that stopped answering (a replugged VL53L1X is back at 0x29
+and must be re-addressed before it can be started again).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from pi_app.exc import SensorError
+
+log = logging.getLogger(__name__)
+
+DRIVERS = {
+    "vl53l1x": ("pi_app.sensors.vl53l1x", "VL53L1X"),
+    "tfluna": ("pi_app.sensors.tfluna", "TFLuna"),
+    "mb1242": ("pi_app.sensors.mb1242", "MB1242"),
+    "mpu6050": ("pi_app.sensors.mpu6050", "MPU6050"),
+}
+VL53L1X_DEFAULT_ADDRESS = 0x29
+#: measurement resolution of each chip (health: identical values mean more at mm)
+RESOLUTION_M = {"vl53l1x": 0.001, "tfluna": 0.01, "mb1242": 0.01}
+
+
+def driver_class(kind: str):
+    module_name, class_name = DRIVERS[kind]
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def driver_kwargs(sc) -> dict:
+    if sc.kind == "vl53l1x":
+        return {"distance_mode": sc.distance_mode, "timing_budget_ms": sc.timing_budget_ms}
+    return {}
+
+
+class SensorBringUp:
+    """One configured sensor: ``start()`` -> started driver, ``restart()`` -> bool."""
+
+    XSHUT_PULSE_S = 0.002
+    BOOT_TIMEOUT_S = 0.1
+
+    def __init__(self, bus, sensor_cfg, *, clock, pin_factory=None, xshut=None) -> None:
+        self.cfg = sensor_cfg
+        self.clock = clock
+        self.pin_factory = pin_factory
+        self.xshut = xshut  # a gpiozero DigitalOutputDevice (high = running), or None
+        self.bus = bus
+        if sensor_cfg.mux_address is not None:
+            from pi_app.sensors.tca9548a import TCA9548A
+
+            self.mux = TCA9548A(bus, sensor_cfg.mux_address, clock=clock)
+            self.bus = self.mux.channel_bus(sensor_cfg.mux_channel)
+        self.driver = None
+
+    @property
+    def readdress(self) -> bool:
+        return self.cfg.kind == "vl53l1x" and self.cfg.bus_address != VL53L1X_DEFAULT_ADDRESS
+
+    def start(self):
+        """Build and start the driver; raises SensorError with a wiring hint."""
+        sc = self.cfg
+        if self.xshut is not None:
+            self._wake_alone()
+        if self.readdress and not _answers(self.bus, sc.bus_address):
+            driver_class("vl53l1x")(self.bus, VL53L1X_DEFAULT_ADDRESS, clock=self.clock) \
+                .set_address(sc.bus_address)
+        driver = driver_class(sc.kind)(self.bus, sc.bus_address, clock=self.clock,
+                                       **driver_kwargs(sc))
+        driver.start()
+        self.driver = driver
+        return driver
+
+    def _wake_alone(self) -> None:
+        """Pulse XSHUT: this chip reboots at 0x29 while the others keep their addresses
+        (at bring-up they are all held in reset first, see ``bring_up``)."""
+        self.xshut.off()
+        self.clock.sleep(self.XSHUT_PULSE_S)
+        self.xshut.on()
+        deadline_s = self.clock.now_s() + self.BOOT_TIMEOUT_S
+        while not _answers(self.bus, VL53L1X_DEFAULT_ADDRESS):
+            if self.clock.now_s() > deadline_s:
+                raise SensorError(f"{self.cfg.id}: no VL53L1X answered at 0x29 after XSHUT "
+                                  f"release (check XSHUT wiring on GPIO{self.cfg.xshut_pin}, "
+                                  f"power and SDA/SCL)")
+            self.clock.sleep(self.XSHUT_PULSE_S)
+
+    def restart(self) -> bool:
+        """Re-initialise after a fault. Cheap when the chip is still absent (one probe)."""
+        sc = self.cfg
+        if not (_answers(self.bus, sc.bus_address) or
+                (self.readdress and _answers(self.bus, VL53L1X_DEFAULT_ADDRESS))):
+            return False
+        try:
+            old = self.driver
+            self.start()
+            if old is not None and old is not self.driver:
+                old._closed = True  # the chip was reset; nothing to tell it
+            return True
+        except (SensorError, OSError) as exc:
+            log.debug("restart of %s failed: %s", sc.id, exc)
+            return False
+
+
+def _answers(bus, address: int) -> bool:
+    """Probe like i2cdetect: a one-byte read that the chip must ACK."""
+    try:
+        bus.read_byte(address)
+        return True
+    except OSError:
+        return False
+
+
+def bring_up(bus, sensor_cfgs, *, clock, pin_factory=None):
+    """Start every configured range sensor; returns ``(bringups, errors)``.
+
+    VL53L1X chips with XSHUT lines are all held in reset first so that each can be
+    woken alone at 0x29 and moved to its own address. A sensor that fails to start
+    is returned in ``errors`` (id -> message) and the others still start: the device
+    keeps running with what works and says what it cannot watch.
+    """
+    from gpiozero import DigitalOutputDevice
+
+    bringups, errors = [], {}
+    for sc in sensor_cfgs:
+        if sc.role == "imu":
+            continue
+        xshut = None
+        if sc.kind == "vl53l1x" and sc.xshut_pin is not None:
+            xshut = DigitalOutputDevice(sc.xshut_pin, initial_value=False, pin_factory=pin_factory)
+        bringups.append(SensorBringUp(bus, sc, clock=clock, pin_factory=pin_factory, xshut=xshut))
+    for b in bringups:
+        try:
+            b.start()
+        except (SensorError, OSError) as exc:
+            errors[b.cfg.id] = str(exc)
+            log.error("sensor %s did not start: %s", b.cfg.id, exc)
+    return bringups, errors

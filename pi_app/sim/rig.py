@@ -1,0 +1,141 @@
+"""A complete simulated device for one scenario: world -> chip emulators on a SimBus
+-> the real drivers -> the real loop -> outputs on gpiozero mock pins.
+
+Only the two hardware seams are simulated (the bus and the pin factory); everything
+above them is the code that runs on the Pi. ``run_scenario`` runs it faster than real
+time on a ``SimClock`` and returns the DESIGN.md JSON object.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+from pi_app.clock import SimClock
+from pi_app.config import Config, SensorConfig
+from pi_app.loop import DeviceLoop
+from pi_app.sim import devices as sim_devices
+from pi_app.sim.simbus import SimBus
+
+log = logging.getLogger(__name__)
+
+EMULATORS = {"vl53l1x": "VL53L1XDevice", "tfluna": "TFLunaDevice", "mb1242": "MB1242Device"}
+#: BCM pins for XSHUT lines when a scenario fits several VL53L1X (first two as wired
+#: in hardware/wiring.md)
+XSHUT_PINS = (17, 27, 22, 5, 6, 26)
+
+
+def scenario_config(scenario, base: Config | None = None) -> Config:
+    """The device configuration for a scenario: its mode and its sensors."""
+    cfg = (base or Config.defaults()).with_value("device.mode", scenario.mode)
+    n_vl = sum(1 for s in scenario.sensors if s.kind == "vl53l1x")
+    sensors, k = [], 0
+    for s in scenario.sensors:
+        extra = {}
+        if s.kind == "vl53l1x":
+            extra = {"distance_mode": s.distance_mode, "timing_budget_ms": s.timing_budget_ms}
+            if n_vl > 1:
+                extra.update(address=0x30 + k, xshut_pin=XSHUT_PINS[k])
+                k += 1
+        sensors.append(SensorConfig(s.id, s.kind, s.role, mount_height_m=s.mount_height_m,
+                                    pitch_deg=s.pitch_deg, yaw_deg=s.yaw_deg, **extra))
+    if scenario.mode == "belt":
+        sensors.append(SensorConfig("imu", "mpu6050", "imu"))
+    return replace(cfg, sensors=tuple(sensors))
+
+
+class SimRig:
+    """The simulated hardware for a scenario plus the device built on it."""
+
+    def __init__(self, scenario, *, policy: str = "backsight", cfg: Config | None = None,
+                 clock=None, seed: int | None = None) -> None:
+        from pi_app.device import build_device
+        from pi_app.sim.world import World
+
+        self.scenario = scenario
+        self.policy = policy
+        self.seed = scenario.seed if seed is None else seed
+        self.clock = clock if clock is not None else SimClock()
+        self.world = World(scenario)
+        self.bus = SimBus(self.clock, seed=self.seed)
+        self.pin_factory = MockFactory(pin_class=MockPWMPin)
+        self.cfg = scenario_config(scenario, cfg)
+        self.emulators = {}
+        for i, sc in enumerate(self.cfg.sensors):
+            self.emulators[sc.id] = self._attach(sc, seed=self.seed * 101 + i)
+        self.device = build_device(self.cfg, self.bus, self.clock, pin_factory=self.pin_factory,
+                                   policy=policy)
+        self.loop: DeviceLoop = self.device.loop
+        self._faults = sorted(self._fault_events(), key=lambda e: e[0])
+        self.loop.hooks.append(self._apply_faults)
+
+    def _attach(self, sc: SensorConfig, seed: int):
+        if sc.kind == "mpu6050":
+            return self.bus.attach(sim_devices.MPU6050Device(motion_source=self.world.imu_motion,
+                                                             seed=seed))
+        cls = getattr(sim_devices, EMULATORS[sc.kind])
+        kwargs = {"range_source": self.world.view(sc.id), "seed": seed}
+        if sc.xshut_pin is not None:
+            kwargs["xshut_pin"] = self.pin_factory.pin(sc.xshut_pin)
+        return self.bus.attach(cls(**kwargs))
+
+    # --- faults from the scenario's [[faults]] table ---------------------------------
+    def _fault_events(self):
+        for f in self.scenario.faults:
+            dev = self.emulators[f.sensor]
+            if f.kind == "unplug":
+                yield f.t_s, dev.power_off
+                if f.duration_s:
+                    yield f.t_s + f.duration_s, dev.power_on
+            elif f.kind == "replug":
+                yield f.t_s, dev.power_on
+            elif f.kind == "i2c_errors":
+                yield f.t_s, _set_errors(self.bus, dev, f.rate)
+                if f.duration_s:
+                    yield f.t_s + f.duration_s, _set_errors(self.bus, dev, 0.0)
+            elif f.kind == "stuck":
+                yield f.t_s, _set_attr(dev, "stuck", True)
+                if f.duration_s:
+                    yield f.t_s + f.duration_s, _set_attr(dev, "stuck", False)
+            # "blind" lives in the world model (the sensor's view is blinded)
+
+    def _apply_faults(self, t_s: float) -> None:
+        faults = self._faults
+        while faults and faults[0][0] <= t_s:
+            faults.pop(0)[1]()
+
+    # --- running -------------------------------------------------------------------------
+    def run(self) -> None:
+        """Run the whole scenario on the simulated clock."""
+        self.loop.run(until_s=self.scenario.duration_s)
+
+    def result(self) -> dict:
+        from pi_app.sim.evaluate import evaluate
+
+        alerts = [{"t_s": round(t, 4), "level": s.level.label, "kind": s.kind, "source": s.source}
+                  for t, s in self.loop.alerts]
+        return evaluate(self.scenario, self.world, alerts, self.policy, self.seed)
+
+    def close(self) -> None:
+        self.device.close()
+        self.pin_factory.close()
+
+
+def _set_errors(bus, dev, rate):
+    return lambda: bus.set_error_rate(dev.address, rate)
+
+
+def _set_attr(obj, name, value):
+    return lambda: setattr(obj, name, value)
+
+
+def run_scenario(scenario, policy: str = "backsight", *, cfg: Config | None = None) -> dict:
+    """Run one scenario faster than real time; the DESIGN.md ``sim --json`` object."""
+    rig = SimRig(scenario, policy=policy, cfg=cfg)
+    try:
+        rig.run()
+        return rig.result()
+    finally:
+        rig.close()
