@@ -5,6 +5,7 @@ import math
 import pytest
 
 from pi_app.detect.imu import G_MPS2, ImuTracker
+from pi_app.sim.devices.mpu6050 import motion_from_pitch
 
 
 def motion(t, pitch0_deg=5.0, swing_deg=3.0, bounce_m=0.06, f_hz=2.8):
@@ -12,9 +13,7 @@ def motion(t, pitch0_deg=5.0, swing_deg=3.0, bounce_m=0.06, f_hz=2.8):
     pitch = math.radians(pitch0_deg + swing_deg * math.sin(w * t))
     rate_dps = swing_deg * w * math.cos(w * t)
     a_up_g = -(bounce_m / 2) * w * w * math.sin(w * t) / G_MPS2
-    # specific force in the body frame: gravity + vertical acceleration, rotated by pitch
-    fz_world = 1.0 + a_up_g
-    return (fz_world * math.sin(pitch), 0.0, fz_world * math.cos(pitch)), (0.0, rate_dps, 0.0)
+    return motion_from_pitch(math.degrees(pitch), rate_dps, a_up_g)
 
 
 def test_tracks_pitch_and_bounce_while_running():

@@ -1,9 +1,10 @@
 """Trunk pitch and vertical bounce from the belt's MPU-6050.
 
-Frame (shared with the emulator and the world model): x points to the runner's back
-(the direction of travel when running backwards), y to the runner's left, z up when
-standing straight. A forward lean of the trunk (bending over, + pitch) tilts a
-rear-facing sensor's beam UP by the same angle.
+Frame (the chip frame of ``pi_app.sim.devices.mpu6050``): x = the runner's forward
+(the way the chest faces, opposite to the direction of travel when running backwards),
+y = left, z = up when standing straight. A forward lean ``theta`` (bending over, +) is a
+positive rotation about y: gravity then reads (-sin theta, 0, cos theta) g. The same
+lean tilts a rear-facing sensor's beam UP by ``theta``.
 
 - Pitch: a complementary filter. The gyro (rate about y) is integrated for fast
   changes; the accelerometer's gravity direction corrects its drift with time
@@ -52,7 +53,7 @@ class ImuTracker:
 
     def update(self, t_s: float, accel_g, gyro_dps) -> None:
         ax, ay, az = accel_g
-        accel_pitch_deg = math.degrees(math.atan2(ax, az))
+        accel_pitch_deg = math.degrees(math.atan2(-ax, az))
         if self._last_t_s is None:
             self.pitch_deg = accel_pitch_deg
             dt = 0.0
@@ -64,7 +65,7 @@ class ImuTracker:
         self.samples += 1
         # Vertical (world z) specific force minus gravity, in m/s^2.
         p = math.radians(self.pitch_deg)
-        av = (ax * math.sin(p) + az * math.cos(p) - 1.0) * G_MPS2
+        av = (-ax * math.sin(p) + az * math.cos(p) - 1.0) * G_MPS2
         # Remove any slow offset (tilt error, sensor bias) before finding the oscillation.
         if dt > 0:
             self._av_lp += min(dt / 2.0, 1.0) * (av - self._av_lp)
