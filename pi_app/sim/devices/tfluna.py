@@ -104,8 +104,11 @@ class TFLunaDevice(RegisterDevice):
         super().connect(bus, address)
         self._flash[_SLAVE_ADDR] = address
         self.regs[_SLAVE_ADDR] = address
-        self._ready_at_s = self.now_s()
-        self._start_frames(self.now_s())
+        now_s = self.now_s()
+        self._boot_s = min(self._boot_s, now_s - BOOT_TIME_S)
+        self._ready_at_s = now_s
+        self._start_frames(now_s)
+        self._make_frame(now_s)              # it has been measuring all along
 
     def reset(self) -> None:
         """Power-up or reboot: settings from flash, address from flash, boot delay."""

@@ -1,0 +1,175 @@
+"""Benewake TF-Luna LiDAR driver, I2C mode (pin 5 tied to GND before power-up).
+
+Registers are 8-bit, values little-endian (Benewake product manual, I2C register table).
+The chip has no ID register; it is identified by its read-only signature 0x3C-0x3F =
+"LUNA" (firmware that lacks it is accepted when its SLAVE_ADDR register holds the address
+we talk to and its frame rate is a legal 500/n value). The firmware version (0x0A-0x0C)
+is kept in ``firmware_version``.
+
+A frame is new when TICK (0x06-0x07, ms) changed since the last read, so ``read()``
+returns one Reading per frame and None in between. Amplitude < 100 or 0xFFFF (saturated
+by sunlight) makes the distance unreliable (the chip then reports DUMMY_DIST, 0 cm):
+LOW_AMPLITUDE. Distances outside 0.2-8 m (the datasheet range) are OUT_OF_RANGE.
+"""
+
+from __future__ import annotations
+
+from pi_app.exc import ChipIdError, ConfigError, SensorError, SensorTimeout
+from pi_app.sensors.base import RangeSensor, RangeStatus, Reading
+
+_DIST_LOW = 0x00              # DIST, AMP, TEMP, TICK: 8 bytes from here
+_TICK_LOW = 0x06
+_VERSION_REVISION = 0x0A      # revision, minor, major
+_SAVE = 0x20
+_SHUTDOWN_REBOOT = 0x21
+_SLAVE_ADDR = 0x22
+_MODE = 0x23
+_ENABLE = 0x25
+_FPS_LOW = 0x26
+_SIGNATURE = 0x3C
+
+_SAVE_SETTINGS = 0x01
+_REBOOT = 0x02
+_MODE_CONTINUOUS = 0x00
+_ENABLE_ON = 0x01
+_ENABLE_OFF = 0x00
+SIGNATURE = b"LUNA"
+
+AMP_MIN_VALID = 100           # datasheet: Amp < 100 -> unreliable
+AMP_OVEREXPOSED = 0xFFFF
+MIN_RANGE_M = 0.20            # datasheet 0.2-8 m (90 % reflectivity, indoors)
+MAX_RANGE_M = 8.0
+BASE_RATE_HZ = 500            # frame rate must be 500 / n, at most 250 Hz
+VALID_FRAME_RATES_HZ = frozenset(BASE_RATE_HZ // n for n in range(2, BASE_RATE_HZ + 1))
+FLASH_WRITE_S = 0.1           # manual: wait ~100 ms after a write before the next step
+REBOOT_DEADLINE_S = 1.5
+POLL_S = 0.02
+
+_WIRING_HINT = ("check the wiring: 5 V, GND, SDA/SCL (pins 2/3) and that pin 5 was tied to GND "
+                "at power-up (I2C mode)")
+
+
+class TFLuna(RangeSensor):
+    """TF-Luna at ``address`` (0x10). ``frame_rate_hz``: frames per second, 500/n Hz
+    (250, 166, 125, 100, ... 1). ``read()``: a Reading per new frame, None if no new frame.
+    Attributes after a read: ``amplitude``, ``temperature_c``."""
+
+    DEFAULT_ADDRESS = 0x10
+    min_range_m = MIN_RANGE_M
+    max_range_m = MAX_RANGE_M
+
+    def __init__(self, bus, address: int = DEFAULT_ADDRESS, *, clock=None,
+                 frame_rate_hz: int = 100) -> None:
+        super().__init__(bus, address, clock=clock)
+        if frame_rate_hz not in VALID_FRAME_RATES_HZ:
+            raise ConfigError(f"TF-Luna frame_rate_hz must be 500/n Hz (250, 166, 125, 100, "
+                              f"83, ..., 1), got {frame_rate_hz!r}")
+        self.frame_rate_hz = int(frame_rate_hz)
+        self.period_s = (BASE_RATE_HZ // self.frame_rate_hz) / BASE_RATE_HZ
+        self.firmware_version: tuple[int, int, int] | None = None
+        self.amplitude: int | None = None
+        self.temperature_c: float | None = None
+        self._last_tick: int | None = None
+
+    # --- identification -------------------------------------------------------------
+    def _identify(self, address: int) -> None:
+        bus = self._bus
+        try:
+            signature = bytes(bus.read_i2c_block_data(address, _SIGNATURE, 4))
+            revision, minor, major = bus.read_i2c_block_data(address, _VERSION_REVISION, 3)
+            slave_addr = bus.read_byte_data(address, _SLAVE_ADDR)
+            fps_low, fps_high = bus.read_i2c_block_data(address, _FPS_LOW, 2)
+        except OSError as exc:
+            raise SensorError(f"no TF-Luna answers at 0x{address:02X} ({exc}); "
+                              f"{_WIRING_HINT}") from exc
+        legacy = slave_addr == address and (fps_low | fps_high << 8) in VALID_FRAME_RATES_HZ
+        if signature != SIGNATURE and not (legacy and (major, minor, revision) != (0, 0, 0)):
+            raise ChipIdError(f"device at 0x{address:02X} is not a TF-Luna: signature "
+                              f"{signature!r} (expected {SIGNATURE!r}); check the address "
+                              f"and wiring ({_WIRING_HINT})")
+        self.firmware_version = (major, minor, revision)
+
+    def start(self) -> None:
+        """Check the chip, then continuous mode, output on, at ``frame_rate_hz``."""
+        self._check_open()
+        self._identify(self.address)
+        try:
+            self._bus.write_byte_data(self.address, _MODE, _MODE_CONTINUOUS)
+            self._bus.write_i2c_block_data(self.address, _FPS_LOW,
+                                           list(self.frame_rate_hz.to_bytes(2, "little")))
+            self._bus.write_byte_data(self.address, _ENABLE, _ENABLE_ON)
+        except OSError as exc:
+            raise SensorError(f"TF-Luna at 0x{self.address:02X} refused its settings "
+                              f"({exc}); {_WIRING_HINT}") from exc
+        self._last_tick = self._current_tick()
+
+    def _current_tick(self) -> int | None:
+        """TICK now, so that only frames measured after this moment count as new."""
+        try:
+            low, high = self._bus.read_i2c_block_data(self.address, _TICK_LOW, 2)
+        except OSError:
+            return None
+        return low | high << 8
+
+    # --- measurements ---------------------------------------------------------------
+    def read(self) -> Reading | None:
+        """The newest frame as a Reading, None if TICK has not moved since the last call,
+        or a Reading with ``distance_m=None`` and BUS_ERROR when the bus failed."""
+        self._check_open()
+        t_s = self.clock.now_s()
+        try:
+            frame = self._bus.read_i2c_block_data(self.address, _DIST_LOW, 8)
+        except OSError:
+            return Reading(t_s, None, RangeStatus.BUS_ERROR)
+        tick = frame[6] | frame[7] << 8
+        if tick == self._last_tick:
+            return None
+        self._last_tick = tick
+        distance_cm = frame[0] | frame[1] << 8
+        amplitude = frame[2] | frame[3] << 8
+        self.amplitude = amplitude
+        temp = frame[4] | frame[5] << 8
+        self.temperature_c = (temp - 0x10000 if temp & 0x8000 else temp) / 100.0
+        if amplitude < AMP_MIN_VALID or amplitude == AMP_OVEREXPOSED:
+            return Reading(t_s, None, RangeStatus.LOW_AMPLITUDE)
+        distance_m = distance_cm / 100.0
+        if not MIN_RANGE_M <= distance_m <= MAX_RANGE_M:
+            return Reading(t_s, None, RangeStatus.OUT_OF_RANGE)
+        return Reading(t_s, distance_m)
+
+    def stop(self) -> None:
+        """Turn the laser off (ENABLE <- 0); ``start()`` turns it back on."""
+        if self._bus is not None:
+            self._bus.write_byte_data(self.address, _ENABLE, _ENABLE_OFF)
+
+    # --- configuration ----------------------------------------------------------------
+    def set_address(self, new_address: int) -> None:
+        """Move the chip to ``new_address`` (0x08-0x77) for good: write SLAVE_ADDR, save
+        to flash, reboot, then wait (deadline ``REBOOT_DEADLINE_S`` on the injected clock)
+        until it answers there. Raises SensorTimeout if it never does."""
+        self._check_open()
+        if not 0x08 <= new_address <= 0x77:
+            raise ConfigError(f"TF-Luna address must be 0x08..0x77, got {new_address!r}")
+        old = self.address
+        try:
+            self._bus.write_byte_data(old, _SLAVE_ADDR, new_address)
+            self._bus.write_byte_data(old, _SAVE, _SAVE_SETTINGS)
+            self.clock.sleep(FLASH_WRITE_S)
+            self._bus.write_byte_data(old, _SHUTDOWN_REBOOT, _REBOOT)
+        except OSError as exc:
+            raise SensorError(f"TF-Luna at 0x{old:02X}: address change failed ({exc})") from exc
+        deadline_s = self.clock.now_s() + REBOOT_DEADLINE_S
+        while True:
+            self.clock.sleep(POLL_S)
+            try:
+                self._identify(new_address)
+                break
+            except ChipIdError:
+                raise
+            except SensorError as exc:
+                if self.clock.now_s() >= deadline_s:
+                    raise SensorTimeout(f"TF-Luna moved from 0x{old:02X} but does not answer "
+                                        f"at 0x{new_address:02X} after {REBOOT_DEADLINE_S} s "
+                                        f"({exc})") from exc
+        self.address = new_address
+        self._last_tick = self._current_tick()
