@@ -335,3 +335,59 @@ def test_xshut_low_at_attach_means_absent():
     pin = MockFactory().pin(5)
     _, bus, _ = setup(xshut_pin=pin)
     assert bus.scan() == []
+
+
+def test_power_on_interrupt_is_active_low_until_uld_config():
+    # Pololu's driver never writes GPIO_HV_MUX__CTRL and tests bit0 == 0 for ready.
+    clock, bus, _ = setup()
+    assert rd(bus, 0x0030)[0] & 0x10
+    start(bus)
+    assert rd(bus, 0x0031)[0] & 1 == 1
+    clock.advance(0.2)
+    assert rd(bus, 0x0031)[0] & 1 == 0
+
+
+def test_pololu_style_client_works():
+    """The register sequence of Pololu's vl53l1x-arduino (from ST's full API): soft
+    reset, boot poll, computed timeout encodings, active-low data ready, 17-byte result."""
+    clock, bus, dev = setup(lambda t: 1.7)
+    wr(bus, 0x0000, [0x00])
+    wr(bus, 0x0000, [0x01])
+    polls = 0
+    while not rd(bus, 0x00E5)[0] & 1:
+        polls += 1
+        clock.advance(0.0005)
+    assert polls >= 2
+    fast_osc = int.from_bytes(rd(bus, 0x0006, 2), "big")
+    osc_cal = int.from_bytes(rd(bus, 0x00DE, 2), "big")
+    wr(bus, 0x0060, [0x0F])
+    wr(bus, 0x0063, [0x0D])                              # long mode VCSEL periods
+
+    def encoded_timeout(budget_us, vcsel):
+        pll_period = (1 << 30) // fast_osc
+        macro_period = (((2304 * pll_period) >> 6) * ((vcsel + 1) << 1)) >> 6
+        mclks = ((((budget_us - 4528) // 2) << 12) + (macro_period >> 1)) // macro_period
+        ls, ms = mclks - 1, 0
+        while ls & ~0xFF:
+            ls, ms = ls >> 1, ms + 1
+        return (ms << 8) | ls
+
+    wr(bus, 0x005E, encoded_timeout(50000, 0x0F).to_bytes(2, "big"))
+    wr(bus, 0x0061, encoded_timeout(50000, 0x0D).to_bytes(2, "big"))
+    assert dev.timing_budget_ms == 50
+    wr(bus, 0x006C, (50 * osc_cal).to_bytes(4, "big"))     # startContinuous(50)
+    wr(bus, 0x0086, [0x01])
+    wr(bus, 0x0087, [0x40])
+    got = []
+    while len(got) < 3:
+        if rd(bus, 0x0031)[0] & 1 == 0:                  # Pololu: ready when bit0 == 0
+            block = rd(bus, 0x0089, 17)
+            wr(bus, 0x0086, [0x01])
+            got.append((block[0], block[2], int.from_bytes(block[13:15], "big")))
+        clock.advance(0.002)
+    assert [status for status, _, _ in got] == [9, 9, 9]
+    assert [count for _, count, _ in got] == [0, 1, 2]
+    assert all(abs(mm * 2011 / 2048 - 1700) < 60 for _, _, mm in got)
+    wr(bus, 0x0087, [0x80])                              # stopContinuous: abort
+    clock.advance(0.5)
+    assert rd(bus, 0x0031)[0] & 1 == 1

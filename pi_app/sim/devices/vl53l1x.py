@@ -23,7 +23,8 @@ Beyond the limit, with nothing in the beam or when blinded: signal fail (raw 4)
 with a meaningless distance. Closer than the minimum range: raw 8.
 
 Approximations: the power-on contents of 0x002D..0x0087 are taken to be ST's default
-configuration; a soft reset keeps the I2C address; the ROI does not narrow the beam.
+configuration, except GPIO_HV_MUX__CTRL = 0x11 (active-low interrupt); a soft reset
+keeps the I2C address; the ROI does not narrow the beam.
 """
 
 from __future__ import annotations
@@ -179,6 +180,9 @@ class VL53L1XDevice(RegisterDevice):
         regs[_OSC_MEASURED__FAST_OSC__FREQUENCY:_OSC_MEASURED__FAST_OSC__FREQUENCY + 2] = \
             FAST_OSC_FREQUENCY.to_bytes(2, "big")
         regs[0x2D:0x88] = DEFAULT_CONFIGURATION
+        # Reset value: active-low interrupt (ST's full API default; Pololu's driver
+        # relies on it). ULD's configuration switches it to active high (0x01).
+        regs[_GPIO_HV_MUX__CTRL] = 0x11
         regs[_RESULT__OSC_CALIBRATE_VAL:_RESULT__OSC_CALIBRATE_VAL + 2] = \
             OSC_CALIBRATE_VAL.to_bytes(2, "big")
         regs[_IDENTIFICATION__MODEL_ID:_IDENTIFICATION__MODEL_ID + 3] = b"\xEA\xCC\x10"
