@@ -143,6 +143,48 @@ def test_tfluna_driver_unchanged_behind_the_mux(bus, clock):
         assert abs(r_near.distance_m - 1.5) < 0.12 and abs(r_far.distance_m - 3.5) < 0.12
 
 
+def test_separate_driver_objects_for_one_switch_share_the_selection(bus, clock):
+    """Each sensor bring-up may build its own TCA9548A object: they must not trust a
+    stale private cache and read the other channel's chip at the same address."""
+    switch = bus.attach(TCA9548ADevice())
+    switch.channel(0).attach(TFLunaDevice(fixed_range(1.5)))
+    switch.channel(1).attach(TFLunaDevice(fixed_range(3.5)))
+    near = TFLuna(TCA9548A(bus, clock=clock).channel_bus(0), clock=clock)
+    far = TFLuna(TCA9548A(bus, clock=clock).channel_bus(1), clock=clock)
+    near.start()
+    far.start()
+    for _ in range(5):
+        clock.advance(0.01)
+        assert abs(near.read().distance_m - 1.5) < 0.12
+        assert abs(far.read().distance_m - 3.5) < 0.12
+    assert TCA9548A(SimBus(clock), clock=clock).mask is None     # other bus, other switch
+
+
+def test_vl53l1x_driver_unchanged_behind_the_mux(bus, clock):
+    """The usual alternative to XSHUT re-addressing: two VL53L1X at 0x29 on two channels."""
+    from pi_app.sensors.vl53l1x import VL53L1X
+    from pi_app.sim.devices import VL53L1XDevice
+
+    switch = bus.attach(TCA9548ADevice())
+    switch.channel(2).attach(VL53L1XDevice(fixed_range(0.6)))
+    switch.channel(3).attach(VL53L1XDevice(fixed_range(1.8)))
+    mux = TCA9548A(bus, clock=clock)
+    mux.start()
+    sensors = [VL53L1X(mux.channel_bus(n), clock=clock) for n in (2, 3)]
+    for sensor in sensors:
+        sensor.start()
+    seen = {0: [], 1: []}
+    for _ in range(40):
+        clock.advance(0.01)
+        for i, sensor in enumerate(sensors):
+            reading = sensor.read()
+            if reading is not None and reading.status == RangeStatus.VALID:
+                seen[i].append(reading.distance_m)
+    assert seen[0] and seen[1]
+    assert all(abs(d - 0.6) < 0.1 for d in seen[0])
+    assert all(abs(d - 1.8) < 0.15 for d in seen[1])
+
+
 def test_redundant_selects_are_skipped(bus, clock):
     switch = bus.attach(TCA9548ADevice())
     switch.channel(2).attach(TFLunaDevice())

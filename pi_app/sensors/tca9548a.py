@@ -8,7 +8,9 @@ address can sit on different channels. The selected mask is cached so a run of c
 one channel costs one select; after any failed transaction the cache is dropped and the
 next call selects again (the switch may have been reset or glitched).
 
-Only this driver may write the switch's register on that bus, or the cache goes stale.
+Every ``TCA9548A`` object for the same bus and address shares one cached mask and one
+lock (several sensor bring-ups may each build their own), so they never disagree about
+which channel is live. Nothing else may write the switch's register on that bus.
 The default address 0x70 collides with the MB1242's: strap A0-A2 to move the switch.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import threading
+import weakref
 
 from pi_app.exc import ChipIdError, ConfigError, SensorError
 from pi_app.sensors.base import I2CDriver
@@ -30,6 +33,29 @@ SMBUS_IO_METHODS = (
     "write_block_data", "block_process_call", "read_i2c_block_data",
     "write_i2c_block_data", "i2c_rdwr",
 )
+
+
+class _SwitchState:
+    """What one physical switch's register holds (None = unknown) and the lock that
+    keeps select + transaction together; shared by all driver objects for that switch."""
+
+    def __init__(self) -> None:
+        self.mask: int | None = None
+        self.lock = threading.RLock()
+
+
+_STATES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_STATES_BY_ID: dict = {}                  # for bus objects that cannot be weakly referenced
+_STATES_LOCK = threading.Lock()
+
+
+def _switch_state(bus, address: int) -> _SwitchState:
+    with _STATES_LOCK:
+        try:
+            per_bus = _STATES.setdefault(bus, {})
+        except TypeError:
+            per_bus = _STATES_BY_ID.setdefault(id(bus), {})
+        return per_bus.setdefault(address, _SwitchState())
 
 
 def _channel_number(channel: int) -> int:
@@ -94,14 +120,13 @@ class TCA9548A(I2CDriver):
         if not 0x70 <= address <= 0x77:
             raise ConfigError(f"TCA9548A address must be 0x70..0x77, got {address!r}")
         super().__init__(bus, address, clock=clock)
-        self._mask: int | None = None          # what the register holds, None = unknown
-        self._lock = threading.RLock()
+        self._state = _switch_state(bus, self.address)
         self._channel_buses: dict[int, ChannelBus] = {}
 
     @property
     def mask(self) -> int | None:
         """The channel mask last written (None until known, or after a failure)."""
-        return self._mask
+        return self._state.mask
 
     def start(self) -> None:
         """Check the switch answers and echoes its control register; select no channel."""
@@ -122,18 +147,19 @@ class TCA9548A(I2CDriver):
         self._check_open()
         if not 0 <= mask <= 0xFF:
             raise ConfigError(f"TCA9548A mask must be 0x00..0xFF, got {mask!r}")
-        with self._lock:
+        state = self._state
+        with state.lock:
             try:
                 self._bus.write_byte(self.address, mask)
             except OSError:
-                self._mask = None
+                state.mask = None
                 raise
-            self._mask = mask
+            state.mask = mask
 
     def read_mask(self) -> int:
         """The control register as the chip reports it."""
         self._check_open()
-        with self._lock:
+        with self._state.lock:
             return self._bus.read_byte(self.address)
 
     def select(self, *channels: int) -> None:
@@ -152,20 +178,25 @@ class TCA9548A(I2CDriver):
         return self._channel_buses[channel]
 
     def _on_channel(self, mask: int, name: str, args, kwargs):
-        with self._lock:
+        state = self._state
+        with state.lock:
             if self._closed:
                 raise OSError(errno.EBADF, f"TCA9548A at 0x{self.address:02X} is closed")
-            if self._mask != mask:
-                self.set_mask(mask)
+            if state.mask != mask:
+                try:
+                    self.set_mask(mask)
+                except OSError as exc:
+                    raise OSError(exc.errno, f"TCA9548A at 0x{self.address:02X} could not "
+                                  f"select channel mask 0x{mask:02X}: {exc.strerror}") from exc
             try:
                 return getattr(self._bus, name)(*args, **kwargs)
             except OSError:
-                self._mask = None                 # re-select before the next call
+                state.mask = None                 # re-select before the next call
                 raise
 
     def _on_close(self) -> None:
         """Disconnect every channel (quiet bus), ignoring a vanished switch."""
         try:
-            self._bus.write_byte(self.address, 0x00)
+            self.set_mask(0x00)
         except OSError:
             pass
