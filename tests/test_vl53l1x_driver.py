@@ -200,3 +200,11 @@ def test_deterministic_for_a_seed():
         return readings(clock, sensor, 0.5)
     assert run(7) == run(7)
     assert run(7) != run(8)
+
+
+def test_bus_error_during_start_is_a_sensor_error_naming_the_address():
+    clock, bus, _, sensor = rig()
+    bus.set_error_rate(0x29, 0.5)
+    with pytest.raises(SensorError, match="0x29"):
+        for _ in range(20):                         # some start will meet an error
+            sensor.start()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from smbus2 import i2c_msg
 
-from pi_app.exc import ChipIdError, ConfigError, SensorTimeout
+from pi_app.exc import ChipIdError, ConfigError, SensorError, SensorTimeout
 from pi_app.sensors.base import RangeSensor, RangeStatus, Reading
 from pi_app.sim.optics import chip_optics, max_range_m  # datasheet ranges, one table
 
@@ -160,7 +160,7 @@ class VL53L1X(RangeSensor):
     # --- settings ---------------------------------------------------------------------
     @property
     def distance_mode(self) -> str:
-        """"short" (up to 1.3 m, robust in sunlight) or "long" (up to 3.6 m in the dark)."""
+        """Either 'short' (to 1.3 m, holds in sunlight) or 'long' (to 3.6 m in the dark)."""
         return self._distance_mode
 
     @distance_mode.setter
@@ -205,6 +205,15 @@ class VL53L1X(RangeSensor):
         Raises SensorTimeout / ChipIdError naming the address."""
         self._check_open()
         self._running = False
+        try:
+            self._init_and_start()
+        except SensorError:
+            raise
+        except OSError as exc:
+            raise SensorError(f"VL53L1X at 0x{self.address:02X}: bus error during start "
+                              f"({exc}); {_WIRING_HINT}") from exc
+
+    def _init_and_start(self) -> None:
         wait_for_boot(self._bus, self.address, self.clock)
         check_identity(self._bus, self.address)
         self._write(0x002D, DEFAULT_CONFIGURATION)
