@@ -90,11 +90,7 @@ class TFLunaDevice(RegisterDevice):
         self.stuck = False
         self._flash = dict(FACTORY_SETTINGS)
         self._serial = f"SIMLUNA{seed % 10_000_000:07d}".encode()
-        self._ready_at_s = 0.0
-        self._boot_s = 0.0
-        self._frames_t0_s = 0.0
-        self._frame_index = 0
-        super().__init__(seed=seed)
+        super().__init__(seed=seed)          # calls reset(): registers from flash
         self._ready_at_s = 0.0          # built = powered and booted long ago
 
     # --- wiring and power ---------------------------------------------------------------
