@@ -1,0 +1,345 @@
+"""The pattern table: what the buzzer and the haptic motor do for each alert state.
+
+A runner moving backwards cannot look at anything, so every pattern must be told
+apart by *rhythm alone* (a passive buzzer's pitch and the motor's strength only
+help). The rhythm families:
+
+================  =====================================  ================================
+kind              rhythm                                  why
+================  =====================================  ================================
+obstacle          single pulses, faster with urgency,     car parking sensors (the beep
+                  continuous at DANGER                    rate rises, continuous ≈ 0.3 m)
+surface           double pulse "da-da"                    a step hazard, not a wall
+deck console      triple pulse "da-da-da"                 treadmill: move away from the
+deck rear         long pulse "daaa"                       console / off the rear edge —
+deck off_deck     continuous                              the runner must know which way
+fault             long-short "daaa-dit", slow             the device cannot watch
+posture           two soft taps, motor only, once         coaching, never alarming
+rest              three long slow pulses, once            a reminder, not a hazard
+ready             one short high chirp, once              self-test passed (start-up)
+selftest_fail     one long low tone, once                 parking-sensor fault tone
+================  =====================================  ================================
+
+Timing choices: every pattern starts *on* at the moment it is commanded, so the
+first cue costs no extra latency (tactile reaction is ≈ 0.3–0.4 s and a warning is
+useful only ≥ 2 s before contact). Pulses are ≥ 60 ms because a coin ERM motor
+needs ≈ 30–50 ms to spin up and as long to stop; gaps are ≥ 60 ms so two pulses
+stay two pulses on the motor. Repeating patterns have periods ≤ 1.2 s, so the
+rhythm is recognisable within the first second and, for surface hazards that
+reach the heels 0.4–0.8 s after detection, the first pulse is already the cue.
+Pitch (TonalBuzzer only) rises with urgency and sits near the 2.5–3 kHz resonance
+of common piezo discs for DANGER, where they are loudest; surface hazards and
+faults use lower pitches.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from pi_app.detect import AlertState, Level
+from pi_app.exc import DeviceClosed
+
+#: Tolerance for floating-point phase arithmetic: an edge at t = 0.1 s reached by
+#: 10 × 0.01 s must count as reached.
+_EDGE_EPS_S = 1e-9
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One alert rhythm.
+
+    ``segments``: ``(on_s, off_s)`` pairs in seconds, played in order; ``repeat``
+    True loops them, False plays them once and then stays off. An empty tuple is
+    silence; ``((x, 0.0),)`` repeated is a continuous tone.
+    ``tone_hz``: pitch for a passive buzzer (TonalBuzzer), None = buzzer not used
+    tonally (an active buzzer ignores it anyway).
+    ``intensity``: haptic strength 0..1 (PWM duty or DRV2605 real-time amplitude).
+    ``buzzer`` / ``haptic``: which outputs take part (e.g. posture is motor only).
+    """
+
+    name: str
+    segments: tuple[tuple[float, float], ...] = ()
+    repeat: bool = True
+    tone_hz: float | None = None
+    intensity: float = 1.0
+    buzzer: bool = True
+    haptic: bool = True
+    # derived: ends of the alternating on/off runs within one period (seconds)
+    bounds_s: tuple[float, ...] = field(init=False, repr=False, compare=False)
+    first_on: bool = field(init=False, repr=False, compare=False)
+    period_s: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.intensity <= 1.0:
+            raise ValueError(f"pattern {self.name}: intensity must be within 0..1")
+        if self.tone_hz is not None and not self.tone_hz > 0:
+            raise ValueError(f"pattern {self.name}: tone_hz must be > 0")
+        runs: list[list] = []  # [on, end_s], adjacent equal states merged
+        t_s = 0.0
+        for on_s, off_s in self.segments:
+            if on_s < 0 or off_s < 0 or not math.isfinite(on_s + off_s):
+                raise ValueError(f"pattern {self.name}: segment durations must be >= 0")
+            for state, length_s in ((True, on_s), (False, off_s)):
+                if length_s <= 0:
+                    continue
+                t_s += length_s
+                if runs and runs[-1][0] == state:
+                    runs[-1][1] = t_s
+                else:
+                    runs.append([state, t_s])
+        object.__setattr__(self, "bounds_s", tuple(end for _, end in runs))
+        object.__setattr__(self, "first_on", bool(runs) and runs[0][0])
+        object.__setattr__(self, "period_s", t_s)
+
+    @property
+    def continuous(self) -> bool:
+        """Always on (a repeating pattern with no off time)."""
+        return self.repeat and len(self.bounds_s) == 1 and self.first_on
+
+    @property
+    def silent(self) -> bool:
+        return not self.first_on and len(self.bounds_s) <= 1
+
+
+class PatternPlayer:
+    """Where a pattern is at time ``t_s``, given when it started. Pure arithmetic on
+    the caller's clock: no threads, no timers, nothing allocated per query."""
+
+    __slots__ = ("pattern", "start_s")
+
+    def __init__(self, pattern: Pattern | None = None, start_s: float = 0.0) -> None:
+        self.pattern = pattern if pattern is not None else SILENT
+        self.start_s = start_s
+
+    def start(self, pattern: Pattern, t_s: float) -> None:
+        """Play ``pattern`` from its beginning at clock time ``t_s`` (seconds)."""
+        self.pattern = pattern
+        self.start_s = t_s
+
+    def _run_index(self, t_s: float) -> int:
+        """Index of the run playing at ``t_s``; -1 = before the start, len = finished."""
+        p = self.pattern
+        bounds = p.bounds_s
+        n = len(bounds)
+        if n == 0:
+            return 0
+        phase_s = t_s - self.start_s + _EDGE_EPS_S
+        if phase_s < 0.0:
+            return -1
+        if phase_s >= p.period_s:
+            if not p.repeat:
+                return n
+            phase_s %= p.period_s
+        i = 0
+        while i < n and phase_s >= bounds[i]:
+            i += 1
+        return i
+
+    def is_on(self, t_s: float) -> bool:
+        """True when the output should be on at ``t_s``."""
+        p = self.pattern
+        i = self._run_index(t_s)
+        if i < 0 or i >= len(p.bounds_s):
+            return False
+        return p.first_on if i % 2 == 0 else not p.first_on
+
+    def next_edge_s(self, t_s: float) -> float:
+        """Clock time of the next possible change after ``t_s`` (``math.inf`` = none:
+        silent, continuous, or a finished one-shot)."""
+        p = self.pattern
+        bounds = p.bounds_s
+        n = len(bounds)
+        if n == 0 or p.continuous:
+            return math.inf
+        i = self._run_index(t_s)
+        if i < 0:
+            return self.start_s
+        if i >= n:
+            return math.inf
+        elapsed_s = t_s - self.start_s
+        cycles = math.floor((elapsed_s + _EDGE_EPS_S) / p.period_s) if p.repeat else 0
+        # minus the tolerance: a caller comparing t_s >= edge must not miss it by 1 ulp
+        return self.start_s + cycles * p.period_s + bounds[i] - _EDGE_EPS_S
+
+
+# --- the table ----------------------------------------------------------------------
+C, W, D = Level.CAUTION, Level.WARNING, Level.DANGER
+P = Pattern
+
+SILENT = P("silent", ())
+
+#: Obstacles, parking-sensor style: CAUTION ≈ 1.4 pulses/s, WARNING 5/s, DANGER
+#: continuous (cars go continuous at ≈ 0.3 m; here DANGER = TTC ≤ danger_ttc_s or
+#: nearer than danger_distance_m, i.e. less time than a reaction plus a stop).
+OBSTACLE = {
+    C: P("obstacle caution", ((0.10, 0.60),), tone_hz=1800.0, intensity=0.55),
+    W: P("obstacle warning", ((0.08, 0.12),), tone_hz=2300.0, intensity=0.8),
+    D: P("obstacle danger", ((1.0, 0.0),), tone_hz=2900.0, intensity=1.0),
+}
+
+#: Surface hazards: double pulse at every level (period 1.0 / 0.6 / 0.4 s), lower
+#: pitch; a drop (hole, kerb down) sounds lower than a rise (root, kerb up).
+_DOUBLE = {C: ((0.07, 0.09), (0.07, 0.77)), W: ((0.07, 0.09), (0.07, 0.37)),
+           D: ((0.07, 0.07), (0.07, 0.19))}
+_INTENSITY = {C: 0.55, W: 0.8, D: 1.0}
+SURFACE_DROP = {lv: P(f"surface drop {lv.label}", seg, tone_hz=750.0, intensity=_INTENSITY[lv])
+                for lv, seg in _DOUBLE.items()}
+SURFACE_RISE = {lv: P(f"surface rise {lv.label}", seg, tone_hz=1050.0, intensity=_INTENSITY[lv])
+                for lv, seg in _DOUBLE.items()}
+
+#: Treadmill deck: the runner must know *which way* to move, so console and rear
+#: keep their own rhythm even at DANGER (triple short pulse vs long pulse);
+#: stepping off the deck is continuous — stop.
+_TRIPLE = {C: ((0.06, 0.07), (0.06, 0.07), (0.06, 0.88)),
+           W: ((0.06, 0.07), (0.06, 0.07), (0.06, 0.38)),
+           D: ((0.06, 0.06), (0.06, 0.06), (0.06, 0.15))}
+_LONG = {C: ((0.35, 0.85),), W: ((0.35, 0.35),), D: ((0.30, 0.15),)}
+DECK_CONSOLE = {lv: P(f"deck console {lv.label}", seg, tone_hz=1500.0, intensity=_INTENSITY[lv])
+                for lv, seg in _TRIPLE.items()}
+DECK_REAR = {lv: P(f"deck rear {lv.label}", seg, tone_hz=1200.0, intensity=_INTENSITY[lv])
+             for lv, seg in _LONG.items()}
+DECK_OFF = P("deck off", ((1.0, 0.0),), tone_hz=2900.0, intensity=1.0)
+
+#: A sensor cannot watch: long-short every 2 s, low pitch. Slow on purpose: it must
+#: be noticed but never be mistaken for an approach cadence.
+FAULT = P("fault", ((0.45, 0.15), (0.12, 1.28)), tone_hz=440.0, intensity=0.7)
+#: Two soft taps on the motor only (a buzzer would be a public scolding); 0.45 duty
+#: is above a typical coin ERM's start-up threshold (≈ 0.3).
+POSTURE = P("posture", ((0.15, 0.25), (0.15, 0.0)), repeat=False, intensity=0.45,
+            buzzer=False)
+REST = P("rest", ((0.4, 0.3), (0.4, 0.3), (0.4, 0.0)), repeat=False, tone_hz=880.0,
+         intensity=0.6)
+READY = P("ready", ((0.12, 0.0),), repeat=False, tone_hz=2600.0, intensity=0.6)
+SELFTEST_FAIL = P("selftest fail", ((1.0, 0.0),), repeat=False, tone_hz=330.0, intensity=1.0)
+
+#: (level, kind, detail) -> Pattern. ``detail`` None is the kind's default; an
+#: unlisted detail (e.g. obstacle "steady") falls back to it.
+TABLE: dict[tuple[Level, str | None, str | None], Pattern] = {}
+for _lv in (C, W, D):
+    TABLE[(_lv, "obstacle", None)] = OBSTACLE[_lv]
+    TABLE[(_lv, "surface", None)] = SURFACE_DROP[_lv]
+    TABLE[(_lv, "surface", "drop")] = SURFACE_DROP[_lv]
+    TABLE[(_lv, "surface", "rise")] = SURFACE_RISE[_lv]
+    TABLE[(_lv, "deck", None)] = DECK_CONSOLE[_lv]
+    TABLE[(_lv, "deck", "console")] = DECK_CONSOLE[_lv]
+    TABLE[(_lv, "deck", "rear")] = DECK_REAR[_lv]
+    TABLE[(_lv, "deck", "off_deck")] = DECK_OFF
+del _lv, C, W, D, P
+
+#: Patterns chosen by kind alone, whatever the level.
+BY_KIND = {"fault": FAULT, "posture": POSTURE, "rest": REST}
+#: Start-up chirps: ``kind`` None, chosen by ``detail`` whatever the level.
+BY_DETAIL = {"ready": READY, "selftest_fail": SELFTEST_FAIL}
+
+
+def pattern_for(state: AlertState) -> Pattern:
+    """The pattern for an alert state.
+
+    Order: start-up chirps by detail; CLEAR = silence; fault/posture/rest by kind;
+    level FAULT = the fault pattern; then ``(level, kind, detail)`` with the kind's
+    default detail as fallback. An unknown kind at an alert level gets the obstacle
+    pattern of that level: an alert the table does not know must still be felt.
+    """
+    kind = state.kind
+    if kind is None:
+        special = BY_DETAIL.get(state.detail)
+        if special is not None:
+            return special
+    level = state.level
+    if level == Level.CLEAR:
+        return SILENT
+    by_kind = BY_KIND.get(kind)
+    if by_kind is not None:
+        return by_kind
+    if level == Level.FAULT:
+        return FAULT
+    found = TABLE.get((level, kind, state.detail))
+    if found is None:
+        found = TABLE.get((level, kind, None))
+    if found is None:
+        found = OBSTACLE.get(Level(level), OBSTACLE[Level.DANGER])
+    return found
+
+
+def all_patterns() -> tuple[Pattern, ...]:
+    """Every distinct pattern in the table (for docs, demos and tests)."""
+    seen: dict[int, Pattern] = {}
+    for p in (*TABLE.values(), *BY_KIND.values(), *BY_DETAIL.values()):
+        seen.setdefault(id(p), p)
+    return tuple(seen.values())
+
+
+class PatternOutput:
+    """Base of every output (buzzer, PWM motor, DRV2605): plays the commanded pattern
+    on the caller's clock and touches the hardware only when what it should do
+    changes (on/off, or the tone/strength of a new pattern) — never per cycle.
+
+    Subclasses set ``CHANNEL`` ("buzzer" or "haptic") and implement
+    ``_apply(on, pattern) -> bool`` (False = the write failed; it is retried on
+    the next ``drive``) and ``_close_device()``.
+    """
+
+    CHANNEL = "buzzer"
+
+    def __init__(self) -> None:
+        self.player = PatternPlayer()
+        self.on = False               # what the output is doing now
+        self.stale = False            # the last write failed: rewrite on next drive
+        self._written: Pattern | None = None
+        self._closed = False
+
+    def takes_part(self, pattern: Pattern) -> bool:
+        """Whether this output plays ``pattern`` at all (posture: motor only)."""
+        if self.CHANNEL == "haptic":
+            return pattern.haptic and pattern.intensity > 0.0
+        return pattern.buzzer
+
+    def drive(self, pattern: Pattern, t_s: float, *, restart: bool = False) -> bool:
+        """Play ``pattern`` at clock time ``t_s`` (seconds); returns whether the output
+        is on. A different pattern (or ``restart``) starts from its beginning at
+        ``t_s``; the same pattern keeps its phase."""
+        if self._closed:
+            raise DeviceClosed(f"{self!r} is closed")
+        player = self.player
+        if restart or pattern is not player.pattern:
+            player.start(pattern, t_s)
+        on = player.is_on(t_s) and self.takes_part(pattern)
+        if self.stale or on != self.on or (on and pattern is not self._written):
+            self.stale = not self._apply(on, pattern)
+            self.on = on
+            self._written = pattern if on else None
+        return on
+
+    def off(self) -> None:
+        """Silence now (the pattern is kept; the next ``drive`` resumes it)."""
+        if not self._closed and (self.on or self.stale):
+            self.stale = not self._apply(False, SILENT)
+            self.on = False
+            self._written = None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Off, then release the pin/chip. Idempotent."""
+        if self._closed:
+            return
+        try:
+            self.off()
+        finally:
+            self._closed = True
+            self._close_device()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def _apply(self, on: bool, pattern: Pattern) -> bool:
+        raise NotImplementedError
+
+    def _close_device(self) -> None:
+        raise NotImplementedError
