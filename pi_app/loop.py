@@ -51,7 +51,8 @@ class DeviceLoop:
         self.coaches = list(coaches)
         self.button = button
         self.notifier = notifier
-        self.recorder = recorder
+        self.recorder = None
+        self.attach_recorder(recorder)
         self.arbiter = Arbiter(cfg)
         self.period_s = period_s or cfg.device.loop_period_s
         self.state = CLEAR
@@ -66,6 +67,12 @@ class DeviceLoop:
         self._ping_period_s = notifier.watchdog_period_s() / 2 if notifier is not None and \
             getattr(notifier, "watchdog_period_s", None) and notifier.watchdog_period_s() else None
         self._closed = False
+
+    def attach_recorder(self, recorder) -> None:
+        """Record raw readings, IMU samples and commanded alerts (None = stop)."""
+        self.recorder = recorder
+        if self.imu is not None:
+            self.imu.on_sample = None if recorder is None else recorder.imu
 
     # --- configuration handed over from other threads ------------------------------
     def apply_config(self, cfg) -> None:

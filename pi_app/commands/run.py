@@ -67,7 +67,6 @@ def run(args) -> int:
     if notice:
         log.warning("config: %s", notice)
     notifier = Notifier()
-    recorder = _recorder(args.record)
     if args.sim:
         from pi_app.sim.rig import SimRig
         from pi_app.sim.scenario import load_scenario
@@ -76,13 +75,14 @@ def run(args) -> int:
                      clock=PacedClock(speed=args.speed))
         device, clock, port = rig.device, rig.clock, args.serial_port
         cfg = rig.cfg
-        if recorder is not None:
-            device.loop.recorder = recorder
+        recorder = _recorder(args.record, cfg)
+        device.loop.attach_recorder(recorder)
         close_extra = rig.close
     else:
         import smbus2
 
         clock = MonotonicClock()
+        recorder = _recorder(args.record, cfg)
         bus = smbus2.SMBus(cfg.i2c.bus)
         device = build_device(cfg, bus, clock, notifier=notifier, recorder=recorder,
                               policy=args.policy)
@@ -138,12 +138,12 @@ def telemetry(loop) -> str:
     return " ".join(parts)
 
 
-def _recorder(path):
+def _recorder(path, cfg):
     if not path:
         return None
     from pi_app.record import Recorder
 
-    return Recorder(path)
+    return Recorder(path, cfg)
 
 
 def _install_signal_handlers(loop):

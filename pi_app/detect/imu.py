@@ -36,6 +36,7 @@ class ImuTracker:
         self.step_hz = self.DEFAULT_STEP_HZ
         self.vertical_mps2 = 0.0
         self.samples = 0
+        self.on_sample = None  # callable(t_s, accel_g, gyro_dps), e.g. a Recorder
         self._next_t_s = 0.0
         self._last_t_s: float | None = None
         self._last_cross_t_s: float | None = None
@@ -50,6 +51,8 @@ class ImuTracker:
         sample = self.driver.read_motion()
         if sample is not None:
             self.update(sample.t_s, sample.accel_g, sample.gyro_dps)
+            if self.on_sample is not None:
+                self.on_sample(sample.t_s, sample.accel_g, sample.gyro_dps)
 
     def update(self, t_s: float, accel_g, gyro_dps) -> None:
         ax, ay, az = accel_g

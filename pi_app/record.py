@@ -1,0 +1,125 @@
+"""Recordings: raw readings, IMU samples and commanded alerts, append-only text.
+
+Format (one record per line, comma separated, so a power cut loses at most the lines
+after the last flush and a torn last line is simply skipped on reading):
+
+    # backsight-recording 1 {"config": {...}}      header: version + config as JSON
+    r,<t_s>,<sensor>,<distance_m or ->,<status>   range reading
+    m,<t_s>,<ax>,<ay>,<az>,<gx>,<gy>,<gz>          IMU sample (g, deg/s, chip frame)
+    a,<t_s>,<level>,<kind or ->,<source or ->      commanded alert change
+
+The file is flushed (and fsync'ed) every ``flush_period_s`` of recording time and on
+close, so a running device writes to the SD card about once a second, not per cycle.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+from pi_app.exc import ConfigError
+from pi_app.sensors.base import RangeStatus, Reading
+
+HEADER = "# backsight-recording 1 "
+
+
+class Recorder:
+    def __init__(self, path, cfg=None, *, flush_period_s: float = 1.0) -> None:
+        self.path = str(path)
+        self._f = open(self.path, "a", encoding="ascii", buffering=64 * 1024)
+        if self._f.tell() == 0:
+            meta = {"config": cfg.to_dict() if cfg is not None else None}
+            self._f.write(HEADER + json.dumps(meta, separators=(",", ":")) + "\n")
+        self.flush_period_s = flush_period_s
+        self._next_flush_t_s = 0.0
+        self._closed = False
+
+    def reading(self, sensor_id: str, r: Reading) -> None:
+        d = "-" if r.distance_m is None else f"{r.distance_m:.4f}"
+        self._f.write(f"r,{r.t_s:.4f},{sensor_id},{d},{int(r.status)}\n")
+        self._maybe_flush(r.t_s)
+
+    def imu(self, t_s: float, accel_g, gyro_dps) -> None:
+        ax, ay, az = accel_g
+        gx, gy, gz = gyro_dps
+        self._f.write(f"m,{t_s:.4f},{ax:.4f},{ay:.4f},{az:.4f},{gx:.3f},{gy:.3f},{gz:.3f}\n")
+
+    def alert(self, t_s: float, state) -> None:
+        self._f.write(f"a,{t_s:.4f},{state.level.label},{state.kind or '-'},{state.source or '-'}\n")
+        self._maybe_flush(t_s)
+
+    def _maybe_flush(self, t_s: float) -> None:
+        if t_s >= self._next_flush_t_s:
+            self.flush()
+            self._next_flush_t_s = t_s + self.flush_period_s
+
+    def flush(self) -> None:
+        self._f.flush()
+        os.fsync(self._f.fileno())
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.flush()
+        self._f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+@dataclass
+class Recording:
+    config: dict | None
+    readings: list = field(default_factory=list)   # (sensor_id, Reading)
+    imu: list = field(default_factory=list)        # (t_s, accel_g, gyro_dps)
+    alerts: list = field(default_factory=list)     # (t_s, level, kind, source)
+    skipped_lines: int = 0
+
+    @property
+    def sensor_ids(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for sid, _ in self.readings:
+            seen.setdefault(sid)
+        return list(seen)
+
+
+def read_recording(path) -> Recording:
+    """Parse a recording; a torn or corrupt line is counted and skipped, not fatal."""
+    with open(path, encoding="ascii", errors="replace") as f:
+        first = f.readline()
+        if not first.startswith(HEADER):
+            raise ConfigError(f"{path}: not a backsight recording (no header line)")
+        try:
+            meta = json.loads(first[len(HEADER):])
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}: corrupt header ({exc})") from None
+        rec = Recording(meta.get("config"))
+        for line in f:
+            try:
+                _parse_line(rec, line.rstrip("\n").split(","))
+            except (ValueError, IndexError):
+                rec.skipped_lines += 1
+    return rec
+
+
+def _none(text: str):
+    return None if text == "-" else text
+
+
+def _parse_line(rec: Recording, parts: list[str]) -> None:
+    tag = parts[0]
+    if tag == "r" and len(parts) == 5:
+        d = None if parts[3] == "-" else float(parts[3])
+        rec.readings.append((parts[2], Reading(float(parts[1]), d, RangeStatus(int(parts[4])))))
+    elif tag == "m" and len(parts) == 8:
+        v = [float(x) for x in parts[1:]]
+        rec.imu.append((v[0], tuple(v[1:4]), tuple(v[4:7])))
+    elif tag == "a" and len(parts) == 5:
+        rec.alerts.append((float(parts[1]), parts[2], _none(parts[3]), _none(parts[4])))
+    elif parts != [""]:
+        raise ValueError("unknown record")
