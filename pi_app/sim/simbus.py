@@ -100,7 +100,7 @@ class SimBus:
         if device is None:
             self.failed_transactions += 1
             raise nack(address)
-        fault = self._error_rates.get(device.address)
+        fault = self._error_rates.get(address)  # the addressed chip, also behind a mux
         if fault is not None and self._rng.random() < fault[0]:
             self.failed_transactions += 1
             code = self._rng.choice(fault[1])
