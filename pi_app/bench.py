@@ -1,0 +1,229 @@
+"""Benchmarks of the device loop (``backsight bench``).
+
+What is measured, honestly:
+- ``cycle_us``: CPU time of one loop cycle over N sensors (p50/p99), with the sensors'
+  readings replayed from a simulated run, so it is the cost of *our* code (polling,
+  tracking, detection, health, arbitration, output patterns on mock pins) without the
+  simulator's cost. On a Pi each I2C transaction adds bus time that cannot be measured
+  here.
+- ``cycle_simbus_us``: the same with the real drivers talking to SimBus emulators.
+- ``naive_cycle_us``: the naive fixed-distance policy in the same run; ``ratio`` =
+  ours / naive.
+- ``sim_speedup``: simulated seconds per wall-clock second for a whole scenario.
+- ``decision_latency_us``: from a reading being returned by the driver to the outputs
+  being commanded, CPU time (the loop period adds up to ``device.loop_period_s`` of
+  polling delay on top, reported as ``poll_delay_max_ms``).
+- ``startup_ms``: importing backsight and bringing a simulated device up, in a fresh
+  interpreter, minus the bare interpreter start; ``rss_mb``: peak RSS of that process
+  after running a scenario.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import time
+
+from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+from pi_app.clock import SimClock
+from pi_app.config import Config, SensorConfig
+from pi_app.sim.simbus import SimBus
+
+SENSOR_COUNTS = (1, 3, 5)
+CYCLES = 3000
+XSHUT_PINS = (17, 27, 22, 5, 6)
+
+
+def _bench_config(n: int) -> Config:
+    sensors = [SensorConfig(f"s{i}", "vl53l1x", "obstacle", address=0x30 + i,
+                            xshut_pin=XSHUT_PINS[i]) for i in range(n)]
+    return Config.defaults().with_sensors(sensors).with_value("alert.haptic", "pwm")
+
+
+def _target(i: int):
+    """A target approaching sensor i at 2.5 m/s from 4 m, again every 2 s."""
+    def source(t_s: float):
+        d = 4.0 - 2.5 * ((t_s + 0.3 * i) % 2.0)
+        return d if d > 0.05 else None
+    return source
+
+
+def _percentiles(samples_ns) -> dict:
+    s = sorted(samples_ns)
+    if not s:
+        return {"p50": None, "p99": None}
+    pick = lambda q: s[min(len(s) - 1, int(q * len(s)))] / 1000.0
+    return {"p50": round(pick(0.50), 2), "p99": round(pick(0.99), 2)}
+
+
+class _TimedOutputs:
+    """Wraps outputs to time from the last reading to the command (decision latency)."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.read_ns = None
+        self.latencies_ns = []
+
+    def command(self, state, t_s) -> None:
+        if self.read_ns is not None:
+            self.latencies_ns.append(time.perf_counter_ns() - self.read_ns)
+            self.read_ns = None
+        self.inner.command(state, t_s)
+
+    def reconfigure(self, cfg) -> None:
+        self.inner.reconfigure(cfg)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _TimedDriver:
+    def __init__(self, inner, timer: _TimedOutputs) -> None:
+        self.inner = inner
+        self.timer = timer
+
+    def read(self):
+        r = self.inner.read()
+        if r is not None:
+            self.timer.read_ns = time.perf_counter_ns()
+        return r
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _device(n: int, policy: str):
+    from pi_app.alert.outputs import AlertOutputs
+    from pi_app.device import build_device
+    from pi_app.sim.devices import VL53L1XDevice
+
+    clock = SimClock()
+    bus = SimBus(clock)
+    pins = MockFactory(pin_class=MockPWMPin)
+    cfg = _bench_config(n)
+    for i in range(n):
+        bus.attach(VL53L1XDevice(range_source=_target(i), seed=i, xshut_pin=pins.pin(XSHUT_PINS[i])))
+    timer = _TimedOutputs(AlertOutputs(cfg, clock=clock, pin_factory=pins))
+    device = build_device(cfg, bus, clock, pin_factory=pins, policy=policy, outputs=timer)
+    for slot in device.loop.slots:
+        slot.driver = _TimedDriver(slot.driver, timer)
+    return device, clock, timer, pins
+
+
+def _run_cycles(loop, clock, cycles: int) -> list[int]:
+    out = []
+    step = loop.step
+    period = loop.period_s
+    for _ in range(cycles):
+        t0 = time.process_time_ns()
+        step()
+        out.append(time.process_time_ns() - t0)
+        clock.advance(period)
+    return out
+
+
+def measure_cycles(n: int, policy: str, cycles: int = CYCLES) -> dict:
+    """Cycle CPU with SimBus, then replayed (our code only), for n sensors."""
+    from pi_app.replay import ReplayDriver
+
+    device, clock, timer, pins = _device(n, policy)
+    try:
+        loop = device.loop
+        recorded = {s.id: [] for s in loop.slots}
+        for slot in loop.slots:
+            def read(inner_read=slot.driver.read, sink=recorded[slot.id]):
+                r = inner_read()
+                if r is not None:
+                    sink.append(r)
+                return r
+            slot.driver.read = read
+        with_bus = _run_cycles(loop, clock, cycles)
+        latency = list(timer.latencies_ns)
+        # Replay the same readings through a fresh device: our code's own cost.
+        device2, clock2, timer2, pins2 = _device(n, policy)
+        try:
+            for slot in device2.loop.slots:
+                slot.driver = ReplayDriver(recorded[slot.id], clock2)
+            clock2.sleep_until(clock.now_s() - cycles * loop.period_s)
+            replayed = _run_cycles(device2.loop, clock2, cycles)
+        finally:
+            device2.close()
+            pins2.close()
+    finally:
+        device.close()
+        pins.close()
+    return {"cycle": _percentiles(replayed), "with_bus": _percentiles(with_bus),
+            "latency": _percentiles(latency)}
+
+
+def measure_speedup(name: str = "wall-approach") -> float:
+    from pi_app.sim.rig import SimRig
+    from pi_app.sim.scenario import load_scenario
+
+    sc = load_scenario(name)
+    rig = SimRig(sc)
+    t0 = time.perf_counter()
+    rig.run()
+    wall = time.perf_counter() - t0
+    rig.close()
+    return round(sc.duration_s / wall, 1)
+
+
+_STARTUP_CODE = """
+import time, resource
+t0 = time.perf_counter()
+from pi_app.sim.rig import SimRig
+from pi_app.sim.scenario import load_scenario
+rig = SimRig(load_scenario({name!r}))
+t1 = time.perf_counter()
+rig.run()
+rig.close()
+print((t1 - t0) * 1000.0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
+"""
+
+
+def measure_startup(name: str = "wall-approach") -> tuple[float, float]:
+    """(import + start ms, peak RSS MB) in a fresh interpreter."""
+    out = subprocess.run([sys.executable, "-c", _STARTUP_CODE.format(name=name)],
+                         capture_output=True, text=True, check=True).stdout.split()
+    return round(float(out[0]), 1), round(float(out[1]), 1)
+
+
+def run_all(cycles: int = CYCLES) -> dict:
+    result = {"cycle_us": {}, "cycle_simbus_us": {}, "naive_cycle_us": {}, "ratio": {}}
+    latency = None
+    for n in SENSOR_COUNTS:
+        ours = measure_cycles(n, "backsight", cycles)
+        naive = measure_cycles(n, "naive", cycles)
+        key = str(n)
+        result["cycle_us"][key] = ours["cycle"]
+        result["cycle_simbus_us"][key] = ours["with_bus"]
+        result["naive_cycle_us"][key] = naive["cycle"]
+        result["ratio"][key] = round(ours["cycle"]["p50"] / naive["cycle"]["p50"], 2) \
+            if naive["cycle"]["p50"] else None
+        if n == 1:
+            latency = ours["latency"]
+    result["per_sensor_cycle_us"] = round(result["cycle_us"]["5"]["p50"] / 5, 2)
+    result["decision_latency_us"] = latency
+    result["poll_delay_max_ms"] = Config.defaults().device.loop_period_s * 1000.0
+    result["sim_speedup"] = measure_speedup()
+    result["startup_ms"], result["rss_mb"] = measure_startup()
+    result["python"] = sys.version.split()[0]
+    return result
+
+
+def format_table(r: dict) -> str:
+    lines = ["sensors | ours p50/p99 us | naive p50/p99 us | ratio | with SimBus p50 us"]
+    for n in (str(k) for k in SENSOR_COUNTS):
+        o, v, b = r["cycle_us"][n], r["naive_cycle_us"][n], r["cycle_simbus_us"][n]
+        lines.append(f"{n:>7} | {o['p50']:>6} / {o['p99']:<7} | {v['p50']:>6} / {v['p99']:<7} | "
+                     f"{r['ratio'][n]:>5} | {b['p50']}")
+    lines.append(f"per sensor-cycle: {r['per_sensor_cycle_us']} us   decision latency p50/p99: "
+                 f"{r['decision_latency_us']['p50']}/{r['decision_latency_us']['p99']} us "
+                 f"(+ up to {r['poll_delay_max_ms']:g} ms polling)")
+    lines.append(f"sim speed-up: {r['sim_speedup']}x real time   start-up: {r['startup_ms']} ms"
+                 f"   peak RSS: {r['rss_mb']} MB")
+    return "\n".join(lines)
