@@ -13,7 +13,8 @@ from gpiozero import Buzzer, TonalBuzzer
 from gpiozero.exc import GPIOZeroError
 from gpiozero.tones import Tone
 
-from pi_app.alert.patterns import Pattern, PatternOutput
+from pi_app.alert.base import PatternOutput
+from pi_app.alert.patterns import Pattern
 from pi_app.exc import ConfigError, OutputError
 
 #: TonalBuzzer range: A5 (880 Hz) ± 2 octaves = 220–3520 Hz, which holds every

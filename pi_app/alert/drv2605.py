@@ -18,7 +18,8 @@ default bidirectional input (CONTROL2 BIDIR_INPUT = 1).
 
 from __future__ import annotations
 
-from pi_app.alert.patterns import Pattern, PatternOutput
+from pi_app.alert.base import PatternOutput
+from pi_app.alert.patterns import Pattern
 from pi_app.exc import ChipIdError, ConfigError, OutputError
 from pi_app.sensors.base import I2CDriver
 

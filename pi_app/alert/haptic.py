@@ -11,7 +11,8 @@ from __future__ import annotations
 from gpiozero import PWMOutputDevice
 from gpiozero.exc import GPIOZeroError
 
-from pi_app.alert.patterns import Pattern, PatternOutput
+from pi_app.alert.base import PatternOutput
+from pi_app.alert.patterns import Pattern
 from pi_app.exc import OutputError
 
 #: Software PWM (lgpio on a Pi 5, RPi.GPIO before) is reliable at a few hundred Hz;
