@@ -178,6 +178,21 @@ def test_one_shots_replay_only_when_commanded_afresh():
     assert rig.on_intervals() == [(0.0, 0.12), (2.0, 0.12)]
 
 
+def test_startup_chirps_play_to_their_end_unless_a_warning_comes():
+    ready = AlertState(Level.CLEAR, None, None, "ready")
+    rig = Rig()
+    rig.run(lambda t: ready if t < 0.005 else CLEAR, 0.5)     # the loop goes CLEAR at once
+    assert rig.on_intervals() == [(0.0, 0.12)]
+    fail = AlertState(Level.FAULT, "fault", None, "selftest_fail")
+    rig = Rig(alert__tonal=True)
+    rig.run(lambda t: fail if t < 0.005 else AlertState(Level.FAULT, "fault", "rear"), 2.0)
+    assert rig.log["buzzer"][:3] == [(0.0, 0.5), (1.0, 0.0), (1.4, 0.5)]
+    assert rig.on_intervals()[1] == (1.4, 0.45)   # 1 s low tone, a pause, the fault rhythm
+    rig = Rig(alert__tonal=True)
+    rig.run(lambda t: ready if t < 0.05 else AlertState(W, "obstacle", "rear"), 0.06)
+    assert rig.out.current.level == W and rig.out.buzzer.pin.frequency == 2300.0
+
+
 def test_reconfigure_rebuilds_only_what_changed():
     rig = Rig(alert__tonal=True)
     rig.run(AlertState(D, "obstacle", "rear"), 0.1)

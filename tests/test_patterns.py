@@ -68,6 +68,7 @@ def test_surface_is_a_double_pulse_with_a_lower_pitch_and_deck_keeps_direction()
     (AlertState(), pt.SILENT),
     (AlertState(Level.CLEAR, None, None, "ready"), pt.READY),
     (AlertState(Level.CAUTION, None, None, "selftest_fail"), pt.SELFTEST_FAIL),
+    (AlertState(Level.FAULT, "fault", None, "selftest_fail"), pt.SELFTEST_FAIL),
     (AlertState(C, "obstacle", "rear"), pt.OBSTACLE[C]),
     (AlertState(W, "obstacle", "rear", "steady"), pt.OBSTACLE[W]),
     (AlertState(D, "obstacle", "rear"), pt.OBSTACLE[D]),

@@ -4,7 +4,9 @@ The loop calls ``command(state, t_s)`` every cycle with the arbiter's state and 
 cycle's clock time. A state that differs from the current one switches to its
 pattern (``patterns.pattern_for``), which starts from its beginning at ``t_s``
 unless it is the pattern already playing (a new source for the same alert keeps
-the rhythm). Between pattern edges a call costs two comparisons; at an edge each
+the rhythm). Exception: a start-up chirp ("ready", "selftest_fail", at most 1 s)
+plays to its end unless a WARNING or DANGER arrives — the loop's first cycles would
+otherwise cut the self-test's fault tone to one cycle. Between pattern edges a call costs two comparisons; at an edge each
 output writes its pin (or the DRV2605's RTP register) once. So a simulated run
 commands the pins exactly as a real run at the same clock times would.
 
@@ -22,8 +24,8 @@ import math
 from pi_app.alert.buzzer import BuzzerOutput
 from pi_app.alert.drv2605 import Drv2605Output
 from pi_app.alert.haptic import PwmMotorOutput
-from pi_app.alert.patterns import SILENT, Pattern, PatternPlayer, pattern_for
-from pi_app.detect import CLEAR, AlertState
+from pi_app.alert.patterns import SILENT, STARTUP_CHIRPS, Pattern, PatternPlayer, pattern_for
+from pi_app.detect import CLEAR, AlertState, Level
 from pi_app.exc import ConfigError, DeviceClosed, OutputError
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,7 @@ class AlertOutputs:
         self._haptic_pattern: Pattern = SILENT
         self._haptic_alerts = False
         self._next_edge_s = -math.inf
+        self._chirp_until_s = -math.inf
         self._buzzer_spec = self._haptic_spec = None
         self._closed = False
         try:
@@ -145,17 +148,24 @@ class AlertOutputs:
     def _route_haptic(self, pattern: Pattern) -> Pattern:
         return pattern if self._haptic_alerts or not pattern.buzzer else SILENT
 
+    def _switch(self, state: AlertState, t_s: float) -> None:
+        self.current = state
+        pattern = pattern_for(state)
+        if pattern is not self.pattern:
+            self.pattern = pattern
+            self._haptic_pattern = self._route_haptic(pattern)
+            self._player.start(pattern, t_s)
+            self._next_edge_s = -math.inf
+            is_chirp = pattern is STARTUP_CHIRPS[0] or pattern is STARTUP_CHIRPS[1]
+            self._chirp_until_s = t_s + pattern.period_s if is_chirp else -math.inf
+
     def command(self, state: AlertState, t_s: float) -> None:
         """Play the pattern of ``state`` at clock time ``t_s`` (seconds). Called every
         loop cycle; writes hardware only when the pattern switches or at its edges."""
         if state is not self.current and state != self.current:
-            self.current = state
-            pattern = pattern_for(state)
-            if pattern is not self.pattern:
-                self.pattern = pattern
-                self._haptic_pattern = self._route_haptic(pattern)
-                self._player.start(pattern, t_s)
-                self._next_edge_s = -math.inf
+            if t_s >= self._chirp_until_s or state.level >= Level.WARNING:
+                self._switch(state, t_s)
+            # else: a start-up chirp (<= 1 s) plays to its end before a calmer state
         if t_s < self._next_edge_s:
             return
         if self._closed:
@@ -197,7 +207,7 @@ class AlertOutputs:
         self.current = CLEAR
         self.pattern = self._haptic_pattern = SILENT
         self._player.start(SILENT, 0.0)
-        self._next_edge_s = -math.inf
+        self._next_edge_s = self._chirp_until_s = -math.inf
 
     @property
     def closed(self) -> bool:

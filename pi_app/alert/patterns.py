@@ -210,7 +210,9 @@ POSTURE = P("posture", ((0.15, 0.25), (0.15, 0.0)), repeat=False, intensity=0.45
 REST = P("rest", ((0.4, 0.3), (0.4, 0.3), (0.4, 0.0)), repeat=False, tone_hz=880.0,
          intensity=0.6)
 READY = P("ready", ((0.12, 0.0),), repeat=False, tone_hz=2600.0, intensity=0.6)
-SELFTEST_FAIL = P("selftest fail", ((1.0, 0.0),), repeat=False, tone_hz=330.0, intensity=1.0)
+#: The parking-sensor fault tone; the 0.4 s of silence after it keeps it apart from
+#: the fault rhythm that usually follows.
+SELFTEST_FAIL = P("selftest fail", ((1.0, 0.4),), repeat=False, tone_hz=330.0, intensity=1.0)
 
 #: (level, kind, detail) -> Pattern. ``detail`` None is the kind's default; an
 #: unlisted detail (e.g. obstacle "steady") falls back to it.
@@ -228,23 +230,23 @@ del _lv, C, W, D, P
 
 #: Patterns chosen by kind alone, whatever the level.
 BY_KIND = {"fault": FAULT, "posture": POSTURE, "rest": REST}
-#: Start-up chirps: ``kind`` None, chosen by ``detail`` whatever the level.
+#: Start-up chirps, chosen by ``detail`` whatever the level and kind.
 BY_DETAIL = {"ready": READY, "selftest_fail": SELFTEST_FAIL}
+STARTUP_CHIRPS = (READY, SELFTEST_FAIL)
 
 
 def pattern_for(state: AlertState) -> Pattern:
     """The pattern for an alert state.
 
-    Order: start-up chirps by detail; CLEAR = silence; fault/posture/rest by kind;
+    Order: start-up chirps by detail (any kind); CLEAR = silence; fault/posture/rest by kind;
     level FAULT = the fault pattern; then ``(level, kind, detail)`` with the kind's
     default detail as fallback. An unknown kind at an alert level gets the obstacle
     pattern of that level: an alert the table does not know must still be felt.
     """
+    special = BY_DETAIL.get(state.detail)
+    if special is not None:
+        return special
     kind = state.kind
-    if kind is None:
-        special = BY_DETAIL.get(state.detail)
-        if special is not None:
-            return special
     level = state.level
     if level == Level.CLEAR:
         return SILENT
