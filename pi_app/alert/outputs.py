@@ -26,7 +26,7 @@ from pi_app.alert.drv2605 import Drv2605Output
 from pi_app.alert.haptic import PwmMotorOutput
 from pi_app.alert.patterns import SILENT, STARTUP_CHIRPS, Pattern, PatternPlayer, pattern_for
 from pi_app.detect import CLEAR, AlertState, Level
-from pi_app.exc import ConfigError, DeviceClosed, OutputError
+from pi_app.exc import ConfigError, DeviceClosed
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,8 @@ class AlertOutputs:
     the ``t_s`` it is given). ``pin_factory``: gpiozero pin factory (None = default).
     ``bus``: smbus2-style bus, needed for ``alert.haptic = drv2605``.
     Raises ``ConfigError`` when nothing at all could tell the runner, and
-    ``OutputError`` when a pin or the DRV2605 cannot be opened.
+    ``OutputError`` (``ChipIdError`` for a wrong chip) when a pin or the DRV2605
+    cannot be opened.
     """
 
     def __init__(self, cfg, *, clock, pin_factory=None, bus=None) -> None:
@@ -124,13 +125,13 @@ class AlertOutputs:
             old.close()
         try:
             new = make(spec)
-        except (OutputError, ConfigError) as exc:
+        except (OSError, ConfigError) as exc:  # OutputError, ChipIdError, bus errors
             if not tolerant:
                 raise
             log.error("output %s could not be opened (%s); keeping %s", spec, exc, old_spec)
             try:
                 new = make(old_spec)
-            except (OutputError, ConfigError):
+            except (OSError, ConfigError):
                 log.error("output %s could not be reopened either", old_spec)
                 return None
         if new is not None:  # join the pattern in its current phase
