@@ -115,8 +115,9 @@ class RangeTrack:
         self.closing_mps = 0.0
 
     def miss(self, t_s: float) -> None:
-        """No target in this reading: drop the track once it has been silent too long."""
-        self._cand.clear()
+        """No valid distance in this reading: drop the track once it has been silent
+        too long. Candidates survive a gap (near the range limit a chip interleaves
+        valid readings with sigma/signal fails); they expire by age instead."""
         if self.distance_m is not None and t_s - self.last_t_s > self.timeout_s:
             self.reset()
 
@@ -137,7 +138,8 @@ class RangeTrack:
         cand = self._cand
         if cand.count:
             last_t, last_d = cand.last()
-            if abs(distance_m - last_d) > self.max_step_m + self.MAX_SPEED_MPS * (t_s - last_t):
+            if t_s - last_t > self.timeout_s or \
+                    abs(distance_m - last_d) > self.max_step_m + self.MAX_SPEED_MPS * (t_s - last_t):
                 cand.clear()
         if cand.count == 0:
             self._cand_first_t = t_s
