@@ -12,6 +12,7 @@ place too, so every start keeps reporting the fault until it is fixed or re-save
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -66,6 +67,11 @@ def _fsync_directory(directory: Path) -> None:
     dir_fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         os.fsync(dir_fd)
+    except OSError as exc:
+        # Some filesystems cannot fsync a directory; the rename is then as durable as
+        # that filesystem makes it, and the new file is already in place.
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
     finally:
         os.close(dir_fd)
 

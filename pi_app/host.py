@@ -99,6 +99,14 @@ class ConsoleClient:
         reply = self.command(f"get {key}")[-1]
         return reply[3:].split("=", 1)[1]
 
+    def read_lines(self, duration_s: float = 0.0) -> list[str]:
+        """Every line received within ``duration_s`` (0 = only what is already here)."""
+        deadline_s = self.clock.now_s() + duration_s
+        lines = []
+        while (line := self._next_line(deadline_s)) is not None:
+            lines.append(line)
+        return lines
+
     def read_telemetry(self, duration_s: float) -> list[str]:
         """Collect ``DATA`` lines for ``duration_s`` (plus any already received)."""
         deadline_s = self.clock.now_s() + duration_s
