@@ -1,0 +1,138 @@
+"""The runner's motion for the world model: speed/position profiles, the gait (bounce
+and trunk pitch at step frequency), the belt IMU's view of it, and the hands that
+cross a hip sensor's beam.
+
+Step frequency ``f = cadence_spm / 60`` (one step = one foot). The sensor mount rises
+and falls ``bounce_m / 2 * sin(2 pi f t)``; the trunk pitch is
+``pitch_deg + pitch_swing_deg * sin(2 pi f t)``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from bisect import bisect_right
+
+from pi_app.sim.devices.mpu6050 import motion_from_pitch
+
+G_MPS2 = 9.80665
+TWO_PI = 2.0 * math.pi
+#: hands swing at about hip height: only a sensor mounted this high can be crossed
+HAND_ZONE_M = (0.7, 1.3)
+#: ... and only one looking (nearly) straight back, not one turned to the side
+HAND_MAX_YAW_DEG = 40.0
+HAND_RANGE_M = (0.30, 0.40)   # a hand passes this far behind the hip sensor
+HAND_WIDTH_M = 0.09           # across the beam
+HAND_SPEED_MPS = 4.0          # sweep speed across the beam (-> ~60 ms for a 27 deg cone)
+_GOLDEN = 0.6180339887498949  # spreads the crossing distances without repeating
+
+
+class PiecewiseLinear:
+    """Linear interpolation of ``((t_s, value), ...)``, held flat outside the points,
+    with its running integral from t = 0 (a position from a speed profile)."""
+
+    def __init__(self, points) -> None:
+        pts = list(points)
+        if pts[0][0] > 0.0:
+            pts.insert(0, (0.0, pts[0][1]))
+        self.ts = tuple(p[0] for p in pts)
+        self.vs = tuple(p[1] for p in pts)
+        self.slopes = tuple((v1 - v0) / (t1 - t0) for (t0, v0), (t1, v1) in zip(pts, pts[1:]))
+        areas = [0.0]
+        for (t0, v0), (t1, v1) in zip(pts, pts[1:]):
+            areas.append(areas[-1] + (v0 + v1) / 2.0 * (t1 - t0))
+        self.areas = tuple(areas)
+        self.constant = len(pts) == 1
+
+    def value(self, t_s: float) -> float:
+        if self.constant or t_s <= self.ts[0]:
+            return self.vs[0]
+        i = bisect_right(self.ts, t_s) - 1
+        if i >= len(self.slopes):
+            return self.vs[-1]
+        return self.vs[i] + self.slopes[i] * (t_s - self.ts[i])
+
+    def slope(self, t_s: float) -> float:
+        if self.constant or t_s < self.ts[0]:
+            return 0.0
+        i = bisect_right(self.ts, t_s) - 1
+        return self.slopes[i] if i < len(self.slopes) else 0.0
+
+    def integral(self, t_s: float) -> float:
+        """Integral of the value from 0 to ``t_s``."""
+        if self.constant or t_s <= self.ts[0]:
+            return self.vs[0] * (t_s - self.ts[0]) + self.areas[0]
+        i = bisect_right(self.ts, t_s) - 1
+        dt = t_s - self.ts[i]
+        if i >= len(self.slopes):
+            return self.areas[-1] + self.vs[-1] * dt
+        return self.areas[i] + self.vs[i] * dt + 0.5 * self.slopes[i] * dt * dt
+
+
+class Gait:
+    """Bounce and trunk pitch of a runner (``Scenario.runner``) at time t."""
+
+    def __init__(self, runner) -> None:
+        self.step_hz = runner.cadence_spm / 60.0
+        self.omega = TWO_PI * self.step_hz
+        self.half_bounce_m = runner.bounce_m / 2.0
+        self.pitch_deg = runner.pitch_deg
+        self.swing_deg = runner.pitch_swing_deg
+
+    def bounce_m(self, t_s: float) -> float:
+        """Height of the hip above its mean (m)."""
+        return self.half_bounce_m * math.sin(self.omega * t_s)
+
+    def trunk_pitch_deg(self, t_s: float) -> float:
+        """Forward lean of the trunk (+ = bent over)."""
+        return self.pitch_deg + self.swing_deg * math.sin(self.omega * t_s)
+
+    def imu_motion(self, t_s: float, forward_accel_mps2: float = 0.0):
+        """``((ax, ay, az) g, (gx, gy, gz) dps)`` in the MPU-6050 chip frame of
+        ``pi_app.sim.devices.mpu6050`` (x = the runner's forward, y = left, z = up when
+        upright): gravity + the bounce's vertical acceleration through the tilted trunk,
+        the pitch rate about y, and ``forward_accel_mps2`` = the body's acceleration
+        along the direction of travel (backward) when the speed changes."""
+        phase = self.omega * t_s
+        vertical_g = -self.half_bounce_m * self.omega ** 2 * math.sin(phase) / G_MPS2
+        rate_dps = self.swing_deg * self.omega * math.cos(phase)
+        pitch_deg = self.pitch_deg + self.swing_deg * math.sin(phase)
+        (ax, ay, az), gyro = motion_from_pitch(pitch_deg, rate_dps, vertical_g)
+        if forward_accel_mps2:
+            # specific force +a along travel (world +x); chip x = (-cos, 0, -sin) theta
+            # and chip z = (-sin, 0, cos) theta in world x/z
+            theta = math.radians(pitch_deg)
+            f_g = forward_accel_mps2 / G_MPS2
+            ax -= f_g * math.cos(theta)
+            az -= f_g * math.sin(theta)
+        return (ax, ay, az), gyro
+
+
+class HandCrossing:
+    """A hand sweeping through a hip sensor's beam once per step (each arm once per
+    stride), at a fixed phase of the step chosen by the seed, at 0.30-0.40 m.
+    ``distance_m(t)`` is the hand's distance, or None when it is out of the beam."""
+
+    def __init__(self, step_hz: float, beam_half_angle_rad: float, seed: int) -> None:
+        rng = random.Random(seed)
+        self.step_hz = step_hz
+        self.phase = rng.random()
+        self.range_phase = rng.random()
+        mid_m = sum(HAND_RANGE_M) / 2.0
+        crossing_m = 2.0 * mid_m * math.tan(beam_half_angle_rad) + HAND_WIDTH_M
+        self.share = min(1.0, crossing_m / HAND_SPEED_MPS * step_hz)  # of each step
+
+    @staticmethod
+    def applies(sensor, mode: str) -> bool:
+        lo, hi = HAND_ZONE_M
+        return (mode == "belt" and lo <= sensor.mount_height_m <= hi
+                and abs(sensor.yaw_deg) < HAND_MAX_YAW_DEG)
+
+    def distance_m(self, t_s: float) -> float | None:
+        steps = t_s * self.step_hz + self.phase
+        k = math.floor(steps)
+        if steps - k >= self.share:
+            return None
+        frac = (k * _GOLDEN + self.range_phase) % 1.0
+        lo, hi = HAND_RANGE_M
+        return lo + (hi - lo) * frac

@@ -1,0 +1,149 @@
+"""Noise-free geometry for the world model: beam ray patterns, the ground heightfield
+and ray casts against it and against boxes.
+
+Frame: x along the path in the direction of travel (behind the runner), y across it
+(+y = the runner's left... when facing -x; any consistent lateral axis), z up.
+A ray is ``o + s * d`` with ``d`` a unit vector, so ``s`` is the slant range in metres.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+
+INF = math.inf
+EPS = 1e-12
+#: a box stands this far into the ground so that no ray slips under it on a slope
+BOX_FOOTING_M = 1.0
+
+
+def beam_rays(fov_deg: float, pitch_deg: float, yaw_deg: float) -> tuple:
+    """Unit ray directions of a beam of full angle ``fov_deg`` whose axis is pitched
+    ``pitch_deg`` (+ = up) and yawed ``yaw_deg`` (+ = toward +y), axis along +x at 0/0.
+
+    Pattern: the axis, a ring of 6 at half the half-angle and a ring of 12 at the
+    half-angle (19 rays); a narrow beam (< 5 deg) uses the axis and one ring of 6 at the
+    half-angle (7 rays). Every ring has a ray straight "down" and "up" in the sensor's
+    frame, so the beam's lower edge - which hits level ground first - is exact."""
+    half = math.radians(fov_deg) / 2.0
+    rings = ((half, 6),) if fov_deg < 5.0 else ((half / 2.0, 6), (half, 12))
+    local = [(1.0, 0.0, 0.0)]
+    for alpha, n in rings:
+        for k in range(n):
+            phi = math.pi / 2.0 + 2.0 * math.pi * k / n     # starts straight up
+            local.append((math.cos(alpha), math.sin(alpha) * math.cos(phi),
+                          math.sin(alpha) * math.sin(phi)))
+    cp, sp = math.cos(math.radians(pitch_deg)), math.sin(math.radians(pitch_deg))
+    cy, sy = math.cos(math.radians(yaw_deg)), math.sin(math.radians(yaw_deg))
+    rays = []
+    for x, y, z in local:
+        x, z = x * cp - z * sp, x * sp + z * cp           # pitch about y (+ tilts +x up)
+        x, y = x * cy - y * sy, x * sy + y * cy           # yaw about z
+        rays.append((x, y, z))
+    return tuple(rays)
+
+
+class GroundProfile:
+    """Ground height along x, piecewise linear: plain ground at z = 0 plus features.
+
+    ``features`` is a sequence of ``(id, kind, x_m, length_m | None, depth_m)``; each
+    lowers the ground by ``depth_m`` over ``[x_m, x_m + length_m)`` (None = to the end);
+    kind "slope" ramps linearly over its length and keeps the new level after it.
+    Overlapping features add up. Each interval is labelled with the feature it belongs
+    to (the latest-starting one covering it; a slope only along its ramp) or "ground";
+    a vertical face at a breakpoint belongs to the feature with an edge there."""
+
+    def __init__(self, features=()) -> None:
+        edges: dict[float, str] = {}
+        for fid, kind, x, length, _ in features:
+            edges[x] = fid
+            if length is not None:
+                edges[x + length] = fid
+        self.breaks = tuple(sorted(edges))
+        self.edge_labels = tuple(edges[b] for b in self.breaks)
+        lefts = (-INF,) + self.breaks
+        rights = self.breaks + (INF,)
+        segments = []
+        for xl, xr in zip(lefts, rights):
+            probe = xl if xl > -INF else (xr - 1.0 if xr < INF else 0.0)
+            h0, slope, label, label_x = 0.0, 0.0, "ground", -INF
+            for fid, kind, x, length, depth in features:
+                end = INF if length is None else x + length
+                if kind == "slope":
+                    if probe >= end:
+                        h0 -= depth
+                    elif probe >= x:
+                        slope_here = -depth / length
+                        h0 += slope_here * (probe - x)
+                        slope += slope_here
+                        if x >= label_x:
+                            label, label_x = fid, x
+                elif x <= probe < end:
+                    h0 -= depth
+                    if x >= label_x:
+                        label, label_x = fid, x
+            segments.append((h0, slope, probe, label))   # h(x) = h0 + slope * (x - probe)
+        self.segments = tuple(segments)
+        self.flat = not self.breaks
+
+    def height_m(self, x_m: float) -> float:
+        h0, slope, xl, _ = self.segments[bisect_right(self.breaks, x_m)]
+        return h0 + slope * (x_m - xl)
+
+    def label_at(self, x_m: float) -> str:
+        return self.segments[bisect_right(self.breaks, x_m)][3]
+
+    def cast(self, ox: float, oz: float, dx: float, dz: float, s_max: float):
+        """First ground hit of the ray ``(ox, oz) + s * (dx, dz)`` (the x-z part of a
+        unit 3-D ray; features span the whole width): ``(s, label)`` or None."""
+        if self.flat:
+            if dz < -EPS and -oz / dz <= s_max:
+                return -oz / dz, "ground"
+            return None
+        breaks, segments = self.breaks, self.segments
+        n = len(breaks)
+        k = bisect_right(breaks, ox)
+        step = 1 if dx > EPS else (-1 if dx < -EPS else 0)
+        s0 = 0.0
+        prev = None
+        while True:
+            h0, slope, xl, label = segments[k]
+            c0 = oz - h0 - slope * (ox - xl)        # ray height above this segment's line
+            c1 = dz - slope * dx
+            if c0 + c1 * s0 <= 0.0:                 # entered below the surface: a face
+                return s0, (self.edge_labels[k - 1 if step > 0 else k] if prev is not None
+                            else label)
+            if step > 0:
+                s1 = (breaks[k] - ox) / dx if k < n else INF
+            elif step < 0:
+                s1 = (breaks[k - 1] - ox) / dx if k > 0 else INF
+            else:
+                s1 = INF
+            if c1 < -EPS:
+                s = -c0 / c1
+                if s <= min(s1, s_max):
+                    return s, label
+            if s1 >= s_max:
+                return None
+            s0, prev, k = s1, k, k + step
+
+
+def cast_box(ox, oy, oz, dx, dy, dz, x0, x1, y0, y1, z0, z1, s_max):
+    """Slab test: distance along the ray to the axis-aligned box, or None. A ray that
+    starts inside the box hits it at 0."""
+    t_near, t_far = 0.0, s_max
+    for o, d, lo, hi in ((ox, dx, x0, x1), (oy, dy, y0, y1), (oz, dz, z0, z1)):
+        if -EPS < d < EPS:
+            if o < lo or o > hi:
+                return None
+            continue
+        a, b = (lo - o) / d, (hi - o) / d
+        if a > b:
+            a, b = b, a
+        if a > t_near:
+            t_near = a
+        if b < t_far:
+            t_far = b
+        if t_near > t_far:
+            return None
+    return t_near

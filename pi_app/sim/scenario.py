@@ -1,0 +1,377 @@
+"""Scenario files: what the simulated runner, sensors and world are (DESIGN.md, TOML).
+
+``load_scenario("wall-approach")`` reads a shipped scenario (``pi_app/scenarios/``),
+``load_scenario("my.toml")`` any file; ``parse_scenario(dict, source)`` checks an
+already-read table. Every key is checked against a table of allowed keys (type,
+default, limits): an unknown key, a wrong type or an impossible value raises
+``ScenarioError`` naming the file and the key, e.g.
+``wall.toml: obstacles[0].width_m: must be > 0, got -1``.
+
+Beyond the DESIGN.md keys:
+- ``[[sensors]]`` ``y_m`` (lateral offset of the mount, m), and for a VL53L1X
+  ``distance_mode`` ("short"/"long", default "long") and ``timing_budget_ms`` (default 33).
+  No ``[[sensors]]`` at all = the product's default kit (``pi_app.config.DEFAULT_SENSORS``)
+  in belt mode, one VL53L1X deck sensor 1.0 m up on the handrail in treadmill mode.
+- ``[[obstacles]]`` ``id``, ``vy_mps`` (lateral speed, m/s), ``depth_m`` (default 0.3).
+  ``y_m`` is the centre of the box across the path.
+- ``[[ground]]`` ``id`` and kind ``"slope"``: the ground changes height by ``-depth_m``
+  linearly over ``[x_m, x_m + length_m)`` and stays there (a gentle grade, not a hazard;
+  ``depth_m`` < 0 climbs).
+- ``[[faults]]`` ``sensor = "imu"`` names the belt IMU (unplug/replug/i2c_errors only).
+- ``[expect]``: ground truth for documentation and tests - ``hazards`` and ``contacts``
+  (what the evaluator must find), ``false_alarms_max`` and ``missed_max`` (what a good
+  device should achieve).
+In treadmill mode the runner's speed is the belt's: ``[runner]`` gives only the gait.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from pi_app.exc import ScenarioError
+from pi_app.sim.schema import (REQUIRED, Key, at_least, between, greater, nonzero, one_of,
+                               read_array, read_table)
+
+MODES = ("belt", "treadmill")
+SENSOR_KINDS = ("vl53l1x", "tfluna", "mb1242")
+SENSOR_ROLES = ("obstacle", "surface", "deck")
+#: ground kinds and the sign of depth_m they need (+1 = down, -1 = up, 0 = either)
+GROUND_SIGN = {"hole": 1, "drop": 1, "kerb_down": 1, "root": -1, "rise": -1, "kerb_up": -1,
+               "slope": 0}
+#: kinds that must say how long they are (steps may run to the end of the path)
+GROUND_NEEDS_LENGTH = ("hole", "root", "slope")
+FAULT_KINDS = ("unplug", "replug", "i2c_errors", "stuck", "blind")
+IMU_ID = "imu"          # the belt IMU the sim rig adds; faults may name it
+IMU_FAULT_KINDS = ("unplug", "replug", "i2c_errors")
+VL53L1X_DEFAULT_BUDGET_MS = 33
+MAX_SPEED_MPS = 12.0    # beyond the backward 100 m record (7.35 m/s) with margin
+
+
+@dataclass(frozen=True)
+class Runner:
+    speed_profile: tuple[tuple[float, float], ...]   # (t_s, speed m/s), linear between
+    bounce_m: float            # peak-to-peak vertical oscillation at step frequency
+    cadence_spm: float         # steps per minute
+    pitch_deg: float           # mean forward lean of the trunk (+ = bent over)
+    pitch_swing_deg: float     # amplitude of the lean's oscillation at step frequency
+    arm_occlusion: bool        # hands cross a hip sensor's view once per step
+
+
+@dataclass(frozen=True)
+class ScenarioSensor:
+    id: str
+    kind: str                  # vl53l1x | tfluna | mb1242
+    role: str                  # obstacle | surface | deck
+    mount_height_m: float
+    pitch_deg: float           # negative = looking down
+    yaw_deg: float             # positive = turned toward +y
+    y_m: float                 # lateral offset of the mount
+    distance_mode: str | None  # VL53L1X only ("short"/"long"), else None
+    timing_budget_ms: int | None  # VL53L1X only, else None
+
+
+@dataclass(frozen=True)
+class Obstacle:
+    id: str
+    x_m: float                 # near face at t = 0
+    y_m: float                 # centre across the path at t = 0
+    width_m: float             # along y
+    height_m: float
+    depth_m: float             # along x
+    speed_mps: float           # + = toward the runner (towards smaller x)
+    vy_mps: float              # lateral speed (+ = toward +y)
+
+
+@dataclass(frozen=True)
+class GroundFeature:
+    id: str
+    kind: str
+    x_m: float                 # where it starts
+    length_m: float | None     # None = to the end of the path (steps only)
+    depth_m: float             # > 0 down, < 0 up
+
+
+@dataclass(frozen=True)
+class Treadmill:
+    belt_speed_mps: float
+    deck_length_m: float
+    position_profile: tuple[tuple[float, float], ...]  # (t_s, back's distance from sensor m)
+
+
+@dataclass(frozen=True)
+class Fault:
+    t_s: float
+    sensor: str
+    kind: str
+    rate: float | None         # i2c_errors: share of transactions failing
+    duration_s: float | None   # None = until the end (or a replug)
+
+
+@dataclass(frozen=True)
+class Expect:
+    hazards: int | None = None
+    contacts: int | None = None
+    false_alarms_max: int | None = None
+    missed_max: int | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    duration_s: float
+    seed: int
+    mode: str
+    runner: Runner
+    sensors: tuple[ScenarioSensor, ...]
+    obstacles: tuple[Obstacle, ...]
+    ground: tuple[GroundFeature, ...]
+    treadmill: Treadmill | None
+    sunlight: float
+    faults: tuple[Fault, ...]
+    description: str = ""
+    expect: Expect = Expect()
+    source: str = "<dict>"
+
+    def sensor(self, sensor_id: str) -> ScenarioSensor:
+        for s in self.sensors:
+            if s.id == sensor_id:
+                return s
+        raise KeyError(sensor_id)
+
+
+# --- the allowed keys ---------------------------------------------------------------
+_TOP = {
+    "name": Key(str, None), "description": Key(str, ""),
+    "duration_s": Key(float, REQUIRED, between(0.0, 86400.0, lo_open=True)),
+    "seed": Key(int, 0, at_least(0)), "mode": Key(str, "belt", one_of(MODES)),
+    "runner": Key(dict, {}), "sensors": Key(list, None), "obstacles": Key(list, []),
+    "ground": Key(list, []), "treadmill": Key(dict, None), "ambient": Key(dict, {}),
+    "faults": Key(list, []), "expect": Key(dict, {}),
+}
+_RUNNER = {
+    "speed_mps": Key(float, None, between(0.0, MAX_SPEED_MPS)),
+    "speed_profile": Key("profile", None, between(0.0, MAX_SPEED_MPS)),
+    "bounce_m": Key(float, 0.06, between(0.0, 0.3)),
+    "cadence_spm": Key(float, 170.0, between(60.0, 260.0)),
+    "pitch_deg": Key(float, 5.0, between(-30.0, 70.0)),
+    "pitch_swing_deg": Key(float, 3.0, between(0.0, 20.0)),
+    "arm_occlusion": Key(bool, False),
+}
+_SENSOR = {
+    "id": Key(str, REQUIRED), "kind": Key(str, REQUIRED, one_of(SENSOR_KINDS)),
+    "role": Key(str, REQUIRED, one_of(SENSOR_ROLES)),
+    "mount_height_m": Key(float, 1.0, between(0.0, 3.0, lo_open=True)),
+    "pitch_deg": Key(float, 0.0, between(-90.0, 90.0)),
+    "yaw_deg": Key(float, 0.0, between(-180.0, 180.0)),
+    "y_m": Key(float, 0.0, between(-1.0, 1.0)),
+    "distance_mode": Key(str, None, one_of(("short", "long"))),
+    "timing_budget_ms": Key(int, None, between(15, 500)),
+}
+_OBSTACLE = {
+    "id": Key(str, None), "x_m": Key(float, REQUIRED), "y_m": Key(float, 0.0),
+    "width_m": Key(float, REQUIRED, greater(0.0)), "height_m": Key(float, REQUIRED, greater(0.0)),
+    "depth_m": Key(float, 0.3, greater(0.0)),
+    "speed_mps": Key(float, 0.0, between(-MAX_SPEED_MPS * 3, MAX_SPEED_MPS * 3)),
+    "vy_mps": Key(float, 0.0, between(-20.0, 20.0)),
+}
+_GROUND = {
+    "id": Key(str, None), "kind": Key(str, REQUIRED, one_of(tuple(GROUND_SIGN))),
+    "x_m": Key(float, REQUIRED), "length_m": Key(float, None, greater(0.0)),
+    "depth_m": Key(float, REQUIRED, nonzero(2.0)),
+}
+_TREADMILL = {
+    "belt_speed_mps": Key(float, REQUIRED, between(0.0, MAX_SPEED_MPS, lo_open=True)),
+    "deck_length_m": Key(float, REQUIRED, between(0.5, 3.0)),
+    "position_profile": Key("profile", REQUIRED, between(0.0, 20.0)),
+}
+_AMBIENT = {"sunlight": Key(float, 0.0, between(0.0, 1.0))}
+_FAULT = {
+    "t_s": Key(float, REQUIRED, at_least(0.0)), "sensor": Key(str, REQUIRED),
+    "kind": Key(str, REQUIRED, one_of(FAULT_KINDS)),
+    "rate": Key(float, None, between(0.0, 1.0, lo_open=True)),
+    "duration_s": Key(float, None, greater(0.0)),
+}
+_EXPECT = {k: Key(int, None, at_least(0))
+           for k in ("hazards", "contacts", "false_alarms_max", "missed_max")}
+
+
+# --- parsing -------------------------------------------------------------------------
+def parse_scenario(data: dict, source: str = "<dict>") -> Scenario:
+    """Build a ``Scenario`` from a table as read from TOML; ``source`` names it in errors."""
+    file = Path(source).name if source and not source.startswith("<") else source
+    top = read_table(data, _TOP, "", file)
+    mode = top["mode"]
+    where = _Where(file)
+    runner = _runner(read_table(top["runner"], _RUNNER, "runner.", file), mode, where)
+    sensors = _sensors(top["sensors"], mode, where)
+    obstacles = tuple(_obstacle(t, i) for i, t in
+                      enumerate(read_array(top["obstacles"], _OBSTACLE, "obstacles", file)))
+    ground = tuple(_ground(t, i, where) for i, t in
+                   enumerate(read_array(top["ground"], _GROUND, "ground", file)))
+    treadmill = _treadmill(top["treadmill"], mode, where)
+    if mode == "treadmill":
+        for key, items in (("obstacles", obstacles), ("ground", ground)):
+            if items:
+                where.fail(key, "only in belt mode (a treadmill scenario has the deck only)")
+    ids = [s.id for s in sensors]
+    faults = tuple(_fault(t, i, ids, mode, where) for i, t in
+                   enumerate(read_array(top["faults"], _FAULT, "faults", file)))
+    _unique([o.id for o in obstacles] + [g.id for g in ground], "obstacles/ground id", where)
+    return Scenario(
+        name=top["name"] or Path(file).stem, duration_s=top["duration_s"], seed=top["seed"],
+        mode=mode, runner=runner, sensors=sensors, obstacles=obstacles, ground=ground,
+        treadmill=treadmill, sunlight=read_table(top["ambient"], _AMBIENT, "ambient.", file)["sunlight"],
+        faults=faults, description=top["description"],
+        expect=Expect(**read_table(top["expect"], _EXPECT, "expect.", file)), source=source)
+
+
+class _Where:
+    """Raises errors that name the file and the key."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def fail(self, key: str, message: str):
+        raise ScenarioError(f"{self.file}: {key}: {message}")
+
+
+def _runner(r: dict, mode: str, where: _Where) -> Runner:
+    speed, profile = r["speed_mps"], r["speed_profile"]
+    if mode == "treadmill":
+        if speed is not None or profile is not None:
+            where.fail("runner.speed_mps" if speed is not None else "runner.speed_profile",
+                       "not used in treadmill mode (the speed is treadmill.belt_speed_mps)")
+        profile = ((0.0, 0.0),)
+    elif speed is not None and profile is not None:
+        where.fail("runner.speed_profile", "give speed_mps or speed_profile, not both")
+    elif speed is None and profile is None:
+        where.fail("runner.speed_mps", "missing (or give runner.speed_profile)")
+    elif profile is None:
+        profile = ((0.0, speed),)
+    return Runner(profile, r["bounce_m"], r["cadence_spm"], r["pitch_deg"],
+                  r["pitch_swing_deg"], r["arm_occlusion"])
+
+
+def _default_sensors(mode: str) -> list[dict]:
+    if mode == "treadmill":
+        return [{"id": "deck", "kind": "vl53l1x", "role": "deck", "distance_mode": "long"}]
+    from pi_app.config import DEFAULT_SENSORS
+
+    out = []
+    for s in DEFAULT_SENSORS:
+        if s.role in SENSOR_ROLES:
+            d = {"id": s.id, "kind": s.kind, "role": s.role, "mount_height_m": s.mount_height_m,
+                 "pitch_deg": s.pitch_deg, "yaw_deg": s.yaw_deg}
+            if s.kind == "vl53l1x":
+                d.update(distance_mode=s.distance_mode, timing_budget_ms=s.timing_budget_ms)
+            out.append(d)
+    return out
+
+
+def _sensors(raw: list | None, mode: str, where: _Where) -> tuple[ScenarioSensor, ...]:
+    tables = read_array(_default_sensors(mode) if raw is None else raw, _SENSOR, "sensors",
+                        where.file)
+    if not tables:
+        where.fail("sensors", "at least one [[sensors]] entry is needed")
+    out = []
+    for i, s in enumerate(tables):
+        key = f"sensors[{i}]"
+        if s["id"] == IMU_ID:
+            where.fail(f"{key}.id", f"{IMU_ID!r} is reserved for the belt IMU")
+        if (s["role"] == "deck") != (mode == "treadmill"):
+            where.fail(f"{key}.role", f"{s['role']!r} does not fit mode {mode!r} "
+                       "(deck sensors are for treadmill mode, obstacle/surface for belt mode)")
+        if s["kind"] == "vl53l1x":
+            mode_ = s["distance_mode"] or "long"
+            budget = s["timing_budget_ms"] or VL53L1X_DEFAULT_BUDGET_MS
+        else:
+            for k in ("distance_mode", "timing_budget_ms"):
+                if s[k] is not None:
+                    where.fail(f"{key}.{k}", "only for kind = \"vl53l1x\"")
+            mode_ = budget = None
+        out.append(ScenarioSensor(s["id"], s["kind"], s["role"], s["mount_height_m"],
+                                  s["pitch_deg"], s["yaw_deg"], s["y_m"], mode_, budget))
+    _unique([s.id for s in out], "sensors id", where)
+    return tuple(out)
+
+
+def _obstacle(o: dict, i: int) -> Obstacle:
+    return Obstacle(o["id"] or f"obstacle-{i}", o["x_m"], o["y_m"], o["width_m"],
+                    o["height_m"], o["depth_m"], o["speed_mps"], o["vy_mps"])
+
+
+def _ground(g: dict, i: int, where: _Where) -> GroundFeature:
+    key, kind, depth = f"ground[{i}]", g["kind"], g["depth_m"]
+    sign = GROUND_SIGN[kind]
+    if sign and math.copysign(1.0, depth) != sign:
+        where.fail(f"{key}.depth_m", f"a {kind} needs depth_m {'> 0 (down)' if sign > 0 else '< 0 (up)'}"
+                   f", got {depth:g}")
+    if g["length_m"] is None and kind in GROUND_NEEDS_LENGTH:
+        where.fail(f"{key}.length_m", f"missing (a {kind} needs a length)")
+    return GroundFeature(g["id"] or f"{kind}-{i}", kind, g["x_m"], g["length_m"], depth)
+
+
+def _treadmill(raw: dict | None, mode: str, where: _Where) -> Treadmill | None:
+    if mode == "belt":
+        if raw is not None:
+            where.fail("treadmill", "a [treadmill] table needs mode = \"treadmill\"")
+        return None
+    if raw is None:
+        where.fail("treadmill", "missing (mode = \"treadmill\" needs a [treadmill] table)")
+    t = read_table(raw, _TREADMILL, "treadmill.", where.file)
+    return Treadmill(t["belt_speed_mps"], t["deck_length_m"], t["position_profile"])
+
+
+def _fault(f: dict, i: int, ids: list[str], mode: str, where: _Where) -> Fault:
+    key, kind = f"faults[{i}]", f["kind"]
+    imu_ok = mode == "belt" and f["sensor"] == IMU_ID and kind in IMU_FAULT_KINDS
+    if f["sensor"] not in ids and not imu_ok:
+        where.fail(f"{key}.sensor", f"{f['sensor']!r} is not a sensor of this scenario "
+                   f"(sensors: {', '.join(ids)}{', imu' if mode == 'belt' else ''})")
+    if (f["rate"] is None) == (kind == "i2c_errors"):
+        where.fail(f"{key}.rate", "needed for kind = \"i2c_errors\"" if kind == "i2c_errors"
+                   else f"only for kind = \"i2c_errors\", not {kind!r}")
+    if kind == "replug" and f["duration_s"] is not None:
+        where.fail(f"{key}.duration_s", "a replug has no duration")
+    return Fault(f["t_s"], f["sensor"], kind, f["rate"], f["duration_s"])
+
+
+def _unique(ids: list[str], what: str, where: _Where) -> None:
+    seen = set()
+    for x in ids:
+        if x in seen:
+            where.fail(what, f"{x!r} is used twice")
+        seen.add(x)
+
+
+# --- files ---------------------------------------------------------------------------
+def _shipped_dir():
+    return resources.files("pi_app").joinpath("scenarios")
+
+
+def shipped_scenarios() -> list[str]:
+    """Names of the scenarios shipped in ``pi_app/scenarios`` (sorted)."""
+    return sorted(p.name[:-5] for p in _shipped_dir().iterdir() if p.name.endswith(".toml"))
+
+
+def load_scenario(name_or_path) -> Scenario:
+    """A shipped scenario by name (``"wall-approach"``), else a TOML file path."""
+    text = str(name_or_path)
+    shipped = _shipped_dir().joinpath(f"{text}.toml")
+    if "/" not in text and not text.endswith(".toml") and shipped.is_file():
+        raw, source = shipped.read_bytes(), f"{text}.toml"
+    else:
+        path = Path(text)
+        if not path.is_file():
+            raise ScenarioError(f"{text}: no such scenario file or shipped scenario "
+                                f"(shipped: {', '.join(shipped_scenarios())})")
+        raw, source = path.read_bytes(), text
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{Path(source).name}: not valid TOML: {exc}") from None
+    return parse_scenario(data, source)

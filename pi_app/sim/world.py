@@ -1,0 +1,232 @@
+"""The world model: a noise-free, deterministic geometric scene the chip emulators
+measure and the evaluator judges against.
+
+Belt mode. x runs along the path in the direction of travel (behind the runner, who
+runs backwards), y across it, z up; the ground is z = 0 apart from ``[[ground]]``
+features (full-width depressions/raised strips/steps, see ``geometry.GroundProfile``).
+The runner's reference point - the belt sensor - is at ``x = runner_x_m(t)`` (the
+integral of the speed profile), y = 0, standing on the ground under it. A sensor sits
+at ``(runner_x, y_m, ground + mount_height_m + bounce)``. Its beam is pitched by the
+mount's ``pitch_deg`` plus the trunk pitch: the belt turns with the trunk, and a
+forward lean (+, bending over: the chest goes down toward -x) turns the back - and a
+rear-facing sensor on it - to look UP by the same angle. Yaw turns the beam toward +y.
+Obstacles are boxes standing on the ground (near face at ``x_m - speed_mps * t``,
+centred at ``y_m + vy_mps * t``, top at ``height_m`` above the ground under ``x_m``).
+Hands (``arm_occlusion``) cross hip-high, rear-looking sensors once per step.
+
+Treadmill mode. The sensor is on the handrail at the console end, at x = 0, looking
+along the deck (+x); z = 0 is the deck. The runner's back is a plane across
+``|y| <= TORSO_HALF_WIDTH_M``, ``BACK_BOTTOM_M <= z <= BACK_TOP_M``, at
+``position_profile(t)`` from the sensor (at the sensor's height and the mean lean); it
+tilts with the trunk pitch about the hip and bobs with the bounce. Beyond
+``deck_length_m`` the runner has stepped off (out of the beam: off to a side or down
+behind the deck) and the sensor sees the room: a wall ``ROOM_BEHIND_DECK_M`` behind
+the deck's rear edge. ``runner_x_m(t)`` is then the back's distance from the sensor.
+
+Sensors look through a fixed pattern of rays (``geometry.beam_rays``, the chip's full
+FoV from ``optics``); a view returns the nearest hit within ``CAST_LIMIT_M``. Sunlight
+is not geometry: it is the views' ``sunlight`` attribute; the emulators and the
+evaluator turn it into range limits (``optics.max_range_m``).
+"""
+
+from __future__ import annotations
+
+import math
+
+from pi_app.sim.gait import Gait, HandCrossing, PiecewiseLinear
+from pi_app.sim.geometry import BOX_FOOTING_M, EPS, GroundProfile, beam_rays, cast_box
+from pi_app.sim.optics import chip_optics
+
+CAST_LIMIT_M = 12.0           # nothing further is reported (beyond every chip's range)
+ROOM_BEHIND_DECK_M = 2.5      # wall of the room behind a treadmill's rear edge
+TORSO_HALF_WIDTH_M = 0.18
+BACK_BOTTOM_M = 0.5           # buttocks; below are the legs, narrower and moving
+BACK_TOP_M = 1.45             # shoulders of an adult
+HIP_HEIGHT_M = 0.95           # the trunk pitches about the hip
+RUNNER_HALF_WIDTH_M = 0.25    # body + swinging arms: an obstacle this near the line is hit
+
+
+class SensorView:
+    """What one sensor sees. Callable: ``view(t_s) -> distance_m | None`` (None =
+    nothing within ``CAST_LIMIT_M``). ``hit(t_s) -> (distance_m | None, target_id | None)``
+    names what was hit: an obstacle or ground feature id, "ground", "hand", "runner" or
+    "room". ``blinded(t_s)`` is True inside a ``kind = "blind"`` fault window."""
+
+    def __init__(self, world: "World", sensor) -> None:
+        self.world = world
+        self.sensor = sensor
+        self.id = sensor.id
+        self.kind = sensor.kind
+        self.role = sensor.role
+        self.distance_mode = sensor.distance_mode
+        self.timing_budget_ms = sensor.timing_budget_ms
+        self.sunlight = world.sunlight
+        self.optics = chip_optics(sensor.kind, sensor.distance_mode or "long")
+        self.rays = beam_rays(self.optics.fov_deg, sensor.pitch_deg, sensor.yaw_deg)
+        sc = world.scenario
+        self.hands = None
+        if sc.runner.arm_occlusion and HandCrossing.applies(sensor, sc.mode):
+            self.hands = HandCrossing(world.gait.step_hz, math.radians(self.optics.fov_deg) / 2,
+                                      seed=sc.seed * 7919 + sum(map(ord, sensor.id)))
+        self._blind = tuple((f.t_s, math.inf if f.duration_s is None else f.t_s + f.duration_s)
+                            for f in sc.faults if f.sensor == sensor.id and f.kind == "blind")
+        self._cast = self._cast_treadmill if sc.mode == "treadmill" else self._cast_belt
+        self._last_t = None
+        self._last_hit = (None, None)
+
+    def __call__(self, t_s: float) -> float | None:
+        return self.hit(t_s)[0]
+
+    def hit(self, t_s: float):
+        if t_s != self._last_t:          # the emulator and the evaluator may ask twice
+            self._last_t = t_s
+            self._last_hit = self._cast(t_s)
+        return self._last_hit
+
+    def blinded(self, t_s: float) -> bool:
+        for t0, t1 in self._blind:
+            if t0 <= t_s < t1:
+                return True
+        return False
+
+    def _cast_belt(self, t_s: float):
+        w = self.world
+        ox = w.runner_x_m(t_s)
+        oy = self.sensor.y_m
+        oz = w.ground.height_m(ox) + self.sensor.mount_height_m + w.gait.bounce_m(t_s)
+        theta = math.radians(w.gait.trunk_pitch_deg(t_s))
+        c, s = math.cos(theta), math.sin(theta)
+        boxes = w.boxes_at(t_s)
+        ground_cast = w.ground.cast
+        best, label = CAST_LIMIT_M, None
+        for rx, ry, rz in self.rays:
+            dx, dz = rx * c - rz * s, rx * s + rz * c
+            g = ground_cast(ox, oz, dx, dz, best)
+            if g is not None and g[0] < best:
+                best, label = g
+            for bid, x0, x1, y0, y1, z0, z1 in boxes:
+                d = cast_box(ox, oy, oz, dx, ry, dz, x0, x1, y0, y1, z0, z1, best)
+                if d is not None and d < best:
+                    best, label = d, bid
+        if self.hands is not None:
+            hand_m = self.hands.distance_m(t_s)
+            if hand_m is not None and hand_m < best:
+                best, label = hand_m, "hand"
+        return (best, label) if label is not None else (None, None)
+
+    def _cast_treadmill(self, t_s: float):
+        w = self.world
+        oy, oz = self.sensor.y_m, self.sensor.mount_height_m
+        back = w.back_plane(t_s)
+        room_x = w.treadmill.deck_length_m + ROOM_BEHIND_DECK_M
+        best, label = CAST_LIMIT_M, None
+        for dx, dy, dz in self.rays:
+            if dz < -EPS and -oz / dz < best:
+                best, label = -oz / dz, "ground"
+            if dx > EPS and room_x / dx < best:
+                best, label = room_x / dx, "room"
+            if back is not None:
+                c, tan_pitch, z_lo, z_hi = back
+                denom = dx - dz * tan_pitch
+                if denom > EPS:
+                    d = (c + oz * tan_pitch) / denom
+                    if 0.0 <= d < best and abs(oy + d * dy) <= TORSO_HALF_WIDTH_M \
+                            and z_lo <= oz + d * dz <= z_hi:
+                        best, label = d, "runner"
+        return (best, label) if label is not None else (None, None)
+
+
+class World:
+    """The scene of one ``Scenario`` (see the module docstring for the frame)."""
+
+    def __init__(self, scenario) -> None:
+        self.scenario = scenario
+        self.mode = scenario.mode
+        self.sunlight = scenario.sunlight
+        self.gait = Gait(scenario.runner)
+        self.speed = PiecewiseLinear(scenario.runner.speed_profile)
+        self.treadmill = scenario.treadmill
+        self.position = (PiecewiseLinear(scenario.treadmill.position_profile)
+                         if scenario.treadmill else None)
+        self.ground = GroundProfile([(g.id, g.kind, g.x_m, g.length_m, g.depth_m)
+                                     for g in scenario.ground])
+        # (id, x near face at t=0, depth, y centre at t=0, half width, top z, vx, vy)
+        self._obstacles = tuple(
+            (o.id, o.x_m, o.depth_m, o.y_m, o.width_m / 2.0,
+             self.ground.height_m(o.x_m) + o.height_m, -o.speed_mps, o.vy_mps)
+            for o in scenario.obstacles)
+        self._views: dict[str, SensorView] = {}
+
+    # --- the runner ------------------------------------------------------------------
+    def runner_x_m(self, t_s: float) -> float:
+        """Belt: the reference point's x (m). Treadmill: the back's distance from the
+        handrail sensor (m)."""
+        if self.position is not None:
+            return self.position.value(t_s)
+        return self.speed.integral(t_s)
+
+    def speed_mps(self, t_s: float) -> float:
+        """The runner's backward speed over the ground (treadmill: the belt's speed)."""
+        if self.treadmill is not None:
+            return self.treadmill.belt_speed_mps
+        return self.speed.value(t_s)
+
+    def trunk_pitch_deg(self, t_s: float) -> float:
+        return self.gait.trunk_pitch_deg(t_s)
+
+    def bounce_m(self, t_s: float) -> float:
+        return self.gait.bounce_m(t_s)
+
+    def imu_motion(self, t_s: float):
+        """``((ax, ay, az) g, (gx, gy, gz) dps)`` of a belt MPU-6050 (chip frame of
+        ``pi_app.sim.devices.mpu6050``: x forward, y left, z up when upright)."""
+        accel = self.speed.slope(t_s) if self.treadmill is None else 0.0
+        return self.gait.imu_motion(t_s, accel)
+
+    def ground_height_m(self, x_m: float) -> float:
+        return self.ground.height_m(x_m)
+
+    # --- the scene -------------------------------------------------------------------
+    def view(self, sensor_id: str) -> SensorView:
+        if sensor_id not in self._views:
+            try:
+                sensor = self.scenario.sensor(sensor_id)
+            except KeyError:
+                raise KeyError(f"{self.scenario.name}: no sensor {sensor_id!r}") from None
+            self._views[sensor_id] = SensorView(self, sensor)
+        return self._views[sensor_id]
+
+    def footprint(self, index: int, t_s: float):
+        """Obstacle ``index`` at ``t_s``: ``(x_near, x_far, y_min, y_max)`` in metres."""
+        _, x0, depth, yc, hw, _, vx, vy = self._obstacles[index]
+        x = x0 + vx * t_s
+        y = yc + vy * t_s
+        return x, x + depth, y - hw, y + hw
+
+    def boxes_at(self, t_s: float) -> list:
+        """Every obstacle as ``(id, x0, x1, y0, y1, z0, z1)`` at ``t_s``."""
+        out = []
+        for oid, x0, depth, yc, hw, top, vx, vy in self._obstacles:
+            x = x0 + vx * t_s
+            y = yc + vy * t_s
+            out.append((oid, x, x + depth, y - hw, y + hw, -BOX_FOOTING_M, top))
+        return out
+
+    def back_plane(self, t_s: float):
+        """Treadmill: the runner's back at ``t_s`` as ``(c, tan_pitch, z_min, z_max)``:
+        the plane ``x = c + z * tan_pitch`` (x from the handrail sensor) between heights
+        ``z_min`` and ``z_max``; None when the runner is off the deck. At the first deck
+        sensor's height, mid-bounce and mean lean, the plane is at ``position_profile``."""
+        p = self.position.value(t_s)
+        if p > self.treadmill.deck_length_m:
+            return None
+        bob = self.gait.bounce_m(t_s)
+        tan_now = math.tan(math.radians(self.gait.trunk_pitch_deg(t_s)))
+        tan_mean = math.tan(math.radians(self.gait.pitch_deg))
+        ref_h = self._deck_ref_height_m()
+        # a forward lean tips the upper back away from the console (the runner faces +x)
+        c = p - (HIP_HEIGHT_M + bob) * tan_now - (ref_h - HIP_HEIGHT_M) * tan_mean
+        return c, tan_now, BACK_BOTTOM_M + bob, BACK_TOP_M + bob
+
+    def _deck_ref_height_m(self) -> float:
+        return self.scenario.sensors[0].mount_height_m
