@@ -22,9 +22,11 @@ import serial
 
 from pi_app.clock import MonotonicClock
 from pi_app.exc import DeviceClosed
-from pi_app.serial_protocol import (ERROR_CODES, KEPT_BY_DEFAULTS, MAX_LINE_BYTES,  # noqa: F401
+from pi_app.serial_protocol import (ERROR_CODES, KEPT_BY_DEFAULTS, MAX_LINE_BYTES,
                                     ConsoleProtocol, LineFramer)
 
+__all__ = ["SerialConsole", "ConsoleProtocol", "LineFramer", "ERROR_CODES", "KEPT_BY_DEFAULTS",
+           "MAX_LINE_BYTES"]
 log = logging.getLogger(__name__)
 
 _READ_CHUNK_BYTES = 4096

@@ -86,7 +86,7 @@ def device(tmp_path):
             bridge.close()
 
 
-def cli(device, *args, stdin: str | None = None, monkeypatch=None):
+def cli(device, *args):
     return main(["config", "--port", device.url, "--timeout", "5", *args])
 
 
