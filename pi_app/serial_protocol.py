@@ -26,8 +26,9 @@ Every command answers with exactly one final line, ``OK ...`` or ``ERR <code> <m
     6 not printable (bytes outside ASCII 0x20..0x7e)   7 usage (wrong arguments)
     8 unavailable (status/stream not wired here, or an internal error)
 
-A bad line never changes the config and never stops the console thread. ``serial.*``
-settings take effect at the next start (after ``save``); the rest apply at once.
+A bad line never changes the config and never stops the console thread.
+``serial.port`` and ``serial.baudrate`` take effect at the next start (after ``save``);
+everything else applies at once.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ ERROR_CODES = {1: "unknown command", 2: "unknown key", 3: "bad value", 4: "save 
 KEPT_BY_DEFAULTS = ("device.mode", "i2c.bus", "alert.buzzer_pin", "alert.motor_pin",
                     "alert.button_pin", "alert.haptic", "alert.actuator", "alert.tonal",
                     "serial.port", "serial.baudrate")
+#: The console's own link: changing it under a live session would cut the session off.
+RESTART_KEYS = ("serial.port", "serial.baudrate")
 HELP_LINES = (
     "help [KEY]       this list, or one setting",
     "version          firmware and protocol version",
@@ -206,7 +209,8 @@ class ConsoleProtocol:
         except ConfigError as exc:
             return [err(E_BAD_VALUE, str(exc))]
         self._hand_over(new_cfg)
-        return [f"OK {key}={format_value(new_cfg.get(key))}"]
+        later = " (takes effect at the next start, after save)" if key in RESTART_KEYS else ""
+        return [f"OK {key}={format_value(new_cfg.get(key))}{later}"]
 
     def _save(self, rest: str) -> list[str]:
         if rest:

@@ -121,6 +121,13 @@ def test_a_change_made_elsewhere_after_the_swap_is_what_get_reports():
     assert proto.handle_line(f"get {KEY}") == [f"OK {KEY}=2.0"]
 
 
+def test_setting_the_console_link_says_it_applies_at_the_next_start():
+    loop, proto = make_protocol()
+    (reply,) = proto.handle_line("set serial.baudrate 9600")
+    assert reply == "OK serial.baudrate=9600 (takes effect at the next start, after save)"
+    assert proto.current_config().serial.baudrate == 9600
+
+
 def test_commands_are_case_insensitive_and_blank_lines_are_ignored():
     _, proto = make_protocol()
     assert proto.handle_line(f"GET {KEY}") == [f"OK {KEY}=2.5"]
