@@ -60,6 +60,8 @@ class DeviceLoop:
         self.cycles = 0
         self.overruns = 0
         self._pending_cfg = None
+        self.notices: dict[str, str] = {}  # shown by `status` (self-test, config problems)
+        self._started_t_s = clock.now_s()
         self.hooks: list = []  # callables of t_s run before each cycle (sim fault injection)
         self._stop = threading.Event()
         self._states: list[AlertState] = [CLEAR] * (2 * len(self.slots) + len(self.coaches))
@@ -176,9 +178,12 @@ class DeviceLoop:
 
     def status(self) -> dict:
         """A snapshot for the serial console's ``status`` (read from another thread)."""
+        elapsed_s = self.clock.now_s() - self._started_t_s
         out = {"level": self.state.level.label, "kind": self.state.kind,
                "source": self.state.source, "cycles": self.cycles, "overruns": self.overruns,
+               "loop_hz": round(self.cycles / elapsed_s, 1) if elapsed_s > 0 else None,
                "mode": self.cfg.device.mode}
+        out.update(self.notices)
         for slot in self.slots:
             r = slot.last_reading
             d = None if r is None or r.distance_m is None else round(r.distance_m, 3)

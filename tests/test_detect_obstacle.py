@@ -39,10 +39,16 @@ def test_static_obstacle_at_running_speed_warns_within_two_samples():
 
 def test_danger_when_ttc_below_danger_threshold():
     det = ObstacleDetector("rear", CFG)
-    states = run(det, approach(3.2, 2.5, 40))
+    states = run(det, approach(3.2, 2.0, 40))
     first_danger = next(k for k, s in enumerate(states) if s.level == Level.DANGER)
-    d_at_danger = 3.2 - 2.5 * first_danger * PERIOD_S
-    assert d_at_danger == pytest.approx(2.5 * CFG.obstacle.danger_ttc_s, abs=0.15)
+    d_at_danger = 3.2 - 2.0 * first_danger * PERIOD_S
+    assert d_at_danger == pytest.approx(2.0 * CFG.obstacle.danger_ttc_s, abs=0.1)
+
+
+def test_no_danger_from_a_two_sample_speed():
+    det = ObstacleDetector("rear", CFG)
+    states = run(det, [3.201, 3.060])     # reads as 4 m/s: TTC 0.77 s
+    assert states[-1].level == Level.WARNING
 
 
 def test_slowly_closing_far_target_is_only_caution():

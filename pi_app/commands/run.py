@@ -90,6 +90,9 @@ def run(args) -> int:
         close_extra = bus.close
     loop = device.loop
     loop.notifier = notifier
+    loop.notices["selftest"] = "ok" if device.selftest_ok else device.selftest_report()
+    if notice:
+        loop.notices["config"] = notice
     holder = ConfigHolder(cfg)
     holder.loop = loop
     console = _console(port, holder, loop, config_path, cfg)

@@ -114,6 +114,13 @@ class RangeTrack:
         self.distance_m = None
         self.closing_mps = 0.0
 
+    def span_s(self) -> float:
+        """Time covered by the track's samples (0 with fewer than two)."""
+        s = self.samples
+        if s.count < 2:
+            return 0.0
+        return s._t[(s._start + s.count - 1) % s._size] - s._t[s._start]
+
     def miss(self, t_s: float) -> None:
         """No valid distance in this reading: drop the track once it has been silent
         too long. Candidates survive a gap (near the range limit a chip interleaves
