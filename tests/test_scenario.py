@@ -41,7 +41,8 @@ def test_parses_a_full_belt_scenario_with_defaults():
     sc = parse_scenario(base(), "/some/dir/wall.toml")
     assert sc.name == "wall" and sc.duration_s == 15.0 and sc.seed == 3 and sc.mode == "belt"
     assert sc.runner.speed_profile == ((0.0, 2.5),)
-    assert (sc.runner.bounce_m, sc.runner.cadence_spm, sc.runner.arm_occlusion) == (0.06, 170.0, False)
+    r = sc.runner
+    assert (r.bounce_m, r.cadence_spm, r.arm_occlusion) == (0.06, 170.0, False)
     rear, ground = sc.sensors
     assert (rear.distance_mode, rear.timing_budget_ms, rear.mount_height_m) == ("long", 33, 1.0)
     assert (ground.distance_mode, ground.timing_budget_ms, ground.pitch_deg) == (None, None, -25.0)
@@ -74,7 +75,8 @@ def test_name_defaults_to_the_file_stem_and_sensors_to_the_product_kit():
     (lambda d: d["obstacles"][0].update(width_m=-1), "obstacles[0].width_m", "must be > 0, got -1"),
     (lambda d: d["ground"][0].update(length_m=-0.3), "ground[0].length_m", "must be > 0"),
     (lambda d: d.update(duration_s=-5.0), "duration_s", "must be within"),
-    (lambda d: d["ground"][0].update(depth_m=-0.1), "ground[0].depth_m", "a hole needs depth_m > 0"),
+    (lambda d: d["ground"][0].update(depth_m=-0.1), "ground[0].depth_m",
+     "a hole needs depth_m > 0"),
     (lambda d: d["ground"].append({"kind": "kerb_up", "x_m": 5.0, "depth_m": 0.1}),
      "ground[1].depth_m", "needs depth_m < 0"),
     (lambda d: d["ground"][0].pop("length_m"), "ground[0].length_m", "needs a length"),
@@ -157,7 +159,8 @@ def test_optional_keys_of_the_extended_format():
     assert sc.faults[0].rate == 0.05 and sc.faults[1].duration_s == 1.5
     assert (sc.sensors[0].y_m, sc.sensors[0].distance_mode, sc.sensors[0].timing_budget_ms) == \
         (0.1, "short", 50)
-    assert (sc.obstacles[0].id, sc.obstacles[0].vy_mps, sc.obstacles[0].depth_m) == ("ped", 1.2, 0.4)
+    ped = sc.obstacles[0]
+    assert (ped.id, ped.vy_mps, ped.depth_m) == ("ped", 1.2, 0.4)
     assert sc.ground[2].length_m is None and sc.ground[2].id == "kerb"
 
 
@@ -192,7 +195,8 @@ def test_shipped_library():
         assert len(sc.description) > 20, name
         assert 10.0 <= sc.duration_s <= 30.0, name
         # the files are plain TOML a user can copy
-        raw = tomllib.loads(resources.files("pi_app").joinpath(f"scenarios/{name}.toml").read_text())
+        text = resources.files("pi_app").joinpath(f"scenarios/{name}.toml").read_text()
+        raw = tomllib.loads(text)
         assert raw["description"] == sc.description
     kinds = {f.kind for n in names for f in load_scenario(n).faults}
     assert kinds == {"unplug", "replug", "i2c_errors", "stuck", "blind"}

@@ -1,6 +1,7 @@
 """Ground truth and scoring of a simulated run (the ``backsight sim --json`` object).
 
-Hazards (``hazards(scenario, world)``, noise-free, from the world model):
+Hazards (``hazards(scenario, world)``, computed in ``pi_app.sim.truth``, noise-free,
+from the world model):
 - belt: every ``[[obstacles]]`` box on the runner's path - one whose footprint the
   runner's body (``RUNNER_HALF_WIDTH_M`` either side of the line) meets within the
   run plus ``CONTACT_HORIZON_S``, or a static one across the line - kind "obstacle";
@@ -14,8 +15,9 @@ console, ``>= deck_length_m - CONTACT_M``, or beyond ``deck_length_m`` (off the 
 None when that does not happen within ``duration_s``.
 ``t_detectable_s``: the first time a sensor that can see this kind of hazard
 (``DETECTING_ROLES``: an obstacle - the obstacle or the surface sensor; a ground
-feature - the surface sensor; the deck - the deck sensor) hits this hazard (``SensorView.hit`` names it; ground steps own the lowered or
-raised ground after them) at a range within the chip's ``min_range_m`` ..
+feature - the surface sensor; the deck - the deck sensor) hits this hazard
+(``SensorView.hit`` names it; ground steps own the lowered or raised ground after
+them) at a range within the chip's ``min_range_m`` ..
 ``optics.max_range_m`` (kind, distance mode, timing budget, the scenario's sunlight)
 while the sensor is in action (not inside a blind, unplug or stuck fault window).
 Searched on a ``GRID_S`` grid up to contact, refined by bisection. None = never.
@@ -36,8 +38,9 @@ Scoring (``evaluate``), from ``alerts`` = every change of the commanded output:
 - false alarms: episodes (maximal intervals at warning or danger, of any hazard kind;
   posture/rest coaching and faults are not alarms) that start in no hazard's
   ``[t_detectable - TOLERANCE_S, t_contact + GRACE_S]`` (an alarm that is on all
-  the time is one false alarm, and its time shows in ``alarm_time_s``). A hazard contacted only just
-  after the run (within ``CONTACT_HORIZON_S``) still justifies warnings at its end.
+  the time is one false alarm, and its time shows in ``alarm_time_s``). A hazard
+  contacted only just after the run (within ``CONTACT_HORIZON_S``) still justifies
+  warnings at its end.
 - summary: counts per outcome, false alarms, lead ratio (``lead_s / limit_lead_s``
   per contacted hazard with a positive limit, 0 for a miss) min and mean, the
   shortest lead, and the time spent at warning or danger.
@@ -47,195 +50,21 @@ the ground truth knows only contacts.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+# re-exported: the ground truth is part of this module's contract
+from pi_app.sim.truth import (CONTACT_HORIZON_S, CONTACT_M, DETECTING_ROLES,  # noqa: F401
+                              TOLERANCE_S, Hazard, hazards)
 
-from pi_app.sim.optics import chip_optics, max_range_m
-from pi_app.sim.world import RUNNER_HALF_WIDTH_M
-
-TOLERANCE_S = 0.3
-GRACE_S = 1.0
-CONTACT_HORIZON_S = 3.0
-GRID_S = 0.005
-REFINE_STEPS = 8          # bisections of a grid step: 5 ms / 256 ~ 0.02 ms
-CONTACT_M = 0.20          # treadmill: this near the console or the rear edge is contact
+GRACE_S = 1.0             # alarms this long after a contact are about it
 HIT_SHARE = 0.9
 USEFUL_LEAD_S = 2.0
 ALARM_LEVELS = ("warning", "danger")
 NOT_ALARMS = ("posture", "rest", "fault")
-#: sensors that can detect a hazard of each kind: anything on the path is seen by the
-#: level rear sensor or the down-angled one; a ground feature only by the ground sensor
-#: (a wide rear beam "sees" lowered ground far away, which no detector can use)
-DETECTING_ROLES = {"obstacle": ("obstacle", "surface"), "surface": ("surface",),
-                   "deck": ("deck",)}
 #: warning kinds that count for a hazard of each kind: on the path, "obstacle" and
 #: "surface" both tell the runner to stop and look (the arbiter shows only one of them)
 WARNING_KINDS = {"obstacle": ("obstacle", "surface"), "surface": ("surface", "obstacle"),
                  "deck": ("deck",)}
 
 
-@dataclass(frozen=True)
-class Hazard:
-    id: str
-    kind: str                           # "obstacle" | "surface" | "deck"
-    t_detectable_s: float | None
-    t_contact_s: float | None           # within the run
-    t_contact_ext_s: float | None = None  # within the run + CONTACT_HORIZON_S
-    sensor: str | None = None           # the sensor that can first see it
-
-    def window(self, grace_s: float = 0.0):
-        """``(start_s, end_s)`` in which a warning is about this hazard, or None."""
-        if self.t_detectable_s is None or self.t_contact_ext_s is None:
-            return None
-        return self.t_detectable_s - TOLERANCE_S, self.t_contact_ext_s + grace_s
-
-
-# --- ground truth --------------------------------------------------------------------
-def _refine(cond, lo: float, hi: float) -> float:
-    """Bisection between ``lo`` (cond False) and ``hi`` (cond True)."""
-    for _ in range(REFINE_STEPS):
-        mid = (lo + hi) / 2.0
-        if cond(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
-
-
-def _first(cond, t_end_s: float, step_s: float = GRID_S):
-    """First time in [0, t_end] where ``cond(t)`` holds (grid search, then bisection
-    between the last False and the first True grid points), or None."""
-    n = int(math.ceil(t_end_s / step_s - 1e-9))
-    prev = None
-    for i in range(n + 1):
-        t = min(i * step_s, t_end_s)
-        if cond(t):
-            return t if prev is None else _refine(cond, prev, t)
-        prev = t
-    return None
-
-
-def _crossing(gap, t_end_s: float):
-    """First time ``gap(t)`` goes from < 0 to >= 0 (None if it starts >= 0)."""
-    if gap(0.0) >= 0.0:
-        return None
-    return _first(lambda t: gap(t) >= 0.0, t_end_s)
-
-
-def _obstacle_contact(world, index: int, obstacle, t_end_s: float):
-    """First time the runner's body meets the box's footprint (from in front of it)."""
-    if world.footprint(index, 0.0)[0] <= world.runner_x_m(0.0):
-        return None                                   # not ahead of the runner
-
-    def touching(t):
-        x0, x1, y0, y1 = world.footprint(index, t)
-        return x0 <= world.runner_x_m(t) <= x1 and y0 <= RUNNER_HALF_WIDTH_M \
-            and y1 >= -RUNNER_HALF_WIDTH_M
-
-    # small enough steps that even a thin, fast box cannot be jumped over
-    closing_mps = max(v for _, v in world.scenario.runner.speed_profile) + abs(obstacle.speed_mps)
-    step_s = min(GRID_S, 0.4 * obstacle.depth_m / max(closing_mps, 0.1))
-    return _first(touching, t_end_s, step_s)
-
-
-def _out_of_action(scenario, sensor_id: str) -> tuple:
-    """Intervals in which a sensor cannot see: blind, unplugged (until its duration or a
-    replug) or stuck."""
-    out = []
-    faults = sorted((f for f in scenario.faults if f.sensor == sensor_id), key=lambda f: f.t_s)
-    for i, f in enumerate(faults):
-        if f.kind not in ("blind", "unplug", "stuck"):
-            continue
-        end = math.inf if f.duration_s is None else f.t_s + f.duration_s
-        if f.kind == "unplug" and f.duration_s is None:
-            end = next((g.t_s for g in faults[i + 1:] if g.kind == "replug"), math.inf)
-        out.append((f.t_s, end))
-    return tuple(out)
-
-
-def _first_sightings(scenario, world, sensor, targets: set, t_end_s: float) -> dict:
-    """``{target_id: first time the sensor sees it in its valid range and in action}``
-    for the targets seen by ``t_end_s``."""
-    view = world.view(sensor.id)
-    mode = sensor.distance_mode or "long"
-    lo_m = chip_optics(sensor.kind, mode).min_range_m
-    hi_m = max_range_m(sensor.kind, sunlight=scenario.sunlight, distance_mode=mode,
-                       timing_budget_ms=sensor.timing_budget_ms or 100.0)
-    dead = _out_of_action(scenario, sensor.id)
-
-    def seen(t):
-        d, target = view.hit(t)
-        if target is None or not lo_m <= d <= hi_m or any(a <= t < b for a, b in dead):
-            return None
-        return target
-
-    found, prev = {}, None
-    n = int(math.ceil(t_end_s / GRID_S - 1e-9))
-    for i in range(n + 1):
-        t = min(i * GRID_S, t_end_s)
-        target = seen(t)
-        if target in targets and target not in found:
-            found[target] = t if prev is None else \
-                _refine(lambda u, x=target: seen(u) == x, prev, t)
-            if len(found) == len(targets):
-                break
-        prev = t
-    return found
-
-
-def _contacts(scenario, world):
-    """``(id, kind, target_id, t_contact within the run + horizon | None)`` per hazard."""
-    horizon = scenario.duration_s + CONTACT_HORIZON_S
-    if scenario.mode == "treadmill":
-        length = scenario.treadmill.deck_length_m
-        p = world.runner_x_m
-        yield "console", "deck", "runner", _first(lambda t: p(t) <= CONTACT_M, horizon)
-        yield "rear-edge", "deck", "runner", _first(lambda t: p(t) >= length - CONTACT_M,
-                                                    horizon)
-        if max(v for _, v in scenario.treadmill.position_profile) > length:
-            yield "off-deck", "deck", "runner", _first(lambda t: p(t) > length, horizon)
-        return
-    for i, o in enumerate(scenario.obstacles):
-        t = _obstacle_contact(world, i, o, horizon)
-        static_across = o.speed_mps == 0.0 and o.vy_mps == 0.0 \
-            and abs(o.y_m) < o.width_m / 2 + RUNNER_HALF_WIDTH_M and o.x_m > world.runner_x_m(0.0)
-        if t is not None or static_across:
-            yield o.id, "obstacle", o.id, t
-    for g in scenario.ground:
-        if g.kind != "slope":
-            yield g.id, "surface", g.id, _crossing(lambda t, x=g.x_m: world.runner_x_m(t) - x,
-                                                   horizon)
-
-
-def hazards(scenario, world) -> list[Hazard]:
-    """Noise-free ground truth for every hazard of the scenario (see module doc)."""
-    found = list(_contacts(scenario, world))
-    # the time up to which each target matters: its contact, else the end of the run
-    ends: dict[str, float] = {}
-    for _, _, target, t_ext in found:
-        end = t_ext if t_ext is not None else scenario.duration_s
-        ends[target] = max(ends.get(target, 0.0), end)
-    sightings = []   # (sensor id, role, {target: t})
-    for s in scenario.sensors:
-        targets = {tg for _, kind, tg, _ in found if s.role in DETECTING_ROLES[kind]}
-        if targets:
-            t_end = max(ends[tg] for tg in targets)
-            sightings.append((s.id, s.role, _first_sightings(scenario, world, s, targets, t_end)))
-    out = []
-    for hid, kind, target, t_ext in found:
-        t_contact = t_ext if t_ext is not None and t_ext <= scenario.duration_s else None
-        search_end = t_ext if t_ext is not None else scenario.duration_s
-        t_det, sensor = None, None
-        for sid, role, seen in sightings:
-            t = seen.get(target)
-            if role in DETECTING_ROLES[kind] and t is not None and t <= search_end \
-                    and (t_det is None or t < t_det):
-                t_det, sensor = t, sid
-        out.append(Hazard(hid, kind, t_det, t_contact, t_ext, sensor))
-    return out
-
-
-# --- scoring -------------------------------------------------------------------------
 def _segments(alerts, end_s: float):
     """``[(t0, t1, level, kind)]`` of the commanded state; CLEAR before the first alert."""
     items = sorted(alerts, key=lambda a: a["t_s"])
@@ -354,10 +183,11 @@ def check_expect(scenario, result: dict) -> list[str]:
     """Ways ``result`` (from ``evaluate``) breaks the scenario's ``[expect]`` table."""
     e, s, problems = scenario.expect, result["summary"], []
     contacts = s["hit"] + s["late"] + s["missed"]
-    for name, actual, limit, exact in (("hazards", s["hazards"], e.hazards, True),
-                                       ("contacts", contacts, e.contacts, True),
-                                       ("false_alarms_max", s["false_alarms"], e.false_alarms_max, False),
-                                       ("missed_max", s["missed"], e.missed_max, False)):
+    checks = (("hazards", s["hazards"], e.hazards, True),
+              ("contacts", contacts, e.contacts, True),
+              ("false_alarms_max", s["false_alarms"], e.false_alarms_max, False),
+              ("missed_max", s["missed"], e.missed_max, False))
+    for name, actual, limit, exact in checks:
         if limit is not None and (actual != limit if exact else actual > limit):
             problems.append(f"{scenario.name}: expect.{name} = {limit}, got {actual}")
     return problems

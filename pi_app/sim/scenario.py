@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from pi_app.exc import ScenarioError
+from pi_app.sim.scenario_types import (Expect, Fault, GroundFeature, Obstacle, Runner,  # noqa: F401
+                                       Scenario, ScenarioSensor, Treadmill)
 from pi_app.sim.schema import (REQUIRED, Key, at_least, between, greater, nonzero, one_of,
                                read_array, read_table)
 
@@ -49,98 +50,6 @@ IMU_ID = "imu"          # the belt IMU the sim rig adds; faults may name it
 IMU_FAULT_KINDS = ("unplug", "replug", "i2c_errors")
 VL53L1X_DEFAULT_BUDGET_MS = 33
 MAX_SPEED_MPS = 12.0    # beyond the backward 100 m record (7.35 m/s) with margin
-
-
-@dataclass(frozen=True)
-class Runner:
-    speed_profile: tuple[tuple[float, float], ...]   # (t_s, speed m/s), linear between
-    bounce_m: float            # peak-to-peak vertical oscillation at step frequency
-    cadence_spm: float         # steps per minute
-    pitch_deg: float           # mean forward lean of the trunk (+ = bent over)
-    pitch_swing_deg: float     # amplitude of the lean's oscillation at step frequency
-    arm_occlusion: bool        # hands cross a hip sensor's view once per step
-
-
-@dataclass(frozen=True)
-class ScenarioSensor:
-    id: str
-    kind: str                  # vl53l1x | tfluna | mb1242
-    role: str                  # obstacle | surface | deck
-    mount_height_m: float
-    pitch_deg: float           # negative = looking down
-    yaw_deg: float             # positive = turned toward +y
-    y_m: float                 # lateral offset of the mount
-    distance_mode: str | None  # VL53L1X only ("short"/"long"), else None
-    timing_budget_ms: int | None  # VL53L1X only, else None
-
-
-@dataclass(frozen=True)
-class Obstacle:
-    id: str
-    x_m: float                 # near face at t = 0
-    y_m: float                 # centre across the path at t = 0
-    width_m: float             # along y
-    height_m: float
-    depth_m: float             # along x
-    speed_mps: float           # + = toward the runner (towards smaller x)
-    vy_mps: float              # lateral speed (+ = toward +y)
-
-
-@dataclass(frozen=True)
-class GroundFeature:
-    id: str
-    kind: str
-    x_m: float                 # where it starts
-    length_m: float | None     # None = to the end of the path (steps only)
-    depth_m: float             # > 0 down, < 0 up
-
-
-@dataclass(frozen=True)
-class Treadmill:
-    belt_speed_mps: float
-    deck_length_m: float
-    position_profile: tuple[tuple[float, float], ...]  # (t_s, back's distance from sensor m)
-
-
-@dataclass(frozen=True)
-class Fault:
-    t_s: float
-    sensor: str
-    kind: str
-    rate: float | None         # i2c_errors: share of transactions failing
-    duration_s: float | None   # None = until the end (or a replug)
-
-
-@dataclass(frozen=True)
-class Expect:
-    hazards: int | None = None
-    contacts: int | None = None
-    false_alarms_max: int | None = None
-    missed_max: int | None = None
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    duration_s: float
-    seed: int
-    mode: str
-    runner: Runner
-    sensors: tuple[ScenarioSensor, ...]
-    obstacles: tuple[Obstacle, ...]
-    ground: tuple[GroundFeature, ...]
-    treadmill: Treadmill | None
-    sunlight: float
-    faults: tuple[Fault, ...]
-    description: str = ""
-    expect: Expect = Expect()
-    source: str = "<dict>"
-
-    def sensor(self, sensor_id: str) -> ScenarioSensor:
-        for s in self.sensors:
-            if s.id == sensor_id:
-                return s
-        raise KeyError(sensor_id)
 
 
 # --- the allowed keys ---------------------------------------------------------------
@@ -221,10 +130,11 @@ def parse_scenario(data: dict, source: str = "<dict>") -> Scenario:
     faults = tuple(_fault(t, i, ids, mode, where) for i, t in
                    enumerate(read_array(top["faults"], _FAULT, "faults", file)))
     _unique([o.id for o in obstacles] + [g.id for g in ground], "obstacles/ground id", where)
+    ambient = read_table(top["ambient"], _AMBIENT, "ambient.", file)
     return Scenario(
         name=top["name"] or Path(file).stem, duration_s=top["duration_s"], seed=top["seed"],
         mode=mode, runner=runner, sensors=sensors, obstacles=obstacles, ground=ground,
-        treadmill=treadmill, sunlight=read_table(top["ambient"], _AMBIENT, "ambient.", file)["sunlight"],
+        treadmill=treadmill, sunlight=ambient["sunlight"],
         faults=faults, description=top["description"],
         expect=Expect(**read_table(top["expect"], _EXPECT, "expect.", file)), source=source)
 
@@ -308,8 +218,8 @@ def _ground(g: dict, i: int, where: _Where) -> GroundFeature:
     key, kind, depth = f"ground[{i}]", g["kind"], g["depth_m"]
     sign = GROUND_SIGN[kind]
     if sign and math.copysign(1.0, depth) != sign:
-        where.fail(f"{key}.depth_m", f"a {kind} needs depth_m {'> 0 (down)' if sign > 0 else '< 0 (up)'}"
-                   f", got {depth:g}")
+        needed = "> 0 (down)" if sign > 0 else "< 0 (up)"
+        where.fail(f"{key}.depth_m", f"a {kind} needs depth_m {needed}, got {depth:g}")
     if g["length_m"] is None and kind in GROUND_NEEDS_LENGTH:
         where.fail(f"{key}.length_m", f"missing (a {kind} needs a length)")
     return GroundFeature(g["id"] or f"{kind}-{i}", kind, g["x_m"], g["length_m"], depth)
