@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Draw hardware/wiring.svg from the "Header pins" table in hardware/wiring.md.
+
+    pip install 'backsight[docs]'        # schemdraw
+    python scripts/wiring_diagram.py [--out hardware/wiring.svg]
+
+Left: the Pi's header pins that are used, each wired to what it drives. Right: the
+transistor driver of a plain ERM vibration motor (the motor row's GPIO). The table is the single
+source; tests/test_hardware_docs.py checks it against the config defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+WIRING_MD = REPO / "hardware" / "wiring.md"
+
+
+def markdown_table(text: str, heading: str) -> list[dict[str, str]]:
+    """Rows of the first pipe table after ``## heading``, as dicts keyed by column."""
+    section = text.split(f"## {heading}\n", 1)[1]
+    table = []
+    for line in section.splitlines():
+        if line.strip().startswith("|"):
+            table.append([c.strip() for c in line.strip().strip("|").split("|")])
+        elif table:
+            break                                   # the table ended
+    header, body = table[0], table[2:]              # table[1] is the --- row
+    return [dict(zip(header, cells)) for cells in body]
+
+
+def short(device: str) -> str:
+    """The device column without its parenthesised details, for a label."""
+    return re.sub(r"\s*\(.*?\)", "", device)
+
+
+def draw(rows: list[dict[str, str]], out: Path) -> None:
+    import schemdraw
+    import schemdraw.elements as elm
+
+    schemdraw.config(fontsize=11, font="sans-serif")
+    pins = sorted(rows, key=lambda r: int(r["pin"]))
+    with schemdraw.Drawing(show=False) as d:
+        d.config(unit=2.5)
+        header = elm.Ic(pins=[elm.IcPin(name=f"{r['signal']} · pin {r['pin']}"
+                                        + (f" · GPIO{r['BCM']}" if r["BCM"] != "-" else ""),
+                                        side="right", slot=f"{i + 1}/{len(pins)}", anchorname=f"p{i + 1}")
+                              for i, r in enumerate(reversed(pins))],
+                        size=(7.5, 0.62 * len(pins)), pinspacing=0.6, edgepadH=0.3,
+                        label="Raspberry Pi 40-pin header", lblsize=13, lblloc="top")
+        d += header
+        for i, r in enumerate(reversed(pins)):
+            anchor = getattr(header, f"p{i + 1}")
+            d += elm.Line().at(anchor).right(5.5).label(short(r["device"]), loc="right", fontsize=10)
+
+        # plain ERM driver on the right: motor and flyback diode in parallel from 5 V
+        d.move_from(header.p1, dx=27, dy=7.5)
+        d += elm.Vdd().label("5 V")
+        d += elm.Line().down(0.5)
+        top = d.here
+        d += (motor := elm.Motor().down().label("ERM\nmotor", loc="top", ofst=0.5))
+        d += elm.Line().at(top).right(3)
+        d += elm.Diode().down().toy(motor.end).reverse().label("1N4148\nflyback", loc="bottom", ofst=0.4)
+        d += elm.Line().tox(motor.end)
+        d += elm.Line().at(motor.end).down(1.2)
+        d += (q := elm.BjtNpn(circle=True).theta(0).anchor("collector").label("2N2222", loc="right"))
+        d += elm.Ground().at(q.emitter)
+        d += elm.Resistor().at(q.base).left().label("1 kΩ")
+        d.push()
+        motor_bcm = next(r["BCM"] for r in rows if r["signal"] == "motor")
+        d += elm.Line().left(1.5).label(f"GPIO{motor_bcm} (motor_pin)", loc="left")
+        d.pop()
+        d += elm.Resistor().down().label("10 kΩ", loc="bottom")
+        d += elm.Ground()
+        d.save(str(out))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "hardware" / "wiring.svg")
+    args = parser.parse_args(argv)
+    rows = markdown_table(WIRING_MD.read_text(encoding="utf-8"), "Header pins")
+    draw(rows, args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,150 @@
+"""hardware/ docs against the code, so they cannot drift: the wiring tables against the
+config defaults and the boot config fragment, the SVG against the table, the mounting
+trigonometry against a recomputation."""
+
+import importlib.util
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pi_app.config import DEFAULT_SENSORS, FIELDS, SensorConfig
+from pi_app.doctor.i2c import CHIPS
+
+REPO = Path(__file__).resolve().parents[1]
+HW = REPO / "hardware"
+sys.path.insert(0, str(REPO / "scripts"))
+from wiring_diagram import markdown_table, short  # noqa: E402
+
+#: BCM GPIO -> physical pin on the 40-pin header (every Pi since the B+)
+HEADER = {2: 3, 3: 5, 4: 7, 17: 11, 27: 13, 22: 15, 10: 19, 9: 21, 11: 23, 0: 27, 5: 29, 6: 31,
+          13: 33, 19: 35, 26: 37, 14: 8, 15: 10, 18: 12, 23: 16, 24: 18, 25: 22, 8: 24, 7: 26,
+          1: 28, 12: 32, 16: 36, 20: 38, 21: 40}
+POWER = {"3V3": {1, 17}, "5V": {2, 4}, "GND": {6, 9, 14, 20, 25, 30, 34, 39}}
+
+
+@pytest.fixture(scope="module")
+def pins():
+    return markdown_table((HW / "wiring.md").read_text(), "Header pins")
+
+
+@pytest.fixture(scope="module")
+def devices():
+    return markdown_table((HW / "wiring.md").read_text(), "I2C devices")
+
+
+def row(rows, signal):
+    [r] = [r for r in rows if r["signal"] == signal]
+    return r
+
+
+def test_every_pin_row_is_consistent_with_the_header(pins):
+    for r in pins:
+        if r["BCM"] == "-":
+            assert int(r["pin"]) in POWER[r["signal"]], r
+        else:
+            assert HEADER[int(r["BCM"])] == int(r["pin"]), r
+    gpios = [r["BCM"] for r in pins if r["BCM"] != "-"]
+    assert len(gpios) == len(set(gpios)), "a GPIO is used twice"
+    assert len({r["pin"] for r in pins}) == len(pins), "a header pin is used twice"
+
+
+def test_outputs_match_the_config_defaults(pins):
+    assert int(row(pins, "buzzer")["BCM"]) == FIELDS["alert.buzzer_pin"].default
+    assert int(row(pins, "motor")["BCM"]) == FIELDS["alert.motor_pin"].default
+    assert "alert.buzzer_pin" in row(pins, "buzzer")["notes"]
+    assert "alert.motor_pin" in row(pins, "motor")["notes"]
+    assert FIELDS["alert.button_pin"].default == -1        # the button is optional...
+    assert "alert.button_pin = 23" in row(pins, "button")["notes"]  # ...and documented
+
+
+def test_xshut_lines_match_the_default_sensors(pins):
+    xshut_rows = {int(r["BCM"]): r for r in pins if r["signal"].startswith("XSHUT")}
+    for sensor in DEFAULT_SENSORS:
+        if sensor.xshut_pin is not None:
+            assert f"'{sensor.id}'" in xshut_rows[sensor.xshut_pin]["device"]
+    assert 27 in xshut_rows                       # the second VL53L1X's line
+
+
+def test_i2c_device_table_matches_the_defaults(devices):
+    by_name = {r["device"]: r for r in devices}
+    for sensor in DEFAULT_SENSORS:
+        r = by_name[sensor.id]
+        assert r["kind"] == sensor.kind
+        assert int(r["address"], 16) == sensor.bus_address
+        assert r["bus"] == str(FIELDS["i2c.bus"].default)
+    for r in devices:                             # every chip at its datasheet default
+        assert int(r["address"], 16) == CHIPS[r["kind"]].default_address
+        if r["kind"] in ("vl53l1x", "tfluna", "mb1242", "mpu6050"):
+            assert SensorConfig("x", r["kind"], "obstacle").bus_address == int(r["address"], 16)
+
+
+def test_wiring_matches_the_boot_config_fragment(pins):
+    fragment = (REPO / "firmware" / "config.txt.fragment").read_text()
+    line = re.search(r"^dtoverlay=i2c-gpio,(.*)$", fragment, re.M).group(1)
+    params = dict(p.split("=") for p in line.split(","))
+    assert row(pins, "sonar SDA")["BCM"] == params["i2c_gpio_sda"]
+    assert row(pins, "sonar SCL")["BCM"] == params["i2c_gpio_scl"]
+    low_at_boot = set()
+    for numbers, options in re.findall(r"^gpio=([\d,]+)=(\S+)$", fragment, re.M):
+        if "dl" in options.split(","):
+            low_at_boot |= {int(n) for n in numbers.split(",")}
+    for signal in ("buzzer", "motor", "XSHUT rear", "XSHUT second"):
+        assert int(row(pins, signal)["BCM"]) in low_at_boot, signal
+
+
+def test_svg_shows_every_table_row(pins):
+    svg = (HW / "wiring.svg").read_text()
+    for r in pins:
+        label = f"{r['signal']} · pin {r['pin']}" + (f" · GPIO{r['BCM']}" if r["BCM"] != "-" else "")
+        assert label in svg, label
+        assert short(r["device"]).replace("'", "&#x27;") in svg or short(r["device"]) in svg, r["device"]
+    assert f"GPIO{FIELDS['alert.motor_pin'].default} (motor_pin)" in svg
+
+
+@pytest.mark.skipif(importlib.util.find_spec("schemdraw") is None,
+                    reason="schemdraw not installed (pip install 'backsight[docs]'); the committed "
+                           "SVG is still checked against the table above")
+def test_svg_is_up_to_date(tmp_path):
+    out = tmp_path / "wiring.svg"
+    subprocess.run([sys.executable, str(REPO / "scripts" / "wiring_diagram.py"), "--out", str(out)],
+                   check=True, capture_output=True, timeout=120)
+    assert out.read_text() == (HW / "wiring.svg").read_text(), \
+        "hardware/wiring.svg is stale: run scripts/wiring_diagram.py"
+
+
+def test_mounting_trigonometry():
+    table = markdown_table((HW / "mounting.md").read_text(), "Hip belt (mode = \"belt\")")
+    assert len(table) == 5
+    h_m, hole_m, bounce_m, swing_deg, speed_mps, beam_deg = 1.0, 0.05, 0.03, 3.0, 3.0, 2.0
+    for r in table:
+        values = [float(v) for v in r.values()]
+        theta = math.radians(values[0])
+        expected = [
+            h_m / math.tan(theta),                                     # ground distance
+            h_m / math.sin(theta),                                     # slant range
+            100 * hole_m / math.sin(theta),                            # hole adds, cm
+            100 * bounce_m / math.tan(theta),                          # bounce moves spot, cm
+            h_m * math.radians(swing_deg) / math.sin(theta) ** 2,      # pitch swing, m
+            100 * 2 * (h_m / math.sin(theta)) * math.tan(math.radians(beam_deg / 2)) / math.sin(theta),
+            h_m / math.tan(theta) / speed_mps,                         # lead, s
+        ]
+        assert values[1:] == pytest.approx([round(e, 2 if i in (0, 1, 4, 6) else 1)
+                                            for i, e in enumerate(expected)], abs=0.011), r
+
+
+def test_mounting_states_the_default_ground_pitch():
+    [ground] = [s for s in DEFAULT_SENSORS if s.role == "surface"]
+    text = (HW / "mounting.md").read_text()
+    assert f"The default config uses **{abs(ground.pitch_deg):g}°**" in text
+    assert f"mount_height_m = {ground.mount_height_m:g}" in text
+
+
+def test_bom_names_the_parts():
+    bom = (HW / "BOM.md").read_text()
+    for part in ("Pi Zero 2 W", "Pi 4", "Pololu 3415", "Adafruit 3967", "SparkFun", "TF-Luna",
+                 "MB1242", "GY-521", "Adafruit 2305", "Adafruit 2717", "flyback", "power bank"):
+        assert part in bom, part
