@@ -13,7 +13,8 @@
 #   2. groups i2c, gpio, dialout (created if missing) and the system user
 #      backsight (home /var/lib/backsight, no login) in those groups.
 #   3. /opt/backsight/venv (python3 -m venv --system-site-packages) with this
-#      package and its [pi] extra (RPi.GPIO / rpi-lgpio where they apply).
+#      package; plus its [pi] extra (RPi.GPIO / rpi-lgpio) unless the OS already
+#      provides lgpio or RPi.GPIO.
 #   4. /etc/backsight/config.toml from the defaults, only if it does not exist.
 #   5. systemd/backsight.service, systemd/99-backsight.rules, the hardware
 #      watchdog drop-in (and with --realtime the SCHED_FIFO drop-in); reloads
@@ -166,14 +167,27 @@ make_venv() {
         mkdir -p "$ROOT/opt/backsight/src"
         cp -r "$SRC/pyproject.toml" "$SRC/README.md" "$SRC/pi_app" "$ROOT/opt/backsight/src/"
         [ -x "$venv/bin/python" ] || chroot "$ROOT" /usr/bin/python3 -m venv --system-site-packages /opt/backsight/venv
-        chroot "$ROOT" /opt/backsight/venv/bin/pip install -q --disable-pip-version-check "/opt/backsight/src[pi]"
+        chroot "$ROOT" /opt/backsight/venv/bin/pip install -q --disable-pip-version-check \
+            "/opt/backsight/src$(pi_extra chroot "$ROOT" /opt/backsight/venv/bin/python)"
         return
     fi
     if [ ! -x "$venv/bin/python" ]; then
         host "$PYTHON" -m venv --system-site-packages "$venv" \
             || die "python3 -m venv failed: sudo apt-get install python3-venv"
     fi
-    host "$venv/bin/pip" install -q --disable-pip-version-check "$SRC[pi]"
+    host "$venv/bin/pip" install -q --disable-pip-version-check "$SRC$(pi_extra "$venv/bin/python")"
+}
+
+# The [pi] extra builds RPi.GPIO / rpi-lgpio from PyPI. Raspberry Pi OS already ships a
+# GPIO library as a Debian package (python3-lgpio, python3-rpi-lgpio or python3-rpi.gpio),
+# which the venv sees through --system-site-packages: then the extra is not wanted
+# (building RPi.GPIO needs a compiler, and it would shadow rpi-lgpio on a Pi 5).
+pi_extra() {
+    if "$@" -c 'import lgpio' 2>/dev/null || "$@" -c 'import RPi.GPIO' 2>/dev/null; then
+        echo ""
+    else
+        echo "[pi]"
+    fi
 }
 
 # --- 4. config -------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by scripts/install.sh and scripts/uninstall.sh (sourced, not run).
 # Expects ROOT ("" = this machine, else the image/test directory) and USER_NAME.
 # Under --root, users and groups are edited in ROOT/etc/{passwd,group,shadow,gshadow}

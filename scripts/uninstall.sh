@@ -106,6 +106,7 @@ done
 dirs_created="$(state_get dirs_created)"
 remove "$ROOT/opt/backsight"
 # directories install.sh created, deepest first; only empty ones go
+# shellcheck disable=SC2086  # a space-separated list, split on purpose
 for d in $(printf '%s\n' $dirs_created | sort -r); do
     rmdir "$ROOT/$d" 2>/dev/null || true
 done
