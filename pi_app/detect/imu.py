@@ -8,8 +8,9 @@ lean tilts a rear-facing sensor's beam UP by ``theta``.
 
 - Pitch: a complementary filter. The gyro (rate about y) is integrated for fast
   changes; the accelerometer's gravity direction corrects its drift with time
-  constant ``TAU_S``. The accelerometer alone would be wrong by several degrees
-  while the body bounces, the gyro alone would drift.
+  constant ``TAU_S``, weighted down to nothing as the felt acceleration departs
+  from 1 g (flight and landing phases of a stride). The accelerometer alone would
+  be wrong whenever the body accelerates, the gyro alone would drift.
 - Bounce: the body's vertical motion is nearly sinusoidal at the step frequency, so
   its displacement is ``-a_vertical / (2*pi*f)^2``; ``f`` is measured from the
   upward zero crossings of the vertical acceleration and kept within running cadences.
@@ -24,6 +25,7 @@ G_MPS2 = 9.80665
 
 class ImuTracker:
     TAU_S = 0.5
+    ACCEL_TRUST_G = 0.3  # |felt acceleration - 1 g| at which the accelerometer is ignored
     MIN_STEP_HZ = 1.5   # 90 steps/min: slower is walking, bounce is small anyway
     MAX_STEP_HZ = 4.0   # 240 steps/min: sprint cadence
     DEFAULT_STEP_HZ = 2.8
@@ -57,13 +59,19 @@ class ImuTracker:
     def update(self, t_s: float, accel_g, gyro_dps) -> None:
         ax, ay, az = accel_g
         accel_pitch_deg = math.degrees(math.atan2(-ax, az))
+        # Gravity's direction is only trustworthy while the felt acceleration is near
+        # 1 g: in each stride's flight and landing phases it is far from it.
+        norm_g = math.sqrt(ax * ax + ay * ay + az * az)
+        trust = max(0.0, 1.0 - abs(norm_g - 1.0) / self.ACCEL_TRUST_G) if az > 0 else 0.0
         if self._last_t_s is None:
+            if trust < 0.5:
+                return  # wait for a sample that shows where "down" is
             self.pitch_deg = accel_pitch_deg
             dt = 0.0
         else:
             dt = max(t_s - self._last_t_s, 0.0)
-            k = self.TAU_S / (self.TAU_S + dt)
-            self.pitch_deg = k * (self.pitch_deg + gyro_dps[1] * dt) + (1.0 - k) * accel_pitch_deg
+            self.pitch_deg += gyro_dps[1] * dt
+            self.pitch_deg += min(dt / self.TAU_S, 1.0) * trust * (accel_pitch_deg - self.pitch_deg)
         self._last_t_s = t_s
         self.samples += 1
         # Vertical (world z) specific force minus gravity, in m/s^2.

@@ -69,6 +69,8 @@ class SurfaceDetector:
         dt = max(t_s - self._last_t_s, 0.0)
         predicted = self.baseline_m + self._trend_mps * dt
         dev = h - predicted
+        if dev <= -c.occlusion_m:
+            return self.evaluate(t_s)  # a hand or leg in the beam: not the ground
         self.deviation_m = dev
         if dev >= c.drop_m:
             self._streak = self._streak + 1 if self._streak > 0 else 1

@@ -30,6 +30,8 @@ XSHUT_PINS = (17, 27, 22, 5, 6, 26)
 def scenario_config(scenario, base: Config | None = None) -> Config:
     """The device configuration for a scenario: its mode and its sensors."""
     cfg = (base or Config.defaults()).with_value("device.mode", scenario.mode)
+    if scenario.treadmill is not None:
+        cfg = cfg.with_value("deck.deck_length_m", scenario.treadmill.deck_length_m)
     n_vl = sum(1 for s in scenario.sensors if s.kind == "vl53l1x")
     sensors, k = [], 0
     for s in scenario.sensors:
