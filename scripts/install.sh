@@ -83,6 +83,11 @@ Use --root DIR to install into a Raspberry Pi OS image or a test directory." ;;
     [ "$(id -u)" = 0 ] || die "run as root: sudo scripts/install.sh"
 fi
 
+if [ -n "$ROOT" ] && [ "$NO_VENV" != 1 ]; then   # check before changing anything
+    [ -x "$ROOT/usr/bin/python3" ] || die "--root: $ROOT/usr/bin/python3 missing; cannot build the venv inside the image (use --no-venv)"
+    [ "$(id -u)" = 0 ] || die "--root: building the venv needs chroot, i.e. root (or use --no-venv)"
+fi
+
 LOG_LINES=()
 host() {  # run a command against this machine, or record it under --root
     if [ -n "$ROOT" ]; then
@@ -162,8 +167,6 @@ make_venv() {
         return
     fi
     if [ -n "$ROOT" ]; then
-        [ -x "$ROOT/usr/bin/python3" ] || die "--root: $ROOT/usr/bin/python3 missing; cannot build the venv inside the image (use --no-venv)"
-        [ "$(id -u)" = 0 ] || die "--root: building the venv needs chroot, i.e. root (or use --no-venv)"
         mkdir -p "$ROOT/opt/backsight/src"
         cp -r "$SRC/pyproject.toml" "$SRC/README.md" "$SRC/pi_app" "$ROOT/opt/backsight/src/"
         [ -x "$venv/bin/python" ] || chroot "$ROOT" /usr/bin/python3 -m venv --system-site-packages /opt/backsight/venv

@@ -199,3 +199,11 @@ def test_help_and_unknown_options():
     assert "--root DIR" in run(INSTALL, "--help").stdout
     bad = run(INSTALL, "--frobnicate")
     assert bad.returncode != 0 and "unknown option --frobnicate" in bad.stderr
+
+
+def test_root_venv_needs_the_image_python_and_changes_nothing_without_it(tmp_path):
+    root = make_root(tmp_path)
+    before = snapshot(root)
+    result = run(INSTALL, "--root", str(root))              # no --no-venv
+    assert result.returncode != 0 and "usr/bin/python3 missing" in result.stderr
+    assert snapshot(root) == before
