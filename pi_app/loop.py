@@ -106,8 +106,11 @@ class DeviceLoop:
         imu = self.imu
         if imu is not None:
             imu.poll(t_s)
-            pitch_deg = imu.pitch_deg
-            bounce_m = imu.bounce_m
+            if imu.ready:
+                pitch_deg = imu.pitch_deg
+                bounce_m = imu.bounce_m
+            else:
+                pitch_deg = None  # fitted but not settled: detectors that need it wait
         states = self._states
         i = 0
         for slot in self.slots:

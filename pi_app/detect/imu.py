@@ -45,6 +45,11 @@ class ImuTracker:
         self._prev_av = 0.0
         self._av_lp = 0.0
 
+    @property
+    def ready(self) -> bool:
+        """True once a sample has shown where "down" is (pitch is meaningful)."""
+        return self._last_t_s is not None
+
     def poll(self, t_s: float) -> None:
         """Read the IMU when its next sample is due (cheap otherwise)."""
         if self.driver is None or t_s < self._next_t_s:

@@ -72,7 +72,7 @@ class ObstacleDetector:
         if d is None:
             self.track.miss(t_s)
         else:
-            ground_m = self.expected_ground_m(self.mount_pitch_deg + trunk_pitch_deg)
+            ground_m = self.expected_ground_m(self.mount_pitch_deg + (trunk_pitch_deg or 0.0))
             if ground_m is not None and d >= ground_m * self.cfg.ground_margin:
                 self.track.miss(t_s)
             else:

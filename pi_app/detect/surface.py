@@ -57,8 +57,10 @@ class SurfaceDetector:
 
     def update(self, reading, trunk_pitch_deg: float = 0.0, bounce_m: float = 0.0) -> AlertState:
         t_s = reading.t_s
-        if reading.distance_m is None:
-            return self.evaluate(t_s)  # invalid: no evidence either way (health judges)
+        if reading.distance_m is None or trunk_pitch_deg is None:
+            # invalid: no evidence either way (health judges); or the IMU has not
+            # settled yet, and the ground must not be learned at the wrong angle
+            return self.evaluate(t_s)
         h = self.ground_height_m(reading.distance_m, trunk_pitch_deg, bounce_m)
         if h is None:
             return self.evaluate(t_s)
@@ -70,7 +72,11 @@ class SurfaceDetector:
         predicted = self.baseline_m + self._trend_mps * dt
         dev = h - predicted
         if dev <= -c.occlusion_m:
-            return self.evaluate(t_s)  # a hand or leg in the beam: not the ground
+            # A hand or leg in the beam, not the ground - unless it stays: then the
+            # learned ground was wrong (e.g. the belt was moved) and is learned again.
+            if t_s - self._ordinary_t_s > c.relearn_after_s:
+                self.relearn()
+            return self.evaluate(t_s)
         self.deviation_m = dev
         if dev >= c.drop_m:
             self._streak = self._streak + 1 if self._streak > 0 else 1
