@@ -93,7 +93,7 @@ F = Field
 SCHEMA: tuple[Field, ...] = (
     F("device.mode", str, "belt", doc="belt (hip belt, moving) or treadmill (handrail mount)",
       choices=("belt", "treadmill")),
-    F("device.loop_period_s", float, 0.005, "s", "period of the polling loop", 0.002, 0.1),
+    F("device.loop_period_s", float, 0.004, "s", "period of the polling loop", 0.002, 0.1),
     F("i2c.bus", int, 1, "", "I2C bus number (/dev/i2c-N)", 0, 31),
 
     F("obstacle.caution_ttc_s", float, 4.0, "s", "CAUTION when time to contact falls to this", 0.5, 15.0),

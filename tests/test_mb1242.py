@@ -179,7 +179,7 @@ def test_driver_no_target(bus, clock):
     sensor, _ = make(bus, clock, Target(None))
     sensor.read()
     clock.advance(0.1)
-    assert sensor.read()[1:] == (None, RangeStatus.NO_TARGET)
+    assert sensor.read()[1:3] == (None, RangeStatus.NO_TARGET)
 
 
 def test_driver_absent_chip(bus, clock):

@@ -274,13 +274,13 @@ def test_driver_low_amplitude_and_out_of_range(bus, clock):
     target = Target(9.0)
     sensor = make(bus, clock, target)
     clock.advance(0.01)
-    assert sensor.read()[1:] == (None, RangeStatus.LOW_AMPLITUDE)
+    assert sensor.read()[1:3] == (None, RangeStatus.LOW_AMPLITUDE)
     target.distance_m, target.blind = 2.0, True
     clock.advance(0.01)
-    assert sensor.read()[1:] == (None, RangeStatus.LOW_AMPLITUDE)
+    assert sensor.read()[1:3] == (None, RangeStatus.LOW_AMPLITUDE)
     target.distance_m, target.blind = 0.08, False        # inside the 0.2 m blind zone
     clock.advance(0.01)
-    assert sensor.read()[1:] == (None, RangeStatus.OUT_OF_RANGE)
+    assert sensor.read()[1:3] == (None, RangeStatus.OUT_OF_RANGE)
 
 
 def test_driver_bus_error_is_a_reading(bus, clock):

@@ -70,7 +70,13 @@ class ObstacleDetector:
         if d is None and reading.status == RangeStatus.MIN_RANGE:
             d = self.min_range_m  # closer than the sensor can measure: as near as it gets
         if d is None:
-            self.track.miss(t_s)
+            raw = reading.raw_m
+            if raw is not None and not self.track.active:
+                # A sigma-fail reading near the range limit still says "something is
+                # there": it may corroborate a candidate (two agreeing readings).
+                self.track.add(t_s, raw)
+            else:
+                self.track.miss(t_s)
         else:
             ground_m = self.expected_ground_m(self.mount_pitch_deg + (trunk_pitch_deg or 0.0))
             if ground_m is not None and d >= ground_m * self.cfg.ground_margin:

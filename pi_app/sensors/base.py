@@ -33,11 +33,15 @@ class Reading(NamedTuple):
     ``t_s``: clock time the driver saw the result (seconds, driver's clock).
     ``distance_m``: metres, or ``None`` when the measurement is not valid (see ``status``).
     ``status``: a ``RangeStatus``.
+    ``raw_m``: for an invalid status that still carries the chip's distance (VL53L1X
+    sigma fail near its range limit), that distance in metres - weak evidence that
+    detectors may use to corroborate, never alone. None otherwise.
     """
 
     t_s: float
     distance_m: float | None
     status: RangeStatus = RangeStatus.VALID
+    raw_m: float | None = None
 
 
 class I2CDriver:

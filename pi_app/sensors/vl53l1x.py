@@ -263,9 +263,12 @@ class VL53L1X(RangeSensor):
             return Reading(self.clock.now_s(), None, RangeStatus.BUS_ERROR)
         data = bytes(self._msg_result)
         status = RAW_STATUS[data[0] & 0x1F]
-        if status is not RangeStatus.VALID:
-            return Reading(self.clock.now_s(), None, status)
-        return Reading(self.clock.now_s(), ((data[-2] << 8) | data[-1]) / 1000.0, status)
+        distance_m = ((data[-2] << 8) | data[-1]) / 1000.0
+        if status is RangeStatus.VALID:
+            return Reading(self.clock.now_s(), distance_m, status)
+        if status is RangeStatus.SIGMA_FAIL:  # noisy, but a real target: keep the number
+            return Reading(self.clock.now_s(), None, status, distance_m)
+        return Reading(self.clock.now_s(), None, status)
 
     # --- internals -------------------------------------------------------------------
     def _build_messages(self) -> None:
