@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 READY = AlertState(Level.CLEAR, None, None, "ready")
 SELFTEST_FAIL = AlertState(Level.FAULT, "fault", None, "selftest_fail")
+IMU_RATE_HZ = 200  # pitch must follow the stride (about 50 deg/s) closely
 
 
 class AbsentDriver:
@@ -116,7 +117,7 @@ def _start_imu(cfg, bus, clock, errors):
     for sc in cfg.sensors:
         if sc.role != "imu":
             continue
-        driver = driver_class("mpu6050")(bus, sc.bus_address, clock=clock)
+        driver = driver_class("mpu6050")(bus, sc.bus_address, clock=clock, sample_rate_hz=IMU_RATE_HZ)
         try:
             driver.start()
         except OSError as exc:

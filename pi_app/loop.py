@@ -107,7 +107,7 @@ class DeviceLoop:
         if imu is not None:
             imu.poll(t_s)
             if imu.ready:
-                pitch_deg = imu.pitch_deg
+                pitch_deg = imu.pitch_at(t_s)
                 bounce_m = imu.bounce_m
             else:
                 pitch_deg = None  # fitted but not settled: detectors that need it wait

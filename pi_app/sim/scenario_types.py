@@ -67,6 +67,12 @@ class Fault:
 
 
 @dataclass(frozen=True)
+class ButtonPress:
+    t_s: float                 # the button goes down (s from scenario start)
+    press_s: float             # held this long (short press < alert long press = mute)
+
+
+@dataclass(frozen=True)
 class Expect:
     hazards: int | None = None
     contacts: int | None = None
@@ -90,6 +96,7 @@ class Scenario:
     description: str = ""
     expect: Expect = Expect()
     source: str = "<dict>"
+    button: tuple[ButtonPress, ...] = ()   # presses of the mute/profile button
 
     def sensor(self, sensor_id: str) -> ScenarioSensor:
         for s in self.sensors:
