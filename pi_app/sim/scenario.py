@@ -18,6 +18,11 @@ Beyond the DESIGN.md keys:
   linearly over ``[x_m, x_m + length_m)`` and stays there (a gentle grade, not a hazard;
   ``depth_m`` < 0 climbs).
 - ``[[faults]]`` ``sensor = "imu"`` names the belt IMU (unplug/replug/i2c_errors only).
+- ``[[button]]`` ``t_s``, ``press_s`` (default 0.2): presses of the mute/profile
+  button, in time order and not overlapping, each ending within the run. The sim rig
+  fits the button (``alert.button_pin``, GPIO23 as wired when the config has none) and
+  drives its pin low for ``press_s``: shorter than the long press (1.5 s) mutes for
+  ``alert.mute_s`` (never DANGER), longer switches the profile (belt <-> treadmill).
 - ``[expect]``: ground truth for documentation and tests - ``hazards`` and ``contacts``
   (what the evaluator must find), ``false_alarms_max`` and ``missed_max`` (what a good
   device should achieve).
@@ -32,8 +37,9 @@ from importlib import resources
 from pathlib import Path
 
 from pi_app.exc import ScenarioError
-from pi_app.sim.scenario_types import (Expect, Fault, GroundFeature, Obstacle, Runner,  # noqa: F401
-                                       Scenario, ScenarioSensor, Treadmill)
+from pi_app.sim.scenario_types import (ButtonPress, Expect, Fault, GroundFeature,  # noqa: F401
+                                       Obstacle, Runner, Scenario, ScenarioSensor,
+                                       Treadmill)
 from pi_app.sim.schema import (REQUIRED, Key, at_least, between, greater, nonzero, one_of,
                                read_array, read_table)
 
@@ -59,7 +65,7 @@ _TOP = {
     "seed": Key(int, 0, at_least(0)), "mode": Key(str, "belt", one_of(MODES)),
     "runner": Key(dict, {}), "sensors": Key(list, None), "obstacles": Key(list, []),
     "ground": Key(list, []), "treadmill": Key(dict, None), "ambient": Key(dict, {}),
-    "faults": Key(list, []), "expect": Key(dict, {}),
+    "faults": Key(list, []), "expect": Key(dict, {}), "button": Key(list, []),
 }
 _RUNNER = {
     "speed_mps": Key(float, None, between(0.0, MAX_SPEED_MPS)),
@@ -104,6 +110,9 @@ _FAULT = {
     "rate": Key(float, None, between(0.0, 1.0, lo_open=True)),
     "duration_s": Key(float, None, greater(0.0)),
 }
+#: a press must outlast the button's contact-bounce filter (30 ms) plus a loop cycle
+_BUTTON = {"t_s": Key(float, REQUIRED, at_least(0.0)),
+           "press_s": Key(float, 0.2, between(0.05, 60.0))}
 _EXPECT = {k: Key(int, None, at_least(0))
            for k in ("hazards", "contacts", "false_alarms_max", "missed_max")}
 
@@ -136,7 +145,9 @@ def parse_scenario(data: dict, source: str = "<dict>") -> Scenario:
         mode=mode, runner=runner, sensors=sensors, obstacles=obstacles, ground=ground,
         treadmill=treadmill, sunlight=ambient["sunlight"],
         faults=faults, description=top["description"],
-        expect=Expect(**read_table(top["expect"], _EXPECT, "expect.", file)), source=source)
+        expect=Expect(**read_table(top["expect"], _EXPECT, "expect.", file)), source=source,
+        button=_button(read_array(top["button"], _BUTTON, "button", file), top["duration_s"],
+                       where))
 
 
 class _Where:
@@ -248,6 +259,21 @@ def _fault(f: dict, i: int, ids: list[str], mode: str, where: _Where) -> Fault:
     if kind == "replug" and f["duration_s"] is not None:
         where.fail(f"{key}.duration_s", "a replug has no duration")
     return Fault(f["t_s"], f["sensor"], kind, f["rate"], f["duration_s"])
+
+
+def _button(presses: list[dict], duration_s: float, where: _Where) -> tuple[ButtonPress, ...]:
+    out, free_s = [], 0.0
+    for i, b in enumerate(presses):
+        t_s, press_s = b["t_s"], b["press_s"]
+        if t_s < free_s:
+            where.fail(f"button[{i}].t_s", f"{t_s:g} s is before the previous press ends "
+                       f"({free_s:g} s): presses go in time order and do not overlap")
+        if t_s + press_s > duration_s:
+            where.fail(f"button[{i}].press_s", f"the press ends at {t_s + press_s:g} s, "
+                       f"after the run (duration_s = {duration_s:g})")
+        out.append(ButtonPress(t_s, press_s))
+        free_s = t_s + press_s
+    return tuple(out)
 
 
 def _unique(ids: list[str], what: str, where: _Where) -> None:
