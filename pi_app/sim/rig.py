@@ -15,6 +15,7 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from pi_app.clock import SimClock
 from pi_app.config import Config, SensorConfig
+from pi_app.exc import ScenarioError
 from pi_app.loop import DeviceLoop
 from pi_app.sim import devices as sim_devices
 from pi_app.sim.simbus import SimBus
@@ -25,6 +26,9 @@ EMULATORS = {"vl53l1x": "VL53L1XDevice", "tfluna": "TFLunaDevice", "mb1242": "MB
 #: BCM pins for XSHUT lines when a scenario fits several VL53L1X (first two as wired
 #: in hardware/wiring.md)
 XSHUT_PINS = (17, 27, 22, 5, 6, 26)
+#: the mute/profile button as wired in hardware/wiring.md, fitted when a scenario
+#: presses it and the configuration has none
+BUTTON_PIN = 23
 
 
 def scenario_config(scenario, base: Config | None = None) -> Config:
@@ -32,6 +36,8 @@ def scenario_config(scenario, base: Config | None = None) -> Config:
     cfg = (base or Config.defaults()).with_value("device.mode", scenario.mode)
     if scenario.treadmill is not None:
         cfg = cfg.with_value("deck.deck_length_m", scenario.treadmill.deck_length_m)
+    if scenario.button and cfg.alert.button_pin < 0:
+        cfg = cfg.with_value("alert.button_pin", BUTTON_PIN)
     n_vl = sum(1 for s in scenario.sensors if s.kind == "vl53l1x")
     sensors, k = [], 0
     for s in scenario.sensors:
@@ -49,10 +55,16 @@ def scenario_config(scenario, base: Config | None = None) -> Config:
 
 
 class SimRig:
-    """The simulated hardware for a scenario plus the device built on it."""
+    """The simulated hardware for a scenario plus the device built on it.
+
+    ``absent``: ids of configured sensors whose chip is left off the bus (the
+    self-test must name them and the device run on without them). ``button_pin``:
+    the mock pin of the mute/profile button when one is fitted; the scenario's
+    ``[[button]]`` presses drive it from a loop hook.
+    """
 
     def __init__(self, scenario, *, policy: str = "backsight", cfg: Config | None = None,
-                 clock=None, seed: int | None = None) -> None:
+                 clock=None, seed: int | None = None, absent=()) -> None:
         from pi_app.device import build_device
         from pi_app.sim.world import World
 
@@ -64,24 +76,43 @@ class SimRig:
         self.bus = SimBus(self.clock, seed=self.seed)
         self.pin_factory = MockFactory(pin_class=MockPWMPin)
         self.cfg = scenario_config(scenario, cfg)
+        self.absent = _check_absent(absent, self.cfg)
         self.emulators = {}
         for i, sc in enumerate(self.cfg.sensors):
-            self.emulators[sc.id] = self._attach(sc, seed=self.seed * 101 + i)
+            self.emulators[sc.id] = self._attach(sc, seed=self.seed * 101 + i,
+                                                 plugged=sc.id not in self.absent)
         self.device = build_device(self.cfg, self.bus, self.clock, pin_factory=self.pin_factory,
                                    policy=policy)
         self.loop: DeviceLoop = self.device.loop
-        self._faults = sorted(self._fault_events(), key=lambda e: e[0])
+        self.button_pin = None  # the gpiozero mock pin of the mute/profile button
+        if self.cfg.alert.button_pin >= 0:
+            self.button_pin = self.pin_factory.pin(self.cfg.alert.button_pin)
+        self._faults = sorted([*self._fault_events(), *self._button_events()],
+                              key=lambda e: e[0])
         self.loop.hooks.append(self._apply_faults)
 
-    def _attach(self, sc: SensorConfig, seed: int):
+    def _attach(self, sc: SensorConfig, seed: int, plugged: bool = True):
+        """The chip emulator for ``sc``, on the bus unless not ``plugged`` (absent: the
+        device finds nothing at its address, as with a sensor never connected)."""
         if sc.kind == "mpu6050":
-            return self.bus.attach(sim_devices.MPU6050Device(motion_source=self.world.imu_motion,
-                                                             seed=seed))
-        cls = getattr(sim_devices, EMULATORS[sc.kind])
-        kwargs = {"range_source": self.world.view(sc.id), "seed": seed}
-        if sc.xshut_pin is not None:
-            kwargs["xshut_pin"] = self.pin_factory.pin(sc.xshut_pin)
-        return self.bus.attach(cls(**kwargs))
+            dev = sim_devices.MPU6050Device(motion_source=self.world.imu_motion, seed=seed)
+        else:
+            cls = getattr(sim_devices, EMULATORS[sc.kind])
+            kwargs = {"range_source": self.world.view(sc.id), "seed": seed}
+            if sc.xshut_pin is not None:
+                kwargs["xshut_pin"] = self.pin_factory.pin(sc.xshut_pin)
+            dev = cls(**kwargs)
+        return self.bus.attach(dev) if plugged else dev
+
+    # --- the mute/profile button from the scenario's [[button]] table ---------------------
+    def _button_events(self):
+        """Drive the button pin low (pressed, it switches to GND) for each press."""
+        pin = self.button_pin
+        if pin is None:
+            return
+        for press in self.scenario.button:
+            yield press.t_s, pin.drive_low
+            yield press.t_s + press.press_s, pin.drive_high
 
     # --- faults from the scenario's [[faults]] table ---------------------------------
     def _fault_events(self):
@@ -127,6 +158,15 @@ class SimRig:
 
 def _set_errors(bus, dev, rate):
     return lambda: bus.set_error_rate(dev.address, rate)
+
+
+def _check_absent(absent, cfg) -> frozenset:
+    ids = [s.id for s in cfg.sensors]
+    for sensor_id in absent:
+        if sensor_id not in ids:
+            raise ScenarioError(f"absent: {sensor_id!r} is not a sensor of this rig "
+                                f"(sensors: {', '.join(ids)})")
+    return frozenset(absent)
 
 
 def _set_attr(obj, name, value):
