@@ -9,6 +9,8 @@ time on a ``SimClock`` and returns the DESIGN.md JSON object.
 from __future__ import annotations
 
 import logging
+import math
+import random
 from dataclasses import replace
 
 from gpiozero.pins.mock import MockFactory, MockPWMPin
@@ -18,7 +20,7 @@ from pi_app.config import Config, SensorConfig
 from pi_app.exc import ScenarioError
 from pi_app.loop import DeviceLoop
 from pi_app.sim import devices as sim_devices
-from pi_app.sim.simbus import SimBus
+from pi_app.sim.simbus import I2C_ERRNOS, SimBus
 
 log = logging.getLogger(__name__)
 
@@ -64,15 +66,20 @@ class SimRig:
     """
 
     def __init__(self, scenario, *, policy: str = "backsight", cfg: Config | None = None,
-                 clock=None, seed: int | None = None, absent=()) -> None:
+                 clock=None, seed: int | None = None, absent=(), jitter_s: float = 0.0,
+                 world=None) -> None:
+        """``jitter_s``: each loop wake-up comes up to this much late (uniform, seeded),
+        all run long (``[[faults]]`` kind "jitter" adds windows of it). ``world``: a
+        ready world model for the scenario (default ``World(scenario)``)."""
         from pi_app.device import build_device
         from pi_app.sim.world import World
 
         self.scenario = scenario
         self.policy = policy
         self.seed = scenario.seed if seed is None else seed
-        self.clock = clock if clock is not None else SimClock()
-        self.world = World(scenario)
+        self.clock = clock if clock is not None else JitterClock(jitter_s, seed=self.seed)
+        self.base_jitter_s = jitter_s
+        self.world = world if world is not None else World(scenario)
         self.bus = SimBus(self.clock, seed=self.seed)
         self.pin_factory = MockFactory(pin_class=MockPWMPin)
         self.cfg = scenario_config(scenario, cfg)
@@ -117,6 +124,16 @@ class SimRig:
     # --- faults from the scenario's [[faults]] table ---------------------------------
     def _fault_events(self):
         for f in self.scenario.faults:
+            end_s = None if f.duration_s is None else f.t_s + f.duration_s
+            if f.kind == "bus_stuck":
+                until_s = math.inf if end_s is None else end_s
+                yield f.t_s, _call(self.bus.hold_stuck, until_s)
+                continue
+            if f.kind == "jitter":
+                yield f.t_s, _set_attr(self.clock, "jitter_s", f.jitter_s)
+                if end_s is not None:
+                    yield end_s, _set_attr(self.clock, "jitter_s", self.base_jitter_s)
+                continue
             dev = self.emulators[f.sensor]
             if f.kind == "unplug":
                 yield f.t_s, dev.power_off
@@ -125,13 +142,13 @@ class SimRig:
             elif f.kind == "replug":
                 yield f.t_s, dev.power_on
             elif f.kind == "i2c_errors":
-                yield f.t_s, _set_errors(self.bus, dev, f.rate)
+                yield f.t_s, _set_errors(self.bus, dev, f.rate, f.errno)
                 if f.duration_s:
                     yield f.t_s + f.duration_s, _set_errors(self.bus, dev, 0.0)
-            elif f.kind == "stuck":
-                yield f.t_s, _set_attr(dev, "stuck", True)
+            elif f.kind in ("stuck", "garbage"):
+                yield f.t_s, _set_attr(dev, f.kind, True)
                 if f.duration_s:
-                    yield f.t_s + f.duration_s, _set_attr(dev, "stuck", False)
+                    yield f.t_s + f.duration_s, _set_attr(dev, f.kind, False)
             # "blind" lives in the world model (the sensor's view is blinded)
 
     def _apply_faults(self, t_s: float) -> None:
@@ -156,8 +173,31 @@ class SimRig:
         self.pin_factory.close()
 
 
-def _set_errors(bus, dev, rate):
-    return lambda: bus.set_error_rate(dev.address, rate)
+def _set_errors(bus, dev, rate, errno=None):
+    errnos = I2C_ERRNOS if errno is None else (errno,)
+    return lambda: bus.set_error_rate(dev.address, rate, errnos)
+
+
+def _call(fn, *args):
+    return lambda: fn(*args)
+
+
+class JitterClock(SimClock):
+    """Simulated time whose ``sleep_until`` wakes up to ``jitter_s`` late (uniform,
+    seeded): the scheduling jitter of a loaded Pi. Only the loop's deadline waits use
+    ``sleep_until``; drivers' short ``sleep`` calls keep exact time."""
+
+    def __init__(self, jitter_s: float = 0.0, *, seed: int = 0, start_s: float = 0.0) -> None:
+        super().__init__(start_s)
+        if not 0.0 <= jitter_s:
+            raise ValueError(f"jitter_s must be >= 0, got {jitter_s}")
+        self.jitter_s = jitter_s
+        self._rng = random.Random(seed * 7 + 3)
+
+    def sleep_until(self, t_s: float) -> None:
+        if self.jitter_s > 0.0:
+            t_s += self._rng.uniform(0.0, self.jitter_s)
+        super().sleep_until(t_s)
 
 
 def _check_absent(absent, cfg) -> frozenset:

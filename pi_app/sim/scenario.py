@@ -18,6 +18,18 @@ Beyond the DESIGN.md keys:
   linearly over ``[x_m, x_m + length_m)`` and stays there (a gentle grade, not a hazard;
   ``depth_m`` < 0 climbs).
 - ``[[faults]]`` ``sensor = "imu"`` names the belt IMU (unplug/replug/i2c_errors only).
+  Fault kinds (all injected below the drivers, at the wire or in the world):
+  ``unplug``/``replug`` (the chip stops answering and loses its volatile state: a
+  re-addressed VL53L1X comes back at 0x29), ``i2c_errors`` (``rate`` = share of the
+  chip's transactions failing with errno 121/5/110, or only ``errno`` = 121|5|110),
+  ``stuck`` (new results repeat the last one), ``blind`` (sunlight saturates the
+  receiver), ``garbage`` (results outside the chip's physical range with a "good"
+  status - VL53L1X valid status and 61-65 m, TF-Luna > 8 m with a fine amplitude,
+  MB1242 > 765 cm: the driver must report OUT_OF_RANGE), and two bus-wide kinds that
+  take no ``sensor``: ``bus_stuck`` (a slave holds SDA low: every transaction on the
+  bus times out, errno 110) and ``jitter`` (``jitter_s``: each loop wake-up comes up
+  to that much late, uniformly drawn - a loaded Pi). ``duration_s`` absent = to the
+  end of the run (an unplug: until a replug).
 - ``[[button]]`` ``t_s``, ``press_s`` (default 0.2): presses of the mute/profile
   button, in time order and not overlapping, each ending within the run. The sim rig
   fits the button (``alert.button_pin``, GPIO23 as wired when the config has none) and
@@ -51,7 +63,11 @@ GROUND_SIGN = {"hole": 1, "drop": 1, "kerb_down": 1, "root": -1, "rise": -1, "ke
                "slope": 0}
 #: kinds that must say how long they are (steps may run to the end of the path)
 GROUND_NEEDS_LENGTH = ("hole", "root", "slope")
-FAULT_KINDS = ("unplug", "replug", "i2c_errors", "stuck", "blind")
+FAULT_KINDS = ("unplug", "replug", "i2c_errors", "stuck", "blind", "garbage", "bus_stuck",
+               "jitter")
+BUS_FAULT_KINDS = ("bus_stuck", "jitter")   # the whole bus / loop: no sensor
+I2C_ERRNOS = (5, 110, 121)                  # EIO, ETIMEDOUT, EREMOTEIO (no ACK)
+MAX_JITTER_S = 0.5
 IMU_ID = "imu"          # the belt IMU the sim rig adds; faults may name it
 IMU_FAULT_KINDS = ("unplug", "replug", "i2c_errors")
 VL53L1X_DEFAULT_BUDGET_MS = 33
@@ -105,10 +121,12 @@ _TREADMILL = {
 }
 _AMBIENT = {"sunlight": Key(float, 0.0, between(0.0, 1.0))}
 _FAULT = {
-    "t_s": Key(float, REQUIRED, at_least(0.0)), "sensor": Key(str, REQUIRED),
+    "t_s": Key(float, REQUIRED, at_least(0.0)), "sensor": Key(str, None),
     "kind": Key(str, REQUIRED, one_of(FAULT_KINDS)),
     "rate": Key(float, None, between(0.0, 1.0, lo_open=True)),
     "duration_s": Key(float, None, greater(0.0)),
+    "errno": Key(int, None, one_of(I2C_ERRNOS)),
+    "jitter_s": Key(float, None, between(0.0, MAX_JITTER_S, lo_open=True)),
 }
 #: a press must outlast the button's contact-bounce filter (30 ms) plus a loop cycle
 _BUTTON = {"t_s": Key(float, REQUIRED, at_least(0.0)),
@@ -249,6 +267,15 @@ def _treadmill(raw: dict | None, mode: str, where: _Where) -> Treadmill | None:
 
 def _fault(f: dict, i: int, ids: list[str], mode: str, where: _Where) -> Fault:
     key, kind = f"faults[{i}]", f["kind"]
+    _fault_options(f, key, kind, where)
+    if kind in BUS_FAULT_KINDS:
+        if f["sensor"] is not None:
+            where.fail(f"{key}.sensor", f"a {kind} fault affects the whole bus: give no sensor")
+        if f["rate"] is not None:
+            where.fail(f"{key}.rate", f"only for kind = \"i2c_errors\", not {kind!r}")
+        return Fault(f["t_s"], None, kind, None, f["duration_s"], jitter_s=f["jitter_s"])
+    if f["sensor"] is None:
+        where.fail(f"{key}.sensor", f"missing (which sensor the {kind} fault hits)")
     imu_ok = mode == "belt" and f["sensor"] == IMU_ID and kind in IMU_FAULT_KINDS
     if f["sensor"] not in ids and not imu_ok:
         where.fail(f"{key}.sensor", f"{f['sensor']!r} is not a sensor of this scenario "
@@ -258,7 +285,16 @@ def _fault(f: dict, i: int, ids: list[str], mode: str, where: _Where) -> Fault:
                    else f"only for kind = \"i2c_errors\", not {kind!r}")
     if kind == "replug" and f["duration_s"] is not None:
         where.fail(f"{key}.duration_s", "a replug has no duration")
-    return Fault(f["t_s"], f["sensor"], kind, f["rate"], f["duration_s"])
+    return Fault(f["t_s"], f["sensor"], kind, f["rate"], f["duration_s"], errno=f["errno"])
+
+
+def _fault_options(f: dict, key: str, kind: str, where: _Where) -> None:
+    """Keys that belong to one kind only: ``errno`` (i2c_errors), ``jitter_s`` (jitter)."""
+    if f["errno"] is not None and kind != "i2c_errors":
+        where.fail(f"{key}.errno", f"only for kind = \"i2c_errors\", not {kind!r}")
+    if (f["jitter_s"] is None) == (kind == "jitter"):
+        where.fail(f"{key}.jitter_s", "needed for kind = \"jitter\"" if kind == "jitter"
+                   else f"only for kind = \"jitter\", not {kind!r}")
 
 
 def _button(presses: list[dict], duration_s: float, where: _Where) -> tuple[ButtonPress, ...]:

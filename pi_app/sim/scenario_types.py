@@ -60,10 +60,12 @@ class Treadmill:
 @dataclass(frozen=True)
 class Fault:
     t_s: float
-    sensor: str
+    sensor: str | None         # None for the bus-wide kinds (bus_stuck, jitter)
     kind: str
     rate: float | None         # i2c_errors: share of transactions failing
     duration_s: float | None   # None = until the end (or a replug)
+    errno: int | None = None   # i2c_errors: the one errno to fail with (None = 121/5/110)
+    jitter_s: float | None = None  # jitter: each loop wake-up up to this much late
 
 
 @dataclass(frozen=True)

@@ -86,11 +86,12 @@ def _obstacle_contact(world, index: int, obstacle, t_end_s: float):
 
 def _out_of_action(scenario, sensor_id: str) -> tuple:
     """Intervals in which a sensor cannot see: blind, unplugged (until its duration or a
-    replug) or stuck."""
+    replug), stuck, putting out garbage, or the whole bus stuck."""
     out = []
-    faults = sorted((f for f in scenario.faults if f.sensor == sensor_id), key=lambda f: f.t_s)
+    faults = sorted((f for f in scenario.faults if f.sensor in (sensor_id, None)),
+                    key=lambda f: f.t_s)
     for i, f in enumerate(faults):
-        if f.kind not in ("blind", "unplug", "stuck"):
+        if f.kind not in ("blind", "unplug", "stuck", "garbage", "bus_stuck"):
             continue
         end = math.inf if f.duration_s is None else f.t_s + f.duration_s
         if f.kind == "unplug" and f.duration_s is None:

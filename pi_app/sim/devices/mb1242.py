@@ -42,7 +42,8 @@ MAX_RANGE_CM = int(round(_OPTICS.max_dark_m * 100))
 class MB1242Device(SimDevice):
     """An MB1242 at 0x70. ``range_source(t_s)`` gives the nearest echo in metres (None =
     nothing); the range is sampled when the ping goes out. ``stuck`` True keeps reporting
-    the previous range after each new ranging cycle."""
+    the previous range after each new ranging cycle; ``garbage`` True reports values
+    beyond the 765 cm scale (766-65535 cm: a corrupted, e.g. clock-stretched, read)."""
 
     DEFAULT_ADDRESS = 0x70
 
@@ -50,6 +51,7 @@ class MB1242Device(SimDevice):
         super().__init__(seed=seed)
         self.range_source = range_source if range_source is not None else fixed_range(1.0)
         self.stuck = False
+        self.garbage = False
         self._eeprom_address = self.DEFAULT_ADDRESS
         self._last = PART_INFO
         self._pending = PART_INFO
@@ -84,7 +86,9 @@ class MB1242Device(SimDevice):
         if data == bytes((RANGE_COMMAND,)):
             now_s = self.now_s()
             self._busy_until_s = now_s + RANGING_TIME_S
-            if not self.stuck:
+            if self.garbage:
+                self._pending = self.rng.randint(MAX_RANGE_CM + 1, 0xFFFF).to_bytes(2, "big")
+            elif not self.stuck:
                 self._pending = self._measure_cm(now_s).to_bytes(2, "big")
         elif len(data) == 3 and data[0] == ADDR_UNLOCK_1 and data[1] == ADDR_UNLOCK_2:
             new_8bit = data[2] & 0xFE

@@ -66,6 +66,8 @@ VALID_FRAME_RATES_HZ = frozenset(BASE_RATE_HZ // n for n in range(2, BASE_RATE_H
 LOW_POWER_MAX_RATE_HZ = 10            # manual 6.10: power-saving mode runs at <= 10 Hz
 AMP_OVEREXPOSED = 0xFFFF
 AMP_NORMAL_MAX = 30000                # manual 6.4: "Amp value should not be above 30000"
+AMP_GOOD_MIN = 1000                   # "garbage" fault: an amplitude that looks trustworthy
+GARBAGE_MIN_CM = 801                  # "garbage" fault: beyond the 8 m the chip can measure
 BOOT_TIME_S = 0.1                     # manual: wait ~100 ms after a command before reading
 CHIP_TEMP_C = 40.0                    # a warm running chip
 _NEAR_ACCURACY_M = 0.06               # datasheet accuracy +-6 cm (0.2-3 m) ...
@@ -81,13 +83,15 @@ class TFLunaDevice(RegisterDevice):
     """A TF-Luna at 0x10. ``range_source(t_s)`` gives the target distance in metres (None =
     nothing in the beam); its optional ``sunlight`` (0..1) shortens the range and its
     ``blinded(t_s)`` saturates the receiver. ``stuck`` True repeats the last frame's
-    distance and amplitude in new frames (a frozen sensor that still ticks)."""
+    distance and amplitude in new frames (a frozen sensor that still ticks); ``garbage``
+    True puts implausible frames out: 8.01-655 m with a healthy amplitude."""
 
     DEFAULT_ADDRESS = 0x10
 
     def __init__(self, range_source=None, *, seed: int = 0) -> None:
         self.range_source = range_source if range_source is not None else fixed_range(1.0)
         self.stuck = False
+        self.garbage = False
         self._flash = dict(FACTORY_SETTINGS)
         self._serial = f"SIMLUNA{seed % 10_000_000:07d}".encode()
         super().__init__(seed=seed)          # calls reset(): registers from flash
@@ -201,7 +205,10 @@ class TFLunaDevice(RegisterDevice):
             self._make_frame(self._frames_t0_s + index * period_s)
 
     def _make_frame(self, t_s: float) -> None:
-        if not self.stuck:
+        if self.garbage:
+            self._put_u16(_DIST_LOW, self.rng.randint(GARBAGE_MIN_CM, 0xFFFE))
+            self._put_u16(_AMP_LOW, self.rng.randint(AMP_GOOD_MIN, AMP_NORMAL_MAX))
+        elif not self.stuck:
             distance_cm, amplitude = self._measure(t_s)
             self._put_u16(_DIST_LOW, distance_cm)
             self._put_u16(_AMP_LOW, amplitude)

@@ -94,6 +94,7 @@ SIGMA_FAIL_MAX_SHARE = 0.5      # share of results failing at the very limit
 SIGNAL_AT_LIMIT_MCPS = 1.0      # return rate at the range limit (ULD default floor)
 AMBIENT_DARK_MCPS, AMBIENT_SUN_MCPS = 0.2, 40.0
 EFFECTIVE_SPADS = 200
+GARBAGE_MIN_MM = 0xF000         # "garbage" fault: valid status, 61-65 m
 
 
 def decode_macro_period(a_hi: int) -> int:
@@ -121,6 +122,8 @@ class VL53L1XDevice(RegisterDevice):
     ``xshut_pin``: a gpiozero pin (e.g. ``MockFactory().pin(17)``); while it is low the
     chip is held in reset and does not answer; on release it boots at 0x29.
     ``stuck``: set True to make the chip keep flagging results that repeat the last one.
+    ``garbage``: set True to make it flag implausible results: range status valid but
+    a distance of 61-65 m (0xF000-0xFFFF mm), far beyond any VL53L1X's 4 m.
     """
 
     DEFAULT_ADDRESS = 0x29
@@ -130,6 +133,7 @@ class VL53L1XDevice(RegisterDevice):
     def __init__(self, range_source=None, *, seed: int = 0, xshut_pin=None) -> None:
         self.range_source = range_source if range_source is not None else fixed_range(1.0)
         self.stuck = False
+        self.garbage = False
         self._xshut_pin = xshut_pin
         self._xshut_high = True if xshut_pin is None else bool(xshut_pin.state)
         self._present = True
@@ -299,7 +303,10 @@ class VL53L1XDevice(RegisterDevice):
         self._interrupt_pending = True
         self._first_range_done = True
         self._stream_count = self._stream_count + 1 if self._stream_count < 255 else 128
-        if self.stuck and self._last_result is not None:
+        if self.garbage:
+            result = (RAW_VALID, self.rng.randint(GARBAGE_MIN_MM, 0xFFFF), 1.0,
+                      SIGNAL_AT_LIMIT_MCPS * 10.0, AMBIENT_DARK_MCPS)
+        elif self.stuck and self._last_result is not None:
             result = self._last_result
         else:
             result = self._sample(t_s)
