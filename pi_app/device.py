@@ -17,6 +17,8 @@ from pi_app.detect.naive import NaiveDetector
 from pi_app.detect.obstacle import ObstacleDetector
 from pi_app.detect.surface import SurfaceDetector
 from pi_app.loop import DeviceLoop, SensorSlot
+from pi_app.profile import ProfileSwitch
+from pi_app.selftest import open_button, open_outputs, report
 from pi_app.sensors.base import Reading, RangeStatus
 from pi_app.sensors.factory import RESOLUTION_M, bring_up, driver_class
 from pi_app.sim.optics import chip_optics
@@ -54,21 +56,32 @@ def make_detector(sc, cfg, policy: str):
 
 
 class Device:
-    """The running device: ``loop``, the self-test result and ``close()``."""
+    """The running device: ``loop``, the self-test result and ``close()``.
 
-    def __init__(self, loop: DeviceLoop, errors: dict[str, str], bringups) -> None:
+    ``errors``: what failed at start-up, by sensor id or "buzzer"/"haptic"/"outputs"/
+    "button", with why. ``profile``: the ``ProfileSwitch`` hook (None in tests that
+    build a Device by hand); ``backsight run`` may point its ``get_config``/
+    ``apply_config`` at the serial console's configuration holder.
+    """
+
+    def __init__(self, loop: DeviceLoop, errors: dict[str, str], bringups, *, cfg=None,
+                 profile: ProfileSwitch | None = None) -> None:
         self.loop = loop
         self.errors = errors
         self.bringups = bringups
+        self.cfg = cfg if cfg is not None else loop.cfg
+        self.profile = profile
 
     @property
     def selftest_ok(self) -> bool:
         return not self.errors
 
     def selftest_report(self) -> str:
-        if not self.errors:
-            return "self-test ok: " + ", ".join(s.id for s in self.loop.slots)
-        return "self-test: " + "; ".join(f"{k} FAILED ({v})" for k, v in self.errors.items())
+        """One line naming each failed sensor by id, kind and address (and failed
+        outputs), what still runs and what the device cannot watch."""
+        roles = self.profile.roles() if self.profile is not None else \
+            {s.id: s.role for s in self.loop.slots}
+        return report(self.cfg, self.errors, roles)
 
     def close(self) -> None:
         self.loop.close()
@@ -79,8 +92,6 @@ class Device:
 
 def build_device(cfg, bus, clock, *, pin_factory=None, policy: str = "backsight",
                  notifier=None, recorder=None, outputs=None) -> Device:
-    from pi_app.alert.outputs import AlertOutputs
-
     range_cfgs = [s for s in cfg.sensors if s.role != "imu"]
     bringups, errors = bring_up(bus, range_cfgs, clock=clock, pin_factory=pin_factory)
     t0 = clock.now_s()
@@ -94,14 +105,52 @@ def build_device(cfg, bus, clock, *, pin_factory=None, policy: str = "backsight"
         slots.append(slot)
     imu = _start_imu(cfg, bus, clock, errors)
     if outputs is None:
-        outputs = AlertOutputs(cfg, clock=clock, pin_factory=pin_factory, bus=bus)
+        outputs = open_outputs(cfg, clock=clock, pin_factory=pin_factory, bus=bus, errors=errors)
+    button = open_button(cfg, clock=clock, pin_factory=pin_factory, errors=errors)
     coaches = _coaches(cfg, policy)
-    loop = DeviceLoop(cfg, slots, outputs, clock, imu=imu, coaches=coaches,
+    loop = DeviceLoop(cfg, slots, outputs, clock, imu=imu, coaches=coaches, button=button,
                       notifier=notifier, recorder=recorder)
-    device = Device(loop, errors, bringups)
-    log.info(device.selftest_report())
+    profile = ProfileSwitch(loop, {b.cfg.id: b.cfg for b in bringups},
+                            lambda sc, c: make_detector(sc, c, policy))
+    loop.hooks[:0] = [ButtonKeeper(loop, clock, pin_factory), profile]
+    device = Device(loop, errors, bringups, cfg=cfg, profile=profile)
+    line = device.selftest_report()
+    loop.notices["selftest"] = "ok" if device.selftest_ok else line
+    (log.info if device.selftest_ok else log.error)(line)
     outputs.command(READY if device.selftest_ok else SELFTEST_FAIL, t0)
     return device
+
+
+class ButtonKeeper:
+    """Loop hook: keeps the button in step with the configuration - a new
+    ``alert.mute_s`` at once, a new ``alert.button_pin`` by reopening the button (a
+    pin that fails is reported in ``status`` as ``button=...``). Cost per cycle: one
+    identity comparison."""
+
+    def __init__(self, loop: DeviceLoop, clock, pin_factory) -> None:
+        self.loop = loop
+        self.clock = clock
+        self.pin_factory = pin_factory
+        self._cfg = loop.cfg
+
+    def __call__(self, t_s: float) -> None:
+        loop, old = self.loop, self._cfg
+        cfg = self._cfg = loop.cfg
+        if cfg is old:
+            return
+        if cfg.alert.button_pin == old.alert.button_pin:
+            if loop.button is not None:
+                loop.button.configure(cfg)
+            return
+        if loop.button is not None:
+            loop.button.close()
+        errors: dict[str, str] = {}
+        loop.button = open_button(cfg, clock=self.clock, pin_factory=self.pin_factory,
+                                  errors=errors)
+        if errors:
+            loop.notices["button"] = errors["button"]
+        else:
+            loop.notices.pop("button", None)
 
 
 def _restarter(slot: SensorSlot, bringup):

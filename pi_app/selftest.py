@@ -1,0 +1,174 @@
+"""Start-up self-test: every configured sensor and output is probed while the device
+is built (``pi_app.device.build_device``); what failed is named by id, kind and
+address, and the device runs on with what works and says what it cannot watch.
+
+- Sensors: the range sensors are started by ``sensors.factory.bring_up`` (chip-ID
+  check, XSHUT re-addressing); the IMU by ``device``. A sensor that did not start
+  keeps its slot (it never has a reading, its health reports FAULT "no answer" and
+  the loop keeps trying to re-initialise it with back-off, so a replugged chip comes
+  back by itself).
+- Outputs: ``open_outputs`` opens the configured buzzer and motor together; when
+  that fails it opens each alone and keeps the ones that work (a missing DRV2605L
+  must not silence the buzzer). Only configured outputs are tried: a pin the
+  configuration does not name may be wired to something else.
+- The button (optional): ``open_button``; without it the device simply has no mute.
+
+``report(...)`` is the one-line result for the log, the serial ``status``
+(``selftest=...``) and systemd's status line.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pi_app.exc import ConfigError
+
+log = logging.getLogger(__name__)
+
+#: what a role watches, for "cannot watch ..."
+WATCHES = {"obstacle": "obstacles behind", "surface": "the ground (holes, kerbs, roots)",
+           "deck": "the treadmill deck"}
+OUTPUT_IDS = ("buzzer", "haptic", "outputs", "button")
+
+
+# --- naming what failed ---------------------------------------------------------------
+def describe_sensor(sc) -> str:
+    """``rear (vl53l1x at 0x30, XSHUT GPIO17)``: id, kind and where it should answer."""
+    where = f"at 0x{sc.bus_address:02x}"
+    if sc.mux_address is not None:
+        where += f" behind TCA9548A 0x{sc.mux_address:02x} channel {sc.mux_channel}"
+    if sc.xshut_pin is not None and sc.kind == "vl53l1x":
+        where += f", XSHUT GPIO{sc.xshut_pin}"
+    return f"{sc.id} ({sc.kind} {where})"
+
+
+def describe_output(name: str, cfg) -> str:
+    a = cfg.alert
+    if name == "buzzer":
+        return f"buzzer ({'passive, tonal' if a.tonal else 'active'} on GPIO{a.buzzer_pin})"
+    if name == "haptic":
+        if a.haptic == "drv2605":
+            from pi_app.alert.drv2605 import DEFAULT_ADDRESS
+
+            return f"haptic (DRV2605L at 0x{DEFAULT_ADDRESS:02x}, {a.actuator})"
+        return f"haptic (PWM motor on GPIO{a.motor_pin})"
+    if name == "button":
+        return f"button (GPIO{a.button_pin})"
+    return f"outputs (alert.output = {a.output}, alert.haptic = {a.haptic})"
+
+
+# --- opening outputs ------------------------------------------------------------------
+def _parts(cfg) -> list[tuple[str, object]]:
+    """The configured outputs one by one, each as a configuration that fits only it."""
+    a = cfg.alert
+    parts = []
+    if a.output in ("buzzer", "both"):
+        parts.append(("buzzer", cfg.with_value("alert.output", "buzzer")
+                      .with_value("alert.haptic", "none")))
+    if a.haptic != "none":
+        parts.append(("haptic", cfg.with_value("alert.output", "haptic")))
+    return parts
+
+
+def open_outputs(cfg, *, clock, pin_factory, bus, errors: dict[str, str]):
+    """``AlertOutputs`` for ``cfg``, or for the part of it that works; failures go to
+    ``errors`` ("buzzer", "haptic", or "outputs" when nothing can tell the runner).
+    Never raises for hardware: with nothing working it returns ``NoOutputs``.
+    A later configuration change (``reconfigure``) tries the failed part again."""
+    from pi_app.alert.outputs import AlertOutputs
+
+    def attempt(c):
+        return AlertOutputs(c, clock=clock, pin_factory=pin_factory, bus=bus)
+
+    try:
+        return attempt(cfg)
+    except (OSError, ConfigError) as exc:
+        first = exc
+    working = []
+    for name, part_cfg in _parts(cfg):
+        try:
+            attempt(part_cfg).close()
+            working.append((name, part_cfg))
+        except (OSError, ConfigError) as exc:
+            errors[name] = str(exc)
+            log.error("self-test: %s failed: %s", describe_output(name, cfg), exc)
+    if len(working) == 2:  # each works alone but not together: keep the buzzer
+        working = working[:1]
+        errors["haptic"] = f"does not work together with the buzzer: {first}"
+    if not working:
+        errors.setdefault("outputs", str(first))
+        log.error("self-test: nothing can tell the runner (%s)", first)
+        return NoOutputs()
+    return attempt(working[0][1])
+
+
+class NoOutputs:
+    """Stands in when no output could be opened: the loop runs on (the serial
+    ``status`` still reports hazards and faults) and nothing is driven."""
+
+    current = None
+    buzzer = haptic = None
+    buzzer_on = haptic_on = False
+
+    def command(self, state, t_s: float) -> None:
+        self.current = state
+
+    def reconfigure(self, cfg) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def open_button(cfg, *, clock, pin_factory, errors: dict[str, str], on_profile_request=None):
+    """The mute/profile button of ``cfg`` (None when not configured or when it failed;
+    the failure goes to ``errors["button"]``)."""
+    from pi_app.alert.button import MuteButton
+
+    try:
+        return MuteButton.from_config(cfg, clock=clock, pin_factory=pin_factory,
+                                      on_profile_request=on_profile_request)
+    except (OSError, ConfigError) as exc:
+        errors["button"] = str(exc)
+        log.error("self-test: %s failed: %s", describe_output("button", cfg), exc)
+        return None
+
+
+# --- the report -----------------------------------------------------------------------
+def report(cfg, errors: dict[str, str], slot_roles: dict[str, str | None]) -> str:
+    """One line: ``self-test ok: ...`` or ``self-test FAILED: <what> : <why> | ...;
+    running with: ...; cannot watch: ...``. ``slot_roles``: each range sensor's id and
+    what it watches in the current profile (None = not used in this profile)."""
+    sensors = {s.id: s for s in cfg.sensors}
+    fitted = [s.id for s in cfg.sensors]
+    if not errors:
+        outs = [describe_output(n, cfg) for n, _ in _parts(cfg)]
+        if cfg.alert.button_pin >= 0:
+            outs.append(describe_output("button", cfg))
+        return f"self-test ok: sensors {', '.join(fitted)}; " + ", ".join(outs)
+    failed = []
+    for key, message in errors.items():
+        what = describe_sensor(sensors[key]) if key in sensors else describe_output(key, cfg)
+        failed.append(f"{what}: {message}")
+    working = [i for i in fitted if i not in errors]
+    working += [n for n, _ in _parts(cfg) if n not in errors and "outputs" not in errors]
+    line = "self-test FAILED: " + " | ".join(failed)
+    line += f"; running with: {', '.join(working) or 'nothing'}"
+    blind = cannot_watch(cfg, errors, slot_roles)
+    if blind:
+        line += "; cannot " + "; cannot ".join(blind)
+    return line
+
+
+def cannot_watch(cfg, errors: dict[str, str], slot_roles: dict[str, str | None]) -> list[str]:
+    """What the device cannot do after the self-test, in words for the runner."""
+    out = []
+    for role, what in WATCHES.items():
+        ids = [i for i, r in slot_roles.items() if r == role]
+        if ids and all(i in errors for i in ids):
+            out.append(f"watch {what}")
+    if any(s.role == "imu" and s.id in errors for s in cfg.sensors):
+        out.append("compensate tilt or coach posture (no IMU)")
+    if "outputs" in errors:
+        out.append("alert the runner (no buzzer or motor works)")
+    return out
