@@ -135,7 +135,7 @@ SCHEMA: tuple[Field, ...] = (
 
     F("health.stale_after_s", float, 0.2, "s", "a sensor with no valid reading for this long is in fault", 0.05, 5.0),
     F("health.blind_after_s", float, 0.5, "s", "a ground sensor with no valid range this long cannot see the ground", 0.05, 10.0),
-    F("health.stuck_after_s", float, 1.0, "s", "identical mm readings this long = a stuck sensor (x3 for cm sensors)", 0.2, 30.0),
+    F("health.stuck_samples", int, 30, "", "identical distances in a row that mean a stuck sensor (noise makes it near impossible for a live one)", 5, 10000),
     F("health.fault_signal_s", float, 0.25, "s", "the fault pattern starts within this", 0.05, 5.0),
     F("health.retry_backoff_s", float, 0.1, "s", "first wait before re-initialising a failed sensor", 0.05, 30.0),
     F("health.retry_backoff_max_s", float, 0.8, "s", "longest wait between re-initialisations", 0.1, 120.0),

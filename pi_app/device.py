@@ -19,8 +19,7 @@ from pi_app.detect.surface import SurfaceDetector
 from pi_app.loop import DeviceLoop, SensorSlot
 from pi_app.profile import ProfileSwitch
 from pi_app.selftest import open_button, open_outputs, report
-from pi_app.sensors.base import Reading, RangeStatus
-from pi_app.sensors.factory import RESOLUTION_M, bring_up, driver_class
+from pi_app.sensors.factory import bring_up, driver_class
 from pi_app.sim.optics import chip_optics
 
 log = logging.getLogger(__name__)
@@ -99,8 +98,7 @@ def build_device(cfg, bus, clock, *, pin_factory=None, policy: str = "backsight"
     for b in bringups:
         sc = b.cfg
         slot = SensorSlot(sc.id, sc.role, b.driver or AbsentDriver(), make_detector(sc, cfg, policy),
-                          SensorHealth(sc.id, cfg, role=sc.role, resolution_m=RESOLUTION_M[sc.kind],
-                                       start_t_s=t0))
+                          SensorHealth(sc.id, cfg, role=sc.role, start_t_s=t0))
         slot.restart = _restarter(slot, b)
         slots.append(slot)
     imu = _start_imu(cfg, bus, clock, errors)
@@ -110,6 +108,8 @@ def build_device(cfg, bus, clock, *, pin_factory=None, policy: str = "backsight"
     coaches = _coaches(cfg, policy)
     loop = DeviceLoop(cfg, slots, outputs, clock, imu=imu, coaches=coaches, button=button,
                       notifier=notifier, recorder=recorder)
+    for b in bringups:  # restarts must not stall the loop: see CooperativeClock
+        b.clock = loop.cooperative_clock
     profile = ProfileSwitch(loop, {b.cfg.id: b.cfg for b in bringups},
                             lambda sc, c: make_detector(sc, c, policy))
     loop.hooks[:0] = [ButtonKeeper(loop, clock, pin_factory), profile]

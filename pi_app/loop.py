@@ -40,6 +40,36 @@ class SensorSlot:
     extra: dict = field(default_factory=dict)
 
 
+class CooperativeClock:
+    """The clock given to a sensor being re-initialised: while its driver waits (boot,
+    first measurement), the loop keeps cycling for every other sensor and the outputs.
+    Outside a restart it is the loop's clock."""
+
+    def __init__(self, loop: "DeviceLoop") -> None:
+        self._loop = loop
+
+    def now_s(self) -> float:
+        return self._loop.clock.now_s()
+
+    def sleep(self, duration_s: float) -> None:
+        self.sleep_until(self.now_s() + duration_s)
+
+    def sleep_until(self, t_s: float) -> None:
+        loop = self._loop
+        clock = loop.clock
+        while True:
+            now_s = clock.now_s()
+            if now_s >= t_s:
+                return
+            if loop._restarting is None:
+                clock.sleep_until(t_s)
+                return
+            if now_s >= loop._next_cycle_t_s:
+                loop.step()
+                continue
+            clock.sleep_until(min(t_s, loop._next_cycle_t_s))
+
+
 class DeviceLoop:
     def __init__(self, cfg, slots, outputs, clock, *, imu=None, coaches=(), button=None,
                  notifier=None, recorder=None, period_s: float | None = None) -> None:
@@ -60,6 +90,9 @@ class DeviceLoop:
         self.cycles = 0
         self.overruns = 0
         self._pending_cfg = None
+        self._restarting: SensorSlot | None = None
+        self._next_cycle_t_s = 0.0
+        self.cooperative_clock = CooperativeClock(self)
         self.notices: dict[str, str] = {}  # shown by `status` (self-test, config problems)
         self._started_t_s = clock.now_s()
         self.hooks: list = []  # callables of t_s run before each cycle (sim fault injection)
@@ -115,7 +148,7 @@ class DeviceLoop:
         i = 0
         for slot in self.slots:
             health = slot.health
-            if t_s >= slot.next_poll_t_s:
+            if slot is not self._restarting and t_s >= slot.next_poll_t_s:
                 reading = slot.driver.read() if health.reason != "no answer" else None
                 if reading is not None:
                     slot.last_reading = reading
@@ -123,10 +156,8 @@ class DeviceLoop:
                     slot.detector.update(reading, pitch_deg, bounce_m)
                     if self.recorder is not None:
                         self.recorder.reading(slot.id, reading)
-            states[i] = slot.detector.evaluate(t_s)
+            states[i] = slot.detector.evaluate(t_s) if health.reason is None else CLEAR
             states[i + 1] = health.evaluate(t_s)
-            if health.reason == "no answer" and slot.restart is not None and health.retry_due(t_s):
-                self._try_restart(slot, t_s)
             i += 2
         for coach in self.coaches:
             states[i] = coach.update(self, t_s)
@@ -138,14 +169,25 @@ class DeviceLoop:
         if self._ping_period_s is not None and t_s >= self._next_ping_t_s:
             self.notifier.watchdog()
             self._next_ping_t_s = t_s + self._ping_period_s
+        self._next_cycle_t_s = t_s + self.period_s
+        if self._restarting is None:
+            # Last in the cycle: a restart's waits run whole cycles for the other
+            # sensors (see CooperativeClock), so re-initialising one never stalls them.
+            for slot in self.slots:
+                health = slot.health
+                if health.reason == "no answer" and slot.restart is not None and health.retry_due(t_s):
+                    self._try_restart(slot)
         return state
 
-    def _try_restart(self, slot: SensorSlot, t_s: float) -> None:
+    def _try_restart(self, slot: SensorSlot) -> None:
+        self._restarting = slot
         try:
             ok = slot.restart()
         except OSError as exc:  # SensorError is an OSError too
             log.debug("re-initialising %s failed: %s", slot.id, exc)
             return
+        finally:
+            self._restarting = None
         if ok:
             slot.health.revived(self.clock.now_s())
             log.warning("sensor %s is answering again", slot.id)

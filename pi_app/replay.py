@@ -12,7 +12,6 @@ from pi_app.config import Config, SensorConfig
 from pi_app.detect.health import SensorHealth
 from pi_app.detect.imu import ImuTracker
 from pi_app.loop import DeviceLoop, SensorSlot
-from pi_app.sensors.factory import RESOLUTION_M
 
 
 class ReplayDriver:
@@ -85,12 +84,11 @@ def replay(recording, *, policy: str = "backsight", cfg: Config | None = None):
         sc = known.get(sid) or SensorConfig(sid, "vl53l1x", "obstacle")
         slots.append(SensorSlot(sid, sc.role, ReplayDriver(readings, clock),
                                 make_detector(sc, cfg, policy),
-                                SensorHealth(sid, cfg, role=sc.role,
-                                             resolution_m=RESOLUTION_M.get(sc.kind, 0.001))))
+                                SensorHealth(sid, cfg, role=sc.role)))
     imu = ImuTracker(ReplayImu(recording.imu, clock)) if recording.imu else None
     loop = DeviceLoop(cfg, slots, SilentOutputs(), clock, imu=imu)
     times = [r.t_s for rs in per_sensor.values() for r in rs[-1:]]
-    end_s = max(times, default=0.0) + 0.5
+    end_s = max(times, default=0.0) + loop.period_s  # beyond the data every sensor would look dead
     if times:
         clock.sleep_until(min(rs[0].t_s for rs in per_sensor.values()))
     loop.run(until_s=end_s)

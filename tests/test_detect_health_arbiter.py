@@ -39,14 +39,16 @@ def test_surface_sensor_without_valid_ground_is_blind():
     assert h.evaluate(1.0).detail == "blind" and h.reason == "blind"
 
 
-def test_identical_mm_readings_are_stuck_but_cm_sensors_get_longer():
-    fine = SensorHealth("rear", CFG, resolution_m=0.001)
-    coarse = SensorHealth("ground", CFG, resolution_m=0.01)
-    for k in range(60):
-        fine.note(Reading(k * 0.03, 1.234))
-        coarse.note(Reading(k * 0.03, 1.23))
-    assert fine.evaluate(1.8).detail == "stuck"
-    assert coarse.evaluate(1.8) == CLEAR
+def test_identical_readings_in_a_row_are_stuck():
+    h = SensorHealth("rear", CFG)
+    n = CFG.health.stuck_samples
+    for k in range(n - 1):
+        h.note(Reading(k * 0.004, 1.23))
+    assert h.evaluate((n - 1) * 0.004) == CLEAR
+    h.note(Reading(n * 0.004, 1.23))
+    assert h.evaluate(n * 0.004).detail == "stuck"
+    h.note(Reading((n + 1) * 0.004, 1.24))
+    assert h.evaluate((n + 1) * 0.004) == CLEAR
 
 
 def test_retry_backoff_grows_to_its_cap():

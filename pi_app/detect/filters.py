@@ -127,6 +127,9 @@ class RangeTrack:
         valid readings with sigma/signal fails); they expire by age instead."""
         if self.distance_m is not None and t_s - self.last_t_s > self.timeout_s:
             self.reset()
+        cand = self._cand
+        if cand.count and cand.last()[1] < self.near_birth_m:
+            cand.clear()  # a near target must persist without a gap: hands flicker
 
     def add(self, t_s: float, distance_m: float) -> bool:
         """Offer a valid reading; True when it was accepted into the track."""

@@ -2,8 +2,9 @@
 
 A sensor is in FAULT when
 - it gave no live answer for ``stale_after_s`` (unplugged, bus errors, no data-ready),
-- it repeats exactly the same distance for ``stuck_after_s`` (mm-resolution chips; cm
-  chips legitimately repeat a value while nothing moves, so they get 3x as long),
+- it repeats exactly the same distance ``stuck_samples`` times in a row (a live
+  sensor's noise makes that near impossible; at 250 Hz it is found in 0.12 s, at a
+  slow MB1242's 10 Hz in 3 s, where a static scene may legitimately repeat a cm value),
 - a ground-watching sensor (surface role) has had no valid range for ``blind_after_s``
   (it should always see the ground: sunlight or dirt is blinding it).
 An obstacle sensor with no target is healthy: an open path looks like that.
@@ -21,10 +22,9 @@ _DEAD = frozenset({RangeStatus.BUS_ERROR, RangeStatus.HARDWARE_FAIL})
 
 class SensorHealth:
     def __init__(self, sensor_id: str, cfg, *, role: str = "obstacle",
-                 resolution_m: float = 0.001, start_t_s: float = 0.0) -> None:
+                 start_t_s: float = 0.0) -> None:
         self.sensor_id = sensor_id
         self.role = role
-        self.coarse = resolution_m >= 0.01
         self.last_alive_t_s = start_t_s
         self.last_valid_t_s = start_t_s
         self.reason: str | None = None
@@ -77,8 +77,7 @@ class SensorHealth:
         reason = None
         if t_s - self.last_alive_t_s > c.stale_after_s:
             reason = "no answer"
-        elif self._same_value is not None and self._same_count >= 10 and \
-                t_s - self._same_since_t_s > c.stuck_after_s * (3.0 if self.coarse else 1.0):
+        elif self._same_value is not None and self._same_count >= c.stuck_samples:
             reason = "stuck"
         elif self.role == "surface" and t_s - self.last_valid_t_s > c.blind_after_s:
             reason = "blind"

@@ -23,8 +23,6 @@ DRIVERS = {
 }
 VL53L1X_DEFAULT_ADDRESS = 0x29
 TFLUNA_FRAME_RATE_HZ = 250
-#: measurement resolution of each chip (health: identical values mean more at mm)
-RESOLUTION_M = {"vl53l1x": 0.001, "tfluna": 0.01, "mb1242": 0.01}
 
 
 def driver_class(kind: str):
