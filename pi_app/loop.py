@@ -37,6 +37,7 @@ class SensorSlot:
     restart: object = None
     next_poll_t_s: float = 0.0
     last_reading: object = None
+    faulted: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -139,11 +140,11 @@ class DeviceLoop:
         imu = self.imu
         if imu is not None:
             imu.poll(t_s)
-            if imu.ready:
+            if imu.fresh(t_s):
                 pitch_deg = imu.pitch_at(t_s)
                 bounce_m = imu.bounce_m
             else:
-                pitch_deg = None  # fitted but not settled: detectors that need it wait
+                pitch_deg = None  # fitted but not settled or stale: detectors that need it wait
         states = self._states
         i = 0
         for slot in self.slots:
@@ -153,11 +154,21 @@ class DeviceLoop:
                 if reading is not None:
                     slot.last_reading = reading
                     health.note(reading)
-                    slot.detector.update(reading, pitch_deg, bounce_m)
+                    if not slot.faulted:
+                        slot.detector.update(reading, pitch_deg, bounce_m)
                     if self.recorder is not None:
                         self.recorder.reading(slot.id, reading)
-            states[i] = slot.detector.evaluate(t_s) if health.reason is None else CLEAR
-            states[i + 1] = health.evaluate(t_s)
+            states[i + 1] = fault = health.evaluate(t_s)
+            if fault is CLEAR:
+                states[i] = slot.detector.evaluate(t_s)
+                slot.faulted = False
+            else:
+                # What a faulted sensor says is not evidence; forget it once, so a
+                # held warning from its last readings does not come back on recovery.
+                if not slot.faulted:
+                    slot.detector.reset()
+                    slot.faulted = True
+                states[i] = CLEAR
             i += 2
         for coach in self.coaches:
             states[i] = coach.update(self, t_s)

@@ -42,6 +42,15 @@ class DeckDetector:
         self.cfg = cfg.deck
         self.hold.hold_s = cfg.deck.hold_s
 
+    def reset(self) -> None:
+        """Forget the runner's track (the sensor was in fault)."""
+        self.series.clear()
+        self.position_m = None
+        self.drift_mps = 0.0
+        self._last_on_deck_t_s = None
+        self.hold.reset()
+        self.state = CLEAR
+
     def update(self, reading, trunk_pitch_deg: float = 0.0, bounce_m: float = 0.0) -> AlertState:
         t_s = reading.t_s
         d = reading.distance_m

@@ -25,6 +25,7 @@ G_MPS2 = 9.80665
 
 class ImuTracker:
     TAU_S = 0.5
+    STALE_PERIODS = 3    # samples missed (bus errors) before the pitch is not trusted
     ACCEL_TRUST_G = 0.3  # |felt acceleration - 1 g| at which the accelerometer is ignored
     MIN_STEP_HZ = 1.5   # 90 steps/min: slower is walking, bounce is small anyway
     MAX_STEP_HZ = 4.0   # 240 steps/min: sprint cadence
@@ -53,7 +54,11 @@ class ImuTracker:
         height at 2.5 m)."""
         if self._last_t_s is None:
             return self.pitch_deg
-        return self.pitch_deg + self.rate_dps * min(t_s - self._last_t_s, self.period_s * 2)
+        return self.pitch_deg + self.rate_dps * min(t_s - self._last_t_s, self.period_s * self.STALE_PERIODS)
+
+    def fresh(self, t_s: float) -> bool:
+        """True when the last sample is recent enough to trust the pitch at ``t_s``."""
+        return self._last_t_s is not None and t_s - self._last_t_s <= self.STALE_PERIODS * self.period_s
 
     @property
     def ready(self) -> bool:
@@ -64,9 +69,9 @@ class ImuTracker:
         """Read the IMU when its next sample is due (cheap otherwise)."""
         if self.driver is None or t_s < self._next_t_s:
             return
-        self._next_t_s = t_s + self.period_s
         sample = self.driver.read_motion()
         if sample is not None:
+            self._next_t_s = t_s + self.period_s  # a failed read is retried next cycle
             self.update(sample.t_s, sample.accel_g, sample.gyro_dps)
             if self.on_sample is not None:
                 self.on_sample(sample.t_s, sample.accel_g, sample.gyro_dps)

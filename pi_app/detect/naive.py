@@ -43,5 +43,8 @@ class NaiveDetector:
         self.state = self._warning if warn else CLEAR
         return self.state
 
+    def reset(self) -> None:
+        self.state = CLEAR
+
     def evaluate(self, t_s: float) -> AlertState:
         return self.state

@@ -38,6 +38,7 @@ class ObstacleDetector:
         self.track: RangeTrack | None = None
         self.hold = LevelHold(0.0)
         self.ttc_s: float | None = None
+        self._pitch_deg = 0.0  # last known trunk pitch (the IMU may miss a sample)
         self.configure(cfg)
         self._states = {}
         self.state = CLEAR
@@ -55,6 +56,12 @@ class ObstacleDetector:
             self.track.closing_mps = old.closing_mps
             self.track.last_t_s = old.last_t_s
         self.hold.hold_s = o.hold_s
+
+    def reset(self) -> None:
+        """Forget the target (the sensor was in fault: what it said is not evidence)."""
+        self.track.reset()
+        self.hold.reset()
+        self.state = CLEAR
 
     def expected_ground_m(self, beam_pitch_deg: float) -> float | None:
         """Slant range at which the beam's lower edge meets level ground (None = never)."""
@@ -78,7 +85,9 @@ class ObstacleDetector:
             else:
                 self.track.miss(t_s)
         else:
-            ground_m = self.expected_ground_m(self.mount_pitch_deg + (trunk_pitch_deg or 0.0))
+            if trunk_pitch_deg is not None:
+                self._pitch_deg = trunk_pitch_deg
+            ground_m = self.expected_ground_m(self.mount_pitch_deg + self._pitch_deg)
             if ground_m is not None and d >= ground_m * self.cfg.ground_margin:
                 self.track.miss(t_s)
             else:

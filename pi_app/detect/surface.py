@@ -36,6 +36,8 @@ class SurfaceDetector:
         self._learn_sum = 0.0
         self._learn_n = 0
         self._streak = 0          # + drops, - rises
+        self._last_raw_m: float | None = None
+        self._changed_in_streak = False
         self._last_t_s = 0.0      # time of the last baseline update
         self._ordinary_t_s = 0.0  # last time a reading matched the learned ground
         self._trend_mps = 0.0     # learned ground height change per second (slopes)
@@ -78,10 +80,18 @@ class SurfaceDetector:
                 self.relearn()
             return self.evaluate(t_s)
         self.deviation_m = dev
+        d = reading.distance_m
+        if d != self._last_raw_m:
+            self._changed_in_streak = True
+        self._last_raw_m = d
         if dev >= c.drop_m:
-            self._streak = self._streak + 1 if self._streak > 0 else 1
+            if self._streak <= 0:
+                self._streak, self._changed_in_streak = 0, False
+            self._streak += 1
         elif dev <= -c.rise_m:
-            self._streak = self._streak - 1 if self._streak < 0 else -1
+            if self._streak >= 0:
+                self._streak, self._changed_in_streak = 0, False
+            self._streak -= 1
         else:
             self._streak = 0
         ordinary = abs(dev) < 0.5 * min(c.drop_m, c.rise_m)
@@ -110,14 +120,22 @@ class SurfaceDetector:
 
     def evaluate(self, t_s: float) -> AlertState:
         n = self.cfg.confirm_samples
-        if self._streak >= n:
+        # The confirming samples must not all be one number: under a moving runner
+        # the ground range always changes, a stuck sensor repeats itself.
+        if self._streak >= n and self._changed_in_streak:
             raw = self._drop
-        elif self._streak <= -n:
+        elif self._streak <= -n and self._changed_in_streak:
             raw = self._rise
         else:
             raw = CLEAR
         self.state = self.hold.update(raw, t_s)
         return self.state
+
+    def reset(self) -> None:
+        """Forget everything (the sensor was in fault): learn the ground afresh."""
+        self.relearn()
+        self.hold.reset()
+        self.state = CLEAR
 
     def relearn(self) -> None:
         """Forget the ground level (after a mode change or a long gap)."""
