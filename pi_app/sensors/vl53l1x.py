@@ -76,6 +76,9 @@ _ULD_STATUS = {9: RangeStatus.VALID, 6: RangeStatus.SIGMA_FAIL, 4: RangeStatus.S
 RAW_STATUS = tuple(_ULD_STATUS.get(raw, RangeStatus.OTHER) for raw in range(32))
 
 BOOT_TIMEOUT_S = 0.1            # datasheet boot is 1.2 ms; generous for slow buses
+#: No VL53L1X ranges beyond 4 m (long mode, best conditions); a "valid" result past this
+#: (with margin) is garbage from the chip or the bus and reads OUT_OF_RANGE.
+MAX_PLAUSIBLE_M = 5.0
 FIRST_RESULT_TIMEOUT_S = 1.0    # init measurement uses the 100 ms default budget
 POLL_S = 0.002
 _RESULT_LENGTH = _VL53L1_RESULT__FINAL_CROSSTALK_CORRECTED_RANGE_MM_SD0 + 2 - _VL53L1_RESULT__RANGE_STATUS
@@ -264,6 +267,11 @@ class VL53L1X(RangeSensor):
         data = bytes(self._msg_result)
         status = RAW_STATUS[data[0] & 0x1F]
         distance_m = ((data[-2] << 8) | data[-1]) / 1000.0
+        if distance_m > MAX_PLAUSIBLE_M:
+            # 0xFFFF-ish under a "valid" status is a glitch, not a range: never trust it
+            if status is RangeStatus.VALID:
+                return Reading(self.clock.now_s(), None, RangeStatus.OUT_OF_RANGE)
+            return Reading(self.clock.now_s(), None, status)
         if status is RangeStatus.VALID:
             return Reading(self.clock.now_s(), distance_m, status)
         if status is RangeStatus.SIGMA_FAIL:  # noisy, but a real target: keep the number
