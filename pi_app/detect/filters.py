@@ -7,11 +7,13 @@ least-squares slope over the last ``window_s`` seconds.
 
 from __future__ import annotations
 
+import math
+
 
 class RingSeries:
     """Fixed-size ring of (t_s, value) samples; oldest overwritten."""
 
-    __slots__ = ("_t", "_v", "_size", "_start", "count")
+    __slots__ = ("_t", "_v", "_size", "_start", "count", "last_sxx")
 
     def __init__(self, size: int) -> None:
         self._t = [0.0] * size
@@ -19,6 +21,7 @@ class RingSeries:
         self._size = size
         self._start = 0
         self.count = 0
+        self.last_sxx = 0.0
 
     def clear(self) -> None:
         self._start = 0
@@ -63,6 +66,7 @@ class RingSeries:
         den = n * stt - st * st
         if den <= 1e-12:
             return None
+        self.last_sxx = den / n  # sum of squared time deviations: slope's sigma = sigma_v / sqrt(sxx)
         return (n * stv - st * sv) / den
 
     def mean(self, since_s: float) -> float | None:
@@ -102,6 +106,7 @@ class RangeTrack:
         self._cand_first_t = 0.0
         self.distance_m: float | None = None
         self.closing_mps = 0.0
+        self.speed_uncertainty = self.MAX_SPEED_MPS  # closing-speed sigma per m of range noise
         self.last_t_s = -1e9
 
     @property
@@ -173,8 +178,12 @@ class RangeTrack:
             self.samples.append(t_s, distance_m)
         self.distance_m = distance_m
         self.last_t_s = t_s
-        slope = self.samples.slope(t_s - self.window_s)
+        samples = self.samples
+        slope = samples.slope(t_s - self.window_s)
         if slope is None:
             self.closing_mps = 0.0
+            self.speed_uncertainty = self.MAX_SPEED_MPS
         else:
             self.closing_mps = min(max(-slope, -self.MAX_SPEED_MPS), self.MAX_SPEED_MPS)
+            # closing-speed sigma per metre of range noise: 1 / sqrt(sum (t - mean t)^2)
+            self.speed_uncertainty = 1.0 / math.sqrt(samples.last_sxx)

@@ -105,18 +105,23 @@ class ObstacleDetector:
             d = track.distance_m
             v = track.closing_mps
             closing = v >= o.min_closing_speed_mps
+            # Judge on the pessimistic closing speed: the estimate plus one sigma of
+            # what the range noise allows. Two samples 33 ms apart know the speed only
+            # to +-1 m/s; that must not turn a runner's 2.5 m/s into "caution".
+            v_hi = v + o.range_noise_m * track.speed_uncertainty
             if closing:
                 ttc = d / v
                 self.ttc_s = ttc
+                ttc_hi = d / min(v_hi, track.MAX_SPEED_MPS)
                 # A closing speed from a few samples of a new track is too noisy to
                 # call DANGER on (3.20 -> 3.06 m in 35 ms reads as 4 m/s); WARNING is
                 # as far as it goes until the samples span half the speed window.
                 settled = track.span_s() >= 0.5 * o.speed_window_s
                 if ttc <= o.danger_ttc_s and settled:
                     level = Level.DANGER
-                elif ttc <= o.warning_ttc_s or ttc <= o.danger_ttc_s:
+                elif ttc_hi <= o.warning_ttc_s:
                     level = Level.WARNING
-                elif ttc <= o.caution_ttc_s:
+                elif ttc_hi <= o.caution_ttc_s:
                     level = Level.CAUTION
             if d <= o.danger_distance_m:
                 level = Level.DANGER
