@@ -19,7 +19,7 @@ from pi_app.detect.surface import SurfaceDetector
 from pi_app.loop import DeviceLoop, SensorSlot
 from pi_app.profile import ProfileSwitch
 from pi_app.selftest import open_button, open_outputs, report
-from pi_app.sensors.factory import bring_up, driver_class
+from pi_app.sensors.factory import bring_up, driver_class, nominal_period_s
 from pi_app.sim.optics import chip_optics
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def make_detector(sc, cfg, policy: str):
         return DeckDetector(sc.id, cfg)
     return ObstacleDetector(sc.id, cfg, mount_height_m=sc.mount_height_m,
                             mount_pitch_deg=sc.pitch_deg, half_fov_deg=half_fov_deg,
-                            min_range_m=optics.min_range_m)
+                            min_range_m=optics.min_range_m, sample_period_s=nominal_period_s(sc))
 
 
 class Device:

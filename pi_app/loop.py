@@ -153,9 +153,13 @@ class DeviceLoop:
                 reading = slot.driver.read() if health.reason != "no answer" else None
                 if reading is not None:
                     slot.last_reading = reading
-                    health.note(reading)
+                    health.note(reading, t_s)
                     if not slot.faulted:
-                        slot.detector.update(reading, pitch_deg, bounce_m)
+                        if imu is not None and pitch_deg is not None and reading.t_s < t_s:
+                            # stamped in the past (ultrasonic echo): the beam's angle then
+                            slot.detector.update(reading, imu.pitch_at(reading.t_s), bounce_m)
+                        else:
+                            slot.detector.update(reading, pitch_deg, bounce_m)
                     if self.recorder is not None:
                         self.recorder.reading(slot.id, reading)
             states[i + 1] = fault = health.evaluate(t_s)

@@ -41,6 +41,20 @@ class RingSeries:
         i = (self._start + self.count - 1) % self._size
         return self._t[i], self._v[i]
 
+    def interpolate(self, t_s: float) -> float:
+        """Value at ``t_s`` by linear interpolation (clamped to the oldest/newest)."""
+        size = self._size
+        prev_t = prev_v = None
+        for k in range(self.count - 1, -1, -1):  # newest first: callers look back a little
+            i = (self._start + k) % size
+            t, v = self._t[i], self._v[i]
+            if t <= t_s:
+                if prev_t is None or prev_t == t:
+                    return v
+                return v + (prev_v - v) * (t_s - t) / (prev_t - t)
+            prev_t, prev_v = t, v
+        return prev_v if prev_v is not None else 0.0
+
     def slope(self, since_s: float) -> float | None:
         """Least-squares d(value)/dt over samples with t >= since_s (None if < 2)."""
         n = 0

@@ -46,10 +46,11 @@ class SensorHealth:
     def ok(self) -> bool:
         return self.reason is None
 
-    def note(self, reading) -> None:
-        """Account for one reading returned by the driver."""
+    def note(self, reading, now_s: float | None = None) -> None:
+        """Account for one reading returned by the driver at ``now_s`` (default: its
+        stamp; an ultrasonic reading is stamped at its echo, up to 0.1 s earlier)."""
         self.readings += 1
-        t_s = reading.t_s
+        t_s = reading.t_s if now_s is None else now_s
         if reading.status in _DEAD:
             self.bus_errors += 1
             return

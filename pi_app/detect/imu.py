@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import math
 
+from pi_app.detect.filters import RingSeries
+
 G_MPS2 = 9.80665
 
 
 class ImuTracker:
     TAU_S = 0.5
+    HISTORY_SAMPLES = 64  # ~0.3 s of pitch at 200 Hz, for readings stamped in the past
     STALE_PERIODS = 3    # samples missed (bus errors) before the pitch is not trusted
     ACCEL_TRUST_G = 0.3  # |felt acceleration - 1 g| at which the accelerometer is ignored
     MIN_STEP_HZ = 1.5   # 90 steps/min: slower is walking, bounce is small anyway
@@ -40,6 +43,7 @@ class ImuTracker:
         self.vertical_mps2 = 0.0
         self.samples = 0
         self.rate_dps = 0.0
+        self.history = RingSeries(self.HISTORY_SAMPLES)
         self.on_sample = None  # callable(t_s, accel_g, gyro_dps), e.g. a Recorder
         self._next_t_s = 0.0
         self._last_t_s: float | None = None
@@ -48,13 +52,16 @@ class ImuTracker:
         self._av_lp = 0.0
 
     def pitch_at(self, t_s: float) -> float:
-        """Pitch extrapolated to ``t_s`` with the last gyro rate: a range reading taken
-        between two IMU samples gets the angle the beam really had (at 50 deg/s of
-        stride pitching, 5 ms of staleness would be 0.25 deg, i.e. 1 cm of ground
-        height at 2.5 m)."""
-        if self._last_t_s is None:
+        """Pitch at ``t_s``: extrapolated with the last gyro rate after the last sample
+        (at 50 deg/s of stride pitching, 5 ms of staleness would be 0.25 deg, i.e. 1 cm
+        of ground height at 2.5 m), interpolated from the recent history before it (an
+        ultrasonic range is stamped when its echo returned, up to 0.1 s ago)."""
+        last_t_s = self._last_t_s
+        if last_t_s is None:
             return self.pitch_deg
-        return self.pitch_deg + self.rate_dps * min(t_s - self._last_t_s, self.period_s * self.STALE_PERIODS)
+        if t_s >= last_t_s:
+            return self.pitch_deg + self.rate_dps * min(t_s - last_t_s, self.period_s * self.STALE_PERIODS)
+        return self.history.interpolate(t_s)
 
     def fresh(self, t_s: float) -> bool:
         """True when the last sample is recent enough to trust the pitch at ``t_s``."""
@@ -94,6 +101,7 @@ class ImuTracker:
             self.pitch_deg += 0.5 * (gyro_dps[1] + self.rate_dps) * dt
             self.pitch_deg += min(dt / self.TAU_S, 1.0) * trust * (accel_pitch_deg - self.pitch_deg)
         self._last_t_s = t_s
+        self.history.append(t_s, self.pitch_deg)
         self.rate_dps = gyro_dps[1]
         self.samples += 1
         # Vertical (world z) specific force minus gravity, in m/s^2.

@@ -26,15 +26,17 @@ from pi_app.sensors.base import RangeStatus
 
 class ObstacleDetector:
     kind = "obstacle"
+    TIMEOUT_PERIODS = 4
 
     def __init__(self, sensor_id: str, cfg, *, mount_height_m: float = 1.0,
                  mount_pitch_deg: float = 0.0, half_fov_deg: float = 13.5,
-                 min_range_m: float = 0.0) -> None:
+                 min_range_m: float = 0.0, sample_period_s: float = 0.033) -> None:
         self.sensor_id = sensor_id
         self.mount_height_m = mount_height_m
         self.mount_pitch_deg = mount_pitch_deg
         self.half_fov_deg = half_fov_deg
         self.min_range_m = min_range_m
+        self.sample_period_s = sample_period_s
         self.track: RangeTrack | None = None
         self.hold = LevelHold(0.0)
         self.ttc_s: float | None = None
@@ -49,7 +51,11 @@ class ObstacleDetector:
         old = self.track
         self.track = RangeTrack(max_step_m=o.max_step_m, confirm_samples=o.confirm_samples,
                                 near_birth_m=o.near_birth_m, near_confirm_s=o.near_confirm_s,
-                                window_s=o.speed_window_s, timeout_s=o.track_timeout_s)
+                                window_s=o.speed_window_s,
+                                # a slow sensor (ultrasound, 10 Hz) that hears the ground
+                                # in between must not lose its target between two echoes
+                                timeout_s=max(o.track_timeout_s,
+                                              self.TIMEOUT_PERIODS * self.sample_period_s))
         if old is not None and old.active:  # keep following the same target
             self.track.samples = old.samples
             self.track.distance_m = old.distance_m
@@ -87,8 +93,11 @@ class ObstacleDetector:
         else:
             if trunk_pitch_deg is not None:
                 self._pitch_deg = trunk_pitch_deg
-            ground_m = self.expected_ground_m(self.mount_pitch_deg + self._pitch_deg)
-            if ground_m is not None and d >= ground_m * self.cfg.ground_margin:
+            # At grazing angles the ground's range changes by metres per degree, so the
+            # margin is an angle (the IMU's pitch error), not a share of the range.
+            ground_m = self.expected_ground_m(self.mount_pitch_deg + self._pitch_deg
+                                              - self.cfg.ground_margin_deg)
+            if ground_m is not None and d >= ground_m:
                 self.track.miss(t_s)
             else:
                 self.track.add(t_s, d)

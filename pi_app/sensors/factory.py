@@ -23,11 +23,21 @@ DRIVERS = {
 }
 VL53L1X_DEFAULT_ADDRESS = 0x29
 TFLUNA_FRAME_RATE_HZ = 250
+MB1242_PERIOD_S = 0.1  # the driver's default range cycle (datasheet: 80-100 ms)
 
 
 def driver_class(kind: str):
     module_name, class_name = DRIVERS[kind]
     return getattr(importlib.import_module(module_name), class_name)
+
+
+def nominal_period_s(sc) -> float:
+    """How often the configured chip delivers a measurement (s)."""
+    if sc.kind == "vl53l1x":
+        return sc.timing_budget_ms / 1000.0
+    if sc.kind == "tfluna":
+        return 1.0 / TFLUNA_FRAME_RATE_HZ
+    return MB1242_PERIOD_S
 
 
 def driver_kwargs(sc) -> dict:

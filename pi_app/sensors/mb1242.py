@@ -34,6 +34,9 @@ _WIRING_HINT = ("check the wiring: V+ (3-5.5 V), GND, SDA (pin 4) / SCL (pin 5),
                 "supports clock stretching (i2c-gpio overlay or <= 50 kHz)")
 
 
+SPEED_OF_SOUND_MPS = 343.0  # dry air at 20 degC
+
+
 class MB1242(RangeSensor):
     """MB1242 at ``address`` (0x70). ``range_period_s``: time from a range command to
     reading its result (datasheet: >= 80 ms, 100 ms advised). ``busy_timeout_s``: how
@@ -121,13 +124,17 @@ class MB1242(RangeSensor):
                 return None
             self._started_at_s = None
             return Reading(now_s, None, RangeStatus.BUS_ERROR)
+        # The range was measured when its echo came back, early in the cycle: stamp
+        # it then, not now (~100 ms later), or the closing speed and the beam's angle
+        # at that moment (the trunk pitches a few degrees per stride) would be wrong.
+        measured_s = self._started_at_s + 2.0 * value_cm / 100.0 / SPEED_OF_SOUND_MPS
         # pipeline: start the next range now; if that fails the next call retries
         try:
             self._command_range(self.address)
             self._started_at_s = now_s
         except OSError:
             self._started_at_s = None
-        return self._to_reading(now_s, value_cm)
+        return self._to_reading(min(measured_s, now_s), value_cm)
 
     @staticmethod
     def _to_reading(t_s: float, value_cm: int) -> Reading:

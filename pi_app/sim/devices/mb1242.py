@@ -39,6 +39,9 @@ MIN_RANGE_CM = int(round(_OPTICS.min_range_m * 100))
 MAX_RANGE_CM = int(round(_OPTICS.max_dark_m * 100))
 
 
+SPEED_OF_SOUND_MPS = 343.0  # dry air at 20 degC
+
+
 class MB1242Device(SimDevice):
     """An MB1242 at 0x70. ``range_source(t_s)`` gives the nearest echo in metres (None =
     nothing); the range is sampled when the ping goes out. ``stuck`` True keeps reporting
@@ -103,7 +106,11 @@ class MB1242Device(SimDevice):
 
     # --- the measurement -----------------------------------------------------------------
     def _measure_cm(self, t_s: float) -> int:
+        # The echo that ends the measurement left the target half a round trip after
+        # the ping and arrives a round trip after it: range the world at that moment.
         distance_m = self.range_source(t_s)
+        if distance_m is not None:
+            distance_m = self.range_source(t_s + 2.0 * distance_m / SPEED_OF_SOUND_MPS)
         if distance_m is None or distance_m * 100.0 >= MAX_RANGE_CM:
             return MAX_RANGE_CM
         if distance_m * 100.0 < MIN_RANGE_CM:
