@@ -114,7 +114,7 @@ def test_parked_car_goes_quiet_after_the_hold_time_and_resumes_when_closing(rigs
         sc = shipped
     else:  # without the ground sensor: only the arbiter's steady mute can bring it back
         sc = scenario(shipped.duration_s, sensors=[REAR],
-                      runner={"speed_profile": [[0.0, 0.0], [6.0, 0.0], [6.5, 0.8]],
+                      runner={"speed_profile": [list(p) for p in shipped.runner.speed_profile],
                               "bounce_m": 0.01, "cadence_spm": 110, "pitch_deg": 3.0},
                       obstacles=[{"x_m": 1.0, "width_m": 1.8, "height_m": 1.45,
                                   "depth_m": 4.5}])
@@ -130,7 +130,7 @@ def test_parked_car_goes_quiet_after_the_hold_time_and_resumes_when_closing(rigs
     assert {s.state.level for s in beeping} <= {Level.CAUTION, Level.WARNING}
     # ... then silence after steady_mute_s while the detector still sees it, steady
     t_quiet = t_steady + mute_s + rig.loop.period_s
-    t_moves = 6.0  # the runner starts walking back
+    t_moves = sc.runner.speed_profile[1][0]  # the runner starts walking back
     quiet = between(samples, t_quiet, t_moves)
     assert len(quiet) > 100
     assert not any(s.buzzer or s.motor for s in quiet)
@@ -146,7 +146,8 @@ def test_parked_car_goes_quiet_after_the_hold_time_and_resumes_when_closing(rigs
         assert back is samples[closing]
         assert samples[closing].state.kind == "obstacle"
     danger = first(samples, lambda s: s.state.level == Level.DANGER)
-    assert danger is not None and danger.t_s < 7.5  # before the bumper (contact 7.5 s)
+    contact = rig.result()["hazards"][0]["t_contact_s"]
+    assert danger is not None and danger.t_s < contact - 0.5  # before the bumper
 
 
 # --- DANGER is never muted --------------------------------------------------------------
@@ -176,9 +177,10 @@ def test_a_mute_silences_a_warning_but_danger_sounds_at_once(rigs):
 
 def test_a_second_short_press_unmutes(rigs):
     sc = load_scenario("button-mute-danger")
-    rig = rigs(replace(sc, button=(ButtonPress(5.8, 0.2), ButtonPress(6.3, 0.2))))
-    samples = drive(rig, 6.6)
-    assert not rig.loop.button.muted(6.6)
+    t_s = sc.button[0].t_s
+    rig = rigs(replace(sc, button=(ButtonPress(t_s, 0.2), ButtonPress(t_s + 0.5, 0.2))))
+    samples = drive(rig, t_s + 0.8)
+    assert not rig.loop.button.muted(t_s + 0.8)
     assert samples[-1].state.level >= Level.WARNING and rig.loop.button.short_presses == 2
 
 
