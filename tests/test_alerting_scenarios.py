@@ -116,7 +116,7 @@ def test_parked_car_goes_quiet_after_the_hold_time_and_resumes_when_closing(rigs
         sc = scenario(shipped.duration_s, sensors=[REAR],
                       runner={"speed_profile": [list(p) for p in shipped.runner.speed_profile],
                               "bounce_m": 0.01, "cadence_spm": 110, "pitch_deg": 3.0},
-                      obstacles=[{"x_m": 1.0, "width_m": 1.8, "height_m": 1.45,
+                      obstacles=[{"x_m": 0.85, "width_m": 1.8, "height_m": 1.45,
                                   "depth_m": 4.5}])
     rig = rigs(sc)
     mute_s = rig.cfg.alert.steady_mute_s
