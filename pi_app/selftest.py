@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 #: what a role watches, for "cannot watch ..."
 WATCHES = {"obstacle": "obstacles behind", "surface": "the ground (holes, kerbs, roots)",
            "deck": "the treadmill deck"}
-OUTPUT_IDS = ("buzzer", "haptic", "outputs", "button")
 
 
 # --- naming what failed ---------------------------------------------------------------
