@@ -9,7 +9,6 @@ Ctrl-C exits cleanly (outputs off).
 from __future__ import annotations
 
 import sys
-import time
 
 DEFAULT_SCENARIO = "park-bench"
 FRAME_S = 0.1
@@ -84,5 +83,8 @@ def frame_line(rig, t_s: float) -> str:
 
 
 def outputs_text(outputs) -> str:
-    describe = getattr(outputs, "describe", None)
-    return describe() if describe else ""
+    """What the runner feels right now: buzzer and motor on/off, and the pattern."""
+    buzz = "BUZZ" if getattr(outputs, "buzzer_on", False) else "  - "
+    motor = "VIBE" if getattr(outputs, "haptic_on", False) else "  - "
+    pattern = getattr(getattr(outputs, "pattern", None), "name", "")
+    return f"buzzer={buzz} motor={motor} [{pattern}]"
