@@ -95,6 +95,9 @@ def run(args) -> int:
         loop.notices["config"] = notice
     holder = ConfigHolder(cfg)
     holder.loop = loop
+    if device.profile is not None:  # a long press must go through the same holder
+        device.profile.get_config = holder.get
+        device.profile.apply_config = holder.apply
     console = _console(port, holder, loop, config_path, cfg)
     stop = _install_signal_handlers(loop)
     notifier.status(device.selftest_report())
