@@ -13,6 +13,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
+from pi_app.closeable import Closeable
 from pi_app.detect import AlertState, CLEAR, Level
 from pi_app.detect.arbiter import Arbiter
 from pi_app.detect.health import SensorHealth
@@ -71,7 +72,7 @@ class CooperativeClock:
             clock.sleep_until(min(t_s, loop._next_cycle_t_s))
 
 
-class DeviceLoop:
+class DeviceLoop(Closeable):
     def __init__(self, cfg, slots, outputs, clock, *, imu=None, coaches=(), button=None,
                  notifier=None, recorder=None, period_s: float | None = None) -> None:
         self.cfg = cfg
@@ -102,7 +103,6 @@ class DeviceLoop:
         self._next_ping_t_s = 0.0
         self._ping_period_s = notifier.watchdog_period_s() / 2 if notifier is not None and \
             getattr(notifier, "watchdog_period_s", None) and notifier.watchdog_period_s() else None
-        self._closed = False
 
     def attach_recorder(self, recorder) -> None:
         """Record raw readings, IMU samples and commanded alerts (None = stop)."""
@@ -251,11 +251,8 @@ class DeviceLoop:
             out[f"{slot.id}.health"] = slot.health.reason or "ok"
         return out
 
-    def close(self) -> None:
-        """Outputs off and drivers closed; idempotent."""
-        if self._closed:
-            return
-        self._closed = True
+    def _close(self) -> None:
+        """Outputs off and drivers closed."""
         self.stop()
         for closeable in [self.outputs, *(s.driver for s in self.slots), self.imu, self.button]:
             if closeable is None or not hasattr(closeable, "close"):
@@ -264,9 +261,3 @@ class DeviceLoop:
                 closeable.close()
             except OSError as exc:
                 log.warning("closing %r: %s", closeable, exc)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()

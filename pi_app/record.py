@@ -18,13 +18,14 @@ import json
 import os
 from dataclasses import dataclass, field
 
+from pi_app.closeable import Closeable
 from pi_app.exc import ConfigError
 from pi_app.sensors.base import RangeStatus, Reading
 
 HEADER = "# backsight-recording 1 "
 
 
-class Recorder:
+class Recorder(Closeable):
     def __init__(self, path, cfg=None, *, flush_period_s: float = 1.0) -> None:
         self.path = str(path)
         self._f = open(self.path, "a", encoding="ascii", buffering=64 * 1024)
@@ -33,7 +34,6 @@ class Recorder:
             self._f.write(HEADER + json.dumps(meta, separators=(",", ":")) + "\n")
         self.flush_period_s = flush_period_s
         self._next_flush_t_s = 0.0
-        self._closed = False
 
     def reading(self, sensor_id: str, r: Reading) -> None:
         d = "-" if r.distance_m is None else f"{r.distance_m:.4f}"
@@ -58,18 +58,11 @@ class Recorder:
         self._f.flush()
         os.fsync(self._f.fileno())
 
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self.flush()
-        self._f.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
+    def _close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self._f.close()
 
 
 @dataclass

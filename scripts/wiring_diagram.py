@@ -41,6 +41,7 @@ def draw(rows: list[dict[str, str]], out: Path) -> None:
     import schemdraw
     import schemdraw.elements as elm
 
+    schemdraw.use("svg")  # the built-in SVG backend: same bytes whether or not matplotlib is installed
     schemdraw.config(fontsize=11, font="sans-serif")
     pins = sorted(rows, key=lambda r: int(r["pin"]))
     with schemdraw.Drawing(show=False) as d:

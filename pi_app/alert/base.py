@@ -5,10 +5,11 @@ what the output should do changes."""
 from __future__ import annotations
 
 from pi_app.alert.patterns import SILENT, Pattern, PatternPlayer
+from pi_app.closeable import Closeable
 from pi_app.exc import DeviceClosed
 
 
-class PatternOutput:
+class PatternOutput(Closeable):
     """Base of every output (buzzer, PWM motor, DRV2605): plays the commanded pattern
     on the caller's clock and touches the hardware only when what it should do
     changes (on/off, or the tone/strength of a new pattern) — never per cycle.
@@ -25,7 +26,6 @@ class PatternOutput:
         self.on = False               # what the output is doing now
         self.stale = False            # the last write failed: rewrite on next drive
         self._written: Pattern | None = None
-        self._closed = False
 
     def takes_part(self, pattern: Pattern) -> bool:
         """Whether this output plays ``pattern`` at all (posture: motor only)."""
@@ -56,25 +56,12 @@ class PatternOutput:
             self.on = False
             self._written = None
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def close(self) -> None:
-        """Off, then release the pin/chip. Idempotent."""
-        if self._closed:
-            return
+    def _close(self) -> None:
+        """Off, then release the pin/chip."""
         try:
             self.off()
         finally:
-            self._closed = True
             self._close_device()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
 
     def _apply(self, on: bool, pattern: Pattern) -> bool:
         raise NotImplementedError

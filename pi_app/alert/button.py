@@ -25,10 +25,11 @@ import threading
 from gpiozero import Button
 from gpiozero.exc import GPIOZeroError
 
+from pi_app.closeable import Closeable
 from pi_app.exc import ConfigError, OutputError
 
 
-class MuteButton:
+class MuteButton(Closeable):
     """A push button on BCM ``pin``. ``clock`` is the loop's clock (``now_s()``)."""
 
     def __init__(self, pin: int, *, clock, pin_factory=None, mute_s: float = 10.0,
@@ -50,7 +51,6 @@ class MuteButton:
         self._lock = threading.Lock()
         self._pressed_at_s: float | None = None
         self._mute_until_s = -math.inf
-        self._closed = False
         try:
             self._button = Button(pin, pull_up=True, bounce_time=None, pin_factory=pin_factory)
         except GPIOZeroError as exc:
@@ -116,22 +116,9 @@ class MuteButton:
         return self._pressed_at_s is not None
 
     # --- lifecycle --------------------------------------------------------------------
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def close(self) -> None:
-        """Release the pin. Idempotent."""
-        if self._closed:
-            return
-        self._closed = True
+    def _close(self) -> None:
+        """Release the pin."""
         self._button.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<MuteButton GPIO{self.pin_number}{' closed' if self._closed else ''}>"

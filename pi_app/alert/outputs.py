@@ -25,6 +25,7 @@ from pi_app.alert.buzzer import BuzzerOutput
 from pi_app.alert.drv2605 import Drv2605Output
 from pi_app.alert.haptic import PwmMotorOutput
 from pi_app.alert.patterns import SILENT, STARTUP_CHIRPS, Pattern, PatternPlayer, pattern_for
+from pi_app.closeable import Closeable
 from pi_app.detect import CLEAR, AlertState, Level
 from pi_app.exc import ConfigError, DeviceClosed
 
@@ -45,7 +46,7 @@ def _haptic_spec(cfg) -> tuple | None:
     return None
 
 
-class AlertOutputs:
+class AlertOutputs(Closeable):
     """The outputs of ``cfg.alert``.
 
     ``clock``: the loop's clock (kept for callers that want ``now``; ``command`` uses
@@ -70,7 +71,6 @@ class AlertOutputs:
         self._next_edge_s = -math.inf
         self._chirp_until_s = -math.inf
         self._buzzer_spec = self._haptic_spec = None
-        self._closed = False
         try:
             self._apply_config(cfg, tolerant=False)
         except BaseException:
@@ -210,15 +210,8 @@ class AlertOutputs:
         self._player.start(SILENT, 0.0)
         self._next_edge_s = self._chirp_until_s = -math.inf
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def close(self) -> None:
-        """Outputs off and released. Idempotent."""
-        if self._closed:
-            return
-        self._closed = True
+    def _close(self) -> None:
+        """Outputs off and released."""
         self._next_edge_s = -math.inf  # a later command() says DeviceClosed
         for out in (self.buzzer, self.haptic):
             if out is not None:
@@ -226,12 +219,6 @@ class AlertOutputs:
                     out.close()
                 except OSError as exc:  # a vanished DRV2605 must not stop shutdown
                     log.warning("closing %r: %s", out, exc)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         if self._closed:

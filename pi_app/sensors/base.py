@@ -6,6 +6,7 @@ import enum
 from typing import NamedTuple
 
 from pi_app.clock import MonotonicClock
+from pi_app.closeable import Closeable
 from pi_app.exc import DeviceClosed
 
 
@@ -44,7 +45,7 @@ class Reading(NamedTuple):
     raw_m: float | None = None
 
 
-class I2CDriver:
+class I2CDriver(Closeable):
     """Base for chip drivers: holds bus, address and clock; ``close()`` is idempotent,
     the driver is a context manager and says ``closed`` in its repr."""
 
@@ -54,34 +55,20 @@ class I2CDriver:
         self._bus = bus
         self.address = self.DEFAULT_ADDRESS if address is None else int(address)
         self.clock = clock if clock is not None else MonotonicClock()
-        self._closed = False
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
 
     def _check_open(self) -> None:
         if self._closed:
             raise DeviceClosed(f"{type(self).__name__} at 0x{self.address:02X} is closed")
 
-    def close(self) -> None:
-        if self._closed:
-            return
+    def _close(self) -> None:
         try:
             self._on_close()
         finally:
-            self._closed = True
             self._bus = None
 
     def _on_close(self) -> None:
         """Put the chip in a quiet state; subclasses override. Must not raise for a
         vanished chip (close runs during shutdown)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"address=0x{self.address:02X}"

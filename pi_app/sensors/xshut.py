@@ -16,6 +16,7 @@ from __future__ import annotations
 from gpiozero import DigitalOutputDevice
 
 from pi_app.clock import MonotonicClock
+from pi_app.closeable import Closeable
 from pi_app.exc import ConfigError, SensorError
 from pi_app.sensors.vl53l1x import (
     BOOT_TIMEOUT_S, change_address, check_identity, wait_for_boot)
@@ -26,14 +27,13 @@ VL53L1X_BOOT_ADDRESS = 0x29
 XSHUT_HOLD_S = 0.002
 
 
-class XshutBank(dict):
+class XshutBank(Closeable, dict):
     """XSHUT outputs by BCM pin number (``{pin: DigitalOutputDevice}``), plus the
     address each sensor was given (``addresses``). ``close()`` is idempotent."""
 
     def __init__(self, pins, *, pin_factory=None) -> None:
         super().__init__()
         self.addresses: dict[int, int] = {}
-        self._closed = False
         try:
             for pin in pins:
                 self[pin] = DigitalOutputDevice(pin, initial_value=False, pin_factory=pin_factory)
@@ -41,22 +41,9 @@ class XshutBank(dict):
             self.close()
             raise
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+    def _close(self) -> None:
         for output in self.values():
             output.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         if self._closed:
