@@ -7,7 +7,8 @@ import errno
 import pytest
 from smbus2 import i2c_msg
 
-from pi_app.clock import SimClock
+from conftest import Target
+
 from pi_app.exc import ChipIdError, ConfigError, DeviceClosed, SensorError
 from pi_app.sensors.base import RangeStatus
 from pi_app.sensors.mb1242 import MB1242
@@ -15,27 +16,6 @@ from pi_app.sim.devices import MB1242Device, RegisterDevice
 from pi_app.sim.devices.mb1242 import RANGING_TIME_S
 from pi_app.sim.optics import chip_optics
 from pi_app.sim.simbus import SimBus
-
-
-class Target:
-    def __init__(self, distance_m, sunlight=0.0, blind=False):
-        self.distance_m, self.sunlight, self.blind = distance_m, sunlight, blind
-
-    def __call__(self, t_s):
-        return self.distance_m
-
-    def blinded(self, t_s):
-        return self.blind
-
-
-@pytest.fixture
-def clock():
-    return SimClock()
-
-
-@pytest.fixture
-def bus(clock):
-    return SimBus(clock)
 
 
 def read2(bus, address=0x70) -> bytes:

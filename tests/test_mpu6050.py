@@ -6,22 +6,10 @@ import math
 
 import pytest
 
-from pi_app.clock import SimClock
 from pi_app.exc import ChipIdError, ConfigError, DeviceClosed, SensorError
 from pi_app.sensors.mpu6050 import MPU6050, ImuSample
 from pi_app.sim.devices import MPU6050Device, RegisterDevice
 from pi_app.sim.devices.mpu6050 import motion_from_pitch
-from pi_app.sim.simbus import SimBus
-
-
-@pytest.fixture
-def clock():
-    return SimClock()
-
-
-@pytest.fixture
-def bus(clock):
-    return SimBus(clock)
 
 
 def words(bus, address=0x68):

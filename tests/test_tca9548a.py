@@ -18,16 +18,6 @@ from pi_app.sim.devices import (MB1242Device, MPU6050Device, RegisterDevice, TCA
 from pi_app.sim.simbus import SimBus
 
 
-@pytest.fixture
-def clock():
-    return SimClock()
-
-
-@pytest.fixture
-def bus(clock):
-    return SimBus(clock)
-
-
 # --- emulator ------------------------------------------------------------------------
 def test_control_register(bus):
     mux = bus.attach(TCA9548ADevice(), 0x74)

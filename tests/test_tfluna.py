@@ -6,38 +6,14 @@ import errno
 
 import pytest
 
-from pi_app.clock import SimClock
+from conftest import Target
+
 from pi_app.exc import ChipIdError, ConfigError, DeviceClosed, SensorError, SensorTimeout
 from pi_app.sensors.base import RangeStatus
 from pi_app.sensors.tfluna import TFLuna
 from pi_app.sim.devices import RegisterDevice, TFLunaDevice
 from pi_app.sim.optics import chip_optics, max_range_m
 from pi_app.sim.simbus import SimBus
-
-
-class Target:
-    """A range source with the optional world-model attributes."""
-
-    def __init__(self, distance_m, sunlight=0.0, blind=False):
-        self.distance_m = distance_m
-        self.sunlight = sunlight
-        self.blind = blind
-
-    def __call__(self, t_s):
-        return self.distance_m
-
-    def blinded(self, t_s):
-        return self.blind
-
-
-@pytest.fixture
-def clock():
-    return SimClock()
-
-
-@pytest.fixture
-def bus(clock):
-    return SimBus(clock)
 
 
 def u16(bus, address, register):
