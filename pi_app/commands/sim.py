@@ -85,3 +85,10 @@ def print_table(results, policies) -> None:
             if i == 0:
                 line += " | " + "  ".join(f"{p}={per[p]['false_alarms']}" for p in policies)
             print(line)
+    print("-" * len(head))
+    for p in policies:
+        mine = [r for r in results if r["policy"] == p]
+        outcomes = [h["outcome"] for r in mine for h in r["hazards"]]
+        counts = "  ".join(f"{o}={outcomes.count(o)}" for o in ("hit", "late", "missed", "no_contact"))
+        print(f"{p:>10}: {counts}  false_alarms={sum(r['false_alarms'] for r in mine)}"
+              f" in {sum(r['duration_s'] for r in mine):.0f} s simulated")
