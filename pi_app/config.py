@@ -116,6 +116,7 @@ SCHEMA: tuple[Field, ...] = (
     F("surface.drop_m", float, 0.05, "m", "warn for a hole/kerb at least this deep", 0.02, 0.5),
     F("surface.rise_m", float, 0.05, "m", "warn for a root/kerb at least this high", 0.02, 0.5),
     F("surface.occlusion_m", float, 0.3, "m", "a ground reading this much too near is something in the beam (a hand), not the ground", 0.1, 2.0),
+    F("surface.confirm_s", float, 0.05, "s", "or: two deviating samples this far apart confirm (slow sensors)", 0.0, 1.0),
     F("surface.confirm_samples", int, 3, "", "consecutive deviating samples before a warning", 1, 20),
     F("surface.baseline_tau_s", float, 0.2, "s", "time constant of the learned ground level", 0.02, 10.0),
     F("surface.relearn_after_s", float, 1.5, "s", "a deviation lasting this long is a new ground level", 0.2, 10.0),

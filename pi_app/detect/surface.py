@@ -38,6 +38,8 @@ class SurfaceDetector:
         self._streak = 0          # + drops, - rises
         self._last_raw_m: float | None = None
         self._changed_in_streak = False
+        self._streak_t_s = 0.0     # when the current streak began
+        self._last_t_s_seen = 0.0  # time of the newest reading judged
         self._last_t_s = 0.0      # time of the last baseline update
         self._ordinary_t_s = 0.0  # last time a reading matched the learned ground
         self._trend_mps = 0.0     # learned ground height change per second (slopes)
@@ -81,16 +83,17 @@ class SurfaceDetector:
             return self.evaluate(t_s)
         self.deviation_m = dev
         d = reading.distance_m
+        self._last_t_s_seen = t_s
         if d != self._last_raw_m:
             self._changed_in_streak = True
         self._last_raw_m = d
         if dev >= c.drop_m:
             if self._streak <= 0:
-                self._streak, self._changed_in_streak = 0, False
+                self._streak, self._changed_in_streak, self._streak_t_s = 0, False, t_s
             self._streak += 1
         elif dev <= -c.rise_m:
             if self._streak >= 0:
-                self._streak, self._changed_in_streak = 0, False
+                self._streak, self._changed_in_streak, self._streak_t_s = 0, False, t_s
             self._streak -= 1
         else:
             self._streak = 0
@@ -119,13 +122,17 @@ class SurfaceDetector:
             self._ordinary_t_s = t_s
 
     def evaluate(self, t_s: float) -> AlertState:
-        n = self.cfg.confirm_samples
-        # The confirming samples must not all be one number: under a moving runner
-        # the ground range always changes, a stuck sensor repeats itself.
-        if self._streak >= n and self._changed_in_streak:
-            raw = self._drop
-        elif self._streak <= -n and self._changed_in_streak:
-            raw = self._rise
+        c = self.cfg
+        # Confirmed by confirm_samples in a row, or - for a slow sensor whose samples
+        # are far apart - by two that span confirm_s. The confirming samples must not
+        # all be one number: under a moving runner the ground range always changes,
+        # a stuck sensor repeats itself.
+        streak = abs(self._streak)
+        confirmed = self._changed_in_streak and (
+            streak >= c.confirm_samples
+            or (streak >= 2 and self._last_t_s_seen - self._streak_t_s >= c.confirm_s))
+        if confirmed:
+            raw = self._drop if self._streak > 0 else self._rise
         else:
             raw = CLEAR
         self.state = self.hold.update(raw, t_s)
