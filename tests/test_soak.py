@@ -54,6 +54,7 @@ def test_five_minute_soak_with_a_fault_every_lap():
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(2 * 3600)          # ~20 min here; the project default is 300 s
 def test_eight_hour_soak():
     hours_s = 3600.0
     report = run_soak(8 * hours_s, fault_every_laps=5, warmup_s=600.0,
