@@ -18,7 +18,6 @@ from pi_app.detect import Level
 from pi_app.device import build_device
 from pi_app.exc import ScenarioError
 from pi_app.sensors.base import RangeStatus
-from pi_app.sensors.vl53l1x import VL53L1X
 from pi_app.service import Notifier
 from pi_app.sim.devices import MB1242Device, TFLunaDevice, VL53L1XDevice
 from pi_app.sim.rig import SimRig, run_scenario
