@@ -99,10 +99,7 @@ class DeviceLoop(Closeable):
         self._started_t_s = clock.now_s()
         self.hooks: list = []  # callables of t_s run before each cycle (sim fault injection)
         self._stop = threading.Event()
-        self._states: list[AlertState] = [CLEAR] * (2 * len(self.slots) + len(self.coaches))
-        self._next_ping_t_s = 0.0
-        self._ping_period_s = notifier.watchdog_period_s() / 2 if notifier is not None and \
-            getattr(notifier, "watchdog_period_s", None) and notifier.watchdog_period_s() else None
+        self._states: list[AlertState] = [CLEAR] * (2 * len(self.slots) + len(self.coaches) + 1)
 
     def attach_recorder(self, recorder) -> None:
         """Record raw readings, IMU samples and commanded alerts (None = stop)."""
@@ -125,6 +122,8 @@ class DeviceLoop(Closeable):
             slot.health.configure(cfg)
         for coach in self.coaches:
             coach.configure(cfg)
+        if self.imu is not None and self.imu.health is not None:
+            self.imu.health.configure(cfg)
         if hasattr(self.outputs, "reconfigure"):
             self.outputs.reconfigure(cfg)
         log.info("configuration updated")
@@ -177,13 +176,14 @@ class DeviceLoop(Closeable):
         for coach in self.coaches:
             states[i] = coach.update(self, t_s)
             i += 1
+        states[i] = imu.fault_state(t_s) if imu is not None else CLEAR
         muted = self.button is not None and self.button.muted(t_s)
         state = self.arbiter.decide(states, t_s, muted)
         self._command(state, t_s)
         self.cycles += 1
-        if self._ping_period_s is not None and t_s >= self._next_ping_t_s:
-            self.notifier.watchdog()
-            self._next_ping_t_s = t_s + self._ping_period_s
+        if self.notifier is not None:
+            # only this live loop pings: a stuck loop stops them and systemd restarts it
+            self.notifier.watchdog(t_s)  # sends at half WatchdogSec, cheap otherwise
         self._next_cycle_t_s = t_s + self.period_s
         if self._restarting is None:
             # Last in the cycle: a restart's waits run whole cycles for the other

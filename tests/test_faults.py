@@ -333,17 +333,19 @@ def test_clock_jitter_costs_no_warning(jitter_s):
 
 
 class RecordingNotifier:
-    """What ``DeviceLoop`` calls: ``watchdog_period_s()`` and ``watchdog()``."""
+    """What ``DeviceLoop`` calls, as ``pi_app.service.Notifier`` does it:
+    ``watchdog(now_s)`` every cycle, sending at half the watchdog period."""
 
     def __init__(self, clock, period_s: float = 2.0) -> None:
         self.clock = clock
-        self.period_s = period_s
+        self.watchdog_interval_s = period_s / 2
+        self._next_s = 0.0
         self.pings: list[float] = []
 
-    def watchdog_period_s(self) -> float:
-        return self.period_s
-
     def watchdog(self, now_s=None) -> bool:
+        if now_s is not None and now_s < self._next_s:
+            return False
+        self._next_s = (now_s or 0.0) + self.watchdog_interval_s
         self.pings.append(self.clock.now_s())
         return True
 
@@ -390,10 +392,6 @@ def test_watchdog_pings_go_on_through_sensor_faults_and_stop_only_when_the_loop_
         pins.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "API mismatch: DeviceLoop pings only a notifier with watchdog_period_s(), but "
-    "pi_app.service.Notifier has the attribute watchdog_interval_s and watchdog(now_s); "
-    "under systemd (WatchdogSec=3s) the loop never sends WATCHDOG=1"))
 def test_the_real_notifier_gets_watchdog_pings_from_the_loop(tmp_path):
     path = str(tmp_path / "notify")
     manager = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -418,10 +416,6 @@ def test_the_real_notifier_gets_watchdog_pings_from_the_loop(tmp_path):
         manager.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the IMU has no health monitor: unplugged, read_motion() returns None forever, the "
-    "tracker keeps its last pitch and nothing is signalled (surface detection then runs "
-    "on a frozen pitch)"))
 def test_an_unplugged_imu_is_signalled():
     data = shipped("clean-run")
     data["faults"] = [{"t_s": 3.0, "sensor": "imu", "kind": "unplug"}]

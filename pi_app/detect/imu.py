@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import math
 
+from pi_app.detect import CLEAR
 from pi_app.detect.filters import RingSeries
+from pi_app.sensors.base import RangeStatus, Reading
 
 G_MPS2 = 9.80665
 
@@ -34,8 +36,9 @@ class ImuTracker:
     MAX_STEP_HZ = 4.0   # 240 steps/min: sprint cadence
     DEFAULT_STEP_HZ = 2.8
 
-    def __init__(self, driver=None, *, period_s: float = 0.005) -> None:
+    def __init__(self, driver=None, *, period_s: float = 0.005, health=None) -> None:
         self.driver = driver
+        self.health = health  # a SensorHealth for the chip, or None (replay, tests)
         self.period_s = period_s
         self.pitch_deg = 0.0
         self.bounce_m = 0.0
@@ -73,15 +76,38 @@ class ImuTracker:
         return self._last_t_s is not None
 
     def poll(self, t_s: float) -> None:
-        """Read the IMU when its next sample is due (cheap otherwise)."""
+        """Read the IMU when its next sample is due (cheap otherwise). A chip that stops
+        answering is re-initialised with the health monitor's back-off."""
         if self.driver is None or t_s < self._next_t_s:
             return
+        health = self.health
+        if health is not None and health.reason == "no answer":
+            if health.retry_due(t_s):
+                self._restart(t_s)
+            return
         sample = self.driver.read_motion()
-        if sample is not None:
-            self._next_t_s = t_s + self.period_s  # a failed read is retried next cycle
-            self.update(sample.t_s, sample.accel_g, sample.gyro_dps)
-            if self.on_sample is not None:
-                self.on_sample(sample.t_s, sample.accel_g, sample.gyro_dps)
+        if sample is None:
+            if health is not None:
+                health.note(Reading(t_s, None, RangeStatus.BUS_ERROR))
+            return  # a failed read is retried next cycle
+        self._next_t_s = t_s + self.period_s
+        if health is not None:
+            health.note(Reading(t_s, None))  # alive; no distance, so never "stuck"
+        self.update(sample.t_s, sample.accel_g, sample.gyro_dps)
+        if self.on_sample is not None:
+            self.on_sample(sample.t_s, sample.accel_g, sample.gyro_dps)
+
+    def fault_state(self, t_s: float):
+        """FAULT (source "imu") while the chip does not answer, else CLEAR."""
+        return CLEAR if self.health is None else self.health.evaluate(t_s)
+
+    def _restart(self, t_s: float) -> None:
+        try:
+            self.driver.start()
+        except OSError:  # still unplugged: try again after the back-off
+            return
+        self.health.revived(t_s)
+        self._last_t_s = None  # find "down" again before trusting the pitch
 
     def update(self, t_s: float, accel_g, gyro_dps) -> None:
         ax, ay, az = accel_g
