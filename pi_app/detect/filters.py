@@ -128,8 +128,12 @@ class RangeTrack:
         return self.distance_m is not None
 
     def reset(self) -> None:
-        self.samples.clear()
+        self._drop_track()
         self._cand.clear()
+
+    def _drop_track(self) -> None:
+        """Forget the followed target (candidates for a new one are kept)."""
+        self.samples.clear()
         self.distance_m = None
         self.closing_mps = 0.0
 
@@ -145,7 +149,7 @@ class RangeTrack:
         too long. Candidates survive a gap (near the range limit a chip interleaves
         valid readings with sigma/signal fails); they expire by age instead."""
         if self.distance_m is not None and t_s - self.last_t_s > self.timeout_s:
-            self.reset()
+            self._drop_track()
         cand = self._cand
         if cand.count and cand.last()[1] < self.near_birth_m:
             cand.clear()  # a near target must persist without a gap: hands flicker
@@ -160,7 +164,7 @@ class RangeTrack:
                 self._accept(t_s, distance_m)
                 return True
             if dt > self.timeout_s:
-                self.reset()
+                self._drop_track()
         return self._offer_candidate(t_s, distance_m)
 
     def _offer_candidate(self, t_s: float, distance_m: float) -> bool:
