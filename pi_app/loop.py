@@ -156,7 +156,8 @@ class DeviceLoop(Closeable):
                     if not slot.faulted:
                         if imu is not None and pitch_deg is not None and reading.t_s < t_s:
                             # stamped in the past (ultrasonic echo): the beam's angle then
-                            slot.detector.update(reading, imu.pitch_at(reading.t_s), bounce_m)
+                            slot.detector.update(reading, imu.pitch_at(reading.t_s),
+                                                 imu.bounce_at(reading.t_s))
                         else:
                             slot.detector.update(reading, pitch_deg, bounce_m)
                     if self.recorder is not None:

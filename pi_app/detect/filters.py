@@ -106,6 +106,8 @@ class RangeTrack:
     """
 
     MAX_SPEED_MPS = 12.0  # fastest plausible closing: sprinter 7.3 m/s + oncoming walker
+    MAX_BIRTH_SPEED_MPS = 10.0  # a two-sample birth implying more needs a third sample
+    MAX_BIRTH_OPENING_MPS = 2.0  # ... or implying the target runs away faster than this
 
     def __init__(self, *, max_step_m: float, confirm_samples: int, near_birth_m: float,
                  near_confirm_s: float, window_s: float, timeout_s: float, size: int = 32) -> None:
@@ -181,6 +183,15 @@ class RangeTrack:
             return False
         if distance_m < self.near_birth_m and t_s - self._cand_first_t < self.near_confirm_s:
             return False
+        if cand.count == 2 and self.confirm_samples <= 2:
+            # Two samples implying an implausible speed (faster than a cyclist closing
+            # on a sprinter, or something fleeing fast) are more likely two different
+            # things - e.g. the ground at two pitch angles: wait for a third.
+            first_t, first_d = cand._t[cand._start], cand._v[cand._start]
+            if t_s > first_t:
+                closing_mps = (first_d - distance_m) / (t_s - first_t)
+                if not -self.MAX_BIRTH_OPENING_MPS <= closing_mps <= self.MAX_BIRTH_SPEED_MPS:
+                    return False
         # Born: the candidates become the track.
         self.samples.clear()
         size = cand._size

@@ -47,6 +47,7 @@ class ImuTracker:
         self.samples = 0
         self.rate_dps = 0.0
         self.history = RingSeries(self.HISTORY_SAMPLES)
+        self.bounce_history = RingSeries(self.HISTORY_SAMPLES)
         self.on_sample = None  # callable(t_s, accel_g, gyro_dps), e.g. a Recorder
         self._next_t_s = 0.0
         self._last_t_s: float | None = None
@@ -69,6 +70,12 @@ class ImuTracker:
     def fresh(self, t_s: float) -> bool:
         """True when the last sample is recent enough to trust the pitch at ``t_s``."""
         return self._last_t_s is not None and t_s - self._last_t_s <= self.STALE_PERIODS * self.period_s
+
+    def bounce_at(self, t_s: float) -> float:
+        """Bounce at ``t_s``: the latest, or from the recent history for a past stamp."""
+        if self._last_t_s is None or t_s >= self._last_t_s:
+            return self.bounce_m
+        return self.bounce_history.interpolate(t_s)
 
     @property
     def ready(self) -> bool:
@@ -149,6 +156,7 @@ class ImuTracker:
         self.vertical_mps2 = av
         omega = 2.0 * math.pi * self.step_hz
         self.bounce_m = -av / (omega * omega)
+        self.bounce_history.append(t_s, self.bounce_m)
 
     def close(self) -> None:
         if self.driver is not None:

@@ -41,6 +41,7 @@ class ObstacleDetector:
         self.hold = LevelHold(0.0)
         self.ttc_s: float | None = None
         self._pitch_deg = 0.0  # last known trunk pitch (the IMU may miss a sample)
+        self._bounce_m = 0.0   # and bounce
         self.configure(cfg)
         self._states = {}
         self.state = CLEAR
@@ -69,12 +70,14 @@ class ObstacleDetector:
         self.hold.reset()
         self.state = CLEAR
 
-    def expected_ground_m(self, beam_pitch_deg: float) -> float | None:
-        """Slant range at which the beam's lower edge meets level ground (None = never)."""
+    def expected_ground_m(self, beam_pitch_deg: float, bounce_m: float = 0.0) -> float | None:
+        """Slant range at which the beam's lower edge meets level ground (None = never),
+        with the sensor ``bounce_m`` above its mount height (the stride's bounce moves
+        a grazing ground hit by ~5x as much)."""
         below_rad = math.radians(self.half_fov_deg - beam_pitch_deg)
         if below_rad <= 0.01:
             return None
-        return self.mount_height_m / math.sin(below_rad)
+        return (self.mount_height_m + bounce_m) / math.sin(below_rad)
 
     def update(self, reading, trunk_pitch_deg: float = 0.0, bounce_m: float = 0.0) -> AlertState:
         """Feed one reading (from the driver); returns the held alert state."""
@@ -93,10 +96,11 @@ class ObstacleDetector:
         else:
             if trunk_pitch_deg is not None:
                 self._pitch_deg = trunk_pitch_deg
+                self._bounce_m = bounce_m
             # At grazing angles the ground's range changes by metres per degree, so the
             # margin is an angle (the IMU's pitch error), not a share of the range.
             ground_m = self.expected_ground_m(self.mount_pitch_deg + self._pitch_deg
-                                              - self.cfg.ground_margin_deg)
+                                              - self.cfg.ground_margin_deg, self._bounce_m)
             if ground_m is not None and d >= ground_m:
                 self.track.miss(t_s)
             else:
@@ -125,7 +129,7 @@ class ObstacleDetector:
                 # A closing speed from a few samples of a new track is too noisy to
                 # call DANGER on (3.20 -> 3.06 m in 35 ms reads as 4 m/s); WARNING is
                 # as far as it goes until the samples span half the speed window.
-                settled = track.span_s() >= 0.5 * o.speed_window_s
+                settled = track.samples.count >= 3 and track.span_s() >= 0.5 * o.speed_window_s
                 if ttc <= o.danger_ttc_s and settled:
                     level = Level.DANGER
                 elif ttc_hi <= o.warning_ttc_s:

@@ -21,7 +21,10 @@ from pi_app.detect.hold import LevelHold
 
 class SurfaceDetector:
     kind = "surface"
-    LEARN_SAMPLES = 5  # samples averaged before the first baseline exists
+    # The first ground level is the median of at least LEARN_SAMPLES readings spanning
+    # LEARN_S: long enough that a hand flicking through the beam (~30 ms) is outvoted.
+    LEARN_SAMPLES = 5
+    LEARN_S = 0.2
     TREND_TAU_FACTOR = 2.5  # the slope estimate is smoother than the level
 
     def __init__(self, sensor_id: str, cfg, *, mount_height_m: float = 1.0,
@@ -33,8 +36,8 @@ class SurfaceDetector:
         self.hold = LevelHold(0.0)
         self.baseline_m: float | None = None
         self.deviation_m = 0.0
-        self._learn_sum = 0.0
-        self._learn_n = 0
+        self._learning: list[float] = []
+        self._learn_t_s = 0.0
         self._streak = 0          # + drops, - rises
         self._last_raw_m: float | None = None
         self._changed_in_streak = False
@@ -113,10 +116,14 @@ class SurfaceDetector:
         return self.evaluate(t_s)
 
     def _learn(self, h: float, t_s: float) -> None:
-        self._learn_sum += h
-        self._learn_n += 1
-        if self._learn_n >= self.LEARN_SAMPLES:
-            self.baseline_m = self._learn_sum / self._learn_n
+        learning = self._learning
+        if not learning:
+            self._learn_t_s = t_s
+        learning.append(h)
+        if len(learning) >= self.LEARN_SAMPLES and t_s - self._learn_t_s >= self.LEARN_S:
+            learning.sort()
+            self.baseline_m = learning[len(learning) // 2]
+            learning.clear()
             self._trend_mps = 0.0
             self._last_t_s = t_s
             self._ordinary_t_s = t_s
@@ -147,6 +154,5 @@ class SurfaceDetector:
     def relearn(self) -> None:
         """Forget the ground level (after a mode change or a long gap)."""
         self.baseline_m = None
-        self._learn_sum = 0.0
-        self._learn_n = 0
+        self._learning.clear()
         self._streak = 0
