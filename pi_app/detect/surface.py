@@ -25,7 +25,8 @@ class SurfaceDetector:
     # LEARN_S: long enough that a hand flicking through the beam (~30 ms) is outvoted.
     LEARN_SAMPLES = 5
     LEARN_S = 0.2
-    TREND_TAU_FACTOR = 2.5  # the slope estimate is smoother than the level
+    TREND_TAU_FACTOR = 2.5
+    SUPPORT_SHARE = 0.6     # share of a threshold that keeps a streak going  # the slope estimate is smoother than the level
 
     def __init__(self, sensor_id: str, cfg, *, mount_height_m: float = 1.0,
                  mount_pitch_deg: float = -25.0, half_fov_deg: float = 1.0) -> None:
@@ -41,6 +42,7 @@ class SurfaceDetector:
         self._streak = 0          # + drops, - rises
         self._last_raw_m: float | None = None
         self._changed_in_streak = False
+        self._strong = 0           # samples of the streak beyond the threshold itself
         self._streak_t_s = 0.0     # when the current streak began
         self._last_t_s_seen = 0.0  # time of the newest reading judged
         self._last_t_s = 0.0      # time of the last baseline update
@@ -90,14 +92,20 @@ class SurfaceDetector:
         if d != self._last_raw_m:
             self._changed_in_streak = True
         self._last_raw_m = d
-        if dev >= c.drop_m:
+        # A streak is a run of samples at least SUPPORT_SHARE of the way to a threshold
+        # on one side; it confirms when long enough and at least two of its samples
+        # pass the threshold itself (a 6 cm root read through 1.5 cm of noise).
+        support = self.SUPPORT_SHARE
+        if dev >= support * c.drop_m:
             if self._streak <= 0:
-                self._streak, self._changed_in_streak, self._streak_t_s = 0, False, t_s
+                self._new_streak(t_s)
             self._streak += 1
-        elif dev <= -c.rise_m:
+            self._strong += dev >= c.drop_m
+        elif dev <= -support * c.rise_m:
             if self._streak >= 0:
-                self._streak, self._changed_in_streak, self._streak_t_s = 0, False, t_s
+                self._new_streak(t_s)
             self._streak -= 1
+            self._strong += dev <= -c.rise_m
         else:
             self._streak = 0
         ordinary = abs(dev) < 0.5 * min(c.drop_m, c.rise_m)
@@ -114,6 +122,11 @@ class SurfaceDetector:
             if ordinary:
                 self._ordinary_t_s = t_s
         return self.evaluate(t_s)
+
+    def _new_streak(self, t_s: float) -> None:
+        self._streak = self._strong = 0
+        self._changed_in_streak = False
+        self._streak_t_s = t_s
 
     def _learn(self, h: float, t_s: float) -> None:
         learning = self._learning
@@ -135,7 +148,7 @@ class SurfaceDetector:
         # all be one number: under a moving runner the ground range always changes,
         # a stuck sensor repeats itself.
         streak = abs(self._streak)
-        confirmed = self._changed_in_streak and (
+        confirmed = self._changed_in_streak and self._strong >= min(2, c.confirm_samples) and (
             streak >= c.confirm_samples
             or (streak >= 2 and self._last_t_s_seen - self._streak_t_s >= c.confirm_s))
         if confirmed:
