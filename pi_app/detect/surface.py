@@ -26,7 +26,8 @@ class SurfaceDetector:
     LEARN_SAMPLES = 5
     LEARN_S = 0.2
     TREND_TAU_FACTOR = 2.5
-    SUPPORT_SHARE = 0.6     # share of a threshold that keeps a streak going  # the slope estimate is smoother than the level
+    SUPPORT_SHARE = 0.6     # share of a threshold that keeps a streak going
+    SLOW_LEARN_FACTOR = 10  # learning slows this much for deviations near a threshold  # the slope estimate is smoother than the level
 
     def __init__(self, sensor_id: str, cfg, *, mount_height_m: float = 1.0,
                  mount_pitch_deg: float = -25.0, half_fov_deg: float = 1.0) -> None:
@@ -108,12 +109,17 @@ class SurfaceDetector:
             self._strong += dev <= -c.rise_m
         else:
             self._streak = 0
-        ordinary = abs(dev) < 0.5 * min(c.drop_m, c.rise_m)
-        if ordinary or t_s - self._ordinary_t_s > c.relearn_after_s:
+        threshold_m = min(c.drop_m, c.rise_m)
+        ordinary = abs(dev) < 0.5 * threshold_m
+        # Below the threshold but not ordinary: learned slowly, so a learned ground a
+        # few cm off (learned in bright sun from few valid readings) still recovers.
+        slow = not ordinary and abs(dev) < threshold_m
+        if ordinary or slow or t_s - self._ordinary_t_s > c.relearn_after_s:
             # Holt's linear smoothing: level and trend, so a slope is followed with no
-            # lag; a hole or kerb (not ordinary) is kept out of the learned ground.
-            a = min(dt / c.baseline_tau_s, 1.0)
-            b = min(dt / (self.TREND_TAU_FACTOR * c.baseline_tau_s), 1.0)
+            # lag; a hole or kerb (past the threshold) is kept out of the learned ground.
+            tau_s = c.baseline_tau_s * (self.SLOW_LEARN_FACTOR if slow else 1.0)
+            a = min(dt / tau_s, 1.0)
+            b = min(dt / (self.TREND_TAU_FACTOR * tau_s), 1.0)
             level = predicted + a * dev
             if dt > 0:
                 self._trend_mps += b * ((level - self.baseline_m) / dt - self._trend_mps)
