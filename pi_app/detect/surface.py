@@ -27,7 +27,10 @@ class SurfaceDetector:
     LEARN_S = 0.2
     TREND_TAU_FACTOR = 2.5
     SUPPORT_SHARE = 0.6     # share of a threshold that keeps a streak going
-    SLOW_LEARN_FACTOR = 10  # learning slows this much for deviations near a threshold  # the slope estimate is smoother than the level
+    SLOW_LEARN_FACTOR = 10
+    VALIDITY_TAU_S = 0.5    # time constant of the valid-reading share
+    STRICT_VALIDITY = 0.7   # below it every confirming sample must pass the threshold
+    MIN_VALIDITY = 0.5      # below it only twice-the-threshold deviations count  # learning slows this much for deviations near a threshold  # the slope estimate is smoother than the level
 
     def __init__(self, sensor_id: str, cfg, *, mount_height_m: float = 1.0,
                  mount_pitch_deg: float = -25.0, half_fov_deg: float = 1.0) -> None:
@@ -44,6 +47,9 @@ class SurfaceDetector:
         self._last_raw_m: float | None = None
         self._changed_in_streak = False
         self._strong = 0           # samples of the streak beyond the threshold itself
+        self._very_strong = 0      # ... beyond twice the threshold
+        self.validity = 1.0        # recent share of readings with a valid distance
+        self._validity_t_s = 0.0
         self._streak_t_s = 0.0     # when the current streak began
         self._last_t_s_seen = 0.0  # time of the newest reading judged
         self._last_t_s = 0.0      # time of the last baseline update
@@ -67,6 +73,11 @@ class SurfaceDetector:
 
     def update(self, reading, trunk_pitch_deg: float = 0.0, bounce_m: float = 0.0) -> AlertState:
         t_s = reading.t_s
+        # Share of valid readings lately: near its range limit (bright sun) a sensor
+        # returns the ground only at some phases of the stride, a biased sample.
+        k = min(max(t_s - self._validity_t_s, 0.0) / self.VALIDITY_TAU_S, 1.0)
+        self._validity_t_s = t_s
+        self.validity += k * ((reading.distance_m is not None) - self.validity)
         if reading.distance_m is None or trunk_pitch_deg is None:
             # invalid: no evidence either way (health judges); or the IMU has not
             # settled yet, and the ground must not be learned at the wrong angle
@@ -102,11 +113,13 @@ class SurfaceDetector:
                 self._new_streak(t_s)
             self._streak += 1
             self._strong += dev >= c.drop_m
+            self._very_strong += dev >= 2.0 * c.drop_m
         elif dev <= -support * c.rise_m:
             if self._streak >= 0:
                 self._new_streak(t_s)
             self._streak -= 1
             self._strong += dev <= -c.rise_m
+            self._very_strong += dev <= -2.0 * c.rise_m
         else:
             self._streak = 0
         threshold_m = min(c.drop_m, c.rise_m)
@@ -130,7 +143,7 @@ class SurfaceDetector:
         return self.evaluate(t_s)
 
     def _new_streak(self, t_s: float) -> None:
-        self._streak = self._strong = 0
+        self._streak = self._strong = self._very_strong = 0
         self._changed_in_streak = False
         self._streak_t_s = t_s
 
@@ -154,7 +167,20 @@ class SurfaceDetector:
         # all be one number: under a moving runner the ground range always changes,
         # a stuck sensor repeats itself.
         streak = abs(self._streak)
-        confirmed = self._changed_in_streak and self._strong >= min(2, c.confirm_samples) and (
+        # Two samples past the threshold; all of them when the sensor is near its range
+        # limit; and all past twice the threshold when it sees the ground less than
+        # half the time: its valid readings are then a biased sample (only the strides'
+        # steep-beam phases), good for a wall or a deep hole, not for a 5 cm root.
+        validity = self.validity
+        if validity >= self.STRICT_VALIDITY:
+            # ... and at least half of the streak: a long run of near-threshold samples
+            # is a biased ground level (a slope being learned), not a step
+            strong = self._strong >= min(2, c.confirm_samples) and 2 * self._strong >= streak
+        elif validity >= self.MIN_VALIDITY:
+            strong = self._strong >= c.confirm_samples
+        else:
+            strong = self._very_strong >= c.confirm_samples
+        confirmed = self._changed_in_streak and strong and (
             streak >= c.confirm_samples
             or (streak >= 2 and self._last_t_s_seen - self._streak_t_s >= c.confirm_s))
         if confirmed:
