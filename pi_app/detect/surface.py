@@ -26,11 +26,10 @@ class SurfaceDetector:
     LEARN_SAMPLES = 5
     LEARN_S = 0.2
     TREND_TAU_FACTOR = 2.5
-    SUPPORT_SHARE = 0.6     # share of a threshold that keeps a streak going
+    SUPPORT_SHARE = 1.0     # share of a threshold that keeps a streak going
     SLOW_LEARN_FACTOR = 10
     VALIDITY_TAU_S = 0.5    # time constant of the valid-reading share
-    STRICT_VALIDITY = 0.7   # below it every confirming sample must pass the threshold
-    MIN_VALIDITY = 0.5      # below it only twice-the-threshold deviations count  # learning slows this much for deviations near a threshold  # the slope estimate is smoother than the level
+    STRICT_VALIDITY = 0.7   # below it only twice-the-threshold deviations count  # learning slows this much for deviations near a threshold  # the slope estimate is smoother than the level
 
     def __init__(self, sensor_id: str, cfg, *, mount_height_m: float = 1.0,
                  mount_pitch_deg: float = -25.0, half_fov_deg: float = 1.0) -> None:
@@ -48,7 +47,7 @@ class SurfaceDetector:
         self._changed_in_streak = False
         self._strong = 0           # samples of the streak beyond the threshold itself
         self._very_strong = 0      # ... beyond twice the threshold
-        self.validity = 1.0        # recent share of readings with a valid distance
+        self.validity = 0.0        # recent share of readings with a valid distance
         self._validity_t_s = 0.0
         self._streak_t_s = 0.0     # when the current streak began
         self._last_t_s_seen = 0.0  # time of the newest reading judged
@@ -85,17 +84,27 @@ class SurfaceDetector:
         h = self.ground_height_m(reading.distance_m, trunk_pitch_deg, bounce_m)
         if h is None:
             return self.evaluate(t_s)
-        if self.baseline_m is None:
-            self._learn(h, t_s)
-            return self.evaluate(t_s)
         c = self.cfg
-        dt = max(t_s - self._last_t_s, 0.0)
-        predicted = self.baseline_m + self._trend_mps * dt
+        provisional = self.baseline_m is None
+        if provisional:
+            if self.validity >= self.STRICT_VALIDITY:
+                # learn only from an unbiased sample: near its range limit (bright sun)
+                # the sensor returns the ground only at the stride's steep-beam phases
+                self._learn(h, t_s)
+                return self.evaluate(t_s)
+            # Meanwhile judge against the configured mount height: only deviations of
+            # twice the threshold count at this validity, more than a mounting error.
+            self._learning.clear()
+            dt = 0.0
+            predicted = self.mount_height_m
+        else:
+            dt = max(t_s - self._last_t_s, 0.0)
+            predicted = self.baseline_m + self._trend_mps * dt
         dev = h - predicted
         if dev <= -c.occlusion_m:
             # A hand or leg in the beam, not the ground - unless it stays: then the
             # learned ground was wrong (e.g. the belt was moved) and is learned again.
-            if t_s - self._ordinary_t_s > c.relearn_after_s:
+            if not provisional and t_s - self._ordinary_t_s > c.relearn_after_s:
                 self.relearn()
             return self.evaluate(t_s)
         self.deviation_m = dev
@@ -122,6 +131,8 @@ class SurfaceDetector:
             self._very_strong += dev <= -2.0 * c.rise_m
         else:
             self._streak = 0
+        if provisional:
+            return self.evaluate(t_s)
         threshold_m = min(c.drop_m, c.rise_m)
         ordinary = abs(dev) < 0.5 * threshold_m
         # Below the threshold but not ordinary: learned slowly, so a learned ground a
@@ -167,17 +178,15 @@ class SurfaceDetector:
         # all be one number: under a moving runner the ground range always changes,
         # a stuck sensor repeats itself.
         streak = abs(self._streak)
-        # Two samples past the threshold; all of them when the sensor is near its range
-        # limit; and all past twice the threshold when it sees the ground less than
-        # half the time: its valid readings are then a biased sample (only the strides'
-        # steep-beam phases), good for a wall or a deep hole, not for a 5 cm root.
+        # Two samples past the threshold - but all of them past twice the threshold when
+        # the sensor sees the ground less than STRICT_VALIDITY of the time (near its
+        # range limit, in bright sun): its valid readings are then a biased sample (only
+        # the strides' steep-beam phases), good for a wall or a deep hole, not a 5 cm root.
         validity = self.validity
         if validity >= self.STRICT_VALIDITY:
             # ... and at least half of the streak: a long run of near-threshold samples
             # is a biased ground level (a slope being learned), not a step
             strong = self._strong >= min(2, c.confirm_samples) and 2 * self._strong >= streak
-        elif validity >= self.MIN_VALIDITY:
-            strong = self._strong >= c.confirm_samples
         else:
             strong = self._very_strong >= c.confirm_samples
         confirmed = self._changed_in_streak and strong and (
