@@ -1,0 +1,89 @@
+"""The product's safety claims, checked on every shipped scenario against the naive
+fixed-distance policy in the same run (DESIGN.md's JSON, as `backsight sim --all`).
+
+- No false alarm, anywhere: a device that cries wolf gets switched off.
+- Every hazard the sensors can see is warned as early as physics allows:
+  lead_s >= min(0.9 * limit_lead_s, 2.0 s) - except the cases listed in KNOWN_LATE,
+  each with the reason, and each held to its current lead so it cannot get worse.
+- The naive policy, same runs, raises far more false alarms.
+"""
+
+import pytest
+
+from pi_app.sim.rig import run_scenario
+from pi_app.sim.scenario import load_scenario, shipped_scenarios
+
+#: (scenario, hazard) -> (lead the device must still reach, why it is short of the goal)
+KNOWN_LATE = {
+    ("cyclist-from-behind", "cyclist"): (
+        0.30, "8.5 m/s closing seen from 3.2 m: 0.38 s; two agreeing 33 ms samples cost 0.05 s"),
+    ("blind-sun-glare", "wall"): (
+        0.40, "sun-shortened range gives 0.5 s; the second sample costs one 33 ms period"),
+    ("treadmill-step-off", "rear-edge"): (
+        1.30, "the drift starts 1.67 s before contact; 2 s is physically impossible"),
+    ("treadmill-step-off", "off-deck"): (
+        1.75, "the drift starts 2.15 s before the runner leaves the deck"),
+}
+#: hazards the kit physically cannot warn of in time (scenario demonstrates the limit)
+KNOWN_MISSED = {
+    ("kerb-down-vl53l1x-ground", "kerb"):
+        "a 100 ms VL53L1X ground sensor at -45 deg sees the kerb 0.24 s ahead, then loses it",
+}
+
+
+@pytest.fixture(scope="module")
+def results():
+    out = {}
+    for name in shipped_scenarios():
+        scenario = load_scenario(name)
+        out[name] = {p: run_scenario(scenario, p) for p in ("backsight", "naive")}
+    return out
+
+
+def test_no_false_alarm_in_any_shipped_scenario(results):
+    alarms = {n: r["backsight"]["false_alarms"] for n, r in results.items()}
+    assert sum(alarms.values()) == 0, {n: a for n, a in alarms.items() if a}
+
+
+def test_naive_policy_cries_wolf_where_backsight_does_not(results):
+    naive = sum(r["naive"]["false_alarms"] for r in results.values())
+    assert naive > 100        # the fixed-distance rule beeps at the ground and passers-by
+    for name, r in results.items():
+        assert r["backsight"]["false_alarms"] <= r["naive"]["false_alarms"], name
+
+
+def test_every_visible_hazard_is_warned_early_enough(results):
+    problems = []
+    for name, r in results.items():
+        for h in r["backsight"]["hazards"]:
+            key = (name, h["id"])
+            if h["outcome"] == "no_contact":
+                continue
+            if h["outcome"] == "missed":
+                if key not in KNOWN_MISSED:
+                    problems.append(f"{key}: missed")
+                continue
+            goal_s = min(0.9 * h["limit_lead_s"], 2.0)
+            floor_s = KNOWN_LATE.get(key, (goal_s, ""))[0]
+            if h["lead_s"] < floor_s - 1e-9:
+                problems.append(f"{key}: lead {h['lead_s']} s < {floor_s} s "
+                                f"(limit {h['limit_lead_s']} s)")
+    assert not problems, problems
+
+
+def test_known_exceptions_are_still_exceptions(results):
+    """Remove an entry from KNOWN_LATE/KNOWN_MISSED once the device does better."""
+    for (name, hid) in list(KNOWN_LATE) + list(KNOWN_MISSED):
+        h = next(h for h in results[name]["backsight"]["hazards"] if h["id"] == hid)
+        assert h["outcome"] in ("late", "missed"), (name, hid, h)
+
+
+def test_headline_wall_approach(results):
+    """Issue 3's claim: WARNING >= 1.2 s before contact at 2.5 m/s with a VL53L1X,
+    within 90 % of what its range allows; the naive 1 m rule warns at 0.4 s."""
+    wall = results["wall-approach"]["backsight"]["hazards"][0]
+    assert wall["lead_s"] >= 1.2 and wall["lead_s"] >= 0.9 * wall["limit_lead_s"]
+    first_obstacle_warning = [a for a in results["wall-approach"]["naive"]["alerts"]
+                              if a["kind"] == "obstacle" and a["level"] == "warning"]
+    assert first_obstacle_warning
+    assert 14.0 - first_obstacle_warning[0]["t_s"] < 0.5
