@@ -118,3 +118,40 @@ def test_configure_keeps_track_and_applies_new_threshold():
     assert det.state.level == Level.CAUTION
     det.configure(CFG.with_value("obstacle.caution_ttc_s", "8").with_value("obstacle.warning_ttc_s", "6"))
     assert det.evaluate(40 * PERIOD_S).level == Level.WARNING
+
+
+def test_sigma_fail_distance_corroborates_a_new_target_near_the_range_limit():
+    det = ObstacleDetector("rear", CFG)
+    det.update(Reading(0.0, None, RangeStatus.SIGMA_FAIL, 3.14))
+    s = det.update(Reading(PERIOD_S, 3.06, RangeStatus.VALID))
+    assert s.level >= Level.CAUTION and det.track.active
+
+
+def test_a_single_sigma_fail_reading_never_alarms():
+    det = ObstacleDetector("rear", CFG)
+    assert det.update(Reading(0.0, None, RangeStatus.SIGMA_FAIL, 0.3)).level == Level.CLEAR
+    assert det.update(Reading(PERIOD_S, None, RangeStatus.SIGNAL_FAIL)).level == Level.CLEAR
+
+
+def test_fresh_track_is_judged_on_the_pessimistic_speed():
+    # 3.20 -> 3.128 m in 32 ms reads as 2.2 m/s with +-1.3 m/s of noise: at 2.5 m/s true,
+    # TTC ~1.3 s; the estimate alone would say 1.4 s (warning) - a noisier pair saying
+    # 0.8 m/s (TTC 3.9 s, only caution) still warns on the upper bound.
+    det = ObstacleDetector("rear", CFG)
+    det.update(Reading(0.0, 3.150))
+    s = det.update(Reading(0.032, 3.123))
+    assert det.track.closing_mps < 1.0 and s.level == Level.WARNING
+
+
+def test_two_samples_implying_an_impossible_speed_wait_for_a_third():
+    det = ObstacleDetector("rear", CFG)
+    det.update(Reading(0.0, 3.0))
+    assert det.update(Reading(0.033, 2.4)).level == Level.CLEAR   # 18 m/s: two things
+    assert not det.track.active
+
+
+def test_ground_gate_follows_the_bounce():
+    det = ObstacleDetector("rear", CFG, mount_height_m=1.0, half_fov_deg=15.0, sample_period_s=0.1)
+    ground_up = det.expected_ground_m(3.0, bounce_m=0.03)
+    ground_down = det.expected_ground_m(3.0, bounce_m=-0.03)
+    assert ground_up - ground_down == pytest.approx(0.06 / math.sin(math.radians(12.0)), rel=1e-6)

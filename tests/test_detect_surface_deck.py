@@ -105,3 +105,26 @@ def test_deck_drift_to_rear_edge_warns_rear():
 def test_deck_runner_gone_is_off_deck_danger():
     states = deck_feed(DeckDetector("deck", CFG), [0.75] * 100 + [None] * 50)
     assert states[-1].level == Level.DANGER and states[-1].detail == "off_deck"
+
+
+def test_a_stuck_sensor_repeating_one_number_never_confirms():
+    det = make()
+    feed(det, [0.0] * 300, noise_m=0.005)
+    stuck_d = ground_range(-0.2)                       # one value, far off the ground
+    states = [det.update(Reading(2.0 + k * 0.004, stuck_d), 0.0, 0.0) for k in range(20)]
+    assert all(s.level == Level.CLEAR for s in states)
+
+
+def test_at_its_range_limit_the_sensor_learns_nothing_and_warns_only_on_big_steps():
+    det = make()
+    t = 0.0
+    for k in range(300):                               # 70 % of readings fail (sun)
+        t = k * 0.004
+        d = ground_range(0.0) if k % 10 < 3 else None
+        det.update(Reading(t, d), 0.0, 0.0)
+    assert det.baseline_m is None and det.validity < det.STRICT_VALIDITY
+    small = [det.update(Reading(t + k * 0.004, ground_range(-0.06)), 0.0, 0.0) for k in range(1, 4)]
+    assert all(s.level == Level.CLEAR for s in small)  # 6 cm: not judged at this validity
+    big = [det.update(Reading(t + k * 0.004, ground_range(-0.15) + 0.001 * k), 0.0, 0.0)
+           for k in range(4, 8)]
+    assert big[-1].level == Level.WARNING and big[-1].detail == "drop"
