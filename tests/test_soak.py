@@ -12,6 +12,7 @@ compact archive at each checkpoint and reports its rate (``alerts_per_hour``).
 """
 
 import json
+import logging
 
 import pytest
 
@@ -21,6 +22,16 @@ FLAT_BLOCKS = 500                # allocated blocks may wander this much, not cl
 FLAT_BYTES = 32 * 1024           # traced growth allowed besides the archive
 ARCHIVE_BYTES_PER_ALERT = 16     # a double and an index in the soak's alert archive
 MAX_GROWTH_BYTES = 5 * 1024 * 1024
+
+
+@pytest.fixture(autouse=True)
+def no_log_records():
+    """pytest keeps every captured log record in memory (the loop logs each sensor
+    restart): over 8 h that alone grew the heap ~165 KB an hour. On the device the
+    records go to the journal, so the soak measures the device without them."""
+    logging.disable(logging.CRITICAL)
+    yield
+    logging.disable(logging.NOTSET)
 
 
 def alerts_between(report, t0_s: float, t1_s: float) -> int:
@@ -43,7 +54,7 @@ def check_faults_rate_memory(report, *, all_kinds: bool) -> None:
                for t0, (t, c) in zip(ends, report.cycles_per_window[1:])]
     assert windows and all(abs(c - expected) <= 1 for c, expected in windows)
     # Memory: flat in allocated blocks over the whole run and in traced bytes
-    assert abs(report.blocks_growth) <= FLAT_BLOCKS
+    assert report.blocks_growth <= FLAT_BLOCKS      # falling is fine (caches emptied)
     t0, t1 = report.memory[1][0], report.memory[-1][0]
     allowed = FLAT_BYTES + ARCHIVE_BYTES_PER_ALERT * alerts_between(report, t0, t1)
     assert report.traced_s > 0 and report.memory_growth_bytes <= allowed
@@ -63,7 +74,12 @@ def test_five_minute_soak_with_a_fault_every_lap():
 @pytest.fixture(scope="module")
 def eight_hours():
     hours_s = 3600.0
-    return run_soak(8 * hours_s, fault_every_laps=5, warmup_s=600.0, trace_from_s=7 * hours_s)
+    logging.disable(logging.CRITICAL)     # module scope: set up before the autouse one
+    try:
+        return run_soak(8 * hours_s, fault_every_laps=5, warmup_s=600.0,
+                        trace_from_s=7 * hours_s)
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 @pytest.mark.soak
@@ -77,10 +93,6 @@ def test_eight_hour_soak_faults_rate_and_memory(eight_hours):
 
 @pytest.mark.soak
 @pytest.mark.timeout(2 * 3600)
-@pytest.mark.xfail(strict=True, reason=(
-    "detector weakness: over 1200 laps the 8 cm x 15 cm root is not warned of in 24 "
-    "laps (2 %, e.g. laps 91, 164, 1069, 1137; none next to a fault) - it depends on "
-    "where the gait's pitch swing puts the surface beam when the root passes"))
 def test_eight_hour_soak_warns_of_every_lap_hazard(eight_hours):
     assert eight_hours.laps == 1200
     assert eight_hours.missed == []
