@@ -2,6 +2,7 @@
 scriptable range target (what a world-model view gives an emulator)."""
 
 import pytest
+from gpiozero.pins.mock import MockPin, MockPWMPin
 
 from pi_app.clock import SimClock
 from pi_app.sim.simbus import SimBus
@@ -28,3 +29,37 @@ def clock():
 @pytest.fixture
 def bus(clock):
     return SimBus(clock)
+
+
+class _CountingWrites:
+    """Mixin for gpiozero mock pins: counts every state write, so tests can prove an
+    output writes its pin only at pattern edges, not every cycle."""
+
+    def __init__(self, factory, info):
+        super().__init__(factory, info)
+        self.writes = 0
+
+    def _set_state(self, value):
+        self.writes += 1
+        super()._set_state(value)
+
+
+class CountingPin(_CountingWrites, MockPin):
+    pass
+
+
+class CountingPWMPin(_CountingWrites, MockPWMPin):
+    pass
+
+
+def play(output, pattern, t0, t1, step=0.01):
+    """Drive an output every ``step`` from t0 to t1 (accumulating like a SimClock);
+    return the pin changes as (t_s, state)."""
+    changes, last, t = [], output.pin.state, t0
+    while t < t1 - 1e-9:
+        output.drive(pattern, t)
+        if output.pin.state != last:
+            last = output.pin.state
+            changes.append((round(t, 3), last))
+        t += step
+    return changes

@@ -10,45 +10,14 @@ A pin class that counts ``state`` writes proves there is no per-cycle write.
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPin, MockPWMPin
 
+from conftest import CountingPWMPin, CountingPin, play
+
 from pi_app.alert import patterns as pt
 from pi_app.alert.buzzer import BuzzerOutput
 from pi_app.detect import Level
 from pi_app.exc import DeviceClosed, OutputError
 
 W = Level.WARNING
-
-
-class CountingPin(MockPin):
-    def __init__(self, factory, info):
-        super().__init__(factory, info)
-        self.writes = 0
-
-    def _set_state(self, value):
-        self.writes += 1
-        super()._set_state(value)
-
-
-class CountingPWMPin(MockPWMPin):
-    def __init__(self, factory, info):
-        super().__init__(factory, info)
-        self.writes = 0
-
-    def _set_state(self, value):
-        self.writes += 1
-        super()._set_state(value)
-
-
-def play(output, pattern, t0, t1, step=0.01):
-    """Drive every ``step`` from t0 to t1 (accumulating like a SimClock); return the
-    pin changes as (t_s, state)."""
-    changes, last, t = [], output.pin.state, t0
-    while t < t1 - 1e-9:
-        output.drive(pattern, t)
-        if output.pin.state != last:
-            last = output.pin.state
-            changes.append((round(t, 3), last))
-        t += step
-    return changes
 
 
 def test_active_buzzer_follows_the_warning_cadence_with_one_write_per_edge():

@@ -4,31 +4,12 @@ time; pin state read after every drive, see test_buzzer's docstring)."""
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
+from conftest import CountingPWMPin, play
+
 from pi_app.alert import patterns as pt
 from pi_app.alert.haptic import PwmMotorOutput
 from pi_app.detect import Level
 from pi_app.exc import OutputError
-
-
-class CountingPWMPin(MockPWMPin):
-    def __init__(self, factory, info):
-        super().__init__(factory, info)
-        self.writes = 0
-
-    def _set_state(self, value):
-        self.writes += 1
-        super()._set_state(value)
-
-
-def play(output, pattern, t0, t1, step=0.01):
-    changes, last, t = [], output.pin.state, t0
-    while t < t1 - 1e-9:
-        output.drive(pattern, t)
-        if output.pin.state != last:
-            last = output.pin.state
-            changes.append((round(t, 3), last))
-        t += step
-    return changes
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ clock and are not used. Counting pins prove that pins change only at pattern edg
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
+from conftest import CountingPWMPin
+
 from pi_app.alert.haptic import PwmMotorOutput
 from pi_app.alert.outputs import AlertOutputs
 from pi_app.clock import SimClock
@@ -20,16 +22,6 @@ from pi_app.sim.simbus import SimBus
 
 C, W, D = Level.CAUTION, Level.WARNING, Level.DANGER
 CYCLE_S = 0.01
-
-
-class CountingPWMPin(MockPWMPin):
-    def __init__(self, factory, info):
-        super().__init__(factory, info)
-        self.writes = 0
-
-    def _set_state(self, value):
-        self.writes += 1
-        super()._set_state(value)
 
 
 class Rig:
