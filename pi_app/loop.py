@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 
 from pi_app.closeable import Closeable
@@ -73,6 +74,7 @@ class CooperativeClock:
 
 
 class DeviceLoop(Closeable):
+    ALERTS_KEPT = 100_000  # ~2.5 days of a busy trail at ~1,700 changes an hour
     def __init__(self, cfg, slots, outputs, clock, *, imu=None, coaches=(), button=None,
                  notifier=None, recorder=None, period_s: float | None = None) -> None:
         self.cfg = cfg
@@ -88,7 +90,9 @@ class DeviceLoop(Closeable):
         self.arbiter = Arbiter(cfg)
         self.period_s = period_s or cfg.device.loop_period_s
         self.state = CLEAR
-        self.alerts: list[tuple[float, AlertState]] = []
+        # every change of the commanded state (the sim JSON's `alerts`); bounded so a
+        # device running for weeks does not grow: a recording keeps them all
+        self.alerts: deque[tuple[float, AlertState]] = deque(maxlen=self.ALERTS_KEPT)
         self.cycles = 0
         self.overruns = 0
         self._pending_cfg = None

@@ -115,3 +115,13 @@ def test_recording_replays_to_the_same_alerts(tmp_path):
         [(s.level.label, s.kind) for _, s in loop.alerts]
     replayed = replay(recording)
     assert [s.level for _, s in replayed.alerts] == [s.level for _, s in loop.alerts]
+
+
+def test_alert_history_is_bounded_on_a_long_running_device(monkeypatch):
+    monkeypatch.setattr(DeviceLoop, "ALERTS_KEPT", 3)
+
+    def distance(t):
+        return 0.3 if int(t / 1.5) % 2 else None   # there 1.5 s, gone 1.5 s: many changes
+    loop, clock, _ = make_loop(distance)
+    loop.run(until_s=20.0)
+    assert len(loop.alerts) == 3 and loop.alerts[-1][0] > 16.0
