@@ -153,7 +153,7 @@ class DeviceLoop(Closeable):
         for slot in self.slots:
             health = slot.health
             if slot is not self._restarting and t_s >= slot.next_poll_t_s:
-                reading = slot.driver.read()  # also while faulted: a brief bus hang heals itself
+                reading = slot.driver.read() if health.reason != "no answer" else None
                 if reading is not None:
                     slot.last_reading = reading
                     health.note(reading, t_s)
