@@ -153,6 +153,9 @@ class DeviceLoop(Closeable):
         for slot in self.slots:
             health = slot.health
             if slot is not self._restarting and t_s >= slot.next_poll_t_s:
+                # A sensor that stopped answering is not read but re-initialised: even if
+                # it answers again, a replugged chip has lost its settings (a TF-Luna is
+                # back at 100 Hz), which only a restart puts back.
                 reading = slot.driver.read() if health.reason != "no answer" else None
                 if reading is not None:
                     slot.last_reading = reading
