@@ -51,12 +51,12 @@ def run(args) -> int:
             clock.sleep_until(t_s + loop.period_s)
     except KeyboardInterrupt:
         out.write("\n(stopped)\n")
+        return 0  # a partial run has no verdict: hazards not yet reached are not "missed"
     finally:
         rig.close()
     if redraw:
         out.write("\n")
     result = rig.result()
-    s = result["summary"]
     print(f"done: {len(result['alerts'])} alert changes, hazards "
           + ", ".join(f"{h['id']}={h['outcome']}" for h in result["hazards"])
           + f"; false alarms {result['false_alarms']}")
