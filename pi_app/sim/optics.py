@@ -6,7 +6,6 @@ physically detectable), so the two can never disagree.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 
@@ -55,7 +54,3 @@ def max_range_m(kind: str, *, sunlight: float = 0.0, distance_mode: str = "long"
     if kind == "vl53l1x":
         limit_m *= budget_range_factor(timing_budget_ms)
     return limit_m
-
-
-def half_fov_rad(kind: str, distance_mode: str = "long") -> float:
-    return math.radians(chip_optics(kind, distance_mode).fov_deg) / 2.0
