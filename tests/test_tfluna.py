@@ -333,3 +333,22 @@ def test_driver_set_address_deadline(bus, clock):
 def test_driver_range_limits_match_optics():
     optics = chip_optics("tfluna")
     assert (TFLuna.min_range_m, TFLuna.max_range_m) == (optics.min_range_m, optics.max_dark_m)
+
+
+def test_driver_notices_a_short_power_blip_and_restores_its_frame_rate(bus, clock):
+    dev = bus.attach(TFLunaDevice(Target(2.0)))
+    sensor = TFLuna(bus, clock=clock, frame_rate_hz=250)
+    sensor.start()
+    for _ in range(2000):                       # 8 s of frames: TICK far from its start
+        clock.advance(0.004)
+        sensor.read()
+    dev.power_off()
+    clock.advance(0.05)                          # shorter than the health monitor's 0.2 s
+    dev.power_on()
+    clock.advance(0.2)                           # past the chip's boot
+    frames = 0
+    for _ in range(250):                         # one second of polling every 4 ms
+        clock.advance(0.004)
+        frames += sensor.read() is not None
+    assert sensor.resets_seen == 1
+    assert frames > 200                          # 250 Hz again, not the default 100 Hz

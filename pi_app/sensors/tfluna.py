@@ -36,6 +36,7 @@ _ENABLE_OFF = 0x00
 SIGNATURE = b"LUNA"
 
 AMP_MIN_VALID = 100           # datasheet: Amp < 100 -> unreliable
+RESET_TICK_JUMP_MS = 1000     # a TICK step this large between polls = the chip rebooted
 AMP_OVEREXPOSED = 0xFFFF
 MIN_RANGE_M = 0.20            # datasheet 0.2-8 m (90 % reflectivity, indoors)
 MAX_RANGE_M = 8.0
@@ -70,6 +71,7 @@ class TFLuna(RangeSensor):
         self.amplitude: int | None = None
         self.temperature_c: float | None = None
         self._last_tick: int | None = None
+        self.resets_seen = 0  # chip reboots noticed (and settings re-applied) while running
 
     # --- identification -------------------------------------------------------------
     def _identify(self, address: int) -> None:
@@ -94,14 +96,24 @@ class TFLuna(RangeSensor):
         self._check_open()
         self._identify(self.address)
         try:
-            self._bus.write_byte_data(self.address, _MODE, _MODE_CONTINUOUS)
-            self._bus.write_i2c_block_data(self.address, _FPS_LOW,
-                                           list(self.frame_rate_hz.to_bytes(2, "little")))
-            self._bus.write_byte_data(self.address, _ENABLE, _ENABLE_ON)
+            self._write_settings()
         except OSError as exc:
             raise SensorError(f"TF-Luna at 0x{self.address:02X} refused its settings "
                               f"({exc}); {_WIRING_HINT}") from exc
         self._last_tick = self._current_tick()
+
+    def _write_settings(self) -> None:
+        self._bus.write_byte_data(self.address, _MODE, _MODE_CONTINUOUS)
+        self._bus.write_i2c_block_data(self.address, _FPS_LOW,
+                                       list(self.frame_rate_hz.to_bytes(2, "little")))
+        self._bus.write_byte_data(self.address, _ENABLE, _ENABLE_ON)
+
+    def _reapply_settings(self) -> None:
+        try:
+            self._write_settings()
+            self.resets_seen += 1
+        except OSError:
+            pass  # the next reset check (or the health monitor) tries again
 
     def _current_tick(self) -> int | None:
         """TICK now, so that only frames measured after this moment count as new."""
@@ -124,6 +136,11 @@ class TFLuna(RangeSensor):
         tick = frame[6] | frame[7] << 8
         if tick == self._last_tick:
             return None
+        if self._last_tick is not None and (tick - self._last_tick) & 0xFFFF > RESET_TICK_JUMP_MS:
+            # TICK counts ms since power-on; a jump this large between two polls a few
+            # ms apart means the chip rebooted (a power blip too short to look dead)
+            # and fell back to its default frame rate: give it our settings again.
+            self._reapply_settings()
         self._last_tick = tick
         distance_cm = frame[0] | frame[1] << 8
         amplitude = frame[2] | frame[3] << 8
