@@ -29,3 +29,14 @@ def test_imu_unplug_is_signalled_and_recovers_after_replug():
         assert not any(s.level >= Level.WARNING for _, s in rig.loop.alerts)
     finally:
         rig.close()
+
+
+def test_an_imu_that_rebooted_asleep_is_woken_again():
+    rig = run_clean_run_with([{"t_s": 3.0, "sensor": "imu", "kind": "unplug", "duration_s": 0.05}])
+    try:
+        dev = rig.emulators["imu"]
+        assert rig.loop.imu.fresh(rig.loop.clock.now_s())      # reading real samples again
+        assert dev.bus.read_byte_data(0x68, 0x6B) & 0x40 == 0  # PWR_MGMT_1: not asleep
+        assert not any(s.level >= Level.WARNING for _, s in rig.loop.alerts)
+    finally:
+        rig.close()

@@ -93,6 +93,11 @@ class ImuTracker:
                 self._restart(t_s)
             return
         sample = self.driver.read_motion()
+        if sample is not None and sample.accel_g == (0.0, 0.0, 0.0) and sample.gyro_dps == (0.0, 0.0, 0.0):
+            # An MPU-6050 that rebooted (a power blip) sleeps and reads all zeros: no
+            # real accelerometer reads exactly 0 g on every axis. Count it as dead so
+            # the health monitor re-initialises (wakes) it.
+            sample = None
         if sample is None:
             if health is not None:
                 health.note(Reading(t_s, None, RangeStatus.BUS_ERROR))
