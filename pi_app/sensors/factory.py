@@ -12,6 +12,8 @@ import importlib
 import logging
 
 from pi_app.exc import SensorError
+from pi_app.sensors.xshut import answers, readdress
+from pi_app.sensors.vl53l1x import change_address
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +55,6 @@ def driver_kwargs(sc) -> dict:
 class SensorBringUp:
     """One configured sensor: ``start()`` -> started driver, ``restart()`` -> bool."""
 
-    XSHUT_PULSE_S = 0.002
-    BOOT_TIMEOUT_S = 0.1
 
     def __init__(self, bus, sensor_cfg, *, clock, pin_factory=None, xshut=None) -> None:
         self.cfg = sensor_cfg
@@ -70,42 +70,29 @@ class SensorBringUp:
         self.driver = None
 
     @property
-    def readdress(self) -> bool:
+    def moves_address(self) -> bool:
         return self.cfg.kind == "vl53l1x" and self.cfg.bus_address != VL53L1X_DEFAULT_ADDRESS
 
     def start(self):
         """Build and start the driver; raises SensorError with a wiring hint."""
         sc = self.cfg
         if self.xshut is not None:
-            self._wake_alone()
-        if self.readdress and not _answers(self.bus, sc.bus_address):
-            driver_class("vl53l1x")(self.bus, VL53L1X_DEFAULT_ADDRESS, clock=self.clock) \
-                .set_address(sc.bus_address)
+            # Pulse this chip's XSHUT: it reboots at 0x29 and is moved to its address
+            # while the others keep theirs (at bring-up all are held in reset first).
+            readdress(self.bus, self.xshut, sc.bus_address, clock=self.clock)
+        elif self.moves_address and not answers(self.bus, sc.bus_address):
+            change_address(self.bus, VL53L1X_DEFAULT_ADDRESS, sc.bus_address)
         driver = driver_class(sc.kind)(self.bus, sc.bus_address, clock=self.clock,
                                        **driver_kwargs(sc))
         driver.start()
         self.driver = driver
         return driver
 
-    def _wake_alone(self) -> None:
-        """Pulse XSHUT: this chip reboots at 0x29 while the others keep their addresses
-        (at bring-up they are all held in reset first, see ``bring_up``)."""
-        self.xshut.off()
-        self.clock.sleep(self.XSHUT_PULSE_S)
-        self.xshut.on()
-        deadline_s = self.clock.now_s() + self.BOOT_TIMEOUT_S
-        while not _answers(self.bus, VL53L1X_DEFAULT_ADDRESS):
-            if self.clock.now_s() > deadline_s:
-                raise SensorError(f"{self.cfg.id}: no VL53L1X answered at 0x29 after XSHUT "
-                                  f"release (check XSHUT wiring on GPIO{self.cfg.xshut_pin}, "
-                                  f"power and SDA/SCL)")
-            self.clock.sleep(self.XSHUT_PULSE_S)
-
     def restart(self) -> bool:
         """Re-initialise after a fault. Cheap when the chip is still absent (one probe)."""
         sc = self.cfg
-        if not (_answers(self.bus, sc.bus_address) or
-                (self.readdress and _answers(self.bus, VL53L1X_DEFAULT_ADDRESS))):
+        if not (answers(self.bus, sc.bus_address) or
+                (self.moves_address and answers(self.bus, VL53L1X_DEFAULT_ADDRESS))):
             return False
         try:
             old = self.driver
@@ -116,15 +103,6 @@ class SensorBringUp:
         except (SensorError, OSError) as exc:
             log.debug("restart of %s failed: %s", sc.id, exc)
             return False
-
-
-def _answers(bus, address: int) -> bool:
-    """Probe like i2cdetect: a one-byte read that the chip must ACK."""
-    try:
-        bus.read_byte(address)
-        return True
-    except OSError:
-        return False
 
 
 def bring_up(bus, sensor_cfgs, *, clock, pin_factory=None):

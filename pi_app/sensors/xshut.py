@@ -54,11 +54,12 @@ class XshutBank(Closeable, dict):
 
 
 def _check_free(bus, address: int, why: str) -> None:
-    if _answers(bus, address):
+    if answers(bus, address):
         raise SensorError(f"a device already answers at 0x{address:02X} {why}")
 
 
-def _answers(bus, address: int) -> bool:
+def answers(bus, address: int) -> bool:
+    """Probe like i2cdetect: a one-byte read that the chip must ACK."""
     try:
         bus.read_byte(address)
     except OSError:
