@@ -160,23 +160,15 @@ def _hazards(ax, hazards, *, label: bool) -> None:
 def plot_scenario(name_or_path, out_path, *, policy: str = "backsight") -> tuple[Path, dict]:
     """Run a scenario with a recorder, then plot it with its hazards; returns the file
     written and the ``sim --json`` object of the run."""
-    from pi_app.record import Recorder, read_recording
-    from pi_app.sim.rig import SimRig
+    from pi_app.record import read_recording
+    from pi_app.sim.rig import record_scenario
     from pi_app.sim.scenario import load_scenario
 
     _pyplot()                      # fail before running anything
     scenario = load_scenario(name_or_path)
     with tempfile.TemporaryDirectory(prefix="backsight-plot-") as tmp:
         path = Path(tmp) / "run.rec"
-        rig = SimRig(scenario, policy=policy)
-        recorder = Recorder(path, rig.cfg)
-        try:
-            rig.loop.attach_recorder(recorder)
-            rig.run()
-            result = rig.result()
-        finally:
-            recorder.close()
-            rig.close()
+        result = record_scenario(scenario, path, policy)
         recording = read_recording(path)
     s = result["summary"]
     title = (f"{scenario.name} ({policy}): {s['hit']} hit, {s['late']} late, "

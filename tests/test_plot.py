@@ -7,8 +7,8 @@ import pytest
 
 from pi_app.cli import main
 from pi_app.plot import ttc_series
-from pi_app.record import Recorder, read_recording
-from pi_app.sim.rig import SimRig
+from pi_app.record import read_recording
+from pi_app.sim.rig import record_scenario
 from pi_app.sim.scenario import load_scenario
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -25,16 +25,7 @@ def png_size(path) -> tuple[int, int]:
 def wall_recording(tmp_path_factory):
     """wall-approach recorded as `backsight run --record` would, plus its result."""
     path = tmp_path_factory.mktemp("rec") / "wall.rec"
-    rig = SimRig(load_scenario("wall-approach"))
-    recorder = Recorder(path, rig.cfg)
-    try:
-        rig.loop.attach_recorder(recorder)
-        rig.run()
-        result = rig.result()
-    finally:
-        recorder.close()
-        rig.close()
-    return path, result
+    return path, record_scenario(load_scenario("wall-approach"), path)
 
 
 def test_ttc_from_the_recording_follows_the_true_time_to_contact(wall_recording):

@@ -213,6 +213,22 @@ def _set_attr(obj, name, value):
     return lambda: setattr(obj, name, value)
 
 
+def record_scenario(scenario, path, policy: str = "backsight") -> dict:
+    """Run a scenario recording it to ``path`` as `backsight run --record` would;
+    returns the ``sim --json`` object."""
+    from pi_app.record import Recorder
+
+    rig = SimRig(scenario, policy=policy)
+    recorder = Recorder(path, rig.cfg)
+    try:
+        rig.loop.attach_recorder(recorder)
+        rig.run()
+        return rig.result()
+    finally:
+        recorder.close()
+        rig.close()
+
+
 def run_scenario(scenario, policy: str = "backsight", *, cfg: Config | None = None) -> dict:
     """Run one scenario faster than real time; the DESIGN.md ``sim --json`` object."""
     rig = SimRig(scenario, policy=policy, cfg=cfg)
