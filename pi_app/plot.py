@@ -161,7 +161,7 @@ def plot_scenario(name_or_path, out_path, *, policy: str = "backsight") -> tuple
     """Run a scenario with a recorder, then plot it with its hazards; returns the file
     written and the ``sim --json`` object of the run."""
     from pi_app.record import read_recording
-    from pi_app.sim.rig import record_scenario
+    from pi_app.sim.rig import record_scenario, scenario_config
     from pi_app.sim.scenario import load_scenario
 
     _pyplot()                      # fail before running anything
@@ -174,4 +174,4 @@ def plot_scenario(name_or_path, out_path, *, policy: str = "backsight") -> tuple
     title = (f"{scenario.name} ({policy}): {s['hit']} hit, {s['late']} late, "
              f"{s['missed']} missed, {result['false_alarms']} false alarms")
     return plot_recording(recording, out_path, hazards=result["hazards"], title=title,
-                          cfg=rig.cfg), result
+                          cfg=scenario_config(scenario)), result
