@@ -46,7 +46,8 @@ def make_detector(sc, cfg, policy: str):
     half_fov_deg = optics.fov_deg / 2.0
     if sc.role == "surface":
         return SurfaceDetector(sc.id, cfg, mount_height_m=sc.mount_height_m,
-                               mount_pitch_deg=sc.pitch_deg, half_fov_deg=half_fov_deg)
+                               mount_pitch_deg=sc.pitch_deg, half_fov_deg=half_fov_deg,
+                               sample_period_s=nominal_period_s(sc))
     if sc.role == "deck":
         return DeckDetector(sc.id, cfg)
     return ObstacleDetector(sc.id, cfg, mount_height_m=sc.mount_height_m,

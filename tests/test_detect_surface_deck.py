@@ -128,3 +128,43 @@ def test_at_its_range_limit_the_sensor_learns_nothing_and_warns_only_on_big_step
     big = [det.update(Reading(t + k * 0.004, ground_range(-0.15) + 0.001 * k), 0.0, 0.0)
            for k in range(4, 8)]
     assert big[-1].level == Level.WARNING and big[-1].detail == "drop"
+
+
+def make_slow(period_s=0.033):
+    """A VL53L1X-like ground sensor: one sample every ``period_s``."""
+    return SurfaceDetector("ground", CFG, mount_height_m=H_M, mount_pitch_deg=PITCH_DEG,
+                           half_fov_deg=HALF_FOV_DEG, sample_period_s=period_s)
+
+
+def test_a_slow_sensor_warns_on_the_one_sample_that_sees_a_short_root():
+    # 30 Hz: a 10 cm root under the spot at 2.5 m/s is seen by one sample only
+    profile = [0.0] * 90 + [0.07] + [0.0] * 30
+    det = make_slow()
+    states = feed(det, profile, period_s=0.033, noise_m=0.003)
+    assert states[90].level == Level.WARNING and states[90].detail == "rise"
+    assert all(s.level == Level.CLEAR for s in states[:90])
+    # the same single sample from a fast sensor (250 Hz, which sees a root many
+    # times) is one outlier, not a root
+    fast = feed(make(), [0.0] * 500 + [0.07] + [0.0] * 30, period_s=0.004, noise_m=0.003)
+    assert all(s.level == Level.CLEAR for s in fast)
+
+
+def test_one_sample_must_stand_out_of_the_grounds_own_scatter():
+    # rough going / poor pitch compensation: 2 cm RMS residuals; a 7 cm single sample
+    # is then 3.5 sigma - not enough on its own - while 15 cm (7.5 sigma) is
+    rough = feed(make_slow(), [0.0] * 90 + [0.07] + [0.0] * 30, period_s=0.033,
+                 noise_m=0.02 / math.sin(BELOW_RAD), seed=5)
+    assert rough[90].level == Level.CLEAR
+    det = make_slow()
+    deep = feed(det, [0.0] * 90 + [-0.2] + [0.0] * 30, period_s=0.033,
+                noise_m=0.02 / math.sin(BELOW_RAD), seed=5)
+    assert det.noise_m > 0.01
+    assert deep[90].level == Level.WARNING and deep[90].detail == "drop"
+
+
+def test_single_sample_confirmation_can_be_switched_off():
+    cfg = CFG.with_value("surface.single_sample_sigmas", 0)
+    det = SurfaceDetector("ground", cfg, mount_height_m=H_M, mount_pitch_deg=PITCH_DEG,
+                          half_fov_deg=HALF_FOV_DEG, sample_period_s=0.033)
+    states = feed(det, [0.0] * 90 + [0.07] + [0.0] * 30, period_s=0.033, noise_m=0.003)
+    assert all(s.level == Level.CLEAR for s in states)

@@ -9,6 +9,14 @@ smaller (rise). The ground is learned with level + trend smoothing (``baseline_t
 that is paused while a reading deviates, so a slow slope is followed with no lag and
 an abrupt step is not learned (unless it lasts ``relearn_after_s``: a new level). ``confirm_samples`` consecutive samples beyond ``drop_m`` /
 ``rise_m`` (same sign) give a WARNING with detail "drop" or "rise".
+
+A slow sensor (a VL53L1X at 20-30 Hz: ``sample_period_s >= single_sample_period_s``)
+cannot be asked for several samples: the spot it ranges crosses a 10 cm root in
+22-40 ms at 2.5-4.5 m/s, so it sees the root once. For it one sample confirms when it
+is past the threshold AND ``single_sample_sigmas`` times the scatter of the learned
+ground's own residuals (an RMS learned on ordinary ground): a clean, well-compensated
+ground makes a 5 cm step a 10-sigma event; rough going, poor pitch compensation or
+sunlight raise the scatter and the detector falls back to consecutive samples.
 """
 
 from __future__ import annotations
@@ -29,11 +37,15 @@ class SurfaceDetector:
     SUPPORT_SHARE = 1.0     # share of a threshold that keeps a streak going
     SLOW_LEARN_FACTOR = 10
     VALIDITY_TAU_S = 0.5    # time constant of the valid-reading share
-    STRICT_VALIDITY = 0.7   # below it only twice-the-threshold deviations count  # learning slows this much for deviations near a threshold  # the slope estimate is smoother than the level
+    STRICT_VALIDITY = 0.7   # below it only twice-the-threshold deviations count
+    NOISE_TAU_S = 2.0       # time constant of the ground residuals' RMS
+    NOISE_LEARN_S = 1.0     # ordinary ground seen this long before one sample may confirm
 
     def __init__(self, sensor_id: str, cfg, *, mount_height_m: float = 1.0,
-                 mount_pitch_deg: float = -25.0, half_fov_deg: float = 1.0) -> None:
+                 mount_pitch_deg: float = -25.0, half_fov_deg: float = 1.0,
+                 sample_period_s: float = 0.004) -> None:
         self.sensor_id = sensor_id
+        self.sample_period_s = sample_period_s
         self.mount_height_m = mount_height_m
         self.mount_pitch_deg = mount_pitch_deg
         self.half_fov_deg = half_fov_deg
@@ -45,6 +57,7 @@ class SurfaceDetector:
         self._streak = 0          # + drops, - rises
         self._last_raw_m: float | None = None
         self._changed_in_streak = False
+        self._sample_changed = False
         self._strong = 0           # samples of the streak beyond the threshold itself
         self._very_strong = 0      # ... beyond twice the threshold
         self.validity = 0.0        # recent share of readings with a valid distance
@@ -54,6 +67,8 @@ class SurfaceDetector:
         self._last_t_s = 0.0      # time of the last baseline update
         self._ordinary_t_s = 0.0  # last time a reading matched the learned ground
         self._trend_mps = 0.0     # learned ground height change per second (slopes)
+        self.noise_m = 0.0        # RMS of the residuals on ordinary ground
+        self._noise_s = 0.0       # how long the RMS has been learning
         self.state = CLEAR
         self._drop = AlertState(Level.WARNING, self.kind, sensor_id, "drop")
         self._rise = AlertState(Level.WARNING, self.kind, sensor_id, "rise")
@@ -110,8 +125,7 @@ class SurfaceDetector:
         self.deviation_m = dev
         d = reading.distance_m
         self._last_t_s_seen = t_s
-        if d != self._last_raw_m:
-            self._changed_in_streak = True
+        changed = d != self._last_raw_m
         self._last_raw_m = d
         # A streak is a run of samples at least SUPPORT_SHARE of the way to a threshold
         # on one side; it confirms when long enough and at least two of its samples
@@ -131,6 +145,11 @@ class SurfaceDetector:
             self._very_strong += dev <= -2.0 * c.rise_m
         else:
             self._streak = 0
+        # A stuck sensor repeats itself: a streak must hold a sample that changed from
+        # the one before it in the streak; a lone sample, from the reading before it.
+        self._sample_changed = changed
+        if changed and abs(self._streak) >= 2:
+            self._changed_in_streak = True
         if provisional:
             return self.evaluate(t_s)
         threshold_m = min(c.drop_m, c.rise_m)
@@ -149,9 +168,28 @@ class SurfaceDetector:
                 self._trend_mps += b * ((level - self.baseline_m) / dt - self._trend_mps)
             self.baseline_m = level
             self._last_t_s = t_s
+            if ordinary or slow:
+                self._learn_noise(dev, dt)
             if ordinary:
                 self._ordinary_t_s = t_s
         return self.evaluate(t_s)
+
+    def _learn_noise(self, dev: float, dt: float) -> None:
+        """Mean square of the residuals on ordinary ground (slow too: a residual a
+        little under the threshold is exactly the scatter that must widen the gate)."""
+        k = min(dt / self.NOISE_TAU_S, 1.0)
+        self._noise_s += dt
+        var = self.noise_m * self.noise_m
+        self.noise_m = math.sqrt(var + k * (dev * dev - var))
+
+    def single_sample_ok(self) -> bool:
+        """One sample may confirm: a slow sensor, seeing the ground well, whose ground
+        residuals are learned and small next to the threshold."""
+        c = self.cfg
+        return (c.single_sample_sigmas > 0.0
+                and self.sample_period_s >= c.single_sample_period_s
+                and self._noise_s >= self.NOISE_LEARN_S
+                and self.validity >= self.STRICT_VALIDITY)
 
     def _new_streak(self, t_s: float) -> None:
         self._streak = self._strong = self._very_strong = 0
@@ -192,6 +230,11 @@ class SurfaceDetector:
         confirmed = self._changed_in_streak and strong and (
             streak >= c.confirm_samples
             or (streak >= 2 and self._last_t_s_seen - self._streak_t_s >= c.confirm_s))
+        if not confirmed and streak >= 1 and self._strong >= 1 and self.single_sample_ok():
+            # one sample of a slow sensor: past the threshold and far outside the
+            # ground's own scatter (abs: a drop and a rise are judged alike)
+            confirmed = (self._sample_changed
+                         and abs(self.deviation_m) >= c.single_sample_sigmas * self.noise_m)
         if confirmed:
             raw = self._drop if self._streak > 0 else self._rise
         else:
@@ -210,3 +253,5 @@ class SurfaceDetector:
         self.baseline_m = None
         self._learning.clear()
         self._streak = 0
+        self.noise_m = 0.0
+        self._noise_s = 0.0
