@@ -20,6 +20,17 @@ feature - the surface sensor; the deck - the deck sensor) hits this hazard
 them) at a range within the chip's ``min_range_m`` ..
 ``optics.max_range_m`` (kind, distance mode, timing budget, the scenario's sunlight)
 while the sensor is in action (not inside a blind, unplug or stuck fault window).
+Deck hazards also wait for the final approach (``approach_start_s``): the deck sensor
+sees the runner from the start, but no sensor can know that a runner holding steady
+mid-deck will leave it until the runner starts toward that edge. The approach starts
+at the last time before contact at which the noise-free ``position_profile`` (linear
+between its points) was not moving strictly toward the edge (the console: toward a
+smaller distance; the rear edge and off-deck: larger): walking back from contact
+through the profile's segments while each moves toward the edge, the start of the
+earliest one (0 for a drift from t = 0). ``t_detectable_s`` is then the first sighting
+at or after it (the later of the two while the runner stays in view). A deck hazard
+never contacted, even within ``CONTACT_HORIZON_S``, has no approach: its
+``t_detectable_s`` is the first sighting.
 Searched on a ``GRID_S`` grid up to contact, refined by bisection. None = never.
 
 Scoring (``evaluate``), from ``alerts`` = every change of the commanded output:

@@ -4,6 +4,7 @@ it first becomes physically detectable (definitions in ``pi_app.sim.evaluate``).
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from pi_app.sim.optics import chip_optics, max_range_m
@@ -19,6 +20,10 @@ CONTACT_M = 0.20          # treadmill: this near the console or the rear edge is
 #: (a wide rear beam "sees" lowered ground far away, which no detector can use)
 DETECTING_ROLES = {"obstacle": ("obstacle", "surface"), "surface": ("surface",),
                    "deck": ("deck",)}
+#: direction of travel (sign of d position / dt) toward each deck hazard's edge
+DECK_DIRECTION = {"console": -1.0, "rear-edge": 1.0, "off-deck": 1.0}
+#: how far a refined time may lie past the true crossing
+_RESOLUTION_S = GRID_S / 2 ** REFINE_STEPS
 
 
 @dataclass(frozen=True)
@@ -100,9 +105,30 @@ def _out_of_action(scenario, sensor_id: str) -> tuple:
     return tuple(out)
 
 
-def _first_sightings(scenario, world, sensor, targets: set, t_end_s: float) -> dict:
-    """``{target_id: first time the sensor sees it in its valid range and in action}``
-    for the targets seen by ``t_end_s``."""
+def approach_start_s(profile, t_contact_s: float, direction: float) -> float:
+    """Start (s) of the final approach to a deck edge: walking back from the contact
+    through the position profile's linear segments (``PiecewiseLinear``) while each
+    moves strictly in ``direction`` (-1 toward the console, +1 toward the rear), the
+    start of the earliest one. 0 for a drift from t = 0; ``t_contact_s`` itself if the
+    runner was in contact from the start or did not move toward the edge."""
+    ts, slopes = profile.ts, profile.slopes
+    i = bisect_left(ts, t_contact_s) - 1          # segment (ts[i], ts[i + 1]] holds it
+
+    def toward(j: int) -> bool:
+        return 0 <= j < len(slopes) and slopes[j] * direction > 0.0
+
+    if not toward(i) and i >= 1 and t_contact_s - ts[i] <= _RESOLUTION_S:
+        i -= 1                      # the refined contact fell just past a profile point
+    start_s = t_contact_s
+    while toward(i):
+        start_s, i = ts[i], i - 1
+    return start_s
+
+
+def _first_sightings(scenario, world, sensor, targets: set, t_end_s: float,
+                     start_s: float = 0.0) -> dict:
+    """``{target_id: first time in [start_s, t_end_s] the sensor sees it in its valid
+    range and in action}`` for the targets seen by then."""
     view = world.view(sensor.id)
     mode = sensor.distance_mode or "long"
     lo_m = chip_optics(sensor.kind, mode).min_range_m
@@ -117,9 +143,9 @@ def _first_sightings(scenario, world, sensor, targets: set, t_end_s: float) -> d
         return target
 
     found, prev = {}, None
-    n = int(math.ceil(t_end_s / GRID_S - 1e-9))
+    n = int(math.ceil((t_end_s - start_s) / GRID_S - 1e-9))
     for i in range(n + 1):
-        t = min(i * GRID_S, t_end_s)
+        t = min(start_s + i * GRID_S, t_end_s)
         target = seen(t)
         if target in targets and target not in found:
             found[target] = t if prev is None else \
@@ -172,8 +198,14 @@ def hazards(scenario, world) -> list[Hazard]:
     for hid, kind, target, t_ext in found:
         t_contact = t_ext if t_ext is not None and t_ext <= scenario.duration_s else None
         search_end = t_ext if t_ext is not None else scenario.duration_s
+        # a deck edge cannot be foreseen before the runner starts toward it
+        t_from = approach_start_s(world.position, t_ext, DECK_DIRECTION[hid]) \
+            if kind == "deck" and t_ext is not None else 0.0
+        looks = sightings if t_from == 0.0 else [
+            (s.id, s.role, _first_sightings(scenario, world, s, {target}, search_end, t_from))
+            for s in scenario.sensors if s.role in DETECTING_ROLES[kind]]
         t_det, sensor = None, None
-        for sid, role, seen in sightings:
+        for sid, role, seen in looks:
             t = seen.get(target)
             if role in DETECTING_ROLES[kind] and t is not None and t <= search_end \
                     and (t_det is None or t < t_det):
