@@ -217,7 +217,7 @@ def test_output_object_and_summary():
         ("t", "backsight", 7, 20.0)
     assert result["alerts"] == alerts
     outcomes = [r["outcome"] for r in result["hazards"]]
-    assert outcomes == ["hit", "late", "no_contact"]    # NEAR's window opens at 11.7: 12.5
+    assert outcomes == ["hit", "late", "no_contact"]    # NEAR's window opens at 11.9: 12.5
     s = result["summary"]
     assert (s["hazards"], s["hit"], s["late"], s["missed"], s["no_contact"]) == (3, 1, 1, 0, 1)
     assert s["lead_ratio_min"] == pytest.approx(0.5 / 1.0)

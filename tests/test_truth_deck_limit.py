@@ -1,9 +1,9 @@
-"""Physical limit of the treadmill deck hazards (the final approach), on hand-made
-scenarios and timelines."""
+"""Physical limit of the treadmill deck hazards (the final approach) and the warning
+tolerance before t_detectable, on hand-made scenarios and timelines."""
 
 import pytest
 
-from pi_app.sim.evaluate import evaluate, hazards
+from pi_app.sim.evaluate import TOLERANCE_S, Hazard, evaluate, hazards
 from pi_app.sim.gait import PiecewiseLinear
 from pi_app.sim.scenario import parse_scenario
 from pi_app.sim.truth import GRID_S, approach_start_s
@@ -112,3 +112,27 @@ def test_a_deck_warning_while_the_runner_stands_still_is_a_false_alarm():
     rows = {r["id"]: r for r in timely["hazards"]}
     assert rows["rear-edge"]["outcome"] == "hit" and timely["false_alarms"] == 0
     assert rows["off-deck"]["outcome"] == "hit"
+
+
+# --- the tolerance before t_detectable --------------------------------------------------
+WALL = Hazard("wall", "obstacle", t_detectable_s=10.0, t_contact_s=13.0, t_contact_ext_s=13.0)
+
+
+def score(alerts):
+    sc = parse_scenario({"name": "t", "duration_s": 20.0, "seed": 1,
+                         "runner": {"speed_mps": 2.0, **STILL}}, "t.toml")
+    return evaluate(sc, None, alerts, "naive", 1, hazard_list=[WALL])
+
+
+def test_a_warning_a_quarter_second_early_is_not_credited():
+    assert TOLERANCE_S == pytest.approx(0.1)   # one 10 Hz sample
+    early = score([alert(9.75, "warning", "obstacle"), alert(9.9, "clear")])
+    assert early["hazards"][0]["outcome"] == "missed" and early["false_alarms"] == 1
+    # an alarm on since before the window does not count either: nothing new at 9.9
+    held = score([alert(9.75, "warning", "obstacle")])
+    assert held["hazards"][0]["outcome"] == "missed" and held["false_alarms"] == 1
+    # within one sample of t_detectable it counts, and the lead is at most limit + 0.1 s
+    sampled = score([alert(9.95, "warning", "obstacle")])
+    row = sampled["hazards"][0]
+    assert row["outcome"] == "hit" and sampled["false_alarms"] == 0
+    assert row["lead_s"] == pytest.approx(3.05) and row["lead_s"] <= row["limit_lead_s"] + 0.1

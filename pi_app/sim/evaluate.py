@@ -34,8 +34,10 @@ never contacted, even within ``CONTACT_HORIZON_S``, has no approach: its
 Searched on a ``GRID_S`` grid up to contact, refined by bisection. None = never.
 
 Scoring (``evaluate``), from ``alerts`` = every change of the commanded output:
-- window of a hazard: ``[t_detectable - TOLERANCE_S, t_contact]`` (the tolerance
-  allows for beam-edge effects and sampling).
+- window of a hazard: ``[t_detectable - TOLERANCE_S, t_contact]`` (the tolerance,
+  0.1 s, is one sample of the slowest rear sensor, a 10 Hz MB1242: enough for
+  sampling, not enough to credit an alarm that is always on with more lead than the
+  physical limit).
 - first warning: the first alarm onset inside the window with a matching kind
   (``WARNING_KINDS``: "obstacle" and "surface" both count for anything on the path,
   "deck" for the deck). An onset is a change of the commanded state to warning or
