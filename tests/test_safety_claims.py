@@ -121,3 +121,16 @@ def test_a_30_hz_vl53l1x_ground_sensor_warns_of_every_root_and_hole(results):
     assert len(rows) == 4 and all(h["outcome"] == "hit" for h in rows), rows
     naive = results["trail-vl53l1x-ground"]["naive"]
     assert naive["false_alarms"] > 0
+
+
+@pytest.mark.parametrize("speed_mps", [3.15, 4.5])
+def test_a_grade_change_at_marathon_and_record_pace_is_not_a_hazard(speed_mps):
+    """The shipped slope at 2.5 m/s, run at 3.15 and 4.5 m/s: the residual at a grade's
+    start grows gradually and must be learned, not confirmed (it was, at >= 3 m/s,
+    while near-threshold residuals were learned 10x slower)."""
+    from dataclasses import replace
+    sc = load_scenario("slope")
+    runner = replace(sc.runner, speed_profile=((0.0, speed_mps), (sc.duration_s, speed_mps)))
+    for seed in (5, 6):
+        r = run_scenario(replace(sc, runner=runner, seed=seed), "backsight")
+        assert r["false_alarms"] == 0, (speed_mps, seed, r["alerts"])

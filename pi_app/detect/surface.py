@@ -35,7 +35,10 @@ class SurfaceDetector:
     LEARN_S = 0.2
     TREND_TAU_FACTOR = 2.5
     SUPPORT_SHARE = 1.0     # share of a threshold that keeps a streak going
-    SLOW_LEARN_FACTOR = 10
+    # deviations between half the threshold and the threshold are learned this much
+    # slower; not 10x: at a grade's start at 3-4.5 m/s the residual grows gradually
+    # and, learned 10x slower, reached the threshold (a false alarm per grade change)
+    SLOW_LEARN_FACTOR = 3
     VALIDITY_TAU_S = 0.5    # time constant of the valid-reading share
     STRICT_VALIDITY = 0.7   # below it only twice-the-threshold deviations count
     NOISE_TAU_S = 2.0       # time constant of the ground residuals' RMS
@@ -183,13 +186,11 @@ class SurfaceDetector:
         self.noise_m = math.sqrt(var + k * (dev * dev - var))
 
     def single_sample_ok(self) -> bool:
-        """One sample may confirm: a slow sensor, seeing the ground well, whose ground
-        residuals are learned and small next to the threshold."""
+        """One sample may confirm: a slow sensor whose ground residuals are learned."""
         c = self.cfg
         return (c.single_sample_sigmas > 0.0
                 and self.sample_period_s >= c.single_sample_period_s
-                and self._noise_s >= self.NOISE_LEARN_S
-                and self.validity >= self.STRICT_VALIDITY)
+                and self._noise_s >= self.NOISE_LEARN_S)
 
     def _new_streak(self, t_s: float) -> None:
         self._streak = self._strong = self._very_strong = 0
@@ -230,9 +231,11 @@ class SurfaceDetector:
         confirmed = self._changed_in_streak and strong and (
             streak >= c.confirm_samples
             or (streak >= 2 and self._last_t_s_seen - self._streak_t_s >= c.confirm_s))
-        if not confirmed and streak >= 1 and self._strong >= 1 and self.single_sample_ok():
-            # one sample of a slow sensor: past the threshold and far outside the
-            # ground's own scatter (abs: a drop and a rise are judged alike)
+        # one sample of a slow sensor: past the threshold (twice it when the ground is
+        # seen less than STRICT_VALIDITY of the time, as above) and far outside the
+        # ground's own scatter (abs: a drop and a rise are judged alike)
+        one = self._very_strong if validity < self.STRICT_VALIDITY else self._strong
+        if not confirmed and streak >= 1 and one >= 1 and self.single_sample_ok():
             confirmed = (self._sample_changed
                          and abs(self.deviation_m) >= c.single_sample_sigmas * self.noise_m)
         if confirmed:
