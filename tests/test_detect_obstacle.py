@@ -155,3 +155,34 @@ def test_ground_gate_follows_the_bounce():
     ground_up = det.expected_ground_m(3.0, bounce_m=0.03)
     ground_down = det.expected_ground_m(3.0, bounce_m=-0.03)
     assert ground_up - ground_down == pytest.approx(0.06 / math.sin(math.radians(12.0)), rel=1e-6)
+
+
+def run_running(det, distances, bounce_m=0.03, step_hz=2.8, t0=0.0):
+    """As ``run``, with the IMU's bounce of a runner (``bounce_m`` amplitude)."""
+    out = []
+    for k, d in enumerate(distances):
+        t = t0 + k * PERIOD_S
+        b = bounce_m * math.sin(2 * math.pi * step_hz * t)
+        status = RangeStatus.VALID if d is not None else RangeStatus.SIGNAL_FAIL
+        out.append(det.update(Reading(t, d, status), 0.0, b))
+    return out
+
+
+def test_while_running_a_new_far_target_warns_on_its_first_reading():
+    # a cyclist closing at 8.5 m/s is 0.28 m nearer by the second reading: the runner
+    # alone (>= a jog, 1.5 m/s) reaches 3.0 m within warning_ttc_s, so warn now
+    det = ObstacleDetector("rear", CFG)
+    states = run_running(det, [None] * 60 + [3.0])
+    assert all(s.level == Level.CLEAR for s in states[:60])
+    assert states[60].level == Level.WARNING
+
+
+def test_first_reading_alone_never_warns_a_standing_runner_or_for_a_near_flicker():
+    standing = run(ObstacleDetector("rear", CFG), [None] * 60 + [3.0])
+    assert standing[60].level == Level.CLEAR          # no bounce: not running
+    near = run_running(ObstacleDetector("rear", CFG), [None] * 60 + [0.4])
+    assert near[60].level == Level.CLEAR              # a hand: must persist
+    beyond = run_running(ObstacleDetector("rear", CFG), [None] * 60 + [3.9])
+    assert beyond[60].level == Level.CLEAR            # a jog reaches it in > 2.5 s
+    off = ObstacleDetector("rear", CFG.with_value("obstacle.first_sight_speed_mps", 0))
+    assert run_running(off, [None] * 60 + [3.0])[60].level == Level.CLEAR

@@ -27,6 +27,7 @@ from pi_app.sensors.base import RangeStatus
 class ObstacleDetector:
     kind = "obstacle"
     TIMEOUT_PERIODS = 4
+    PEAK_DECAY = 0.99   # per reading
 
     def __init__(self, sensor_id: str, cfg, *, mount_height_m: float = 1.0,
                  mount_pitch_deg: float = 0.0, half_fov_deg: float = 13.5,
@@ -42,6 +43,8 @@ class ObstacleDetector:
         self.ttc_s: float | None = None
         self._pitch_deg = 0.0  # last known trunk pitch (the IMU may miss a sample)
         self._bounce_m = 0.0   # and bounce
+        self._bounce_peak_m = 0.0  # decaying peak of the bounce: the runner is running
+        self._first_sight = False  # this reading is a new target's first sight
         self.configure(cfg)
         self._states = {}
         self.state = CLEAR
@@ -83,6 +86,9 @@ class ObstacleDetector:
         """Feed one reading (from the driver); returns the held alert state."""
         t_s = reading.t_s
         d = reading.distance_m
+        if trunk_pitch_deg is not None:
+            # a peak that decays by half in ~70 readings (~2 s): steps keep it up
+            self._bounce_peak_m = max(abs(bounce_m), self._bounce_peak_m * self.PEAK_DECAY)
         if d is None and reading.status == RangeStatus.MIN_RANGE:
             d = self.min_range_m  # closer than the sensor can measure: as near as it gets
         if d is None:
@@ -97,6 +103,7 @@ class ObstacleDetector:
             if trunk_pitch_deg is not None:
                 self._pitch_deg = trunk_pitch_deg
                 self._bounce_m = bounce_m
+
             # At grazing angles the ground's range changes by metres per degree, so the
             # margin is an angle (the IMU's pitch error), not a share of the range.
             ground_m = self.expected_ground_m(self.mount_pitch_deg + self._pitch_deg
@@ -104,8 +111,24 @@ class ObstacleDetector:
             if ground_m is not None and d >= ground_m:
                 self.track.miss(t_s)
             else:
+                was_active = self.track.active
                 self.track.add(t_s, d)
+                self._first_sight = (not was_active and not self.track.active
+                                     and self._first_sight_ok(d, reading.status))
+                return self.evaluate(t_s)
+        self._first_sight = False
         return self.evaluate(t_s)
+
+    def _first_sight_ok(self, d: float, status) -> bool:
+        """May this lone valid reading of a new target warn before a second confirms
+        it? Only while the runner is running (the IMU's bounce), so that the runner
+        closes on it at least ``first_sight_speed_mps`` whatever it does, and only for
+        a target beyond ``near_birth_m`` (nearer ones are hands and arms)."""
+        o = self.cfg
+        running = self._bounce_peak_m >= o.first_sight_bounce_m
+        return (running and o.first_sight_speed_mps > 0.0 and status == RangeStatus.VALID
+                and d >= o.near_birth_m
+                and d <= o.first_sight_speed_mps * o.warning_ttc_s)
 
     def evaluate(self, t_s: float) -> AlertState:
         """Level from the current track at ``t_s`` (also called when no reading came)."""
@@ -142,6 +165,12 @@ class ObstacleDetector:
                 level, steady = Level.WARNING, not closing
             elif d <= o.caution_distance_m and level < Level.CAUTION:
                 level, steady = Level.CAUTION, not closing
+        elif self._first_sight:
+            # One valid reading of something new, while running: by the time a second
+            # sample confirms it (33 ms) a cyclist closing at 8.5 m/s is 0.3 m nearer.
+            # The runner alone closes at >= first_sight_speed_mps: if that reaches it
+            # within warning_ttc_s, warn now.
+            level = Level.WARNING
         raw = self._state_for(level, "steady" if steady else None)
         self.state = self.hold.update(raw, t_s)
         return self.state
