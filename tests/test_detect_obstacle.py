@@ -186,3 +186,13 @@ def test_first_reading_alone_never_warns_a_standing_runner_or_for_a_near_flicker
     assert beyond[60].level == Level.CLEAR            # a jog reaches it in > 2.5 s
     off = ObstacleDetector("rear", CFG.with_value("obstacle.first_sight_speed_mps", 0))
     assert run_running(off, [None] * 60 + [3.0])[60].level == Level.CLEAR
+
+
+def test_an_ultrasonic_sensor_always_waits_for_a_second_echo():
+    from pi_app.config import SensorConfig
+    from pi_app.device import make_detector
+    det = make_detector(SensorConfig("rear", "mb1242", "obstacle"), CFG, "backsight")
+    assert det.first_sight is False
+    assert run_running(det, [None] * 60 + [3.0])[60].level == Level.CLEAR
+    tof = make_detector(SensorConfig("rear", "vl53l1x", "obstacle"), CFG, "backsight")
+    assert run_running(tof, [None] * 60 + [3.0])[60].level == Level.WARNING

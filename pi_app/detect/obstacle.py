@@ -38,8 +38,10 @@ class ObstacleDetector:
 
     def __init__(self, sensor_id: str, cfg, *, mount_height_m: float = 1.0,
                  mount_pitch_deg: float = 0.0, half_fov_deg: float = 13.5,
-                 min_range_m: float = 0.0, sample_period_s: float = 0.033) -> None:
+                 min_range_m: float = 0.0, sample_period_s: float = 0.033,
+                 first_sight: bool = True) -> None:
         self.sensor_id = sensor_id
+        self.first_sight = first_sight  # False: always wait for a second reading
         self.mount_height_m = mount_height_m
         self.mount_pitch_deg = mount_pitch_deg
         self.half_fov_deg = half_fov_deg
@@ -133,7 +135,8 @@ class ObstacleDetector:
         a target beyond ``near_birth_m`` (nearer ones are hands and arms)."""
         o = self.cfg
         running = self._bounce_peak_m >= o.first_sight_bounce_m
-        return (running and o.first_sight_speed_mps > 0.0 and status == RangeStatus.VALID
+        return (self.first_sight and running and o.first_sight_speed_mps > 0.0
+                and status == RangeStatus.VALID
                 and d >= o.near_birth_m
                 and d <= o.first_sight_speed_mps * o.warning_ttc_s)
 
