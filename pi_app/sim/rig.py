@@ -33,6 +33,10 @@ XSHUT_PINS = (17, 27, 22, 5, 6, 26)
 BUTTON_PIN = 23
 
 
+#: where the second TF-Luna / MB1242 of a kit answers (the third one address up, ...)
+SECOND_ADDRESSES = {"tfluna": 0x11, "mb1242": 0x71}
+
+
 def scenario_config(scenario, base: Config | None = None) -> Config:
     """The device configuration for a scenario: its mode and its sensors."""
     cfg = (base or Config.defaults()).with_value("device.mode", scenario.mode)
@@ -42,6 +46,7 @@ def scenario_config(scenario, base: Config | None = None) -> Config:
         cfg = cfg.with_value("alert.button_pin", BUTTON_PIN)
     n_vl = sum(1 for s in scenario.sensors if s.kind == "vl53l1x")
     sensors, k = [], 0
+    seen = {"tfluna": 0, "mb1242": 0}
     for s in scenario.sensors:
         extra = {}
         if s.kind == "vl53l1x":
@@ -49,6 +54,12 @@ def scenario_config(scenario, base: Config | None = None) -> Config:
             if n_vl > 1:
                 extra.update(address=0x30 + k, xshut_pin=XSHUT_PINS[k])
                 k += 1
+        elif s.kind in seen:
+            # A second TF-Luna / MB1242 cannot share the first one's address: each was
+            # given its own at install time (saved in its flash / EEPROM), the next ones up.
+            if seen[s.kind]:
+                extra["address"] = SECOND_ADDRESSES[s.kind] + seen[s.kind] - 1
+            seen[s.kind] += 1
         sensors.append(SensorConfig(s.id, s.kind, s.role, mount_height_m=s.mount_height_m,
                                     pitch_deg=s.pitch_deg, yaw_deg=s.yaw_deg, **extra))
     if scenario.mode == "belt":
@@ -109,6 +120,10 @@ class SimRig:
             if sc.xshut_pin is not None:
                 kwargs["xshut_pin"] = self.pin_factory.pin(sc.xshut_pin)
             dev = cls(**kwargs)
+        if sc.xshut_pin is None and sc.address is not None:
+            # a chip that keeps its address over a power cycle (TF-Luna flash, MB1242
+            # EEPROM) answers there from the start; a VL53L1X is re-addressed at boot
+            return self.bus.attach(dev, sc.address) if plugged else dev
         return self.bus.attach(dev) if plugged else dev
 
     # --- the mute/profile button from the scenario's [[button]] table ---------------------
