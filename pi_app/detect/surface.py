@@ -35,10 +35,6 @@ class SurfaceDetector:
     LEARN_S = 0.2
     TREND_TAU_FACTOR = 2.5
     SUPPORT_SHARE = 1.0     # share of a threshold that keeps a streak going
-    # deviations between half the threshold and the threshold are learned this much
-    # slower; not 10x: at a grade's start at 3-4.5 m/s the residual grows gradually
-    # and, learned 10x slower, reached the threshold (a false alarm per grade change)
-    SLOW_LEARN_FACTOR = 3
     VALIDITY_TAU_S = 0.5    # time constant of the valid-reading share
     STRICT_VALIDITY = 0.7   # below it only twice-the-threshold deviations count
     NOISE_TAU_S = 2.0       # time constant of the ground residuals' RMS
@@ -157,13 +153,15 @@ class SurfaceDetector:
             return self.evaluate(t_s)
         threshold_m = min(c.drop_m, c.rise_m)
         ordinary = abs(dev) < 0.5 * threshold_m
-        # Below the threshold but not ordinary: learned slowly, so a learned ground a
-        # few cm off (learned in bright sun from few valid readings) still recovers.
+        # Below the threshold but not ordinary: learned too (a learned ground a few cm
+        # off, learned in bright sun from few valid readings, recovers) and at full
+        # speed - at a grade's start the residual grows with the trend's lag, and
+        # learned 3-10x slower it reached the threshold (false alarms on 3-8 % grades).
         slow = not ordinary and abs(dev) < threshold_m
         if ordinary or slow or t_s - self._ordinary_t_s > c.relearn_after_s:
             # Holt's linear smoothing: level and trend, so a slope is followed with no
             # lag; a hole or kerb (past the threshold) is kept out of the learned ground.
-            tau_s = c.baseline_tau_s * (self.SLOW_LEARN_FACTOR if slow else 1.0)
+            tau_s = c.baseline_tau_s
             a = min(dt / tau_s, 1.0)
             b = min(dt / (self.TREND_TAU_FACTOR * tau_s), 1.0)
             level = predicted + a * dev
