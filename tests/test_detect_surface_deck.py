@@ -168,3 +168,24 @@ def test_single_sample_confirmation_can_be_switched_off():
                           half_fov_deg=HALF_FOV_DEG, sample_period_s=0.033)
     states = feed(det, [0.0] * 90 + [0.07] + [0.0] * 30, period_s=0.033, noise_m=0.003)
     assert all(s.level == Level.CLEAR for s in states)
+
+
+def test_ground_fit_learns_a_plane_in_time_and_reach():
+    from pi_app.detect.filters import GroundFit
+    fit = GroundFit(0.2)
+    assert fit.predict(0.0, 2.0) is None
+    # height falls 0.1 m/s with time and 0.05 m per m of reach (a grade passing)
+    for k in range(500):
+        t = 1000.0 + k * 0.004
+        reach = 2.3 + 0.5 * math.sin(2 * math.pi * 2.8 * t)
+        fit.add(t, reach, 1.0 - 0.1 * (t - 1000.0) - 0.05 * (reach - 2.3))
+    t = 1000.0 + 500 * 0.004
+    for reach in (1.9, 2.3, 2.8):
+        want = 1.0 - 0.1 * (t - 1000.0) - 0.05 * (reach - 2.3)
+        assert abs(fit.predict(t, reach) - want) < 0.004
+    # the time origin moves (hours of running) without losing the fit
+    fit2 = GroundFit(0.2)
+    for k in range(20000):
+        t = k * 0.004
+        fit2.add(t, 2.3 + 0.4 * math.sin(17.6 * t), 0.98)
+    assert abs(fit2.predict(80.0, 2.0) - 0.98) < 1e-6

@@ -116,17 +116,22 @@ def test_a_30_hz_vl53l1x_ground_sensor_warns_of_every_root_and_hole(results):
     assert naive["false_alarms"] > 0
 
 
-@pytest.mark.parametrize("speed_mps", [3.15, 4.5])
-def test_a_grade_change_at_marathon_and_record_pace_is_not_a_hazard(speed_mps):
-    """The shipped slope at 2.5 m/s, run at 3.15 and 4.5 m/s: the residual at a grade's
-    start grows gradually and must be learned, not confirmed (it was, at >= 3 m/s,
-    while near-threshold residuals were learned 10x slower)."""
+@pytest.mark.parametrize("grade, speed_mps", [(0.03, 3.15), (0.03, 4.5), (0.05, 2.5),
+                                               (0.05, 4.0)])
+def test_a_grade_change_is_not_a_hazard(grade, speed_mps):
+    """The shipped slope (a climb, level, a descent) made 3 and 5 % and run from a jog to
+    record pace: where a grade starts the profile moves under the runner AND the
+    stride's pitch swing sweeps the spot 1.2 m along the grade (+-3 cm at 5 %). The
+    ground is learned in time and reach (filters.GroundFit); with a level + trend in
+    time only, 5 % gave a false alarm at most grade changes."""
     from dataclasses import replace
     sc = load_scenario("slope")
+    ground = tuple(replace(f, depth_m=grade * f.length_m * (1 if f.depth_m > 0 else -1))
+                   for f in sc.ground)
     runner = replace(sc.runner, speed_profile=((0.0, speed_mps), (sc.duration_s, speed_mps)))
-    for seed in (5, 6):
-        r = run_scenario(replace(sc, runner=runner, seed=seed), "backsight")
-        assert r["false_alarms"] == 0, (speed_mps, seed, r["alerts"])
+    for seed in (1, 2):
+        r = run_scenario(replace(sc, ground=ground, runner=runner, seed=seed), "backsight")
+        assert r["false_alarms"] == 0, (grade, speed_mps, seed, r["alerts"])
 
 
 def test_fast_closing_targets_are_warned_on_first_sight(results):

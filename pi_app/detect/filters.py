@@ -216,3 +216,86 @@ class RangeTrack:
             self.closing_mps = min(max(-slope, -self.MAX_SPEED_MPS), self.MAX_SPEED_MPS)
             # closing-speed sigma per metre of range noise: 1 / sqrt(sum (t - mean t)^2)
             self.speed_uncertainty = 1.0 / math.sqrt(samples.last_sxx)
+
+
+class GroundFit:
+    """The ground's height under a down-angled sensor's spot as a plane in time and
+    reach: ``h = level + trend * (t - now) + slope * (reach - reach_now)``.
+
+    Two things move the ground under the spot. The runner carries the whole profile
+    past it (a grade's start: the height changes with time), and the stride's pitch
+    swing sweeps the spot 0.6-1.2 m back and forth (on a grade the height changes with
+    reach, at the step frequency - too fast for a level that follows time only: +-3 cm
+    of "roughness" on 5 %). A weighted least-squares fit with exponential forgetting
+    (``tau_s``) on both explains both; what neither explains is a step, a hole or a root.
+    Running sums, no allocation per sample; times are kept relative to a moving origin
+    so the sums stay well conditioned over hours.
+    """
+
+    __slots__ = ("tau_s", "_t0", "_w", "_st", "_sr", "_stt", "_str", "_srr",
+                 "_sh", "_sth", "_srh", "_last_t_s")
+
+    MIN_WEIGHT = 3.0        # samples' worth of weight before the fit predicts (a 30 Hz
+                            # sensor holds ~6.6 at tau_s = 0.2 s)
+    RIDGE_T_S = 0.05        # pulls the trend toward 0 as if the samples spanned this
+    RIDGE_REACH_M = 0.05    # ... and the reach slope as if the spot swept this
+    REBASE_S = 60.0         # move the time origin this often
+
+    def __init__(self, tau_s: float) -> None:
+        self.tau_s = tau_s
+        self.clear()
+
+    def clear(self) -> None:
+        self._t0 = None
+        self._w = self._st = self._sr = self._stt = self._str = self._srr = 0.0
+        self._sh = self._sth = self._srh = 0.0
+        self._last_t_s = 0.0
+
+    @property
+    def ready(self) -> bool:
+        return self._w >= self.MIN_WEIGHT
+
+    def add(self, t_s: float, reach_m: float, height_m: float, weight: float = 1.0) -> None:
+        if self._t0 is None:
+            self._t0 = self._last_t_s = t_s
+        elif t_s - self._t0 > self.REBASE_S:
+            self._rebase(t_s)
+        keep = math.exp(-max(t_s - self._last_t_s, 0.0) / self.tau_s)
+        self._last_t_s = t_s
+        t = t_s - self._t0
+        w = weight
+        self._w = self._w * keep + w
+        self._st = self._st * keep + w * t
+        self._sr = self._sr * keep + w * reach_m
+        self._stt = self._stt * keep + w * t * t
+        self._str = self._str * keep + w * t * reach_m
+        self._srr = self._srr * keep + w * reach_m * reach_m
+        self._sh = self._sh * keep + w * height_m
+        self._sth = self._sth * keep + w * t * height_m
+        self._srh = self._srh * keep + w * reach_m * height_m
+
+    def predict(self, t_s: float, reach_m: float) -> float | None:
+        """The fitted height at ``t_s`` and ``reach_m`` (None until ``ready``)."""
+        w = self._w
+        if w < self.MIN_WEIGHT:
+            return None
+        # centred second moments (weighted), with the ridge priors on both slopes
+        mt, mr, mh = self._st / w, self._sr / w, self._sh / w
+        ctt = self._stt / w - mt * mt + self.RIDGE_T_S ** 2
+        crr = self._srr / w - mr * mr + self.RIDGE_REACH_M ** 2
+        ctr = self._str / w - mt * mr
+        cth = self._sth / w - mt * mh
+        crh = self._srh / w - mr * mh
+        det = ctt * crr - ctr * ctr
+        trend = (cth * crr - crh * ctr) / det
+        slope = (crh * ctt - cth * ctr) / det
+        return mh + trend * (t_s - self._t0 - mt) + slope * (reach_m - mr)
+
+    def _rebase(self, t_s: float) -> None:
+        d = t_s - self._t0
+        w = self._w
+        self._stt += -2.0 * d * self._st + d * d * w
+        self._str -= d * self._sr
+        self._sth -= d * self._sh
+        self._st -= d * w
+        self._t0 = t_s

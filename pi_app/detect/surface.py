@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 
 from pi_app.detect import AlertState, CLEAR, Level
+from pi_app.detect.filters import GroundFit
 from pi_app.detect.hold import LevelHold
 
 
@@ -33,7 +34,8 @@ class SurfaceDetector:
     # LEARN_S: long enough that a hand flicking through the beam (~30 ms) is outvoted.
     LEARN_SAMPLES = 5
     LEARN_S = 0.2
-    TREND_TAU_FACTOR = 2.5
+    FIT_SAMPLES = 12        # the learned ground spans at least this many samples
+    SLOW_PERSIST_S = 0.05   # a near-threshold residual is fully learned after lasting this
     SUPPORT_SHARE = 1.0     # share of a threshold that keeps a streak going
     VALIDITY_TAU_S = 0.5    # time constant of the valid-reading share
     STRICT_VALIDITY = 0.7   # below it only twice-the-threshold deviations count
@@ -63,10 +65,11 @@ class SurfaceDetector:
         self._validity_t_s = 0.0
         self._streak_t_s = 0.0     # when the current streak began
         self._last_t_s_seen = 0.0  # time of the newest reading judged
-        self._last_t_s = 0.0      # time of the last baseline update
         self._ordinary_t_s = 0.0  # last time a reading matched the learned ground
-        self._trend_mps = 0.0     # learned ground height change per second (slopes)
+        self.fit = GroundFit(cfg.surface.baseline_tau_s)  # the learned ground
         self.noise_m = 0.0        # RMS of the residuals on ordinary ground
+        self._last_learn_t_s = 0.0
+        self._slow_t0_s: float | None = None  # since when residuals are near the threshold
         self._noise_s = 0.0       # how long the RMS has been learning
         self.state = CLEAR
         self._drop = AlertState(Level.WARNING, self.kind, sensor_id, "drop")
@@ -76,6 +79,18 @@ class SurfaceDetector:
     def configure(self, cfg) -> None:
         self.cfg = cfg.surface
         self.hold.hold_s = cfg.surface.hold_s
+        # a slow sensor's fit needs a few more samples than tau_s holds at 30 Hz
+        self.fit.tau_s = max(cfg.surface.baseline_tau_s, self.FIT_SAMPLES * self.sample_period_s)
+
+    def reach_m(self, trunk_pitch_deg: float) -> float:
+        """How far behind the sensor (horizontally) the first ray meets the learned
+        ground at this pitch: where the spot is, from the angle. Not from the measured
+        range: that would tie the reach to the range noise and to the very hole being
+        measured (a longer range is a larger reach and a larger height at once, which
+        the ground fit would learn as a grade and explain the hole away)."""
+        below_deg = -(self.mount_pitch_deg + trunk_pitch_deg) + self.half_fov_deg
+        height_m = self.mount_height_m if self.baseline_m is None else self.baseline_m
+        return height_m / math.tan(math.radians(max(below_deg, 1.0)))
 
     def ground_height_m(self, distance_m: float, trunk_pitch_deg: float, bounce_m: float) -> float | None:
         """Sensor height above the spot the first ray hits (None = ray not going down)."""
@@ -98,6 +113,7 @@ class SurfaceDetector:
         h = self.ground_height_m(reading.distance_m, trunk_pitch_deg, bounce_m)
         if h is None:
             return self.evaluate(t_s)
+        reach_m = self.reach_m(trunk_pitch_deg)
         c = self.cfg
         provisional = self.baseline_m is None
         if provisional:
@@ -109,11 +125,10 @@ class SurfaceDetector:
             # Meanwhile judge against the configured mount height: only deviations of
             # twice the threshold count at this validity, more than a mounting error.
             self._learning.clear()
-            dt = 0.0
             predicted = self.mount_height_m
         else:
-            dt = max(t_s - self._last_t_s, 0.0)
-            predicted = self.baseline_m + self._trend_mps * dt
+            fitted = self.fit.predict(t_s, reach_m)
+            predicted = self.baseline_m if fitted is None else fitted
         dev = h - predicted
         if dev <= -c.occlusion_m:
             # A hand or leg in the beam, not the ground - unless it stays: then the
@@ -159,21 +174,31 @@ class SurfaceDetector:
         # learned 3-10x slower it reached the threshold (false alarms on 3-8 % grades).
         slow = not ordinary and abs(dev) < threshold_m
         if ordinary or slow or t_s - self._ordinary_t_s > c.relearn_after_s:
-            # Holt's linear smoothing: level and trend, so a slope is followed with no
-            # lag; a hole or kerb (past the threshold) is kept out of the learned ground.
-            tau_s = c.baseline_tau_s
-            a = min(dt / tau_s, 1.0)
-            b = min(dt / (self.TREND_TAU_FACTOR * tau_s), 1.0)
-            level = predicted + a * dev
-            if dt > 0:
-                self._trend_mps += b * ((level - self.baseline_m) / dt - self._trend_mps)
-            self.baseline_m = level
-            self._last_t_s = t_s
+            # the ground learned in time and reach (a grade passing under the runner
+            # and the stride sweeping the spot along it); a hole or kerb (past the
+            # threshold) is kept out of it
+            dt = max(t_s - self._last_learn_t_s, 0.0)
+            self._last_learn_t_s = t_s
+            self.fit.add(t_s, reach_m, h, self._slow_weight(ordinary, t_s))
+            self.baseline_m = predicted
             if ordinary or slow:
                 self._learn_noise(dev, dt)
             if ordinary:
                 self._ordinary_t_s = t_s
         return self.evaluate(t_s)
+
+    def _slow_weight(self, ordinary: bool, t_s: float) -> float:
+        """Weight in the learned ground of this sample. A residual between half the
+        threshold and the threshold counts more the longer such residuals have lasted:
+        a root's face is crossed in a few tens of ms and must not bend the ground
+        toward it, a bias (the IMU's pitch while the runner speeds up) or a grade's
+        far end lasts and must be learned."""
+        if ordinary:
+            self._slow_t0_s = None
+            return 1.0
+        if self._slow_t0_s is None:
+            self._slow_t0_s = t_s
+        return min((t_s - self._slow_t0_s) / self.SLOW_PERSIST_S, 1.0)
 
     def _learn_noise(self, dev: float, dt: float) -> None:
         """Mean square of the residuals on ordinary ground (slow too: a residual a
@@ -204,8 +229,8 @@ class SurfaceDetector:
             learning.sort()
             self.baseline_m = learning[len(learning) // 2]
             learning.clear()
-            self._trend_mps = 0.0
-            self._last_t_s = t_s
+            self.fit.clear()
+            self._last_learn_t_s = t_s
             self._ordinary_t_s = t_s
 
     def evaluate(self, t_s: float) -> AlertState:
@@ -256,3 +281,4 @@ class SurfaceDetector:
         self._streak = 0
         self.noise_m = 0.0
         self._noise_s = 0.0
+        self.fit.clear()
