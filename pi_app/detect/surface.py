@@ -5,10 +5,14 @@ Each reading becomes the height of the sensor above the ground spot it hits:
 first (the beam's lower edge: mount pitch + trunk pitch from the IMU - half FoV),
 minus the body's bounce (from the IMU at the step frequency). On level ground this
 is the mount height; a hole or kerb down makes it larger (drop), a root or kerb up
-smaller (rise). The ground is learned with level + trend smoothing (``baseline_tau_s``)
-that is paused while a reading deviates, so a slow slope is followed with no lag and
-an abrupt step is not learned (unless it lasts ``relearn_after_s``: a new level). ``confirm_samples`` consecutive samples beyond ``drop_m`` /
-``rise_m`` (same sign) give a WARNING with detail "drop" or "rise".
+smaller (rise). The ground is learned as a plane in time and in the spot's reach
+(``filters.GroundFit``, time constant ``baseline_tau_s``): a grade passing under the
+runner changes the height with time, and the stride's pitch swing sweeps the spot up to
+1.2 m along it, which changes the height with reach. Residuals past the threshold are
+kept out of it (unless they last ``relearn_after_s``: a new level), near-threshold ones
+count once they last ``SLOW_PERSIST_S`` (a bias, not a root's face). ``confirm_samples``
+consecutive samples beyond ``drop_m`` / ``rise_m`` (same sign) give a WARNING with
+detail "drop" or "rise".
 
 A slow sensor (a VL53L1X at 20-30 Hz: ``sample_period_s >= single_sample_period_s``)
 cannot be asked for several samples: the spot it ranges crosses a 10 cm root in
