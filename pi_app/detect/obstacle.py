@@ -34,7 +34,7 @@ from pi_app.sensors.base import RangeStatus
 class ObstacleDetector:
     kind = "obstacle"
     TIMEOUT_PERIODS = 4
-    PEAK_DECAY = 0.99   # per reading
+    PEAK_TAU_S = 2.0    # the bounce's peak fades with this time constant
 
     def __init__(self, sensor_id: str, cfg, *, mount_height_m: float = 1.0,
                  mount_pitch_deg: float = 0.0, half_fov_deg: float = 13.5,
@@ -52,7 +52,8 @@ class ObstacleDetector:
         self.ttc_s: float | None = None
         self._pitch_deg = 0.0  # last known trunk pitch (the IMU may miss a sample)
         self._bounce_m = 0.0   # and bounce
-        self._bounce_peak_m = 0.0  # decaying peak of the bounce: the runner is running
+        self._bounce_peak_m = 0.0  # fading peak of the bounce: the runner is running
+        self._peak_t_s = 0.0
         self._first_sight = False  # this reading is a new target's first sight
         self.configure(cfg)
         self._states = {}
@@ -96,8 +97,10 @@ class ObstacleDetector:
         t_s = reading.t_s
         d = reading.distance_m
         if trunk_pitch_deg is not None:
-            # a peak that decays by half in ~70 readings (~2 s): steps keep it up
-            self._bounce_peak_m = max(abs(bounce_m), self._bounce_peak_m * self.PEAK_DECAY)
+            # a peak that fades over PEAK_TAU_S: every step (~0.35 s) renews it
+            fade = math.exp(-max(t_s - self._peak_t_s, 0.0) / self.PEAK_TAU_S)
+            self._bounce_peak_m = max(abs(bounce_m), self._bounce_peak_m * fade)
+            self._peak_t_s = t_s
         if d is None and reading.status == RangeStatus.MIN_RANGE:
             d = self.min_range_m  # closer than the sensor can measure: as near as it gets
         if d is None:
