@@ -118,6 +118,7 @@ SCHEMA: tuple[Field, ...] = (
     F("surface.drop_m", float, 0.05, "m", "warn for a hole/kerb at least this deep", 0.02, 0.5),
     F("surface.rise_m", float, 0.05, "m", "warn for a root/kerb at least this high", 0.02, 0.5),
     F("surface.occlusion_m", float, 0.3, "m", "a ground reading this much too near is something in the beam (a hand), not the ground", 0.1, 2.0),
+    F("surface.blocked_confirm_s", float, 0.12, "s", "a ground reading occlusion_m too near for this long is something in the way (a bench, a low wall), not a hand: warn", 0.03, 2.0),
     F("surface.confirm_s", float, 0.05, "s", "or: two deviating samples this far apart confirm (slow sensors)", 0.0, 1.0),
     F("surface.confirm_samples", int, 3, "", "consecutive deviating samples before a warning", 1, 20),
     F("surface.single_sample_period_s", float, 0.02, "s", "a sensor sampling this slowly sees a short root once: one sample may confirm (see single_sample_sigmas)", 0.0, 1.0),

@@ -189,3 +189,38 @@ def test_ground_fit_learns_a_plane_in_time_and_reach():
         t = k * 0.004
         fit2.add(t, 2.3 + 0.4 * math.sin(17.6 * t), 0.98)
     assert abs(fit2.predict(80.0, 2.0) - 0.98) < 1e-6
+
+
+def test_something_in_the_way_warns_but_a_hand_flicking_through_does_not():
+    det = make()
+    feed(det, [0.0] * 500, noise_m=0.003)
+    t0 = 500 * 0.004
+    hand = ground_range(0.6)  # the beam hits something 0.6 m up: 0.4 m "too near"
+    # a hand: 60 ms in the beam, then the ground again, three times
+    states = []
+    for rep in range(3):
+        for k in range(15):
+            states.append(det.update(Reading(t0 + (rep * 60 + k) * 0.004, hand), 0.0, 0.0))
+        for k in range(15, 60):
+            states.append(det.update(Reading(t0 + (rep * 60 + k) * 0.004, ground_range(0.0)),
+                                     0.0, 0.0))
+    assert all(s.level == Level.CLEAR for s in states)
+    # a bench seat: stays in the beam
+    t1 = t0 + 200 * 0.004
+    bench = [det.update(Reading(t1 + k * 0.004, ground_range(0.45)), 0.0, 0.0)
+             for k in range(60)]
+    first = next(k for k, s in enumerate(bench) if s.level == Level.WARNING)
+    assert first * 0.004 >= CFG.surface.blocked_confirm_s - 0.004
+    assert bench[first].detail == "rise"
+
+
+def test_after_a_blind_spell_the_first_thing_seen_is_not_taken_for_the_ground():
+    # bright sun: the ground is out of range, the sensor faults (reset); then a kerb's
+    # top, 15 cm up, comes into range - it must be judged against the mount height
+    det = make()
+    feed(det, [0.0] * 500, noise_m=0.003)
+    det.reset()
+    t0 = 10.0
+    states = [det.update(Reading(t0 + k * 0.004, ground_range(0.15) + 0.002 * (k % 3)),
+                         0.0, 0.0) for k in range(40)]
+    assert any(s.level == Level.WARNING and s.detail == "rise" for s in states)

@@ -66,7 +66,7 @@ class SurfaceDetector:
         self._strong = 0           # samples of the streak beyond the threshold itself
         self._very_strong = 0      # ... beyond twice the threshold
         self.validity = 0.0        # recent share of readings with a valid distance
-        self._validity_t_s = 0.0
+        self._validity_t_s: float | None = 0.0
         self._streak_t_s = 0.0     # when the current streak began
         self._last_t_s_seen = 0.0  # time of the newest reading judged
         self._ordinary_t_s = 0.0  # last time a reading matched the learned ground
@@ -74,6 +74,8 @@ class SurfaceDetector:
         self.noise_m = 0.0        # RMS of the residuals on ordinary ground
         self._last_learn_t_s = 0.0
         self._slow_t0_s: float | None = None  # since when residuals are near the threshold
+        self._blocked_since_t_s: float | None = None  # since when something is in the way
+        self._blocked = False
         self._noise_s = 0.0       # how long the RMS has been learning
         self.state = CLEAR
         self._drop = AlertState(Level.WARNING, self.kind, sensor_id, "drop")
@@ -107,9 +109,15 @@ class SurfaceDetector:
         t_s = reading.t_s
         # Share of valid readings lately: near its range limit (bright sun) a sensor
         # returns the ground only at some phases of the stride, a biased sample.
+        if self._validity_t_s is None:
+            self._validity_t_s = t_s  # after a fault: the share starts from nothing
         k = min(max(t_s - self._validity_t_s, 0.0) / self.VALIDITY_TAU_S, 1.0)
         self._validity_t_s = t_s
         self.validity += k * ((reading.distance_m is not None) - self.validity)
+        if reading.distance_m is None:
+            # something in the way answers on every reading; hands come and go
+            self._blocked_since_t_s = None
+            self._blocked = False
         if reading.distance_m is None or trunk_pitch_deg is None:
             # invalid: no evidence either way (health judges); or the IMU has not
             # settled yet, and the ground must not be learned at the wrong angle
@@ -126,20 +134,30 @@ class SurfaceDetector:
                 # the sensor returns the ground only at the stride's steep-beam phases
                 self._learn(h, t_s)
                 return self.evaluate(t_s)
-            # Meanwhile judge against the configured mount height: only deviations of
-            # twice the threshold count at this validity, more than a mounting error.
+            # Meanwhile judge against the configured mount height, or the ground fitted
+            # from these readings once there are enough (in time and reach, so the
+            # stride phases the sensor still sees are not a bias, and a grade is
+            # followed): only deviations of twice the threshold count at this validity.
             self._learning.clear()
-            predicted = self.mount_height_m
+            fitted = self.fit.predict(t_s, reach_m)
+            predicted = self.mount_height_m if fitted is None else fitted
         else:
             fitted = self.fit.predict(t_s, reach_m)
             predicted = self.baseline_m if fitted is None else fitted
         dev = h - predicted
         if dev <= -c.occlusion_m:
-            # A hand or leg in the beam, not the ground - unless it stays: then the
-            # learned ground was wrong (e.g. the belt was moved) and is learned again.
+            # A hand flicking through the beam (tens of ms), not the ground. Lasting
+            # blocked_confirm_s it is something in the way (a bench seat, a low wall
+            # the level sensor's beam passes over): warn. Lasting relearn_after_s, the
+            # learned ground was wrong (e.g. the belt was moved): learn it again.
+            if self._blocked_since_t_s is None:
+                self._blocked_since_t_s = t_s
+            self._blocked = t_s - self._blocked_since_t_s >= c.blocked_confirm_s
             if not provisional and t_s - self._ordinary_t_s > c.relearn_after_s:
                 self.relearn()
             return self.evaluate(t_s)
+        self._blocked_since_t_s = None
+        self._blocked = False
         self.deviation_m = dev
         d = reading.distance_m
         self._last_t_s_seen = t_s
@@ -168,10 +186,12 @@ class SurfaceDetector:
         self._sample_changed = changed
         if changed and abs(self._streak) >= 2:
             self._changed_in_streak = True
-        if provisional:
-            return self.evaluate(t_s)
         threshold_m = min(c.drop_m, c.rise_m)
         ordinary = abs(dev) < 0.5 * threshold_m
+        if provisional:
+            if abs(dev) < threshold_m:
+                self.fit.add(t_s, reach_m, h, self._slow_weight(ordinary, t_s))
+            return self.evaluate(t_s)
         # Below the threshold but not ordinary: learned too (a learned ground a few cm
         # off, learned in bright sun from few valid readings, recovers) and at full
         # speed - at a grade's start the residual grows with the trend's lag, and
@@ -265,7 +285,9 @@ class SurfaceDetector:
         if not confirmed and streak >= 1 and one >= 1 and self.single_sample_ok():
             confirmed = (self._sample_changed
                          and abs(self.deviation_m) >= c.single_sample_sigmas * self.noise_m)
-        if confirmed:
+        if self._blocked:
+            raw = self._rise
+        elif confirmed:
             raw = self._drop if self._streak > 0 else self._rise
         else:
             raw = CLEAR
@@ -273,16 +295,23 @@ class SurfaceDetector:
         return self.state
 
     def reset(self) -> None:
-        """Forget everything (the sensor was in fault): learn the ground afresh."""
+        """Forget everything (the sensor was in fault): learn the ground afresh. Its
+        share of valid readings starts again from zero too: a sensor back from a blind
+        spell in the sun must not learn the first thing it sees (a kerb's top, 15 cm
+        up) as the ground - until it has seen enough, it judges against the mount."""
         self.relearn()
         self.hold.reset()
         self.state = CLEAR
+        self.validity = 0.0
+        self._validity_t_s = None
 
     def relearn(self) -> None:
         """Forget the ground level (after a mode change or a long gap)."""
         self.baseline_m = None
         self._learning.clear()
         self._streak = 0
+        self._blocked_since_t_s = None
+        self._blocked = False
         self.noise_m = 0.0
         self._noise_s = 0.0
         self.fit.clear()
