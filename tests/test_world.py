@@ -201,10 +201,13 @@ def test_treadmill_distance_follows_the_position_profile():
     assert view.hit(14.0) == (pytest.approx(1.5 + ROOM_BEHIND_DECK_M), "room")
 
 
-def test_treadmill_back_moves_a_little_with_the_gait():
+def test_treadmill_back_sways_fore_aft_with_the_stride():
+    # braked at each landing, pushed on at each take-off: +-3 cm for a 6 cm bounce,
+    # which the deck detector's smoothing window must average out
     w = treadmill_world([[0.0, 0.8]], bounce_m=0.06, pitch_deg=5.0, pitch_swing_deg=4.0)
     ds = [w.view("deck")(i * 0.01) for i in range(200)]
-    assert max(ds) - min(ds) < 0.02 and all(abs(d - 0.8) < 0.02 for d in ds)
+    assert 0.05 < max(ds) - min(ds) < 0.08
+    assert abs(sum(ds) / len(ds) - 0.8) < 0.01
 
 
 def test_speed_profile_integrates_to_position():

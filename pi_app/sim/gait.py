@@ -83,6 +83,12 @@ class Gait:
         """Height of the hip above its mean (m)."""
         return self.half_bounce_m * math.sin(self.omega * t_s)
 
+    def sway_m(self, t_s: float) -> float:
+        """Fore-aft sway of the trunk on a treadmill (+ = toward the rear): the body
+        is braked at each landing and pushed on at each take-off, about as far as it
+        rises and falls (amplitude half the bounce), a quarter step after the bounce."""
+        return self.half_bounce_m * math.cos(self.omega * t_s)
+
     def trunk_pitch_deg(self, t_s: float) -> float:
         """Forward lean of the trunk (+ = bent over)."""
         return self.pitch_deg + self.swing_deg * math.sin(self.omega * t_s)

@@ -18,7 +18,8 @@ Treadmill mode. The sensor is on the handrail at the console end, at x = 0, look
 along the deck (+x); z = 0 is the deck. The runner's back is a plane across
 ``|y| <= TORSO_HALF_WIDTH_M``, ``BACK_BOTTOM_M <= z <= BACK_TOP_M``, at
 ``position_profile(t)`` from the sensor (at the sensor's height and the mean lean); it
-tilts with the trunk pitch about the hip and bobs with the bounce. Beyond
+tilts with the trunk pitch about the hip, bobs with the bounce and sways fore-aft with
+the stride (``Gait.sway_m``: half the bounce, a real runner's few cm). Beyond
 ``deck_length_m`` the runner has stepped off (out of the beam: off to a side or down
 behind the deck) and the sensor sees the room: a wall ``ROOM_BEHIND_DECK_M`` behind
 the deck's rear edge. ``runner_x_m(t)`` is then the back's distance from the sensor.
@@ -216,10 +217,12 @@ class World:
         """Treadmill: the runner's back at ``t_s`` as ``(c, tan_pitch, z_min, z_max)``:
         the plane ``x = c + z * tan_pitch`` (x from the handrail sensor) between heights
         ``z_min`` and ``z_max``; None when the runner is off the deck. At the first deck
-        sensor's height, mid-bounce and mean lean, the plane is at ``position_profile``."""
+        sensor's height, mid-bounce and mean lean, the plane is at ``position_profile`` plus
+        the stride's fore-aft sway (``Gait.sway_m``)."""
         p = self.position.value(t_s)
         if p > self.treadmill.deck_length_m:
             return None
+        p += self.gait.sway_m(t_s)
         bob = self.gait.bounce_m(t_s)
         tan_now = math.tan(math.radians(self.gait.trunk_pitch_deg(t_s)))
         tan_mean = math.tan(math.radians(self.gait.pitch_deg))
