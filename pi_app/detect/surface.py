@@ -192,10 +192,10 @@ class SurfaceDetector:
             if abs(dev) < threshold_m:
                 self.fit.add(t_s, reach_m, h, self._slow_weight(ordinary, t_s))
             return self.evaluate(t_s)
-        # Below the threshold but not ordinary: learned too (a learned ground a few cm
-        # off, learned in bright sun from few valid readings, recovers) and at full
-        # speed - at a grade's start the residual grows with the trend's lag, and
-        # learned 3-10x slower it reached the threshold (false alarms on 3-8 % grades).
+        # Below the threshold but not ordinary: learned too, once it lasts (see
+        # _slow_weight) - a learned ground a few cm off recovers, and a grade's start,
+        # where the residual grows until the fit catches up, does not reach the
+        # threshold (learned 3-10x slower, it did: false alarms on 3-8 % grades).
         slow = not ordinary and abs(dev) < threshold_m
         if ordinary or slow or t_s - self._ordinary_t_s > c.relearn_after_s:
             # the ground learned in time and reach (a grade passing under the runner
