@@ -20,6 +20,7 @@ import errno
 import threading
 import weakref
 
+from pi_app.closeable import Closeable
 from pi_app.exc import ChipIdError, ConfigError, SensorError
 from pi_app.sensors.base import I2CDriver
 
@@ -64,7 +65,7 @@ def _channel_number(channel: int) -> int:
     return channel
 
 
-class ChannelBus:
+class ChannelBus(Closeable):
     """The smbus2 ``SMBus`` API on one downstream channel of a TCA9548A. Every chip
     transaction first makes sure only this channel is selected. ``close()`` closes this
     view, not the upstream bus."""
@@ -82,15 +83,6 @@ class ChannelBus:
 
     def open(self, bus=None) -> None:
         self._closed = False
-
-    def close(self) -> None:
-        self._closed = True
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<ChannelBus {self.channel} of {self._mux!r}{' closed' if self._closed else ''}>"

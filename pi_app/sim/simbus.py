@@ -16,6 +16,7 @@ import random
 from smbus2.smbus2 import I2C_M_RD
 
 from pi_app.clock import MonotonicClock
+from pi_app.closeable import Closeable
 
 #: errno values the Linux i2c-dev driver reports: no ACK, bus error, timeout.
 I2C_ERRNOS = (errno.EREMOTEIO, errno.EIO, errno.ETIMEDOUT)
@@ -26,7 +27,7 @@ def nack(address: int) -> OSError:
     return OSError(errno.EREMOTEIO, f"Remote I/O error (no ACK from 0x{address:02X})")
 
 
-class SimBus:
+class SimBus(Closeable):
     """An in-memory I2C bus. ``clock`` (``None`` = the real monotonic clock) is the
     time base the emulators measure with; ``seed`` makes injected faults repeatable."""
 
@@ -124,15 +125,6 @@ class SimBus:
     def open(self, bus) -> None:
         self.bus_id = bus
         self._closed = False
-
-    def close(self) -> None:
-        self._closed = True
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self._devices)} devices"
