@@ -276,9 +276,9 @@ class GroundFit:
 
     def predict(self, t_s: float, reach_m: float) -> float | None:
         """The fitted height at ``t_s`` and ``reach_m`` (None until ``ready``)."""
-        w = self._w
-        if w < self.MIN_WEIGHT:
+        if not self.ready:
             return None
+        w = self._w
         # centred second moments (weighted), with the ridge priors on both slopes
         mt, mr, mh = self._st / w, self._sr / w, self._sh / w
         ctt = self._stt / w - mt * mt + self.RIDGE_T_S ** 2

@@ -94,13 +94,16 @@ class SurfaceDetector:
         range: that would tie the reach to the range noise and to the very hole being
         measured (a longer range is a larger reach and a larger height at once, which
         the ground fit would learn as a grade and explain the hole away)."""
-        below_deg = -(self.mount_pitch_deg + trunk_pitch_deg) + self.half_fov_deg
         height_m = self.mount_height_m if self.baseline_m is None else self.baseline_m
-        return height_m / math.tan(math.radians(max(below_deg, 1.0)))
+        return height_m / math.tan(math.radians(self._below_deg(trunk_pitch_deg)))
+
+    def _below_deg(self, trunk_pitch_deg: float) -> float:
+        """Angle below horizontal of the ray that hits first (the beam's lower edge)."""
+        return -(self.mount_pitch_deg + trunk_pitch_deg) + self.half_fov_deg
 
     def ground_height_m(self, distance_m: float, trunk_pitch_deg: float, bounce_m: float) -> float | None:
         """Sensor height above the spot the first ray hits (None = ray not going down)."""
-        below_deg = -(self.mount_pitch_deg + trunk_pitch_deg) + self.half_fov_deg
+        below_deg = self._below_deg(trunk_pitch_deg)
         if below_deg <= 1.0:
             return None
         return distance_m * math.sin(math.radians(below_deg)) - bounce_m
@@ -115,12 +118,13 @@ class SurfaceDetector:
         self._validity_t_s = t_s
         self.validity += k * ((reading.distance_m is not None) - self.validity)
         if reading.distance_m is None:
-            # something in the way answers on every reading; hands come and go
+            # invalid: no evidence either way (health judges); and something in the
+            # way answers on every reading, hands come and go
             self._blocked_since_t_s = None
             self._blocked = False
-        if reading.distance_m is None or trunk_pitch_deg is None:
-            # invalid: no evidence either way (health judges); or the IMU has not
-            # settled yet, and the ground must not be learned at the wrong angle
+            return self.evaluate(t_s)
+        if trunk_pitch_deg is None:
+            # the IMU has not settled yet: the ground must not be learned at the wrong angle
             return self.evaluate(t_s)
         h = self.ground_height_m(reading.distance_m, trunk_pitch_deg, bounce_m)
         if h is None:
