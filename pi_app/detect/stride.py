@@ -1,0 +1,245 @@
+"""Sway-free position and drift of a treadmill runner's back.
+
+A runner's back sways fore-aft with every step by a few cm (braked at each landing,
+pushed on at each take-off), at the step frequency: 160-190 steps/min when running,
+so a period of 0.32-0.38 s. Its speed (+-0.5 m/s for +-3 cm) dwarfs a drift toward the
+rear edge (0.1-0.3 m/s), so the drift must be read through the sway.
+
+A mean over exactly one step period removes the sway - and its harmonics, whatever its
+shape and phase - leaving the position; a window of any other length leaves some of it
+in, and a least-squares slope over a window of 1.7 periods reads up to +-0.1 m/s of
+"drift" from a +-3 cm sway. So ``StrideComb``:
+
+- resamples the readings onto a fixed grid (``BIN_S``): the mean of the readings in
+  each bin, bins without a reading (a 10 Hz sensor) interpolated between neighbours;
+- measures the step period from the grid's autocorrelation over the last
+  ``ACF_WINDOW_S``, every ``PERIOD_EVERY_S``, after taking out a 1 s moving mean (a
+  drift is not a period): the shortest lag in ``PERIOD_RANGE_S`` whose correlation
+  peak is at least ``MIN_CORRELATION`` and three times what noise alone gives, and
+  near the best peak (a multiple of the period cancels the sway too, only more
+  slowly). The period is the median of the last few found, and is kept when the
+  readings stop looking periodic (a runner losing the belt stumbles; a faint sway in a
+  coarse sensor's noise) until ``clear()``;
+- gives the mean over the last period (``position_m``, extrapolated to now) and its
+  change over the last ``drift_window_s`` (``drift_mps``), or over a longer window
+  for a noisy or slow sensor: long enough that the drift, measured over the last
+  ``ACF_WINDOW_S``, is steadier than ``drift_noise_mps``.
+
+No period yet (the first ~1.5 s; a runner whose sway the sensor cannot see) ->
+``period_s`` is None and the caller falls back to its own smoothing. The grid lives in
+preallocated rings and costs a few additions per reading; the autocorrelation (twice
+a second, with its few small lists) is spread over the readings that arrive
+meanwhile, so no cycle of the loop carries it whole.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+class StrideComb:
+    BIN_S = 0.02
+    SIZE = 256                      # bins kept: 5.1 s
+    ACF_WINDOW_S = 3.5
+    DETREND_S = 1.0                 # high-pass window before the autocorrelation
+    MEDIAN_OF = 5                   # the period is the median of the last few found
+    PERIOD_EVERY_S = 0.5
+    PERIOD_RANGE_S = (0.27, 0.70)   # 85..220 steps/min
+    MIN_CORRELATION = 0.3
+    NEAR_BEST_SHARE = 0.85          # a shorter lag this close to the best peak wins
+    MAX_GAP_S = 0.3                 # longer without a reading: start over
+    #: multiply-adds of the period measurement done per bin closed: ~9000 in all, so
+    #: it is done within ~25 bins (0.5 s; the ring has room for 80 more) and no cycle
+    #: of the loop carries more than a few hundred
+    WORK_PER_BIN = 400
+
+    MAX_DRIFT_WINDOW_S = 0.6        # the longest window a noisy sensor's drift is read over
+                                    # (config ``deck.drift_window_s`` is capped at it too)
+
+    __slots__ = ("drift_window_s", "drift_noise_mps", "period_s", "window_s", "_val", "_cum", "_reads", "_n", "_k_last",
+                 "_open_k", "_open_sum", "_open_count", "_next_period_k", "_found", "_job")
+
+    def __init__(self, drift_window_s: float = 0.15, drift_noise_mps: float = 0.01) -> None:
+        self.drift_window_s = drift_window_s
+        self.drift_noise_mps = drift_noise_mps
+        self._val = [0.0] * self.SIZE
+        self._cum = [0.0] * self.SIZE
+        self._reads = [0] * self.SIZE     # readings that fell into bins up to this one
+        self._found: list[tuple[float, float]] = []
+        self.clear()
+
+    def clear(self) -> None:
+        self.period_s: float | None = None
+        self.window_s = self.drift_window_s  # the drift is read over this long
+        self._n = 0                 # closed bins held (<= SIZE)
+        self._k_last = -1           # absolute index of the newest closed bin
+        self._open_k = None         # absolute index of the bin being filled
+        self._open_sum = 0.0
+        self._open_count = 0
+        self._next_period_k = 0
+        self._found.clear()         # the latest (period, drift window) found, oldest first
+        self._job = None            # the period measurement under way
+
+    # -- feeding ----------------------------------------------------------------------
+    def add(self, t_s: float, value: float) -> None:
+        k = int(t_s / self.BIN_S)
+        ok = self._open_k
+        if ok is None or k < ok:
+            self._restart(k)
+        elif k > ok:
+            if (k - ok) * self.BIN_S > self.MAX_GAP_S:
+                self._restart(k)
+            else:
+                closed = self._open_sum / self._open_count
+                self._push(closed, self._open_count)
+                for j in range(1, k - ok):           # bins no reading fell into
+                    self._push(closed + (value - closed) * j / (k - ok), 0)
+                self._open_k, self._open_sum, self._open_count = k, 0.0, 0
+                if k >= self._next_period_k and self._job is None:
+                    self._next_period_k = k + int(self.PERIOD_EVERY_S / self.BIN_S)
+                    self._job = self._period_job()
+                self._advance((k - ok) * self.WORK_PER_BIN)
+        self._open_sum += value
+        self._open_count += 1
+
+    def _restart(self, k: int) -> None:
+        period_s, found = self.period_s, list(self._found)
+        window_s = self.window_s
+        self.clear()
+        self.period_s = period_s    # the gait has not changed
+        self.window_s = window_s
+        self._found.extend(found)
+        self._open_k = k
+        # a first look as soon as two of the longest periods are in (then every 0.5 s)
+        self._next_period_k = k + int(math.ceil(self.PERIOD_RANGE_S[1] / self.BIN_S)) * 2 + 2
+
+    def _push(self, value: float, readings: int) -> None:
+        k = self._k_last + 1 if self._n else self._open_k
+        size = self.SIZE
+        i = k % size
+        held = self._n > 0
+        self._val[i] = value
+        self._cum[i] = (self._cum[(k - 1) % size] if held else 0.0) + value
+        self._reads[i] = (self._reads[(k - 1) % size] if held else 0) + readings
+        self._k_last = k
+        if self._n < size:
+            self._n += 1
+
+    # -- period -------------------------------------------------------------------------
+    def _advance(self, budget: int) -> None:
+        """Run the period job for about ``budget`` multiply-adds (the loop's cycle must
+        never wait for a whole autocorrelation)."""
+        job = self._job
+        while job is not None and budget > 0:
+            try:
+                budget -= next(job)
+            except StopIteration:
+                self._job = job = None
+
+    def _period_job(self):
+        """Generator: measures the step period and the drift window on the bins up to
+        the newest closed one when it starts, yielding the work done every few dozen
+        operations (bins closed meanwhile are not touched: the ring holds ``SIZE``)."""
+        size, val, cum, bin_s = self.SIZE, self._val, self._cum, self.BIN_S
+        end = self._k_last
+        n = min(self._n - 1, int(self.ACF_WINDOW_S / bin_s))
+        lo = int(self.PERIOD_RANGE_S[0] / bin_s)
+        hi = int(math.ceil(self.PERIOD_RANGE_S[1] / bin_s))
+        found = None
+        if n >= 2 * hi:
+            k0 = end - n + 1
+            # high-pass: less the mean over DETREND_S around each bin (a drift, or its
+            # start or end, is not a period; the sway passes nearly whole)
+            h = int(self.DETREND_S / bin_s / 2)
+            res = [0.0] * n
+            energy = 0.0
+            for j in range(n):
+                a, b = max(j - h, 1), min(j + h, n - 1)     # bins k0 + a .. k0 + b
+                mean = (cum[(k0 + b) % size] - cum[(k0 + a - 1) % size]) / (b - a + 1)
+                r = res[j] = val[(k0 + j) % size] - mean
+                energy += r * r
+            yield n
+            # bins interpolated between slow readings are not independent
+            share = min(1.0, (self._reads[end % size] - self._reads[(k0 - 1) % size]) / n)
+            if energy > 0.0:
+                acf = [0.0] * (hi + 2)
+                for lag in range(lo - 1, hi + 2):
+                    m = n - lag
+                    acf[lag] = sum(res[j] * res[j + lag] for j in range(m)) / energy * n / m
+                    yield m
+                # white noise correlates to ~1/sqrt(pairs) at any lag: 3 times that
+                peaks = [lag for lag in range(lo, hi + 1)
+                         if acf[lag] >= acf[lag - 1] and acf[lag] >= acf[lag + 1]
+                         and acf[lag] >= max(self.MIN_CORRELATION,
+                                             3.0 / math.sqrt(max(share * (n - lag), 1.0)))]
+                if peaks:
+                    best = max(acf[p] for p in peaks)
+                    lag = next(p for p in peaks if acf[p] >= self.NEAR_BEST_SHARE * best)
+                    y0, y1, y2 = acf[lag - 1], acf[lag], acf[lag + 1]
+                    den = y0 - 2.0 * y1 + y2
+                    shift = 0.5 * (y0 - y2) / den if den < 0.0 else 0.0
+                    found = (lag + max(-0.5, min(0.5, shift))) * bin_s
+        if found is not None:
+            window_s = yield from self._measure_window(found / bin_s, end, n)
+            history = self._found
+            history.append((found, window_s))
+            if len(history) > self.MEDIAN_OF:
+                del history[0]
+            self.period_s = sorted(p for p, _ in history)[len(history) // 2]
+            self.window_s = max(w for _, w in history)
+
+    def _measure_window(self, q: float, end: int, n: int):
+        """Generator returning the shortest drift window (from ``drift_window_s`` up, in
+        steps of half of it, to ``MAX_DRIFT_WINDOW_S``) over which the drift of the
+        ``n`` bins up to ``end`` is steadier than ``drift_noise_mps``: measured, not
+        modelled, as the second differences of one-period means a window apart (a
+        steady drift cancels; the median, so the start or end of a drift does not
+        count). A slow sensor's means carry more than its noise: with 3 readings a
+        step, where they fall in the sway beats slowly against it. (The caller keeps
+        the longest of the last few: a median of ~10 steps is itself noisy.)"""
+        mean = self._mean
+        window_s = self.drift_window_s
+        while True:
+            lag = window_s / self.BIN_S
+            d2 = []
+            for k in range(end - n + int(q + 2.0 * lag) + 3, end + 1):
+                d2.append(abs(mean(k, q) - 2.0 * mean(k - lag, q) + mean(k - 2.0 * lag, q)))
+                if len(d2) % 16 == 0:
+                    yield 16 * 12
+            if not d2:
+                break
+            d2.sort()
+            # median |N(0, s)| = 0.6745 s; white noise: var(2nd diff) = 3 var(1st diff)
+            sigma_mps = d2[len(d2) // 2] / 0.6745 / math.sqrt(3.0) / window_s
+            if sigma_mps <= self.drift_noise_mps or window_s >= self.MAX_DRIFT_WINDOW_S:
+                break
+            window_s = min(window_s * 1.5, self.MAX_DRIFT_WINDOW_S)
+        return window_s
+
+    def _mean(self, end: float, q: float) -> float:
+        return (self._sum_to(end) - self._sum_to(end - q)) / q
+
+    # -- estimates ------------------------------------------------------------------------
+    def _sum_to(self, x: float) -> float:
+        """Sum of the grid up to fractional bin index ``x`` (bin k spans (k-1, k])."""
+        k = math.floor(x)
+        frac = x - k
+        size = self.SIZE
+        return self._cum[k % size] + frac * self._val[(k + 1) % size]
+
+    def estimate(self, t_s: float):
+        """``(position_m, drift_mps)`` now, or None without a period or enough history."""
+        period_s = self.period_s
+        if period_s is None or not self._n:
+            return None
+        q = period_s / self.BIN_S
+        window_s = self.window_s
+        lag = window_s / self.BIN_S
+        end = self._k_last
+        if end - q - lag - 1.0 < end - self._n + 1:
+            return None
+        mean_now = self._mean(end, q)
+        mean_then = self._mean(end - lag, q)
+        drift_mps = (mean_now - mean_then) / window_s
+        centre_s = (end + 1) * self.BIN_S - period_s / 2.0
+        return mean_now + drift_mps * (t_s - centre_s), drift_mps
