@@ -138,7 +138,9 @@ SCHEMA: tuple[Field, ...] = (
     F("deck.min_drift_mps", float, 0.08, "m/s", "drifts slower than this are ordinary wandering", 0.0, 1.0),
     F("deck.hold_s", float, 0.5, "s", "a deck warning is held at least this long", 0.0, 5.0),
     F("deck.lost_after_s", float, 0.3, "s", "no sight of the runner for this long = left the deck", 0.05, 3.0),
-    F("deck.smoothing_s", float, 0.6, "s", "window that averages out the gait before judging drift", 0.1, 3.0),
+    F("deck.smoothing_s", float, 0.6, "s", "while no step period is seen: window of the least-squares line that judges drift", 0.1, 3.0),
+    F("deck.drift_window_s", float, 0.15, "s", "the drift is how far the sway-free (one-step mean) position moved in this long", 0.04, 0.6),
+    F("deck.drift_noise_mps", float, 0.01, "m/s", "a noisy sensor's drift window grows until the drift's noise is below this", 0.002, 0.1),
 
     F("health.stale_after_s", float, 0.2, "s", "a sensor with no valid reading for this long is in fault", 0.05, 5.0),
     F("health.blind_after_s", float, 0.5, "s", "a ground sensor with no valid range this long cannot see the ground", 0.05, 10.0),

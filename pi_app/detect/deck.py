@@ -1,8 +1,12 @@
 """Treadmill deck detector: keeps the runner inside the deck's safe band.
 
-The sensor sits on the handrail at the console end and ranges the runner's back.
-The position is smoothed over ``smoothing_s`` (a least-squares line, so the gait's
-fore-aft sway averages out) and its slope is the drift. Warnings:
+The sensor sits on the handrail at the console end and ranges the runner's back,
+which sways fore-aft a few cm with every step. The position is the mean over exactly
+one step period, measured from the readings (``pi_app.detect.stride.StrideComb``:
+the sway cancels whatever its shape and phase), the drift is how far that mean moved
+in ``drift_window_s`` (longer for a noisy sensor). Until a step period is seen (the
+first ~1.5 s, or a runner who does not sway) a least-squares line over
+``smoothing_s`` stands in. Warnings:
 - console side: position within ``console_warning_m``/``console_danger_m`` of the
   console, or drifting toward it so that the contact line (``contact_margin_m``) is
   reached within ``warning_ttc_s``/``danger_ttc_s``;
@@ -16,6 +20,7 @@ from __future__ import annotations
 from pi_app.detect import AlertState, CLEAR, Level
 from pi_app.detect.filters import RingSeries
 from pi_app.detect.hold import LevelHold
+from pi_app.detect.stride import StrideComb
 
 
 class DeckDetector:
@@ -26,6 +31,7 @@ class DeckDetector:
     def __init__(self, sensor_id: str, cfg) -> None:
         self.sensor_id = sensor_id
         self.series = RingSeries(256)
+        self.comb = StrideComb()
         self.hold = LevelHold(0.0)
         self.position_m: float | None = None
         self.drift_mps = 0.0
@@ -40,11 +46,14 @@ class DeckDetector:
 
     def configure(self, cfg) -> None:
         self.cfg = cfg.deck
+        self.comb.drift_window_s = cfg.deck.drift_window_s
+        self.comb.drift_noise_mps = cfg.deck.drift_noise_mps
         self.hold.hold_s = cfg.deck.hold_s
 
     def reset(self) -> None:
         """Forget the runner's track (the sensor was in fault)."""
         self.series.clear()
+        self.comb.clear()
         self.position_m = None
         self.drift_mps = 0.0
         self._last_on_deck_t_s = None
@@ -57,7 +66,12 @@ class DeckDetector:
         c = self.cfg
         if d is not None and d <= c.deck_length_m + self.OFF_DECK_MARGIN_M:
             self.series.append(t_s, d)
+            self.comb.add(t_s, d)
             self._last_on_deck_t_s = t_s
+            est = self.comb.estimate(t_s)
+            if est is not None:
+                self.position_m, self.drift_mps = est
+                return self.evaluate(t_s)
             since = t_s - c.smoothing_s
             span_s = t_s - self._first_t(since)
             mean = self.series.mean(since)
