@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from pi_app.sim.gait import Gait
 from pi_app.sim.geometry import GroundProfile, beam_rays
 from pi_app.sim.scenario import parse_scenario
 from pi_app.sim.world import CAST_LIMIT_M, ROOM_BEHIND_DECK_M, World
@@ -58,11 +59,36 @@ def test_a_forward_lean_tilts_the_rear_beam_up():
 def test_bounce_and_pitch_swing_follow_the_step_frequency():
     w = belt(runner={"bounce_m": 0.06, "pitch_deg": 5.0, "pitch_swing_deg": 3.0,
                      "cadence_spm": 180.0})
-    quarter_step_s = 0.25 / 3.0
-    assert w.bounce_m(quarter_step_s) == pytest.approx(0.03)
-    assert w.trunk_pitch_deg(quarter_step_s) == pytest.approx(8.0)
-    d, _ = w.view("ground").hit(quarter_step_s)   # 1.03 m up, beam at -25 + 8 - 1 deg
-    assert d == pytest.approx(1.03 / math.sin(math.radians(18.0)), rel=1e-9)
+    g = w.gait
+    lo, hi = 0.0, 0.25 / 3.0 * 1.1                  # a quarter step, give or take the wander
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if g.phase(mid) < math.pi / 2 else (lo, mid)
+    top_s = (lo + hi) / 2
+    assert top_s == pytest.approx(0.25 / 3.0, rel=Gait.CADENCE_WANDER)
+    size = g.size(top_s)
+    assert abs(size - 1.0) <= Gait.SIZE_WANDER
+    assert w.bounce_m(top_s) == pytest.approx(0.03 * size)
+    assert w.trunk_pitch_deg(top_s) == pytest.approx(5.0 + 3.0 * size)
+    d, _ = w.view("ground").hit(top_s)   # up by the bounce, beam at -25 + pitch - 1 deg
+    below = math.radians(25.0 - 3.0 * size - 5.0 + 1.0)
+    assert d == pytest.approx((1.0 + 0.03 * size) / math.sin(below), rel=1e-9)
+
+
+def test_the_gait_is_not_a_metronome():
+    """Cadence wanders within +-CADENCE_WANDER, step size within +-SIZE_WANDER, from
+    the seed: steps keep their average rate, no two seeds step alike."""
+    a = belt(runner={"cadence_spm": 170.0}).gait
+    rates = [a.rate(k * 0.05) / a.omega for k in range(2000)]
+    assert max(abs(r - 1.0) for r in rates) <= Gait.CADENCE_WANDER + 1e-12
+    assert max(rates) - min(rates) > Gait.CADENCE_WANDER          # it does wander
+    assert a.steps(100.0) == pytest.approx(170.0 / 60.0 * 100.0, rel=0.002)
+    h = 1e-5                                                      # phase' is rate
+    assert (a.phase(3.0 + h) - a.phase(3.0 - h)) / (2 * h) == pytest.approx(a.rate(3.0))
+    sizes = [a.size(k * 0.05) for k in range(2000)]
+    assert 0.9 - 1e-12 <= min(sizes) < 0.95 and 1.05 < max(sizes) <= 1.1 + 1e-12
+    other = belt(runner={"cadence_spm": 170.0}, seed=99).gait
+    assert other.phase(10.0) != pytest.approx(a.phase(10.0), abs=0.01)
 
 
 def test_a_5cm_hole_lengthens_the_down_angled_range_by_depth_over_sine():
@@ -231,6 +257,12 @@ def test_imu_motion_frame():
     h = 1e-5
     rate = (moving.trunk_pitch_deg(0.3 + h) - moving.trunk_pitch_deg(0.3 - h)) / (2 * h)
     assert moving.imu_motion(0.3)[1][1] == pytest.approx(rate, rel=1e-6)
+    # the vertical acceleration is the bounce's second derivative (wander included)
+    h = 1e-4
+    flat = belt(runner={"bounce_m": 0.06, "pitch_deg": 0.0, "pitch_swing_deg": 0.0})
+    b = flat.bounce_m
+    up_mps2 = (b(0.3 + h) - 2 * b(0.3) + b(0.3 - h)) / (h * h)
+    assert (flat.imu_motion(0.3)[0][2] - 1.0) * 9.80665 == pytest.approx(up_mps2, rel=1e-3)
     speeding = belt(runner={"speed_profile": [[0.0, 1.0], [2.0, 3.0]]})
     assert speeding.imu_motion(1.0)[0][0] == pytest.approx(-1.0 / 9.80665)
 

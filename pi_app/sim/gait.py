@@ -3,8 +3,15 @@ and trunk pitch at step frequency), the belt IMU's view of it, and the hands tha
 cross a hip sensor's beam.
 
 Step frequency ``f = cadence_spm / 60`` (one step = one foot). The sensor mount rises
-and falls ``bounce_m / 2 * sin(2 pi f t)``; the trunk pitch is
-``pitch_deg + pitch_swing_deg * sin(2 pi f t)``.
+and falls ``bounce_m / 2 * a(t) * sin(phi(t))``; the trunk pitch is
+``pitch_deg + pitch_swing_deg * a(t) * sin(phi(t))``, where ``phi' = 2 pi f (1 + w(t))``.
+
+A runner is not a metronome: step times vary by a few per cent (gait studies: a
+stride-time coefficient of variation of ~2-3 %), and no two steps are equally high.
+So the cadence wanders by ``w(t)`` (three slow sinusoids, +-``CADENCE_WANDER`` in
+all) and the step's size by ``a(t)`` (+-``SIZE_WANDER``), with phases drawn from the
+scenario's seed: a detector that needs a perfectly periodic gait fails here as it would
+on a runner.
 """
 
 from __future__ import annotations
@@ -70,39 +77,91 @@ class PiecewiseLinear:
 
 
 class Gait:
-    """Bounce and trunk pitch of a runner (``Scenario.runner``) at time t."""
+    """Bounce, fore-aft sway and trunk pitch of a runner (``Scenario.runner``) at time t."""
 
-    def __init__(self, runner) -> None:
+    CADENCE_WANDER = 0.03           # the cadence strays this far (share) at most
+    SIZE_WANDER = 0.10              # each step's bounce, sway and pitch swing, likewise
+    #: periods (s) of the cadence's wandering: a slow drift, a breath, a few steps
+    WANDER_PERIODS_S = (13.0, 4.3, 1.6)
+
+    def __init__(self, runner, seed: int = 0) -> None:
         self.step_hz = runner.cadence_spm / 60.0
         self.omega = TWO_PI * self.step_hz
         self.half_bounce_m = runner.bounce_m / 2.0
         self.pitch_deg = runner.pitch_deg
         self.swing_deg = runner.pitch_swing_deg
+        rng = random.Random(seed * 104729 + 7)
+        share = self.CADENCE_WANDER / len(self.WANDER_PERIODS_S)
+        # phi(t) = omega t + sum c_i (cos p_i - cos(w_i t + p_i)), c_i = omega share / w_i
+        self._wander = tuple((TWO_PI / period_s, rng.uniform(0.0, TWO_PI),
+                              self.omega * share * period_s / TWO_PI)
+                             for period_s in self.WANDER_PERIODS_S)
+        self._share = share
+        self._size_phase = rng.uniform(0.0, TWO_PI)
+
+    def phase(self, t_s: float) -> float:
+        """Gait phase (rad): one turn per step."""
+        phi = self.omega * t_s
+        for w, p, c in self._wander:
+            phi += c * (math.cos(p) - math.cos(w * t_s + p))
+        return phi
+
+    def rate(self, t_s: float) -> float:
+        """d phase / dt (rad/s)."""
+        return self.omega * (1.0 + self._share * sum(math.sin(w * t_s + p) for w, p, _ in self._wander))
+
+    def rate_change(self, t_s: float) -> float:
+        """d2 phase / dt2 (rad/s2)."""
+        return self.omega * self._share * sum(w * math.cos(w * t_s + p) for w, p, _ in self._wander)
+
+    def steps(self, t_s: float) -> float:
+        """Steps taken since t = 0 (fractional)."""
+        return self.phase(t_s) / TWO_PI
+
+    SIZE_HZ = 0.37                  # how fast the step size wanders
+
+    def size(self, t_s: float) -> float:
+        """This step's size relative to the runner's mean (1 +- SIZE_WANDER)."""
+        return 1.0 + self.SIZE_WANDER * math.sin(TWO_PI * self.SIZE_HZ * t_s + self._size_phase)
+
+    def _size_rates(self, t_s: float) -> tuple[float, float]:
+        """First and second time derivatives of ``size``."""
+        w = TWO_PI * self.SIZE_HZ
+        arg = w * t_s + self._size_phase
+        return self.SIZE_WANDER * w * math.cos(arg), -self.SIZE_WANDER * w * w * math.sin(arg)
 
     def bounce_m(self, t_s: float) -> float:
         """Height of the hip above its mean (m)."""
-        return self.half_bounce_m * math.sin(self.omega * t_s)
+        return self.half_bounce_m * self.size(t_s) * math.sin(self.phase(t_s))
 
     def sway_m(self, t_s: float) -> float:
         """Fore-aft sway of the trunk on a treadmill (+ = toward the rear): the body
         is braked at each landing and pushed on at each take-off, about as far as it
         rises and falls (amplitude half the bounce), a quarter step after the bounce."""
-        return self.half_bounce_m * math.cos(self.omega * t_s)
+        return self.half_bounce_m * self.size(t_s) * math.cos(self.phase(t_s))
 
     def trunk_pitch_deg(self, t_s: float) -> float:
         """Forward lean of the trunk (+ = bent over)."""
-        return self.pitch_deg + self.swing_deg * math.sin(self.omega * t_s)
+        return self.pitch_deg + self.swing_deg * self.size(t_s) * math.sin(self.phase(t_s))
 
     def imu_motion(self, t_s: float, forward_accel_mps2: float = 0.0):
         """``((ax, ay, az) g, (gx, gy, gz) dps)`` in the MPU-6050 chip frame of
         ``pi_app.sim.devices.mpu6050`` (x = the runner's forward, y = left, z = up when
         upright): gravity + the bounce's vertical acceleration through the tilted trunk,
         the pitch rate about y, and ``forward_accel_mps2`` = the body's acceleration
-        along the direction of travel (backward) when the speed changes."""
-        phase = self.omega * t_s
-        vertical_g = -self.half_bounce_m * self.omega ** 2 * math.sin(phase) / G_MPS2
-        rate_dps = self.swing_deg * self.omega * math.cos(phase)
-        pitch_deg = self.pitch_deg + self.swing_deg * math.sin(phase)
+        along the direction of travel (backward) when the speed changes. Exact
+        derivatives of ``bounce_m`` and ``trunk_pitch_deg``, wander included."""
+        phase = self.phase(t_s)
+        rate = self.rate(t_s)
+        accel = self.rate_change(t_s)
+        size = self.size(t_s)
+        size_v, size_a = self._size_rates(t_s)
+        sin_p, cos_p = math.sin(phase), math.cos(phase)
+        vertical_mps2 = self.half_bounce_m * (size_a * sin_p + 2.0 * size_v * rate * cos_p
+                                              + size * (accel * cos_p - rate * rate * sin_p))
+        vertical_g = vertical_mps2 / G_MPS2
+        rate_dps = self.swing_deg * (size_v * sin_p + size * rate * cos_p)
+        pitch_deg = self.pitch_deg + self.swing_deg * size * sin_p
         (ax, ay, az), gyro = motion_from_pitch(pitch_deg, rate_dps, vertical_g)
         if forward_accel_mps2:
             # specific force +a along travel (world +x); chip x = (-cos, 0, -sin) theta
@@ -119,9 +178,10 @@ class HandCrossing:
     stride), at a fixed phase of the step chosen by the seed, at 0.30-0.40 m.
     ``distance_m(t)`` is the hand's distance, or None when it is out of the beam."""
 
-    def __init__(self, step_hz: float, beam_half_angle_rad: float, seed: int) -> None:
+    def __init__(self, gait: Gait, beam_half_angle_rad: float, seed: int) -> None:
         rng = random.Random(seed)
-        self.step_hz = step_hz
+        self.gait = gait
+        step_hz = gait.step_hz
         self.phase = rng.random()
         self.range_phase = rng.random()
         mid_m = sum(HAND_RANGE_M) / 2.0
@@ -135,7 +195,7 @@ class HandCrossing:
                 and abs(sensor.yaw_deg) < HAND_MAX_YAW_DEG)
 
     def distance_m(self, t_s: float) -> float | None:
-        steps = t_s * self.step_hz + self.phase
+        steps = self.gait.steps(t_s) + self.phase
         k = math.floor(steps)
         if steps - k >= self.share:
             return None

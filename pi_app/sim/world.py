@@ -67,7 +67,7 @@ class SensorView:
         sc = world.scenario
         self.hands = None
         if sc.runner.arm_occlusion and HandCrossing.applies(sensor, sc.mode):
-            self.hands = HandCrossing(world.gait.step_hz, math.radians(self.optics.fov_deg) / 2,
+            self.hands = HandCrossing(world.gait, math.radians(self.optics.fov_deg) / 2,
                                       seed=sc.seed * 7919 + sum(map(ord, sensor.id)))
         self._blind = tuple((f.t_s, math.inf if f.duration_s is None else f.t_s + f.duration_s)
                             for f in sc.faults if f.sensor == sensor.id and f.kind == "blind")
@@ -144,7 +144,7 @@ class World:
         self.scenario = scenario
         self.mode = scenario.mode
         self.sunlight = scenario.sunlight
-        self.gait = Gait(scenario.runner)
+        self.gait = Gait(scenario.runner, scenario.seed)
         self.speed = PiecewiseLinear(scenario.runner.speed_profile)
         self.treadmill = scenario.treadmill
         self.position = (PiecewiseLinear(scenario.treadmill.position_profile)
