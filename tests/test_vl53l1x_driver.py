@@ -83,8 +83,8 @@ def test_bad_settings_are_config_errors(kwargs):
 
 
 @pytest.mark.parametrize("source, status", [
-    (lambda t: None, RangeStatus.SIGNAL_FAIL),
-    (lambda t: 6.0, RangeStatus.SIGNAL_FAIL),
+    (lambda t: None, RangeStatus.NO_TARGET),     # dark: nothing within range
+    (lambda t: 6.0, RangeStatus.NO_TARGET),
     (lambda t: 0.01, RangeStatus.MIN_RANGE),
 ])
 def test_invalid_result_has_no_distance_but_a_status(source, status):
@@ -208,3 +208,31 @@ def test_bus_error_during_start_is_a_sensor_error_naming_the_address():
     with pytest.raises(SensorError, match="0x29"):
         for _ in range(20):                         # some start will meet an error
             sensor.start()
+
+
+class _Source:
+    """A range source with the sunlight and glare the emulator asks for."""
+
+    def __init__(self, distance_m, sunlight=0.0, blinded=False):
+        self.distance_m, self.sunlight, self._blinded = distance_m, sunlight, blinded
+
+    def __call__(self, t_s):
+        return self.distance_m
+
+    def blinded(self, t_s):
+        return self._blinded
+
+
+@pytest.mark.parametrize("source, status", [
+    (_Source(None), RangeStatus.NO_TARGET),                  # dark, nothing in range
+    (_Source(6.0, sunlight=0.02), RangeStatus.NO_TARGET),    # dusk: ambient 1 MCPS
+    (_Source(6.0, sunlight=0.5), RangeStatus.SIGNAL_FAIL),   # sun: the range is shorter
+    (_Source(1.0, blinded=True), RangeStatus.SIGNAL_FAIL),   # glare
+])
+def test_signal_fail_is_no_target_only_when_the_ambient_rate_is_low(source, status):
+    """RESULT__AMBIENT_COUNT_RATE_MCPS_SD0 tells an empty scene in the dark (the range
+    limit is the datasheet's) from one in the sun or glare (it may be anything)."""
+    clock, _, _, sensor = rig(source)
+    sensor.start()
+    got = readings(clock, sensor, 0.3)
+    assert got and all(r.distance_m is None and r.status is status for r in got)

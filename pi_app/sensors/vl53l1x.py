@@ -35,6 +35,7 @@ _SD_CONFIG__INITIAL_PHASE_SD0 = 0x007A
 _SYSTEM__INTERRUPT_CLEAR = 0x0086
 _SYSTEM__MODE_START = 0x0087
 _VL53L1_RESULT__RANGE_STATUS = 0x0089
+_VL53L1_RESULT__AMBIENT_COUNT_RATE_MCPS_SD0 = 0x0090   # 9.7 fixed point
 _VL53L1_RESULT__FINAL_CROSSTALK_CORRECTED_RANGE_MM_SD0 = 0x0096
 _VL53L1_RESULT__OSC_CALIBRATE_VAL = 0x00DE
 _VL53L1_FIRMWARE__SYSTEM_STATUS = 0x00E5
@@ -79,9 +80,14 @@ BOOT_TIMEOUT_S = 0.1            # datasheet boot is 1.2 ms; generous for slow bu
 #: No VL53L1X ranges beyond 4 m (long mode, best conditions); a "valid" result past this
 #: (with margin) is garbage from the chip or the bus and reads OUT_OF_RANGE.
 MAX_PLAUSIBLE_M = 5.0
+#: A signal fail under an ambient rate this low (indoors, dusk: a few % of full sun) is
+#: no target within range (NO_TARGET), which is then the dark range limit; above it the
+#: sun may have shortened the range, or glare blinded the chip (SIGNAL_FAIL).
+NO_TARGET_AMBIENT_MAX_MCPS = 2.0
 FIRST_RESULT_TIMEOUT_S = 1.0    # init measurement uses the 100 ms default budget
 POLL_S = 0.002
 _RESULT_LENGTH = _VL53L1_RESULT__FINAL_CROSSTALK_CORRECTED_RANGE_MM_SD0 + 2 - _VL53L1_RESULT__RANGE_STATUS
+_AMBIENT_AT = _VL53L1_RESULT__AMBIENT_COUNT_RATE_MCPS_SD0 - _VL53L1_RESULT__RANGE_STATUS
 _WIRING_HINT = "check wiring, power and XSHUT"
 
 
@@ -276,6 +282,9 @@ class VL53L1X(RangeSensor):
             return Reading(self.clock.now_s(), distance_m, status)
         if status is RangeStatus.SIGMA_FAIL:  # noisy, but a real target: keep the number
             return Reading(self.clock.now_s(), None, status, distance_m)
+        if status is RangeStatus.SIGNAL_FAIL \
+                and ((data[_AMBIENT_AT] << 8) | data[_AMBIENT_AT + 1]) / 128.0 <= NO_TARGET_AMBIENT_MAX_MCPS:
+            status = RangeStatus.NO_TARGET
         return Reading(self.clock.now_s(), None, status)
 
     # --- internals -------------------------------------------------------------------

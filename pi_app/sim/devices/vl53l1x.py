@@ -20,7 +20,9 @@ Noise is Gaussian with, in mm,
 1 m in the dark with 50 ms, 19 mm at 3 m). In the last 10 % before the range limit
 a growing share of results (up to 50 %) fail the sigma check (raw status 6).
 Beyond the limit, with nothing in the beam or when blinded: signal fail (raw 4)
-with a meaningless distance. Closer than the minimum range: raw 8.
+with a meaningless distance; the ambient rate (RESULT__AMBIENT_COUNT_RATE_MCPS_SD0)
+grows with the sunlight, and blinded it reads the sun itself (AMBIENT_GLARE_MCPS).
+Closer than the minimum range: raw 8.
 
 Approximations: the power-on contents of 0x002D..0x0087 are taken to be ST's default
 configuration, except GPIO_HV_MUX__CTRL = 0x11 (active-low interrupt); a soft reset
@@ -93,6 +95,7 @@ SIGMA_FAIL_ZONE = 0.10          # last share of the range where sigma fails star
 SIGMA_FAIL_MAX_SHARE = 0.5      # share of results failing at the very limit
 SIGNAL_AT_LIMIT_MCPS = 1.0      # return rate at the range limit (ULD default floor)
 AMBIENT_DARK_MCPS, AMBIENT_SUN_MCPS = 0.2, 40.0
+AMBIENT_GLARE_MCPS = 200.0      # the sun itself in the cone ("blind")
 EFFECTIVE_SPADS = 200
 GARBAGE_MIN_MM = 0xF000         # "garbage" fault: valid status, 61-65 m
 
@@ -337,7 +340,10 @@ class VL53L1XDevice(RegisterDevice):
                               timing_budget_ms=budget_ms)
         ambient_mcps = AMBIENT_DARK_MCPS + (AMBIENT_SUN_MCPS - AMBIENT_DARK_MCPS) * sunlight
         distance_m = source(t_s)
-        if (blinded is not None and blinded(t_s)) or distance_m is None or distance_m > limit_m:
+        glare = blinded is not None and blinded(t_s)
+        if glare:
+            ambient_mcps = AMBIENT_GLARE_MCPS
+        if glare or distance_m is None or distance_m > limit_m:
             # No usable return: the range register holds whatever the phase gave.
             junk_mm = self.rng.randint(0, round(limit_m * 1200))
             return RAW_SIGNAL_FAIL, junk_mm, 0.0, 0.0, ambient_mcps
