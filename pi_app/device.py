@@ -20,7 +20,7 @@ from pi_app.loop import DeviceLoop, SensorSlot
 from pi_app.profile import ProfileSwitch
 from pi_app.selftest import open_button, open_outputs, report
 from pi_app.sensors.factory import bring_up, driver_class, nominal_period_s
-from pi_app.sim.optics import chip_optics
+from pi_app.sim.optics import chip_optics, max_range_m
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +45,12 @@ def make_detector(sc, cfg, policy: str):
     optics = chip_optics(sc.kind, sc.distance_mode)
     half_fov_deg = optics.fov_deg / 2.0
     if sc.role == "surface":
+        # the dark range limit: what "nothing within range" (NO_TARGET) bounds
+        limit_m = max_range_m(sc.kind, distance_mode=sc.distance_mode,
+                              timing_budget_ms=sc.timing_budget_ms) if sc.kind == "vl53l1x" else None
         return SurfaceDetector(sc.id, cfg, mount_height_m=sc.mount_height_m,
                                mount_pitch_deg=sc.pitch_deg, half_fov_deg=half_fov_deg,
-                               sample_period_s=nominal_period_s(sc))
+                               sample_period_s=nominal_period_s(sc), max_range_m=limit_m)
     if sc.role == "deck":
         return DeckDetector(sc.id, cfg)
     return ObstacleDetector(sc.id, cfg, mount_height_m=sc.mount_height_m,

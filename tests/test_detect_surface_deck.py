@@ -7,7 +7,7 @@ from pi_app.config import Config
 from pi_app.detect import Level
 from pi_app.detect.deck import DeckDetector
 from pi_app.detect.surface import SurfaceDetector
-from pi_app.sensors.base import Reading
+from pi_app.sensors.base import RangeStatus, Reading
 
 CFG = Config.defaults()
 H_M = 1.0
@@ -224,3 +224,52 @@ def test_after_a_blind_spell_the_first_thing_seen_is_not_taken_for_the_ground():
     states = [det.update(Reading(t0 + k * 0.004, ground_range(0.15) + 0.002 * (k % 3)),
                          0.0, 0.0) for k in range(40)]
     assert any(s.level == Level.WARNING and s.detail == "rise" for s in states)
+
+
+# --- a short-mode VL53L1X pitched 45 deg down: its ground near its 1.36 m limit ---------
+SHORT_BELOW_RAD = math.radians(45.0 + 13.5)
+SHORT_GROUND_M = H_M / math.sin(SHORT_BELOW_RAD)       # 1.17 m
+
+
+def short_range_sensor(max_range_m=1.36):
+    det = SurfaceDetector("ground", CFG, mount_height_m=H_M, mount_pitch_deg=-45.0,
+                          half_fov_deg=13.5, sample_period_s=0.1, max_range_m=max_range_m)
+    rng = random.Random(2)
+    for k in range(30):                                 # 3 s of ordinary ground
+        det.update(Reading(k * 0.1, SHORT_GROUND_M + rng.gauss(0.0, 0.003)), 0.0, 0.0)
+    assert det.state.level == Level.CLEAR and det.baseline_m is not None
+    return det
+
+
+def test_nothing_within_range_where_the_ground_was_is_a_drop():
+    """Beyond the 1.36 m limit the ground is at least 16 cm lower (1.36 sin 58.5 deg)."""
+    state = short_range_sensor().update(Reading(3.0, None, RangeStatus.NO_TARGET), 0.0, 0.0)
+    assert state.level == Level.WARNING and state.detail == "drop"
+
+
+def test_a_signal_fail_in_sun_or_glare_says_nothing():
+    state = short_range_sensor().update(Reading(3.0, None, RangeStatus.SIGNAL_FAIL), 0.0, 0.0)
+    assert state.level == Level.CLEAR
+
+
+def test_nothing_within_range_just_past_the_ground_says_nothing():
+    det = short_range_sensor(max_range_m=SHORT_GROUND_M + 0.03)   # only 2.5 cm lower
+    assert det.update(Reading(3.0, None, RangeStatus.NO_TARGET), 0.0, 0.0).level == Level.CLEAR
+
+
+def test_nothing_within_range_from_a_sensor_that_keeps_failing_says_nothing():
+    det = short_range_sensor()
+    for k in range(5):                                  # it has lost the ground a while
+        det.update(Reading(3.0 + k * 0.1, None, RangeStatus.SIGNAL_FAIL), 0.0, 0.0)
+    assert det.update(Reading(3.5, None, RangeStatus.NO_TARGET), 0.0, 0.0).level == Level.CLEAR
+
+
+def test_a_sigma_fail_far_below_the_ground_is_a_drop_a_near_one_is_not_learned():
+    det = short_range_sensor()
+    baseline_m = det.baseline_m
+    near = SHORT_GROUND_M + 0.07 / math.sin(SHORT_BELOW_RAD)      # 7 cm: under 2 x 5 cm
+    state = det.update(Reading(3.0, None, RangeStatus.SIGMA_FAIL, near), 0.0, 0.0)
+    assert state.level == Level.CLEAR and det.baseline_m == baseline_m
+    far = SHORT_GROUND_M + 0.12 / math.sin(SHORT_BELOW_RAD)       # 12 cm
+    state = det.update(Reading(3.1, None, RangeStatus.SIGMA_FAIL, far), 0.0, 0.0)
+    assert state.level == Level.WARNING and state.detail == "drop"

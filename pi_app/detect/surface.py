@@ -21,6 +21,19 @@ is past the threshold AND ``single_sample_sigmas`` times the scatter of the lear
 ground's own residuals (an RMS learned on ordinary ground): a clean, well-compensated
 ground makes a 5 cm step a 10-sigma event; rough going, poor pitch compensation or
 sunlight raise the scatter and the detector falls back to consecutive samples.
+
+Out of range: a sensor whose ground lies near its range limit (a short-mode VL53L1X
+pitched 45 deg down reads 1.2 of its 1.36 m) loses the ground entirely where it drops
+away. A NO_TARGET reading (the chip's "nothing within range" in low ambient light:
+then the range limit is the datasheet's, ``max_range_m``) from a sensor that has had
+the ground in range steadily (``BEYOND_VALIDITY`` of its readings returned a distance,
+valid or a sigma fail's) says the ground is at least the range
+limit away: a drop of at least that limit's height less the learned ground. It counts
+as a drop sample of that size when that is past ``drop_m`` - never learned, never a
+rise. In sun or glare the chip reports SIGNAL_FAIL instead, which says nothing. Near
+the limit a share of readings fail the chip's sigma check but still carry a distance
+(``raw_m``, a few cm noisier): from such a steady sensor one counts as a drop sample
+when it is twice ``drop_m`` below the ground, and is never learned.
 """
 
 from __future__ import annotations
@@ -30,6 +43,7 @@ import math
 from pi_app.detect import AlertState, CLEAR, Level
 from pi_app.detect.filters import GroundFit
 from pi_app.detect.hold import LevelHold
+from pi_app.sensors.base import RangeStatus
 
 
 class SurfaceDetector:
@@ -45,11 +59,13 @@ class SurfaceDetector:
     STRICT_VALIDITY = 0.7   # below it only twice-the-threshold deviations count
     NOISE_TAU_S = 2.0       # time constant of the ground residuals' RMS
     NOISE_LEARN_S = 1.0     # ordinary ground seen this long before one sample may confirm
+    BEYOND_VALIDITY = 0.9   # "nothing within range" means a drop only from a sensor this steady
 
     def __init__(self, sensor_id: str, cfg, *, mount_height_m: float = 1.0,
                  mount_pitch_deg: float = -25.0, half_fov_deg: float = 1.0,
-                 sample_period_s: float = 0.004) -> None:
+                 sample_period_s: float = 0.004, max_range_m: float | None = None) -> None:
         self.sensor_id = sensor_id
+        self.max_range_m = max_range_m    # the range limit when NO_TARGET is reported
         self.sample_period_s = sample_period_s
         self.mount_height_m = mount_height_m
         self.mount_pitch_deg = mount_pitch_deg
@@ -66,6 +82,7 @@ class SurfaceDetector:
         self._strong = 0           # samples of the streak beyond the threshold itself
         self._very_strong = 0      # ... beyond twice the threshold
         self.validity = 0.0        # recent share of readings with a valid distance
+        self.returns = 0.0         # ... with any distance (valid or a sigma fail's)
         self._validity_t_s: float | None = 0.0
         self._streak_t_s = 0.0     # when the current streak began
         self._last_t_s_seen = 0.0  # time of the newest reading judged
@@ -76,6 +93,7 @@ class SurfaceDetector:
         self._slow_t0_s: float | None = None  # since when residuals are near the threshold
         self._blocked_since_t_s: float | None = None  # since when something is in the way
         self._blocked = False
+        self._beyond = False      # the newest sample judged was a "nothing within range"
         self._noise_s = 0.0       # how long the RMS has been learning
         self.state = CLEAR
         self._drop = AlertState(Level.WARNING, self.kind, sensor_id, "drop")
@@ -116,17 +134,30 @@ class SurfaceDetector:
             self._validity_t_s = t_s  # after a fault: the share starts from nothing
         k = min(max(t_s - self._validity_t_s, 0.0) / self.VALIDITY_TAU_S, 1.0)
         self._validity_t_s = t_s
+        # "no target" bounds the ground only from a sensor that has had it in range:
+        # a valid reading or a sigma fail (a real target near the range limit)
+        steady = self.returns >= self.BEYOND_VALIDITY
         self.validity += k * ((reading.distance_m is not None) - self.validity)
-        if reading.distance_m is None:
-            # invalid: no evidence either way (health judges); and something in the
-            # way answers on every reading, hands come and go
+        self.returns += k * ((reading.distance_m is not None or reading.raw_m is not None)
+                             - self.returns)
+        d = reading.distance_m
+        beyond = noisy = False
+        if d is None:
+            # something in the way answers on every reading, hands come and go
             self._blocked_since_t_s = None
             self._blocked = False
-            return self.evaluate(t_s)
+            if not steady or self.baseline_m is None:
+                return self.evaluate(t_s)   # invalid: no evidence either way (health judges)
+            if reading.status is RangeStatus.NO_TARGET and self.max_range_m is not None:
+                d, beyond = self.max_range_m, True   # the ground is at least this far
+            elif reading.raw_m is not None:
+                d, noisy = reading.raw_m, True       # a sigma fail's distance
+            else:
+                return self.evaluate(t_s)
         if trunk_pitch_deg is None:
             # the IMU has not settled yet: the ground must not be learned at the wrong angle
             return self.evaluate(t_s)
-        h = self.ground_height_m(reading.distance_m, trunk_pitch_deg, bounce_m)
+        h = self.ground_height_m(d, trunk_pitch_deg, bounce_m)
         if h is None:
             return self.evaluate(t_s)
         reach_m = self.reach_m(trunk_pitch_deg)
@@ -149,6 +180,10 @@ class SurfaceDetector:
             fitted = self.fit.predict(t_s, reach_m)
             predicted = self.baseline_m if fitted is None else fitted
         dev = h - predicted
+        if (beyond and dev < c.drop_m) or (noisy and dev < 2.0 * c.drop_m):
+            # the range limit is not below the ground / a noisy reading of ordinary
+            # ground (it is not learned either): no news
+            return self.evaluate(t_s)
         if dev <= -c.occlusion_m:
             # A hand flicking through the beam (tens of ms), not the ground. Lasting
             # blocked_confirm_s it is something in the way (a bench seat, a low wall
@@ -163,9 +198,9 @@ class SurfaceDetector:
         self._blocked_since_t_s = None
         self._blocked = False
         self.deviation_m = dev
-        d = reading.distance_m
+        self._beyond = beyond
         self._last_t_s_seen = t_s
-        changed = d != self._last_raw_m
+        changed = beyond or d != self._last_raw_m    # (no target is not a repeated number)
         self._last_raw_m = d
         # A streak is a run of samples at least SUPPORT_SHARE of the way to a threshold
         # on one side; it confirms when long enough and at least two of its samples
@@ -201,7 +236,8 @@ class SurfaceDetector:
         # where the residual grows until the fit catches up, does not reach the
         # threshold (learned 3-10x slower, it did: false alarms on 3-8 % grades).
         slow = not ordinary and abs(dev) < threshold_m
-        if ordinary or slow or t_s - self._ordinary_t_s > c.relearn_after_s:
+        if not (beyond or noisy) and (ordinary or slow
+                                      or t_s - self._ordinary_t_s > c.relearn_after_s):
             # the ground learned in time and reach (a grade passing under the runner
             # and the stride sweeping the spot along it); a hole or kerb (past the
             # threshold) is kept out of it
@@ -272,7 +308,8 @@ class SurfaceDetector:
         # the sensor sees the ground less than STRICT_VALIDITY of the time (near its
         # range limit, in bright sun): its valid readings are then a biased sample (only
         # the strides' steep-beam phases), good for a wall or a deep hole, not a 5 cm root.
-        validity = self.validity
+        # (a "nothing within range" bound is not such a sample: it is judged as is)
+        validity = 1.0 if self._beyond else self.validity
         if validity >= self.STRICT_VALIDITY:
             # ... and at least half of the streak: a long run of near-threshold samples
             # is a biased ground level (a slope being learned), not a step
@@ -307,6 +344,7 @@ class SurfaceDetector:
         self.hold.reset()
         self.state = CLEAR
         self.validity = 0.0
+        self.returns = 0.0
         self._validity_t_s = None
 
     def relearn(self) -> None:
