@@ -25,8 +25,9 @@ KNOWN_LATE = {  # (cyclist-from-behind and blind-sun-glare left it with first-si
     ("treadmill-step-off", "off-deck"): (
         1.81, "the same drift starts 2.15 s before the runner leaves the deck"),
     ("kerb-down-vl53l1x-ground", "kerb"): (
-        0.15, "a 100 ms VL53L1X at -45 deg sees the kerb in one sample, 54 ms after it is "
-              "visible (0.24 s ahead), then loses the ground beyond its short range"),
+        0.15, "a 100 ms VL53L1X at -45 deg near its 1.36 m range limit: the first sample "
+              "after the kerb is visible (0.26 s ahead) comes up to 100 ms later and finds "
+              "nothing within range where the ground was (a drop, surface.py)"),
 }
 #: hazards the kit physically cannot warn of at all (none left: the single-sample rule
 #: for slow ground sensors turned the last one, kerb-down-vl53l1x-ground, into "late")
