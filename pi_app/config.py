@@ -123,6 +123,7 @@ SCHEMA: tuple[Field, ...] = (
     F("surface.confirm_samples", int, 3, "", "consecutive deviating samples before a warning", 1, 20),
     F("surface.single_sample_period_s", float, 0.02, "s", "a sensor sampling this slowly sees a short root once: one sample may confirm (see single_sample_sigmas)", 0.0, 1.0),
     F("surface.single_sample_sigmas", float, 6.0, "", "one sample of a slow sensor confirms when this many RMS residuals of the learned ground past it (and past the threshold); 0 = never", 0.0, 50.0),
+    F("surface.pair_sigmas", float, 5.0, "", "two samples in a row confirm when each is past the threshold and this many RMS residuals of the learned ground; 0 = never", 0.0, 50.0),
     F("surface.baseline_tau_s", float, 0.2, "s", "time constant of the learned ground (its level and how it changes with time and with the spot's reach)", 0.02, 10.0),
     F("surface.relearn_after_s", float, 1.5, "s", "a deviation lasting this long is a new ground level", 0.2, 10.0),
     F("surface.hold_s", float, 0.6, "s", "a surface warning is held at least this long", 0.0, 5.0),

@@ -273,3 +273,25 @@ def test_a_sigma_fail_far_below_the_ground_is_a_drop_a_near_one_is_not_learned()
     far = SHORT_GROUND_M + 0.12 / math.sin(SHORT_BELOW_RAD)       # 12 cm
     state = det.update(Reading(3.1, None, RangeStatus.SIGMA_FAIL, far), 0.0, 0.0)
     assert state.level == Level.WARNING and state.detail == "drop"
+
+
+def test_two_clear_samples_of_a_fast_sensor_confirm_a_hole_swept_past():
+    """At 4.5 m/s with the spot 3.5 m back the stride sweeps it across a 28 cm hole in
+    ~20 ms: two samples show the hole, the next hits its far wall at a grazing angle.
+    Two in a row past the threshold and 5 RMS residuals out are enough."""
+    det = make()
+    feed(det, [0.0] * 500, noise_m=0.004)
+    t = 500 * 0.004
+    states = [det.update(Reading(t + k * 0.004, ground_range(z)), 0.0, 0.0)
+              for k, z in enumerate([-0.084, -0.053, -0.03, 0.0, 0.0])]
+    assert any(s.level == Level.WARNING and s.detail == "drop" for s in states)
+
+
+def test_two_samples_inside_a_rough_grounds_scatter_do_not_confirm():
+    det = make()
+    feed(det, [0.0] * 1000, noise_m=0.035)     # rough going: 1.5 cm of height, 5 RMS 7.5 cm
+    assert det.noise_m > 0.012
+    t = 1000 * 0.004
+    states = [det.update(Reading(t + k * 0.004, ground_range(z)), 0.0, 0.0)
+              for k, z in enumerate([-0.06, -0.058, 0.0, 0.0])]
+    assert all(s.level == Level.CLEAR for s in states)

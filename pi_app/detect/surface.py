@@ -20,7 +20,10 @@ cannot be asked for several samples: the spot it ranges crosses a 10 cm root in
 is past the threshold AND ``single_sample_sigmas`` times the scatter of the learned
 ground's own residuals (an RMS learned on ordinary ground): a clean, well-compensated
 ground makes a 5 cm step a 10-sigma event; rough going, poor pitch compensation or
-sunlight raise the scatter and the detector falls back to consecutive samples.
+sunlight raise the scatter and the detector falls back to consecutive samples. A fast
+sensor has the like with two samples (``pair_sigmas``): the stride's pitch swing can
+sweep its spot across a hole 3.5 m back in 20 ms, and the third sample lands on the
+hole's far wall, lit at a grazing angle and so less deep.
 
 Out of range: a sensor whose ground lies near its range limit (a short-mode VL53L1X
 pitched 45 deg down reads 1.2 of its 1.36 m) loses the ground entirely where it drops
@@ -81,6 +84,7 @@ class SurfaceDetector:
         self._sample_changed = False
         self._strong = 0           # samples of the streak beyond the threshold itself
         self._very_strong = 0      # ... beyond twice the threshold
+        self._least_m = 0.0        # the smallest |deviation| in the streak
         self.validity = 0.0        # recent share of readings with a valid distance
         self.returns = 0.0         # ... with any distance (valid or a sigma fail's)
         self._validity_t_s: float | None = 0.0
@@ -212,12 +216,14 @@ class SurfaceDetector:
             self._streak += 1
             self._strong += dev >= c.drop_m
             self._very_strong += dev >= 2.0 * c.drop_m
+            self._least_m = min(self._least_m, dev)
         elif dev <= -support * c.rise_m:
             if self._streak >= 0:
                 self._new_streak(t_s)
             self._streak -= 1
             self._strong += dev <= -c.rise_m
             self._very_strong += dev <= -2.0 * c.rise_m
+            self._least_m = min(self._least_m, -dev)
         else:
             self._streak = 0
         # A stuck sensor repeats itself: a streak must hold a sample that changed from
@@ -281,6 +287,7 @@ class SurfaceDetector:
 
     def _new_streak(self, t_s: float) -> None:
         self._streak = self._strong = self._very_strong = 0
+        self._least_m = math.inf
         self._changed_in_streak = False
         self._streak_t_s = t_s
 
@@ -326,6 +333,14 @@ class SurfaceDetector:
         if not confirmed and streak >= 1 and one >= 1 and self.single_sample_ok():
             confirmed = (self._sample_changed
                          and abs(self.deviation_m) >= c.single_sample_sigmas * self.noise_m)
+        # two in a row, both past the threshold and far outside the ground's scatter: a
+        # fast sensor whose spot the stride sweeps across a hole in 20 ms (at 4.5 m/s,
+        # 3.5 m back) has a third sample on the hole's grazing-lit far wall
+        if (not confirmed and streak >= 2 and self._strong >= 2 and self._changed_in_streak
+                and validity >= self.STRICT_VALIDITY and c.pair_sigmas > 0.0
+                and self._noise_s >= self.NOISE_LEARN_S
+                and self._least_m >= c.pair_sigmas * self.noise_m):
+            confirmed = True
         if self._blocked:
             raw = self._rise
         elif confirmed:
