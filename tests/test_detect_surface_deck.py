@@ -3,8 +3,6 @@
 import math
 import random
 
-import pytest
-
 from pi_app.config import Config
 from pi_app.detect import Level
 from pi_app.detect.deck import DeckDetector
@@ -297,20 +295,3 @@ def test_two_samples_inside_a_rough_grounds_scatter_do_not_confirm():
     states = [det.update(Reading(t + k * 0.004, ground_range(z)), 0.0, 0.0)
               for k, z in enumerate([-0.06, -0.058, 0.0, 0.0])]
     assert all(s.level == Level.CLEAR for s in states)
-
-
-def test_something_near_the_sensor_is_never_learned_as_the_ground():
-    """Right after a relearn (a long occlusion: the runner passed a box) the beam sees
-    the box's face and then hands at 0.35 m: learned as the ground, the hands would
-    keep confirming it and the real ground would read as an endless drop."""
-    det = make()
-    feed(det, [0.0] * 300)
-    det.relearn()
-    t = 300 * 0.004
-    for k in range(100):                                   # hands / a face 0.35 m away
-        det.update(Reading(t + k * 0.004, 0.35), 0.0, 0.0)
-    assert det.baseline_m is None
-    states = [det.update(Reading(t + 0.4 + k * 0.004, ground_range(0.0)), 0.0, 0.0)
-              for k in range(300)]
-    assert det.baseline_m == pytest.approx(H_M, abs=0.01)
-    assert states[-1].level == Level.CLEAR

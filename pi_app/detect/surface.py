@@ -170,11 +170,8 @@ class SurfaceDetector:
         if provisional:
             if self.validity >= self.STRICT_VALIDITY:
                 # learn only from an unbiased sample: near its range limit (bright sun)
-                # the sensor returns the ground only at the stride's steep-beam phases;
-                # and never something occlusion_m nearer than the ground can be from a
-                # hip (a box's face, hands: learned, hands would then keep matching it)
-                if h > self.mount_height_m - c.occlusion_m:
-                    self._learn(h, t_s)
+                # the sensor returns the ground only at the stride's steep-beam phases
+                self._learn(h, t_s)
                 return self.evaluate(t_s)
             # Meanwhile judge against the configured mount height, or the ground fitted
             # from these readings once there are enough (in time and reach, so the
