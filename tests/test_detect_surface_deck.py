@@ -3,6 +3,8 @@
 import math
 import random
 
+import pytest
+
 from pi_app.config import Config
 from pi_app.detect import Level
 from pi_app.detect.deck import DeckDetector
@@ -295,3 +297,24 @@ def test_two_samples_inside_a_rough_grounds_scatter_do_not_confirm():
     states = [det.update(Reading(t + k * 0.004, ground_range(z)), 0.0, 0.0)
               for k, z in enumerate([-0.06, -0.058, 0.0, 0.0])]
     assert all(s.level == Level.CLEAR for s in states)
+
+
+def test_a_ground_learned_from_something_in_the_way_is_unlearned_though_hands_match_it():
+    """Passing a box, the beam sees its face long enough to learn it as the ground;
+    past it, the real ground reads as a drop of 0.9 m, and the hands crossing the
+    beam (a fifth of each step, at 0.35 m) match the wrong ground now and then. The
+    few matches must not keep it: the ground is learned again."""
+    det = make()
+    feed(det, [0.0] * 300)
+    det.relearn()
+    t = 300 * 0.004
+    for k in range(150):                                   # the box's face, 0.35 m away
+        det.update(Reading(t + k * 0.004, 0.35), 0.0, 0.0)
+    assert det.baseline_m is not None and det.baseline_m < 0.3
+    t += 0.6
+    states = []
+    for k in range(1500):                                  # 6 s: ground, hands 1 in 5
+        d = 0.35 if k % 70 < 14 else ground_range(0.0)
+        states.append(det.update(Reading(t + k * 0.004, d), 0.0, 0.0))
+    assert det.baseline_m == pytest.approx(H_M, abs=0.02)
+    assert all(s.level == Level.CLEAR for s in states[-500:])

@@ -62,6 +62,7 @@ class SurfaceDetector:
     STRICT_VALIDITY = 0.7   # below it only twice-the-threshold deviations count
     NOISE_TAU_S = 2.0       # time constant of the ground residuals' RMS
     NOISE_LEARN_S = 1.0     # ordinary ground seen this long before one sample may confirm
+    RELEARN_SHARE = 0.3     # fewer readings than this matching the ground: it is wrong
     BEYOND_VALIDITY = 0.9   # "nothing within range" means a drop only from a sensor this steady
 
     def __init__(self, sensor_id: str, cfg, *, mount_height_m: float = 1.0,
@@ -91,6 +92,8 @@ class SurfaceDetector:
         self._streak_t_s = 0.0     # when the current streak began
         self._last_t_s_seen = 0.0  # time of the newest reading judged
         self._ordinary_t_s = 0.0  # last time a reading matched the learned ground
+        self._ordinary_share = 1.0  # recent share of readings that matched it
+        self._share_t_s = 0.0
         self.fit = GroundFit(cfg.surface.baseline_tau_s)  # the learned ground
         self.noise_m = 0.0        # RMS of the residuals on ordinary ground
         self._last_learn_t_s = 0.0
@@ -196,8 +199,10 @@ class SurfaceDetector:
             if self._blocked_since_t_s is None:
                 self._blocked_since_t_s = t_s
             self._blocked = t_s - self._blocked_since_t_s >= c.blocked_confirm_s
-            if not provisional and t_s - self._ordinary_t_s > c.relearn_after_s:
-                self.relearn()
+            if not provisional:
+                self._note_ordinary(False, t_s)
+                if self._lost_ground(t_s):
+                    self.relearn()
             return self.evaluate(t_s)
         self._blocked_since_t_s = None
         self._blocked = False
@@ -242,8 +247,9 @@ class SurfaceDetector:
         # where the residual grows until the fit catches up, does not reach the
         # threshold (learned 3-10x slower, it did: false alarms on 3-8 % grades).
         slow = not ordinary and abs(dev) < threshold_m
-        if not (beyond or noisy) and (ordinary or slow
-                                      or t_s - self._ordinary_t_s > c.relearn_after_s):
+        if not (beyond or noisy):
+            self._note_ordinary(ordinary, t_s)
+        if not (beyond or noisy) and (ordinary or slow or self._lost_ground(t_s)):
             # the ground learned in time and reach (a grade passing under the runner
             # and the stride sweeping the spot along it); a hole or kerb (past the
             # threshold) is kept out of it
@@ -256,6 +262,18 @@ class SurfaceDetector:
             if ordinary:
                 self._ordinary_t_s = t_s
         return self.evaluate(t_s)
+
+    def _note_ordinary(self, ordinary: bool, t_s: float) -> None:
+        k = min(max(t_s - self._share_t_s, 0.0) / (0.5 * self.cfg.relearn_after_s), 1.0)
+        self._share_t_s = t_s
+        self._ordinary_share += k * (ordinary - self._ordinary_share)
+
+    def _lost_ground(self, t_s: float) -> bool:
+        """The learned ground is wrong: nothing has matched it for relearn_after_s, or
+        little has lately (hands crossing the beam can match a ground learned from a
+        box's face now and then, while the real ground reads as an endless drop)."""
+        return (t_s - self._ordinary_t_s > self.cfg.relearn_after_s
+                or self._ordinary_share < self.RELEARN_SHARE)
 
     def _slow_weight(self, ordinary: bool, t_s: float) -> float:
         """Weight in the learned ground of this sample. A residual between half the
@@ -302,7 +320,8 @@ class SurfaceDetector:
             learning.clear()
             self.fit.clear()
             self._last_learn_t_s = t_s
-            self._ordinary_t_s = t_s
+            self._ordinary_t_s = self._share_t_s = t_s
+            self._ordinary_share = 1.0
 
     def evaluate(self, t_s: float) -> AlertState:
         c = self.cfg
