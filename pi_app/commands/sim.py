@@ -1,7 +1,7 @@
 """``backsight sim``: run scenarios faster than real time and report.
 
-``backsight sim NAME [--json]``, ``--scenario-file FILE``, ``--all`` (both policies
-side by side unless ``--policy``). JSON per DESIGN.md.
+``backsight sim NAME [--json]``, ``--scenario-file FILE``, ``--all`` or ``--random N``
+(both policies side by side unless ``--policy``). JSON per DESIGN.md.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ def configure_parser(p) -> None:
     p.add_argument("name", nargs="?", help="shipped scenario name (see --list)")
     p.add_argument("--scenario-file", metavar="FILE", help="a scenario TOML file")
     p.add_argument("--all", action="store_true", help="every shipped scenario")
+    p.add_argument("--random", type=int, metavar="N",
+                   help="N random belt runs (pi_app.sim.randomize), seeds from --seed (default 0)")
     p.add_argument("--list", action="store_true", help="list shipped scenarios")
     p.add_argument("--policy", choices=POLICIES, help="only this policy (default: backsight "
                    "for one scenario, both for --all)")
@@ -31,12 +33,21 @@ def run(args) -> int:
         for name in shipped_scenarios():
             print(name)
         return 0
-    picked = [bool(args.name), bool(args.scenario_file), args.all]
+    picked = [bool(args.name), bool(args.scenario_file), args.all, args.random is not None]
     if sum(picked) != 1:
-        print("backsight sim: give exactly one of NAME, --scenario-file FILE or --all",
-              file=sys.stderr)
+        print("backsight sim: give exactly one of NAME, --scenario-file FILE, --all or "
+              "--random N", file=sys.stderr)
         return 2
-    if args.all:
+    many = args.all or args.random is not None
+    if args.random is not None:
+        from pi_app.sim.randomize import random_scenario
+        if args.random < 1:
+            print("backsight sim: --random N needs N >= 1", file=sys.stderr)
+            return 2
+        first = args.seed or 0
+        scenarios = [random_scenario(first + i) for i in range(args.random)]
+        policies = (args.policy,) if args.policy else POLICIES
+    elif args.all:
         scenarios = [load_scenario(n) for n in shipped_scenarios()]
         policies = (args.policy,) if args.policy else POLICIES
     else:
@@ -44,14 +55,14 @@ def run(args) -> int:
         policies = (args.policy or "backsight",)
     results = []
     for sc in scenarios:
-        if args.seed is not None:
+        if args.seed is not None and args.random is None:
             from dataclasses import replace
             sc = replace(sc, seed=args.seed)
         for policy in policies:
             results.append(run_scenario(sc, policy))
     if args.json:
-        out = results if args.all else results[0]
-        json.dump(out, sys.stdout, indent=None if args.all else 2)
+        out = results if many else results[0]
+        json.dump(out, sys.stdout, indent=None if many else 2)
         sys.stdout.write("\n")
     else:
         print_table(results, policies)
