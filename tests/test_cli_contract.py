@@ -129,3 +129,13 @@ def test_a_scenario_file_that_is_not_toml_exits_1(tmp_path):
 def test_sim_needs_exactly_one_source():
     done = backsight("sim", "wall-approach", "--all")
     assert done.returncode == 2 and "exactly one" in done.stderr
+
+
+def test_sim_random_json_is_an_array_of_seeded_runs():
+    done = backsight("sim", "--random", "2", "--seed", "40", "--json", "--policy", "backsight")
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)
+    assert [(r["scenario"], r["seed"]) for r in results] == [("random-40", 40), ("random-41", 41)]
+    for r in results:
+        check_result(r, policy="backsight")
+    assert backsight("sim", "--random", "0").returncode == 2
