@@ -4,8 +4,9 @@ The sensor sits on the handrail at the console end and ranges the runner's back,
 which sways fore-aft a few cm with every step. The position is the mean over exactly
 one step period, measured from the readings (``pi_app.detect.stride.StrideComb``:
 the sway cancels whatever its shape and phase), the drift is how far that mean moved
-in ``drift_window_s`` (longer for a noisy sensor). Until a step period is seen (the
-first ~1.5 s, or a runner who does not sway) a least-squares line over
+in ``drift_window_s`` (longer for a noisy sensor). Until a step period is seen the
+position is judged alone for ``FALLBACK_AFTER_S`` (the first look at the period), then
+- a runner whose sway the sensor cannot see - a least-squares line over
 ``smoothing_s`` stands in. Warnings:
 - console side: position within ``console_warning_m``/``console_danger_m`` of the
   console, or drifting toward it so that the contact line (``contact_margin_m``) is
@@ -27,6 +28,9 @@ class DeckDetector:
     kind = "deck"
     OFF_DECK_MARGIN_M = 0.15  # a back seen this far past the rear edge is off the deck
     MIN_SPAN_SHARE = 0.8      # share of smoothing_s the samples must span to judge drift
+    #: without a step period, a drift is judged only after this long on the deck: until
+    #: StrideComb has had its first look, the least-squares line would read the sway
+    FALLBACK_AFTER_S = 2.0 * StrideComb.PERIOD_RANGE_S[1]
 
     def __init__(self, sensor_id: str, cfg) -> None:
         self.sensor_id = sensor_id
@@ -36,6 +40,7 @@ class DeckDetector:
         self.position_m: float | None = None
         self.drift_mps = 0.0
         self._last_on_deck_t_s: float | None = None
+        self._on_deck_since_t_s: float | None = None
         self.state = CLEAR
         self._states = {
             (lvl, detail): AlertState(lvl, self.kind, sensor_id, detail)
@@ -57,6 +62,7 @@ class DeckDetector:
         self.position_m = None
         self.drift_mps = 0.0
         self._last_on_deck_t_s = None
+        self._on_deck_since_t_s = None
         self.hold.reset()
         self.state = CLEAR
 
@@ -67,6 +73,9 @@ class DeckDetector:
         if d is not None and d <= c.deck_length_m + self.OFF_DECK_MARGIN_M:
             self.series.append(t_s, d)
             self.comb.add(t_s, d)
+            last = self._last_on_deck_t_s
+            if last is None or t_s - last > self.cfg.lost_after_s:
+                self._on_deck_since_t_s = t_s
             self._last_on_deck_t_s = t_s
             est = self.comb.estimate(t_s)
             if est is not None:
@@ -77,7 +86,8 @@ class DeckDetector:
             mean = self.series.mean(since)
             slope = self.series.slope(since)
             # Too short a span cannot tell a drift from the gait's sway: judge position only.
-            full = span_s >= self.MIN_SPAN_SHARE * c.smoothing_s
+            full = (span_s >= self.MIN_SPAN_SHARE * c.smoothing_s
+                    and t_s - self._on_deck_since_t_s >= self.FALLBACK_AFTER_S)
             self.drift_mps = slope if (slope is not None and full) else 0.0
             # The LS line's value at its newest end: mean + slope * (half the span).
             self.position_m = mean + self.drift_mps * span_s / 2
