@@ -120,7 +120,9 @@ def build_device(cfg, bus, clock, *, pin_factory=None, policy: str = "backsight"
         b.clock = loop.cooperative_clock
     profile = ProfileSwitch(loop, {b.cfg.id: b.cfg for b in bringups},
                             lambda sc, c: make_detector(sc, c, policy))
-    loop.hooks[:0] = [ButtonKeeper(loop, clock, pin_factory), profile]
+    reach = DeckReachKeeper(loop, {b.cfg.id: b.cfg for b in bringups})
+    loop.hooks[:0] = [ButtonKeeper(loop, clock, pin_factory), profile, reach]
+    reach(t0)
     device = Device(loop, errors, bringups, cfg=cfg, profile=profile)
     line = device.selftest_report()
     loop.notices["selftest"] = "ok" if device.selftest_ok else line
@@ -159,6 +161,42 @@ class ButtonKeeper:
             loop.notices["button"] = errors["button"]
         else:
             loop.notices.pop("button", None)
+
+
+class DeckReachKeeper:
+    """Loop hook: says in ``status`` (``deck=...``) and the log when a deck sensor cannot
+    range the whole deck - a short-mode VL53L1X (1.16-1.36 m) on a 1.8 m deck takes a
+    runner at the rear for one who has left it. Re-checked when the configuration or
+    the profile changes. Cost per cycle: one identity comparison."""
+
+    def __init__(self, loop: DeviceLoop, sensors: dict) -> None:
+        self.loop = loop
+        self.sensors = sensors        # SensorConfig by id
+        self._cfg = None
+
+    def __call__(self, t_s: float) -> None:
+        cfg = self.loop.cfg
+        if cfg is self._cfg:
+            return
+        self._cfg = cfg
+        problems = []
+        for slot in self.loop.slots:
+            sc = self.sensors.get(slot.id)
+            if slot.role != "deck" or sc is None:
+                continue
+            reach_m = max_range_m(sc.kind, distance_mode=sc.distance_mode,
+                                  timing_budget_ms=sc.timing_budget_ms)
+            if reach_m < cfg.deck.deck_length_m:
+                problems.append(f"{sc.id} ranges {reach_m:.2f} m, the deck is "
+                                f"{cfg.deck.deck_length_m:.2f} m: a runner near the rear edge "
+                                f"will read as off the deck")
+        if problems:
+            note = "; ".join(problems)
+            if self.loop.notices.get("deck") != note:
+                log.warning("deck: %s", note)
+            self.loop.notices["deck"] = note
+        else:
+            self.loop.notices.pop("deck", None)
 
 
 def _restarter(slot: SensorSlot, bringup):

@@ -335,3 +335,21 @@ def test_readme_table_lists_every_pattern_with_its_period_and_pitch():
             assert f"every {p.period_s:.2g} s" in row, p.name
         else:
             assert "once" in row, p.name
+
+
+def test_a_deck_sensor_that_cannot_reach_the_rear_edge_is_reported():
+    """A short-mode VL53L1X at 20 ms ranges 1.16 m: on a 1.8 m deck a runner near the
+    rear edge reads as gone. ``status`` and the log say so at start-up."""
+    sc = load_scenario("treadmill-clean")
+    short = tuple(replace(s, distance_mode="short", timing_budget_ms=20) for s in sc.sensors)
+    long_deck = replace(sc.treadmill, deck_length_m=1.8)
+    rig = SimRig(replace(sc, sensors=short, treadmill=long_deck))
+    try:
+        assert "1.16 m" in rig.loop.notices["deck"] and "1.80 m" in rig.loop.notices["deck"]
+    finally:
+        rig.close()
+    rig = SimRig(sc)                                   # long mode on a 1.5 m deck: fine
+    try:
+        assert "deck" not in rig.loop.notices
+    finally:
+        rig.close()
