@@ -56,8 +56,9 @@ class StrideComb:
     MAX_DRIFT_WINDOW_S = 0.6        # the longest window a noisy sensor's drift is read over
                                     # (config ``deck.drift_window_s`` is capped at it too)
 
-    __slots__ = ("drift_window_s", "drift_noise_mps", "period_s", "window_s", "_val", "_cum", "_reads", "_n", "_k_last",
-                 "_open_k", "_open_sum", "_open_count", "_next_period_k", "_found", "_job")
+    __slots__ = ("drift_window_s", "drift_noise_mps", "period_s", "window_s", "_val", "_cum",
+                 "_reads", "_n", "_k_last", "_open_k", "_open_sum", "_open_count",
+                 "_next_period_k", "_found", "_job")
 
     def __init__(self, drift_window_s: float = 0.15, drift_noise_mps: float = 0.01) -> None:
         self.drift_window_s = drift_window_s
@@ -69,15 +70,20 @@ class StrideComb:
         self.clear()
 
     def clear(self) -> None:
+        """Forget the readings and the gait."""
         self.period_s: float | None = None
         self.window_s = self.drift_window_s  # the drift is read over this long
+        self._found.clear()         # the latest (period, drift window) found, oldest first
+        self._clear_grid()
+
+    def _clear_grid(self) -> None:
+        """Forget the readings (the gait found so far stays)."""
         self._n = 0                 # closed bins held (<= SIZE)
         self._k_last = -1           # absolute index of the newest closed bin
         self._open_k = None         # absolute index of the bin being filled
         self._open_sum = 0.0
         self._open_count = 0
         self._next_period_k = 0
-        self._found.clear()         # the latest (period, drift window) found, oldest first
         self._job = None            # the period measurement under way
 
     # -- feeding ----------------------------------------------------------------------
@@ -103,12 +109,7 @@ class StrideComb:
         self._open_count += 1
 
     def _restart(self, k: int) -> None:
-        period_s, found = self.period_s, list(self._found)
-        window_s = self.window_s
-        self.clear()
-        self.period_s = period_s    # the gait has not changed
-        self.window_s = window_s
-        self._found.extend(found)
+        self._clear_grid()          # the gait has not changed
         self._open_k = k
         # a first look as soon as two of the longest periods are in (then every 0.5 s)
         self._next_period_k = k + int(math.ceil(self.PERIOD_RANGE_S[1] / self.BIN_S)) * 2 + 2
@@ -235,9 +236,9 @@ class StrideComb:
         q = period_s / self.BIN_S
         window_s = self.window_s
         lag = window_s / self.BIN_S
-        end = self._k_last
-        if end - q - lag - 1.0 < end - self._n + 1:
+        if q + lag + 2.0 > self._n:       # both means must lie in the bins held
             return None
+        end = self._k_last
         mean_now = self._mean(end, q)
         mean_then = self._mean(end - lag, q)
         drift_mps = (mean_now - mean_then) / window_s
