@@ -181,11 +181,11 @@ class SurfaceDetector:
             # stride phases the sensor still sees are not a bias, and a grade is
             # followed): only deviations of twice the threshold count at this validity.
             self._learning.clear()
-            fitted = self.fit.predict(t_s, reach_m)
-            predicted = self.mount_height_m if fitted is None else fitted
+        fitted = self.fit.predict(t_s, reach_m)
+        if fitted is not None:
+            predicted = fitted
         else:
-            fitted = self.fit.predict(t_s, reach_m)
-            predicted = self.baseline_m if fitted is None else fitted
+            predicted = self.mount_height_m if provisional else self.baseline_m
         dev = h - predicted
         if (beyond and dev < c.drop_m) or (noisy and dev < 2.0 * c.drop_m):
             # the range limit is not below the ground / a noisy reading of ordinary
@@ -242,14 +242,15 @@ class SurfaceDetector:
             if abs(dev) < threshold_m:
                 self.fit.add(t_s, reach_m, h, self._slow_weight(ordinary, t_s))
             return self.evaluate(t_s)
+        if beyond or noisy:
+            return self.evaluate(t_s)   # a bound or a noisy reading: never learned
         # Below the threshold but not ordinary: learned too, once it lasts (see
         # _slow_weight) - a learned ground a few cm off recovers, and a grade's start,
         # where the residual grows until the fit catches up, does not reach the
         # threshold (learned 3-10x slower, it did: false alarms on 3-8 % grades).
         slow = not ordinary and abs(dev) < threshold_m
-        if not (beyond or noisy):
-            self._note_ordinary(ordinary, t_s)
-        if not (beyond or noisy) and (ordinary or slow or self._lost_ground(t_s)):
+        self._note_ordinary(ordinary, t_s)
+        if ordinary or slow or self._lost_ground(t_s):
             # the ground learned in time and reach (a grade passing under the runner
             # and the stride sweeping the spot along it); a hole or kerb (past the
             # threshold) is kept out of it
@@ -296,12 +297,17 @@ class SurfaceDetector:
         var = self.noise_m * self.noise_m
         self.noise_m = math.sqrt(var + k * (dev * dev - var))
 
+    @property
+    def scatter_learned(self) -> bool:
+        """The RMS of the ground's residuals has been learned long enough to judge by."""
+        return self._noise_s >= self.NOISE_LEARN_S
+
     def single_sample_ok(self) -> bool:
         """One sample may confirm: a slow sensor whose ground residuals are learned."""
         c = self.cfg
         return (c.single_sample_sigmas > 0.0
                 and self.sample_period_s >= c.single_sample_period_s
-                and self._noise_s >= self.NOISE_LEARN_S)
+                and self.scatter_learned)
 
     def _new_streak(self, t_s: float) -> None:
         self._streak = self._strong = self._very_strong = 0
@@ -357,8 +363,7 @@ class SurfaceDetector:
         # 3.5 m back) has a third sample on the hole's grazing-lit far wall
         if (not confirmed and streak >= 2 and self._strong >= 2 and self._changed_in_streak
                 and validity >= self.STRICT_VALIDITY and c.pair_sigmas > 0.0
-                and self._noise_s >= self.NOISE_LEARN_S
-                and self._least_m >= c.pair_sigmas * self.noise_m):
+                and self.scatter_learned and self._least_m >= c.pair_sigmas * self.noise_m):
             confirmed = True
         if self._blocked:
             raw = self._rise
