@@ -120,7 +120,7 @@ def build_device(cfg, bus, clock, *, pin_factory=None, policy: str = "backsight"
         b.clock = loop.cooperative_clock
     profile = ProfileSwitch(loop, {b.cfg.id: b.cfg for b in bringups},
                             lambda sc, c: make_detector(sc, c, policy))
-    reach = DeckReachKeeper(loop, {b.cfg.id: b.cfg for b in bringups})
+    reach = DeckReachKeeper(loop, profile.sensors)
     loop.hooks[:0] = [ButtonKeeper(loop, clock, pin_factory), profile, reach]
     reach(t0)
     device = Device(loop, errors, bringups, cfg=cfg, profile=profile)

@@ -74,7 +74,7 @@ class DeckDetector:
             self.series.append(t_s, d)
             self.comb.add(t_s, d)
             last = self._last_on_deck_t_s
-            if last is None or t_s - last > self.cfg.lost_after_s:
+            if last is None or t_s - last > c.lost_after_s:
                 self._on_deck_since_t_s = t_s
             self._last_on_deck_t_s = t_s
             est = self.comb.estimate(t_s)
