@@ -265,7 +265,10 @@ class SurfaceDetector:
         return self.evaluate(t_s)
 
     def _note_ordinary(self, ordinary: bool, t_s: float) -> None:
-        k = min(max(t_s - self._share_t_s, 0.0) / (0.5 * self.cfg.relearn_after_s), 1.0)
+        # time constant such that, with nothing matching, the share falls to
+        # RELEARN_SHARE in exactly relearn_after_s (as the configuration says)
+        tau_s = self.cfg.relearn_after_s / math.log(1.0 / self.RELEARN_SHARE)
+        k = min(max(t_s - self._share_t_s, 0.0) / tau_s, 1.0)
         self._share_t_s = t_s
         self._ordinary_share += k * (ordinary - self._ordinary_share)
 
