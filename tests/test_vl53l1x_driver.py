@@ -2,6 +2,8 @@
 
 import pytest
 
+from conftest import Target
+
 from pi_app.clock import SimClock
 from pi_app.exc import ChipIdError, ConfigError, DeviceClosed, SensorError, SensorTimeout
 from pi_app.sensors.base import RangeStatus
@@ -210,24 +212,11 @@ def test_bus_error_during_start_is_a_sensor_error_naming_the_address():
             sensor.start()
 
 
-class _Source:
-    """A range source with the sunlight and glare the emulator asks for."""
-
-    def __init__(self, distance_m, sunlight=0.0, blinded=False):
-        self.distance_m, self.sunlight, self._blinded = distance_m, sunlight, blinded
-
-    def __call__(self, t_s):
-        return self.distance_m
-
-    def blinded(self, t_s):
-        return self._blinded
-
-
 @pytest.mark.parametrize("source, status", [
-    (_Source(None), RangeStatus.NO_TARGET),                  # dark, nothing in range
-    (_Source(6.0, sunlight=0.02), RangeStatus.NO_TARGET),    # dusk: ambient 1 MCPS
-    (_Source(6.0, sunlight=0.5), RangeStatus.SIGNAL_FAIL),   # sun: the range is shorter
-    (_Source(1.0, blinded=True), RangeStatus.SIGNAL_FAIL),   # glare
+    (Target(None), RangeStatus.NO_TARGET),                  # dark, nothing in range
+    (Target(6.0, sunlight=0.02), RangeStatus.NO_TARGET),    # dusk: ambient 1 MCPS
+    (Target(6.0, sunlight=0.5), RangeStatus.SIGNAL_FAIL),   # sun: the range is shorter
+    (Target(1.0, blind=True), RangeStatus.SIGNAL_FAIL),     # glare
 ])
 def test_signal_fail_is_no_target_only_when_the_ambient_rate_is_low(source, status):
     """RESULT__AMBIENT_COUNT_RATE_MCPS_SD0 tells an empty scene in the dark (the range
