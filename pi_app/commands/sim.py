@@ -46,12 +46,13 @@ def run(args) -> int:
             return 2
         first = args.seed or 0
         scenarios = [random_scenario(first + i) for i in range(args.random)]
-        policies = (args.policy,) if args.policy else POLICIES
     elif args.all:
         scenarios = [load_scenario(n) for n in shipped_scenarios()]
-        policies = (args.policy,) if args.policy else POLICIES
     else:
         scenarios = [load_scenario(args.scenario_file or args.name)]
+    if many:
+        policies = (args.policy,) if args.policy else POLICIES
+    else:
         policies = (args.policy or "backsight",)
     results = []
     for sc in scenarios:
