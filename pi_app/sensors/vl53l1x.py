@@ -282,9 +282,10 @@ class VL53L1X(RangeSensor):
             return Reading(self.clock.now_s(), distance_m, status)
         if status is RangeStatus.SIGMA_FAIL:  # noisy, but a real target: keep the number
             return Reading(self.clock.now_s(), None, status, distance_m)
-        if status is RangeStatus.SIGNAL_FAIL \
-                and ((data[_AMBIENT_AT] << 8) | data[_AMBIENT_AT + 1]) / 128.0 <= NO_TARGET_AMBIENT_MAX_MCPS:
-            status = RangeStatus.NO_TARGET
+        if status is RangeStatus.SIGNAL_FAIL:
+            ambient_mcps = ((data[_AMBIENT_AT] << 8) | data[_AMBIENT_AT + 1]) / 128.0  # 9.7
+            if ambient_mcps <= NO_TARGET_AMBIENT_MAX_MCPS:
+                status = RangeStatus.NO_TARGET
         return Reading(self.clock.now_s(), None, status)
 
     # --- internals -------------------------------------------------------------------
