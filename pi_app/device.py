@@ -18,7 +18,7 @@ from pi_app.detect.obstacle import ObstacleDetector
 from pi_app.detect.surface import SurfaceDetector
 from pi_app.loop import DeviceLoop, SensorSlot
 from pi_app.profile import ProfileSwitch
-from pi_app.selftest import open_button, open_outputs, report
+from pi_app.selftest import describe_output, open_button, open_outputs, report
 from pi_app.sensors.factory import bring_up, driver_class, nominal_period_s
 from pi_app.sim.optics import chip_optics, max_range_m
 
@@ -72,16 +72,22 @@ class Device:
     """
 
     def __init__(self, loop: DeviceLoop, errors: dict[str, str], bringups, *, cfg=None,
-                 profile: ProfileSwitch | None = None) -> None:
+                 profile: ProfileSwitch | None = None, output_keeper=None) -> None:
         self.loop = loop
         self.errors = errors
         self.bringups = bringups
         self.cfg = cfg if cfg is not None else loop.cfg
         self.profile = profile
+        self.output_keeper = output_keeper
 
     @property
     def selftest_ok(self) -> bool:
         return not self.errors
+
+    @property
+    def can_alert(self) -> bool:
+        """True while a buzzer or a motor can tell the runner."""
+        return can_alert(self.loop.outputs)
 
     def selftest_report(self) -> str:
         """One line naming each failed sensor by id, kind and address (and failed
@@ -121,14 +127,73 @@ def build_device(cfg, bus, clock, *, pin_factory=None, policy: str = "backsight"
     profile = ProfileSwitch(loop, {b.cfg.id: b.cfg for b in bringups},
                             lambda sc, c: make_detector(sc, c, policy))
     reach = DeckReachKeeper(loop, profile.sensors)
-    loop.hooks[:0] = [ButtonKeeper(loop, clock, pin_factory), profile, reach]
+    keeper = OutputKeeper(loop, lambda c: open_outputs(c, clock=clock, pin_factory=pin_factory,
+                                                       bus=bus, errors={}, quiet=True), t0)
+    loop.hooks[:0] = [ButtonKeeper(loop, clock, pin_factory), profile, reach, keeper]
     reach(t0)
-    device = Device(loop, errors, bringups, cfg=cfg, profile=profile)
+    device = Device(loop, errors, bringups, cfg=cfg, profile=profile, output_keeper=keeper)
     line = device.selftest_report()
     loop.notices["selftest"] = "ok" if device.selftest_ok else line
     (log.info if device.selftest_ok else log.error)(line)
     outputs.command(READY if device.selftest_ok else SELFTEST_FAIL, t0)
     return device
+
+
+def can_alert(outputs) -> bool:
+    """True when ``outputs`` has a buzzer or a motor to drive."""
+    return getattr(outputs, "buzzer", None) is not None or getattr(outputs, "haptic", None) is not None
+
+
+class OutputKeeper:
+    """Loop hook: while nothing can tell the runner (no buzzer or motor could be opened,
+    at start or after a reconfiguration), ``status`` says ``outputs=none ...`` and the
+    configured outputs are tried again every ``RETRY_S``. When one works it replaces
+    the stand-in, plays the self-test chirp and calls ``on_restored()`` (``backsight
+    run`` then tells systemd the device is ready). Cost per cycle while outputs work:
+    two attribute reads."""
+
+    #: opening pins or the DRV2605L is cheap, but not something to do every cycle
+    RETRY_S = 2.0
+
+    def __init__(self, loop: DeviceLoop, open_outputs_for, t_s: float) -> None:
+        self.loop = loop
+        self.open_outputs_for = open_outputs_for   # cfg -> outputs (NoOutputs on failure)
+        self.on_restored = None
+        self.restored = 0
+        self._next_try_s = t_s + self.RETRY_S     # the self-test has just tried
+        if not can_alert(loop.outputs):
+            self._note(loop.cfg)
+
+    def _note(self, cfg) -> None:
+        note = (f"none: {describe_output('outputs', cfg)} cannot be opened; "
+                f"retrying every {self.RETRY_S:g} s")
+        if self.loop.notices.get("outputs") != note:
+            log.error("cannot alert the runner: %s", note)
+        self.loop.notices["outputs"] = note
+
+    def __call__(self, t_s: float) -> None:
+        loop = self.loop
+        if can_alert(loop.outputs):
+            return
+        if t_s < self._next_try_s:
+            return
+        self._next_try_s = t_s + self.RETRY_S
+        cfg = loop.cfg
+        outputs = self.open_outputs_for(cfg)
+        if not can_alert(outputs):
+            self._note(cfg)
+            return
+        old, loop.outputs = loop.outputs, outputs
+        try:
+            old.close()
+        except OSError as exc:
+            log.warning("closing %r: %s", old, exc)
+        loop.notices.pop("outputs", None)
+        self.restored += 1
+        log.warning("outputs work again: %s", describe_output("outputs", cfg))
+        outputs.command(READY, t_s)
+        if self.on_restored is not None:
+            self.on_restored()
 
 
 class ButtonKeeper:

@@ -21,6 +21,31 @@ from pi_app.detect.health import SensorHealth
 
 log = logging.getLogger(__name__)
 
+#: ``status`` says ``stalled=1`` when the loop has not cycled for this many periods
+#: (systemd's watchdog restarts a loop stuck for WatchdogSec; this shows it sooner)
+STALL_PERIODS = 5
+
+
+class ConfigHandover:
+    """One configuration handed to the loop from another thread.
+
+    The loop swaps it in before its next cycle and then sets ``done``; ``error`` is
+    None when it was applied, else why it was refused (the loop kept the old one).
+    ``wait(timeout_s)`` returns True once the loop has decided.
+    """
+
+    def __init__(self, cfg) -> None:
+        self.cfg = cfg
+        self.error: str | None = None
+        self.done = threading.Event()
+
+    def wait(self, timeout_s: float) -> bool:
+        return self.done.wait(timeout_s)
+
+    def finish(self, error: str | None) -> None:
+        self.error = error
+        self.done.set()
+
 
 @dataclass
 class SensorSlot:
@@ -95,12 +120,15 @@ class DeviceLoop(Closeable):
         self.alerts: deque[tuple[float, AlertState]] = deque(maxlen=self.ALERTS_KEPT)
         self.cycles = 0
         self.overruns = 0
-        self._pending_cfg = None
+        self._pending: ConfigHandover | None = None
+        self.config_refusals = 0
         self._restarting: SensorSlot | None = None
         self._next_cycle_t_s = 0.0
         self.cooperative_clock = CooperativeClock(self)
         self.notices: dict[str, str] = {}  # shown by `status` (self-test, config problems)
         self._started_t_s = clock.now_s()
+        self._last_cycle_t_s: float | None = None
+        self.thread_ident: int | None = None  # the thread in run() (None = not running)
         self.hooks: list = []  # callables of t_s run before each cycle (sim fault injection)
         self._stop = threading.Event()
         self._states: list[AlertState] = [CLEAR] * (2 * len(self.slots) + len(self.coaches) + 1)
@@ -112,12 +140,39 @@ class DeviceLoop(Closeable):
             self.imu.on_sample = None if recorder is None else recorder.imu
 
     # --- configuration handed over from other threads ------------------------------
-    def apply_config(self, cfg) -> None:
-        """Called from any thread; the loop swaps it in before its next cycle."""
-        self._pending_cfg = cfg
+    def apply_config(self, cfg) -> ConfigHandover:
+        """Called from any thread; the loop swaps ``cfg`` in before its next cycle.
+        A config handed over before the loop took the previous one replaces it (the
+        previous handover is marked done: the newer one includes its change)."""
+        handover = ConfigHandover(cfg)
+        previous, self._pending = self._pending, handover
+        if previous is not None:
+            previous.finish(None)
+        return handover
 
     def _swap_config(self) -> None:
-        cfg, self._pending_cfg = self._pending_cfg, None
+        """Apply the pending config to every part; whatever goes wrong, the loop keeps
+        the config it had (re-applied to every part), logs why and runs on."""
+        handover, self._pending = self._pending, None
+        if handover is None:
+            return
+        old = self.cfg
+        try:
+            self._configure_parts(handover.cfg)
+        except Exception as exc:  # noqa: BLE001 - a config must never end the loop
+            error = f"{type(exc).__name__}: {exc}" if not isinstance(exc, ValueError) else str(exc)
+            self.config_refusals += 1
+            log.error("configuration refused, keeping the previous one: %s", error)
+            try:
+                self._configure_parts(old)
+            except Exception:  # noqa: BLE001
+                log.exception("re-applying the previous configuration failed")
+            handover.finish(error)
+            return
+        log.info("configuration updated")
+        handover.finish(None)
+
+    def _configure_parts(self, cfg) -> None:
         self.cfg = cfg
         self.period_s = cfg.device.loop_period_s
         self.arbiter.configure(cfg)
@@ -130,11 +185,10 @@ class DeviceLoop(Closeable):
             self.imu.health.configure(cfg)
         if hasattr(self.outputs, "reconfigure"):
             self.outputs.reconfigure(cfg)
-        log.info("configuration updated")
 
     # --- one cycle -------------------------------------------------------------------
     def step(self) -> AlertState:
-        if self._pending_cfg is not None:
+        if self._pending is not None:
             self._swap_config()
         t_s = self.clock.now_s()
         for hook in self.hooks:
@@ -189,6 +243,7 @@ class DeviceLoop(Closeable):
         state = self.arbiter.decide(states, t_s, muted)
         self._command(state, t_s)
         self.cycles += 1
+        self._last_cycle_t_s = t_s
         if self.notifier is not None:
             # only this live loop pings: a stuck loop stops them and systemd restarts it
             self.notifier.watchdog(t_s)  # sends at half WatchdogSec, cheap otherwise
@@ -230,6 +285,13 @@ class DeviceLoop(Closeable):
         """Cycle with deadline scheduling until ``stop()`` or clock time ``until_s``."""
         clock = self.clock
         next_t_s = clock.now_s()
+        self.thread_ident = threading.get_ident()
+        try:
+            self._run(clock, next_t_s, until_s)
+        finally:
+            self.thread_ident = None
+
+    def _run(self, clock, next_t_s: float, until_s: float | None) -> None:
         while not self._stop.is_set():
             if until_s is not None and clock.now_s() >= until_s:
                 break
@@ -245,12 +307,22 @@ class DeviceLoop(Closeable):
         self._stop.set()
 
     def status(self) -> dict:
-        """A snapshot for the serial console's ``status`` (read from another thread)."""
-        elapsed_s = self.clock.now_s() - self._started_t_s
+        """A snapshot for the serial console's ``status`` (read from another thread):
+        level, uptime, loop rate, overruns, ``stalled`` (no cycle for STALL_PERIODS
+        periods), notices (self-test, config, bus, outputs) and each sensor's health."""
+        now_s = self.clock.now_s()
+        uptime_s = now_s - self._started_t_s
+        last_s = self._last_cycle_t_s
+        since_cycle_s = None if last_s is None else now_s - last_s
+        stalled = (since_cycle_s if since_cycle_s is not None else uptime_s) > STALL_PERIODS * self.period_s
         out = {"level": self.state.level.label, "kind": self.state.kind,
-               "source": self.state.source, "cycles": self.cycles, "overruns": self.overruns,
-               "loop_hz": round(self.cycles / elapsed_s, 1) if elapsed_s > 0 else None,
+               "source": self.state.source, "uptime_s": round(uptime_s, 1),
+               "cycles": self.cycles, "overruns": self.overruns,
+               "loop_hz": round(self.cycles / uptime_s, 1) if uptime_s > 0 else None,
+               "stalled": int(stalled),
                "mode": self.cfg.device.mode}
+        if stalled:
+            out["last_cycle_s_ago"] = None if since_cycle_s is None else round(since_cycle_s, 3)
         out.update(self.notices)
         for slot in self.slots:
             r = slot.last_reading

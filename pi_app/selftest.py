@@ -69,11 +69,13 @@ def _parts(cfg) -> list[tuple[str, object]]:
     return parts
 
 
-def open_outputs(cfg, *, clock, pin_factory, bus, errors: dict[str, str]):
+def open_outputs(cfg, *, clock, pin_factory, bus, errors: dict[str, str], quiet: bool = False):
     """``AlertOutputs`` for ``cfg``, or for the part of it that works; failures go to
     ``errors`` ("buzzer", "haptic", or "outputs" when nothing can tell the runner).
     Never raises for hardware: with nothing working it returns ``NoOutputs``.
-    A later configuration change (``reconfigure``) tries the failed part again."""
+    A later configuration change (``reconfigure``) tries the failed part again.
+    ``quiet``: do not log the failures (a retry every few seconds would flood the
+    journal; the caller says it once)."""
     from pi_app.alert.outputs import AlertOutputs
 
     def attempt(c):
@@ -90,13 +92,15 @@ def open_outputs(cfg, *, clock, pin_factory, bus, errors: dict[str, str]):
             working.append((name, part_cfg))
         except (OSError, ConfigError) as exc:
             errors[name] = str(exc)
-            log.error("self-test: %s failed: %s", describe_output(name, cfg), exc)
+            if not quiet:
+                log.error("self-test: %s failed: %s", describe_output(name, cfg), exc)
     if len(working) == 2:  # each works alone but not together: keep the buzzer
         working = working[:1]
         errors["haptic"] = f"does not work together with the buzzer: {first}"
     if not working:
         errors.setdefault("outputs", str(first))
-        log.error("self-test: nothing can tell the runner (%s)", first)
+        if not quiet:
+            log.error("self-test: nothing can tell the runner (%s)", first)
         return NoOutputs()
     return attempt(working[0][1])
 

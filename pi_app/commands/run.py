@@ -8,12 +8,25 @@ for that scenario, paced to real time. SIGTERM/SIGINT stop it cleanly, outputs o
 
 from __future__ import annotations
 
+import argparse
 import logging
+import math
 import signal
 import threading
 from pathlib import Path
 
 log = logging.getLogger("backsight")
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number above 0")
+    return value
 
 
 def configure_parser(p) -> None:
@@ -22,14 +35,23 @@ def configure_parser(p) -> None:
     p.add_argument("--sim", metavar="NAME|FILE", help="simulated hardware for a scenario")
     p.add_argument("--serial-port", metavar="URL", help="serial console port or pyserial URL "
                    "(default: serial.port from the config on hardware, none with --sim)")
-    p.add_argument("--speed", type=float, default=1.0, help="--sim only: times real time")
-    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--speed", type=positive_float, default=1.0, help="--sim only: times real time")
+    p.add_argument("--duration", type=positive_float, metavar="S", help="stop after S seconds")
     p.add_argument("--record", metavar="FILE", help="record readings and alerts to FILE")
     p.add_argument("--policy", choices=("backsight", "naive"), default="backsight")
 
 
 class ConfigHolder:
-    """The latest accepted configuration, shared between the console and the loop."""
+    """The latest accepted configuration, shared between the console and the loop.
+
+    ``apply(cfg)`` hands ``cfg`` to the loop and, from any thread but the loop's own,
+    waits (at most ``APPLY_WAIT_S``) for the loop to take it: a config the loop could
+    not apply raises ``ConfigError`` and is not kept, so the console answers ERR.
+    """
+
+    #: the loop swaps a config in before its next cycle (4 ms); a stalled loop must not
+    #: hang the console: past this the config stays pending and the console says OK
+    APPLY_WAIT_S = 1.0
 
     def __init__(self, cfg) -> None:
         self.cfg = cfg
@@ -41,20 +63,34 @@ class ConfigHolder:
             return self.cfg
 
     def apply(self, cfg) -> None:
+        from pi_app.exc import ConfigError
+
+        loop = self.loop
+        if loop is not None:
+            handover = loop.apply_config(cfg)
+            on_loop_thread = loop.thread_ident in (None, threading.get_ident())
+            if not on_loop_thread and handover.wait(self.APPLY_WAIT_S) and handover.error:
+                raise ConfigError(f"not applied, the device keeps its settings: {handover.error}")
         with self._lock:
             self.cfg = cfg
-        if self.loop is not None:
-            self.loop.apply_config(cfg)
 
 
 def load_startup_config(path: str | None):
+    """``(cfg, notice, path)``: the config to start with, a problem to show in
+    ``status`` (None = none) and where ``save`` writes (None = nowhere)."""
     from pi_app.config import DEFAULT_CONFIG_PATH, Config
     from pi_app.config_store import load_config_or_defaults
 
     if path is None and not DEFAULT_CONFIG_PATH.exists():
         return Config.defaults(), None, None
     path = Path(path) if path is not None else DEFAULT_CONFIG_PATH
+    if not path.exists():
+        notice = f"{path} does not exist: running on defaults (save creates it)"
+        log.warning("config: %s", notice)
+        return Config.defaults(), notice, path
     cfg, notice = load_config_or_defaults(path)
+    if notice:
+        log.warning("config: %s", notice)
     return cfg, notice, path
 
 
@@ -64,8 +100,6 @@ def run(args) -> int:
     from pi_app.service import Notifier
 
     cfg, notice, config_path = load_startup_config(args.config)
-    if notice:
-        log.warning("config: %s", notice)
     notifier = Notifier()
     if args.sim:
         from pi_app.sim.rig import SimRig
@@ -79,13 +113,14 @@ def run(args) -> int:
         device.loop.attach_recorder(recorder)
         close_extra = rig.close
     else:
-        import smbus2
+        from pi_app.sensors.bus import BusKeeper, ReopeningBus, smbus2_opener
 
         clock = MonotonicClock()
         recorder = _recorder(args.record, cfg)
-        bus = smbus2.SMBus(cfg.i2c.bus)
+        bus = ReopeningBus(smbus2_opener(cfg.i2c.bus), f"/dev/i2c-{cfg.i2c.bus}")
         device = build_device(cfg, bus, clock, notifier=notifier, recorder=recorder,
                               policy=args.policy)
+        device.loop.hooks.append(BusKeeper(bus, cfg.i2c.bus, device.loop.notices, clock.now_s()))
         port = args.serial_port or cfg.serial.port
         close_extra = bus.close
     loop = device.loop
@@ -100,9 +135,7 @@ def run(args) -> int:
         device.profile.apply_config = holder.apply
     console = _console(port, holder, loop, config_path, cfg)
     stop = _install_signal_handlers(loop)
-    notifier.status(device.selftest_report())
-    notifier.ready()
-    log.warning(device.selftest_report())
+    _announce(device, notifier)
     try:
         until_s = None if args.duration is None else clock.now_s() + args.duration
         loop.run(until_s=until_s)
@@ -116,6 +149,22 @@ def run(args) -> int:
             recorder.close()
         stop()
     return 0
+
+
+def _announce(device, notifier) -> None:
+    """Tell systemd the device is ready only when it can alert the runner: a device
+    with no working buzzer or motor stays "activating" with a STATUS saying why (the
+    unit's TimeoutStartSec then fails and restarts it), while it keeps retrying the
+    outputs and sends READY=1 as soon as one works."""
+    report = device.selftest_report()
+    log.warning(report)
+    if device.can_alert:
+        notifier.ready(status=report)
+        return
+    notifier.status("NOT READY: cannot alert the runner (no buzzer or motor works); "
+                    "retrying the outputs; " + report)
+    if device.output_keeper is not None:
+        device.output_keeper.on_restored = lambda: notifier.ready(status=device.selftest_report())
 
 
 def _console(port, holder, loop, config_path, cfg):
