@@ -11,11 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pi_app.cli import main
 from pi_app.clock import SimClock
 from pi_app.config import Config, SensorConfig
 from pi_app.doctor import FAIL, OK, WARN, Doctor, format_findings, scan
+from pi_app.doctor.i2c import missing_bus_hint
 from pi_app.doctor.system import BootConfig
 from pi_app.sim.devices.base import RegisterDevice
 from pi_app.sim.devices.drv2605 import DRV2605Device
@@ -49,7 +52,9 @@ def make_bus(*devices) -> SimBus:
 
 
 def make_root(tmp_path, *, boot=GOOD_BOOT, cmdline="console=tty1 root=PARTUUID=1 rootwait\n",
-              group="i2c:x:998:backsight\ngpio:x:997:backsight\ndialout:x:20:backsight\n", model=PI4):
+              group="i2c:x:998:backsight\ngpio:x:997:backsight\ndialout:x:20:backsight\n", model=PI4,
+              modules="i2c-dev\n"):
+    """``modules`` is /etc/modules (raspi-config's do_i2c adds i2c-dev there); None = absent."""
     root = tmp_path / "root"
     (root / "boot/firmware").mkdir(parents=True)
     (root / "boot/firmware/config.txt").write_text(boot)
@@ -60,6 +65,8 @@ def make_root(tmp_path, *, boot=GOOD_BOOT, cmdline="console=tty1 root=PARTUUID=1
     (root / "etc/group").write_text("root:x:0:\nbacksight:x:999:\n" + group)
     (root / "proc/device-tree").mkdir(parents=True)
     (root / "proc/device-tree/model").write_bytes(model)
+    if modules is not None:
+        (root / "etc/modules").write_text("# /etc/modules: kernel modules to load at boot time.\n" + modules)
     return root
 
 
@@ -256,7 +263,7 @@ def test_bus_that_cannot_be_opened(tmp_path):
 
     root = make_root(tmp_path)
     f = named(Doctor(absent, Config.defaults(), root=root).run(), FAIL, "/dev/i2c-1 does not exist")
-    assert "do_i2c 0" in f[0].fix
+    assert "/etc/modules loads i2c-dev at boot" in f[0].what and f[0].fix == "sudo modprobe i2c-dev now"
     f = named(Doctor(forbidden, Config.defaults(), root=root).run(), FAIL, "no permission")
     assert "usermod -aG i2c" in f[0].fix
 
@@ -367,3 +374,127 @@ def test_cli_doctor_sim_on_a_healthy_root_exits_0(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0, out
     assert "[FAIL]" not in out and "gpiozero will use RPi.GPIO" in out
+
+
+# --- i2c-dev: a missing /dev/i2c-N explained in one line ---------------------------------
+def fake_kernel(root, *, proc_modules=None, sys_module=False, load_d=(), builtin=False, cmdline=None):
+    """What the running kernel shows below ``root``: /proc/modules text, /sys/module/i2c_dev,
+    modules-load.d files as (dir, name, text), a modules.builtin listing i2c-dev."""
+    (root / "sys/module").mkdir(parents=True, exist_ok=True)
+    if sys_module:
+        (root / "sys/module/i2c_dev").mkdir()
+    if proc_modules is not None:
+        (root / "proc/modules").write_text(proc_modules)
+    for directory, name, text in load_d:
+        (root / directory).mkdir(parents=True, exist_ok=True)
+        (root / directory / name).write_text(text)
+    if builtin:
+        release = root / "lib/modules" / os.uname().release
+        release.mkdir(parents=True)
+        (release / "modules.builtin").write_text("kernel/drivers/i2c/i2c-core.ko\nkernel/drivers/i2c/i2c-dev.ko\n")
+    if cmdline is not None:
+        (root / "proc/cmdline").write_text(cmdline)
+    return root
+
+
+LSMOD_WITHOUT = "i2c_bcm2835 16384 0 - Live 0x0000000000000000\nspidev 20480 0 - Live 0x0\n"
+LSMOD_WITH = LSMOD_WITHOUT + "i2c_dev 16384 0 - Live 0x0000000000000000\n"
+OURS = ("etc/modules-load.d", "backsight-i2c.conf", "# comment\ni2c-dev\n")
+
+
+@pytest.mark.parametrize("kernel, boot, said, fix, not_in_fix", [
+    # not loaded, nothing loads it: modprobe now, and the modules-load.d file for every boot
+    (dict(proc_modules=LSMOD_WITHOUT), GOOD_BOOT,
+     ["the i2c-dev module is not loaded and nothing loads it at boot"],
+     ["sudo modprobe i2c-dev now", "echo i2c-dev | sudo tee /etc/modules-load.d/backsight-i2c.conf"],
+     ["reboot"]),
+    # configured but not loaded yet (installed, not rebooted): modprobe is all it takes
+    (dict(proc_modules=LSMOD_WITHOUT, load_d=[OURS]), GOOD_BOOT,
+     ["not loaded (/etc/modules-load.d/backsight-i2c.conf loads it at boot)"],
+     ["sudo modprobe i2c-dev now"], ["tee"]),
+    # loaded (the other spelling, in /usr/lib), but config.txt never enabled the bus
+    (dict(sys_module=True, load_d=[("usr/lib/modules-load.d", "i2c.conf", "i2c_dev\n")]),
+     "dtparam=audio=on\n", ["lacks dtparam=i2c_arm=on", "i2c-dev is loaded"],
+     ["add dtparam=i2c_arm=on to config.txt", "do_i2c 0", "reboot"], ["modprobe", "tee"]),
+    # loaded by hand: the bus comes back now, gone again after a reboot
+    (dict(proc_modules=LSMOD_WITH), GOOD_BOOT, ["i2c-dev is loaded but nothing loads it at boot"],
+     ["for every boot: echo i2c-dev"], ["modprobe"]),
+    # an empty file of the same name in /etc masks the one in /usr/lib; comments do not count
+    (dict(proc_modules=LSMOD_WITHOUT, load_d=[("etc/modules-load.d", "i2c.conf", "#i2c-dev\n"),
+                                             ("usr/lib/modules-load.d", "i2c.conf", "i2c-dev\n")]),
+     GOOD_BOOT, ["nothing loads it at boot"], ["sudo modprobe i2c-dev now", "tee"], []),
+    # kernel command line
+    (dict(proc_modules=LSMOD_WITHOUT, cmdline="console=tty1 modules-load=dwc2,i2c-dev rootwait"),
+     GOOD_BOOT, ["modules-load= in /proc/cmdline loads it at boot"], ["sudo modprobe i2c-dev now"], ["tee"]),
+    # built into the kernel and the bus enabled: nothing to load, something else is wrong
+    (dict(proc_modules=LSMOD_WITHOUT, builtin=True), GOOD_BOOT, ["i2c-dev is loaded"],
+     ["dmesg | grep -i i2c"], ["modprobe", "tee"]),
+])
+def test_missing_bus_hint(tmp_path, kernel, boot, said, fix, not_in_fix):
+    root = fake_kernel(make_root(tmp_path, boot=boot, modules=None), **kernel)
+    hint = missing_bus_hint(1, root)
+    what, _, fix_text = hint.partition("; fix: ")
+    assert "\n" not in hint and what.startswith("/dev/i2c-1 does not exist: ")
+    assert all(s in what for s in said), hint
+    assert all(s in fix_text for s in fix), hint
+    assert not any(s in fix_text for s in not_in_fix), hint
+
+
+def test_missing_bit_banged_bus_names_its_overlay(tmp_path):
+    root = fake_kernel(make_root(tmp_path, modules="i2c-dev\n"), proc_modules=LSMOD_WITH)
+    hint = missing_bus_hint(3, root)
+    assert hint.startswith("/dev/i2c-3 does not exist: ") and "creates no bus 3" in hint
+    assert "dtoverlay=i2c-gpio,bus=3" in hint and "reboot" in hint
+
+
+def test_missing_bus_hint_from_nothing_at_all(tmp_path):
+    # no /proc, /sys, /etc or config.txt: still one line naming the node and a fix
+    hint = missing_bus_hint(1, tmp_path / "absent")
+    assert hint.startswith("/dev/i2c-1 does not exist: nothing loads the i2c-dev module at boot; fix: ")
+    assert "sudo modprobe i2c-dev" in hint
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(modules=st.binary(max_size=200), proc=st.binary(max_size=200), conf=st.binary(max_size=200),
+       bus=st.integers(0, 31))
+def test_missing_bus_hint_never_raises_on_odd_files(tmp_path_factory, modules, proc, conf, bus):
+    root = tmp_path_factory.mktemp("odd")
+    for rel, data in (("etc/modules", modules), ("proc/modules", proc),
+                      ("etc/modules-load.d/x.conf", conf), ("boot/firmware/config.txt", conf)):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+    hint = missing_bus_hint(bus, root)
+    assert hint.startswith(f"/dev/i2c-{bus} does not exist: ") and "; fix: " in hint
+
+
+def test_doctor_explains_a_missing_bus_with_the_same_words(tmp_path):
+    def absent(n):
+        raise FileNotFoundError(errno.ENOENT, f"/dev/i2c-{n}")
+
+    root = fake_kernel(make_root(tmp_path, modules=None), proc_modules=LSMOD_WITHOUT)
+    [f] = named(Doctor(absent, Config.defaults(), root=root).run(), FAIL, "I2C bus 1")
+    assert f"{f.what}; fix: {f.fix}" == "I2C bus 1: " + missing_bus_hint(1, root)
+    assert "not loaded" in f.what and "sudo modprobe i2c-dev" in f.fix
+
+
+@pytest.mark.parametrize("kernel, modules, level, words", [
+    (dict(), "i2c-dev\n", OK, "loads at boot (/etc/modules)"),
+    (dict(proc_modules=LSMOD_WITH), None, WARN, "loaded now, by hand"),
+    (dict(proc_modules=LSMOD_WITHOUT), None, FAIL, "nothing loads the i2c-dev module at boot"),
+])
+def test_doctor_checks_that_i2c_dev_loads_at_boot(tmp_path, kernel, modules, level, words):
+    root = fake_kernel(make_root(tmp_path, modules=modules), **kernel)
+    findings = doctor(default_bus(), Config.defaults(), root)
+    [f] = named(findings, level, words)
+    assert level == OK or "/etc/modules-load.d/backsight-i2c.conf" in f.fix
+
+
+def test_the_hint_imports_nothing_outside_the_standard_library():
+    # `backsight run` imports it to say the same words; it must stay cheap
+    code = ("import sys; from pi_app.doctor.i2c_dev import missing_bus_hint; "
+            "tops = {m.split('.')[0] for m in sys.modules}; "
+            "print(sorted(t for t in tops - set(sys.stdlib_module_names) if t != 'pi_app' and not t.startswith('_')))")
+    done = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

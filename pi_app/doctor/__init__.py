@@ -5,7 +5,8 @@
 
 Each ``Finding(level, what, fix)`` has level "ok", "warn" or "fail". Checks: every I2C
 bus scanned and every configured chip identified by its ID register at its configured
-address (``pi_app.doctor.i2c``); boot config, the service user's groups, gpiozero's pin
+address (``pi_app.doctor.i2c``); the i2c-dev kernel module, now and at boot
+(``pi_app.doctor.i2c_dev``); boot config, the service user's groups, gpiozero's pin
 library, the serial port and the systemd service, read below ``root``
 (``pi_app.doctor.system``). ``backsight doctor`` prints them and exits 1 if any failed.
 """
@@ -21,7 +22,7 @@ from functools import partial
 from pathlib import Path
 
 from pi_app.config import DEFAULT_CONFIG_PATH, Config, load_config
-from pi_app.doctor import system
+from pi_app.doctor import i2c_dev, system
 from pi_app.doctor.findings import FAIL, OK, WARN, Finding, format_findings
 from pi_app.doctor.i2c import BusCheck, expected_devices, identify, scan
 
@@ -63,9 +64,11 @@ class Doctor:
 
     def run(self) -> list[Finding]:
         findings = system.check_service(self)      # first: a running service means read-only I2C
-        check = BusCheck(self.bus_factory, self.cfg, boot=self.boot, service_active=self.service_active)
+        check = BusCheck(self.bus_factory, self.cfg, boot=self.boot, service_active=self.service_active,
+                         root=self.root)
         for number in self.buses:
             findings += check.check_bus(number)
+        findings += i2c_dev.check_module(self)
         findings += system.check_boot(self)
         findings += system.check_groups(self)
         findings += system.check_pin_factory(self)

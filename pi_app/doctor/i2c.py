@@ -3,21 +3,24 @@ every configured chip by its ID register at its configured address.
 
 Read-only, except the TCA9548A check, which writes back the mask it just read (skipped
 while the service runs, since the service switches channels) and, to look behind a
-multiplexer, selects a channel and restores the previous mask afterwards.
+multiplexer, selects a channel and restores the previous mask afterwards. A bus that
+does not exist is explained by ``pi_app.doctor.i2c_dev`` (``missing_bus_hint``).
 """
 
 from __future__ import annotations
 
 import errno
+from pathlib import Path
 from typing import NamedTuple
-
-from smbus2 import i2c_msg
 
 from pi_app.config import Config
 from pi_app.doctor.findings import FAIL, OK, WARN, Finding
+from pi_app.doctor.i2c_dev import MissingBus, missing_bus_hint
+from pi_app.doctor.system import HARDWARE_I2C_BUS
 
-HARDWARE_BUS = 1
-_NO_ID_REGISTER = ("mb1242", "tca9548a")   # cannot be told apart by reading them                 # i2c_arm: the BCM283x controller on GPIO2/3
+__all__ = ["BusCheck", "CHIPS", "expected_devices", "identify", "missing_bus_hint", "scan"]
+
+_NO_ID_REGISTER = ("mb1242", "tca9548a")   # cannot be told apart by reading them
 SAFE_STRETCH_BAUD = 50_000       # above this the hardware controller breaks MB1242 stretching
 
 
@@ -51,6 +54,8 @@ _MPU_LOOKALIKES = {0x70: "MPU-6500", 0x71: "MPU-9250", 0x73: "MPU-9255", 0x72: "
 def identify(bus, kind: str, address: int) -> str | None:
     """Read the chip's ID at ``address``: None = it is a ``kind``, else what was read."""
     if kind == "vl53l1x":
+        from smbus2 import i2c_msg     # here, so that importing the doctor needs no smbus2
+
         read = i2c_msg.read(address, 2)
         bus.i2c_rdwr(i2c_msg.write(address, _VL53L1_IDENTIFICATION__MODEL_ID.to_bytes(2, "big")), read)
         model, module = bytes(read)
@@ -121,22 +126,23 @@ def expected_devices(cfg: Config) -> list[Expected]:
 
 class BusCheck:
     """Checks the chips ``cfg`` expects on a bus. ``boot`` (a BootConfig or None) gives
-    the hardware bus clock; ``service_active`` True = the service is using the bus."""
+    the hardware bus clock; ``service_active`` True = the service is using the bus;
+    ``root`` is where a missing bus's causes are looked up (pi_app.doctor.i2c_dev)."""
 
-    def __init__(self, bus_factory, cfg: Config, *, boot=None, service_active: bool = False) -> None:
+    def __init__(self, bus_factory, cfg: Config, *, boot=None, service_active: bool = False,
+                 root: str | Path = "/") -> None:
         self.bus_factory = bus_factory
         self.cfg = cfg
         self.boot = boot
         self.service_active = service_active
+        self.root = root
 
     def check_bus(self, number: int) -> list[Finding]:
         try:
             bus = self.bus_factory(number)
         except FileNotFoundError:
-            return [Finding(FAIL, f"I2C bus {number}: /dev/i2c-{number} does not exist",
-                            "enable I2C: sudo raspi-config nonint do_i2c 0, then reboot"
-                            if number == HARDWARE_BUS else
-                            "add the dtoverlay=i2c-gpio line from firmware/config.txt.fragment, reboot")]
+            missing = MissingBus.diagnose(number, self.root)
+            return [Finding(FAIL, f"I2C bus {number}: {missing.what}", missing.fix)]
         except PermissionError:
             return [Finding(FAIL, f"I2C bus {number}: no permission to open /dev/i2c-{number}",
                             "run as a member of group i2c (sudo usermod -aG i2c $USER, log in "
@@ -164,7 +170,7 @@ class BusCheck:
             else:
                 findings += self._check_behind_mux(bus, e, present)
         findings += self._check_unknown(bus, set(present) - explained)
-        if number == HARDWARE_BUS and any(e.kind == "mb1242" for e in expected):
+        if number == HARDWARE_I2C_BUS and any(e.kind == "mb1242" for e in expected):
             findings.append(self._stretching_warning())
         return findings
 

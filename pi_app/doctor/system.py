@@ -11,6 +11,8 @@ from pathlib import Path
 
 from pi_app.doctor.findings import FAIL, OK, WARN, Finding
 
+HARDWARE_I2C_BUS = 1              # i2c_arm: the BCM283x controller on GPIO2/3
+BACKSIGHT_OVERLAY_BUS = 3         # the bit-banged bus firmware/backsight-overlay.dts creates
 REQUIRED_GROUPS = {"i2c": "/dev/i2c-*", "gpio": "/dev/gpiochip*, /dev/gpiomem", "dialout": "the serial port"}
 _ON = ("", "on", "true", "yes", "okay")
 _I2C_PARAMS = ("i2c_arm", "i2c", "i2c1")        # aliases in the Pi's base device tree
@@ -85,6 +87,17 @@ class BootConfig:
         value = self.dtparams.get("i2c_arm_baudrate") or self.dtparams.get("i2c_baudrate")
         return int(value) if value and value.isdigit() else None
 
+    def makes_i2c_bus(self, number: int) -> bool:
+        """Whether this config creates I2C bus ``number``: bus 1 is the hardware
+        controller (``dtparam=i2c_arm=on``), others come from an i2c-gpio overlay with
+        ``bus=N`` (or, for bus 3, the backsight overlay)."""
+        if number == HARDWARE_I2C_BUS:
+            return self.i2c_enabled
+        gpio_bus = self.overlay("i2c-gpio")
+        if gpio_bus is not None and f"bus={number}" in gpio_bus.split(","):
+            return True
+        return number == BACKSIGHT_OVERLAY_BUS and self.overlay("backsight") is not None
+
     def overlay(self, name: str) -> str | None:
         """The last ``dtoverlay=name[,params]`` line's value, or None."""
         hits = [o for o in self.overlays if o.split(",", 1)[0] == name]
@@ -144,20 +157,13 @@ def check_boot(doctor) -> list[Finding]:
         out.append(Finding(FAIL, f"I2C is disabled: {boot.path} lacks dtparam=i2c_arm=on",
                            "sudo raspi-config nonint do_i2c 0 (or sudo scripts/install.sh), then reboot"))
     for number in doctor.buses:
-        if number != 1 and not _bus_overlay(boot, number):
+        if number != HARDWARE_I2C_BUS and not boot.makes_i2c_bus(number):
             out.append(Finding(FAIL, f"i2c.bus = {number} but {boot.path} creates no bus {number}",
                                f"add dtoverlay=i2c-gpio,bus={number},... (firmware/config.txt.fragment), reboot"))
     if boot.dtparams.get("watchdog", "off").lower() not in _ON:
         out.append(Finding(WARN, "hardware watchdog off: a hung Pi stays hung",
                            "add dtparam=watchdog=on (sudo scripts/install.sh does), reboot"))
     return out
-
-
-def _bus_overlay(boot: BootConfig, number: int) -> bool:
-    gpio_bus = boot.overlay("i2c-gpio")
-    if gpio_bus is not None and f"bus={number}" in gpio_bus.split(","):
-        return True
-    return number == 3 and boot.overlay("backsight") is not None
 
 
 # --- account ----------------------------------------------------------------------------
@@ -203,8 +209,8 @@ def check_pin_factory(doctor) -> list[Finding]:
         return [Finding(WARN, f"not a Raspberry Pi ({model or 'no device-tree model'}): gpiozero has "
                               "no pins here", "use the simulator (backsight run --sim, GPIOZERO_PIN_FACTORY=mock)")]
     have = {name: doctor.find_module(name) for name in ("lgpio", "RPi.GPIO")}
-    fix = ("sudo apt install python3-lgpio python3-rpi-lgpio (the venv sees system packages) "
-           "or pip install 'backsight[pi]' in /opt/backsight/venv")
+    fix = ("sudo apt install python3-lgpio (the venv sees system packages), or "
+           "sudo /opt/backsight/venv/bin/pip install lgpio (the [pi] extra)")
     if "Raspberry Pi 5" in model or "Compute Module 5" in model:
         if have["lgpio"]:
             return [Finding(OK, f"{model}: gpiozero will use lgpio")]
@@ -262,8 +268,9 @@ def check_service(doctor) -> list[Finding]:
                                "sudo scripts/install.sh"))
         return out
     if not (root / "etc/udev/rules.d/99-backsight.rules").exists():
-        out.append(Finding(WARN, "udev rule 99-backsight.rules missing: the service cannot wait for "
-                                 "/dev/i2c-1", "sudo scripts/install.sh"))
+        out.append(Finding(WARN, "udev rule 99-backsight.rules missing: without Raspberry Pi OS's "
+                                 "99-com.rules group i2c/gpio/dialout cannot open /dev/i2c-*, "
+                                 "/dev/gpiomem* or /dev/ttyGS0", "sudo scripts/install.sh"))
     if not doctor.live:
         enabled = (root / "etc/systemd/system/multi-user.target.wants/backsight.service").is_symlink()
         out.append(Finding(OK if enabled else WARN,
