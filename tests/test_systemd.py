@@ -8,6 +8,7 @@ so "clean" here means exit 0 AND no output at all.
 """
 
 import configparser
+import fnmatch
 import re
 import shutil
 import subprocess
@@ -128,16 +129,71 @@ def test_watchdog_leaves_the_loop_room_to_ping():
     assert watchdog_s / 2 > FIELDS["health.retry_backoff_max_s"].default
 
 
-def test_unit_is_ordered_after_the_tagged_i2c_node():
+# Unit-section keys that make a start wait for, or fail with, another unit.
+DEPENDENCY_KEYS = ("After", "Before", "BindsTo", "Requires", "Requisite", "Wants", "PartOf",
+                   "Upholds", "PropagatesStopTo", "StopPropagatedFrom")
+
+
+def test_a_missing_i2c_bus_cannot_stop_the_service_from_starting():
+    # A bus missing at boot must not fail the start job (Restart= would not retry a
+    # dependency failure, and nothing would sound): no dependency on any device unit.
     s = unit_settings()
-    device = r"dev-i2c\x2d1.device"
-    if shutil.which("systemd-escape"):
-        escaped = run("systemd-escape", "--path", "--suffix=device", "/dev/i2c-1").stdout.strip()
-        assert escaped == device
-    assert s["Unit.After"] == [device] and s["Unit.BindsTo"] == [device]
-    rules = [line for line in RULES.read_text().splitlines() if line and not line.startswith("#")]
-    tag = [line for line in rules if 'TAG+="systemd"' in line]
-    assert tag == ['SUBSYSTEM=="i2c-dev", KERNEL=="i2c-1", TAG+="systemd"']
+    for key in DEPENDENCY_KEYS:
+        units = " ".join(s.get(f"Unit.{key}", [])).split()
+        assert not [u for u in units if u.endswith(".device")], f"{key}= names a device: {units}"
+    # ... and once started it is brought back whatever happens, at any rate
+    assert s["Service.Restart"] == ["always"] and s["Unit.StartLimitIntervalSec"] == ["0"]
+    assert not [line for line in RULES.read_text().splitlines() if 'TAG+="systemd"' in line]
+
+
+def _udev_glob(pattern: str, value: str) -> bool:
+    """udev's match: shell glob, with "|" between alternatives."""
+    return any(fnmatch.fnmatchcase(value, alt) for alt in pattern.split("|"))
+
+
+def udev_assignments(subsystem: str, kernel: str) -> dict[str, str]:
+    """GROUP/MODE the rules file gives a device node (later rules override earlier ones)."""
+    out: dict[str, str] = {}
+    for line in RULES.read_text().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        pairs = [re.match(r'^([A-Z]+)(==|!=|=|\+=)"(.*)"$', p.strip()).groups() for p in line.split(",")]
+        device = {"SUBSYSTEM": subsystem, "KERNEL": kernel}
+        if all(_udev_glob(v, device[k]) == (op == "==") for k, op, v in pairs if op in ("==", "!=")):
+            out.update({k: v for k, op, v in pairs if op == "="})
+    return out
+
+
+@pytest.mark.parametrize("subsystem, kernel, group", [
+    ("i2c-dev", "i2c-1", "i2c"),
+    ("i2c-dev", "i2c-3", "i2c"),               # the bit-banged bus
+    ("gpio", "gpiochip0", "gpio"),
+    ("gpio", "gpiochip4", "gpio"),             # the Pi 5's RP1 header bank on older kernels
+    ("bcm2835-gpiomem", "gpiomem", "gpio"),    # Pi <= 4, older kernels
+    ("rpi-gpiomem", "gpiomem", "gpio"),        # Pi <= 4, newer kernels
+    ("rpi-gpiomem", "gpiomem0", "gpio"),       # Pi 5: /dev/gpiomem0..4
+    ("rpi-gpiomem", "gpiomem4", "gpio"),
+    ("tty", "ttyGS0", "dialout"),
+    ("tty", "ttyAMA0", None),                  # the OS's own rules give it dialout
+    ("mem", "mem", None),
+    ("misc", "gpiomemx", None),
+])
+def test_udev_rules_give_the_service_groups_their_devices(subsystem, kernel, group):
+    given = udev_assignments(subsystem, kernel)
+    if group is None:
+        assert given == {}
+    else:
+        assert given == {"GROUP": group, "MODE": "0660"}
+
+
+def test_modules_load_file_loads_i2c_dev(tmp_path):
+    from pi_app.doctor.i2c_dev import I2cDevModule
+
+    text = (ROOT / "systemd" / "i2c-dev.conf").read_text()
+    assert [line for line in text.splitlines() if line and not line.startswith("#")] == ["i2c-dev"]
+    (tmp_path / "etc/modules-load.d").mkdir(parents=True)
+    (tmp_path / "etc/modules-load.d/backsight-i2c.conf").write_text(text)
+    assert I2cDevModule.read(tmp_path).loaded_by == "/etc/modules-load.d/backsight-i2c.conf"
 
 
 def test_udev_rules_are_well_formed():
