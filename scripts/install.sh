@@ -13,14 +13,20 @@
 #   2. groups i2c, gpio, dialout (created if missing) and the system user
 #      backsight (home /var/lib/backsight, no login) in those groups.
 #   3. /opt/backsight/venv (python3 -m venv --system-site-packages) with this
-#      package; plus its [pi] extra (RPi.GPIO / rpi-lgpio) unless the OS already
-#      provides lgpio or RPi.GPIO.
-#   4. /etc/backsight/config.toml from the defaults, only if it does not exist.
+#      package; plus its [pi] extra (lgpio, gpiozero's first choice) unless the OS
+#      already provides lgpio (python3-lgpio).
+#   4. /etc/backsight/config.toml with every setting at its default (rendered by
+#      "python3 -m pi_app.config" before anything is changed), only if it does not
+#      exist: a tuned config is never overwritten.
 #   5. systemd/backsight.service, systemd/99-backsight.rules, the hardware
-#      watchdog drop-in (and with --realtime the SCHED_FIFO drop-in); reloads
-#      udev and systemd, enables the service (it starts at the next boot).
+#      watchdog drop-in (with --realtime the SCHED_FIFO drop-in, without it an
+#      earlier one is removed), /etc/modules-load.d/backsight-i2c.conf (loads
+#      i2c-dev at boot; modprobe now); reloads udev and systemd, enables the service
+#      (it starts at the next boot).
 #
-# --root DIR   writes everything below DIR and runs nothing against this machine:
+# --root DIR   writes everything below DIR and runs nothing against this machine
+#              (DIR is resolved to its real path; if that is /, this machine is meant,
+#              with all its checks; any other DIR needs etc/passwd and etc/group):
 #              users and groups are written straight into DIR/etc/passwd, group,
 #              shadow, gshadow; "enable" is the wants/ symlink systemctl would make;
 #              the commands that were not run are listed in
@@ -30,8 +36,9 @@
 # --no-venv    skip step 3 (also BACKSIGHT_NO_VENV=1). The tests use it.
 # --realtime   also install systemd/realtime.conf (see the comments in it).
 # --no-enable  install but do not enable the service.
-# Environment: PYTHON (default python3) renders the default config when there is no
-# venv; BACKSIGHT_MODEL_FILES overrides where the board model is read (tests).
+# Environment: PYTHON (default python3, standard library only) renders the default
+# config and builds the venv; BACKSIGHT_MODEL_FILES overrides where the board model
+# is read (tests).
 set -euo pipefail
 
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
@@ -40,19 +47,24 @@ NO_VENV="${BACKSIGHT_NO_VENV:-0}"
 REALTIME=0
 ENABLE=1
 PYTHON="${PYTHON:-python3}"
-MODEL_FILES="${BACKSIGHT_MODEL_FILES:-/proc/device-tree/model /sys/firmware/devicetree/base/model}"
 BEGIN_MARK="# >>> backsight >>>"
 END_MARK="# <<< backsight <<<"
 GROUPS_NEEDED="i2c gpio dialout"
 USER_NAME="backsight"
 
+MODULES_CONF="etc/modules-load.d/backsight-i2c.conf"
+REALTIME_CONF="etc/systemd/system/backsight.service.d/realtime.conf"
+
 die() { echo "install.sh: $*" >&2; exit 1; }
 say() { echo "install.sh: $*"; }
 
+# shellcheck source=scripts/lib-install.sh
+. "$SRC/scripts/lib-install.sh"
+
 while [ $# -gt 0 ]; do
     case "$1" in
-        --root) [ $# -ge 2 ] || die "--root needs a directory"; ROOT="$(cd "$2" && pwd)" || die "no directory $2"; shift 2 ;;
-        --root=*) ROOT="$(cd "${1#--root=}" && pwd)" || die "no directory ${1#--root=}"; shift ;;
+        --root) [ $# -ge 2 ] || die "--root needs a directory"; ROOT="$(resolve_root "$2")" || exit 1; shift 2 ;;
+        --root=*) ROOT="$(resolve_root "${1#--root=}")" || exit 1; shift ;;
         --no-venv) NO_VENV=1; shift ;;
         --realtime) REALTIME=1; shift ;;
         --no-enable) ENABLE=0; shift ;;
@@ -60,28 +72,8 @@ while [ $# -gt 0 ]; do
         *) die "unknown option $1 (see --help)" ;;
     esac
 done
-[ "$ROOT" = "/" ] && ROOT=""
 
-# shellcheck source=scripts/lib-install.sh
-. "$SRC/scripts/lib-install.sh"
-
-board_model() {
-    local f
-    for f in $MODEL_FILES; do
-        if [ -r "$f" ]; then tr -d '\0' < "$f"; return 0; fi
-    done
-    echo "unknown (no device-tree model file)"
-}
-
-if [ -z "$ROOT" ]; then
-    model="$(board_model)"
-    case "$model" in
-        *"Raspberry Pi"*) ;;
-        *) die "refusing to install: this is not a Raspberry Pi (model: $model).
-Use --root DIR to install into a Raspberry Pi OS image or a test directory." ;;
-    esac
-    [ "$(id -u)" = 0 ] || die "run as root: sudo scripts/install.sh"
-fi
+[ -n "$ROOT" ] || require_this_pi install
 
 if [ -n "$ROOT" ] && [ "$NO_VENV" != 1 ]; then   # check before changing anything
     [ -x "$ROOT/usr/bin/python3" ] || die "--root: $ROOT/usr/bin/python3 missing; cannot build the venv inside the image (use --no-venv)"
@@ -181,37 +173,34 @@ make_venv() {
     host "$venv/bin/pip" install -q --disable-pip-version-check "$SRC$(pi_extra "$venv/bin/python")"
 }
 
-# The [pi] extra builds RPi.GPIO / rpi-lgpio from PyPI. Raspberry Pi OS already ships a
-# GPIO library as a Debian package (python3-lgpio, python3-rpi-lgpio or python3-rpi.gpio),
-# which the venv sees through --system-site-packages: then the extra is not wanted
-# (building RPi.GPIO needs a compiler, and it would shadow rpi-lgpio on a Pi 5).
-pi_extra() {
-    if "$@" -c 'import lgpio' 2>/dev/null || "$@" -c 'import RPi.GPIO' 2>/dev/null; then
-        echo ""
-    else
-        echo "[pi]"
-    fi
+# --- 4. config -------------------------------------------------------------------------
+CONFIG="$ROOT/etc/backsight/config.toml"
+
+# Before anything changes: the whole default config as TOML, checked to parse, into
+# $WORK/config.toml. Rendered by the package itself with the standard library only, so
+# the system python3 works without the venv. Dies (having changed nothing) if it fails.
+render_config() {
+    local err="$WORK/render.err"
+    PYTHONPATH="$SRC" "$PYTHON" -m pi_app.config > "$WORK/config.toml" 2>"$err" \
+        && "$PYTHON" -c 'import sys, tomllib
+with open(sys.argv[1], "rb") as f:
+    sys.exit(0 if tomllib.load(f) else "no settings in the output")' "$WORK/config.toml" 2>>"$err" \
+        || die "cannot render the default config with \"$PYTHON -m pi_app.config\" ($(tail -n 1 "$err" 2>/dev/null || true)); nothing was changed"
 }
 
-# --- 4. config -------------------------------------------------------------------------
 install_config() {
-    local dir="$ROOT/etc/backsight" cfg="$ROOT/etc/backsight/config.toml" py="$ROOT/opt/backsight/venv/bin/python"
+    local dir="$ROOT/etc/backsight"
     mkdir -p "$dir"
     chmod 0775 "$dir"
-    if [ -e "$cfg" ]; then
-        say "keeping existing $cfg"
+    if [ -e "$CONFIG" ]; then
+        say "keeping existing $CONFIG"
     else
-        [ -n "$ROOT" ] || [ ! -x "$py" ] || PYTHON="$py"
-        { echo "# backsight configuration. Keys left out take their defaults; change values"
-          echo "# live over the serial console (set/save) or here, then: systemctl restart backsight"
-          PYTHONPATH="$SRC" "$PYTHON" -c 'from pi_app.config import Config; print(Config.defaults().to_toml(), end="")' \
-              2>/dev/null || echo "# (defaults could not be rendered here: every key has its default)"
-        } > "$WORK/config.toml"
-        install -m 0664 "$WORK/config.toml" "$cfg"
+        install -m 0664 "$WORK/config.toml" "$CONFIG"
         state_set config_created 1
-        say "wrote $cfg"
+        state_set config_sha256 "$(sha256sum < "$CONFIG" | cut -d' ' -f1)"
+        say "wrote $CONFIG (every setting at its default)"
     fi
-    own_by_service "$dir" "$cfg"
+    own_by_service "$dir" "$CONFIG"
 }
 
 # --- 5. systemd and udev -----------------------------------------------------------------
@@ -220,11 +209,18 @@ install_units() {
     put_file "$SRC/systemd/99-backsight.rules" "$ROOT/etc/udev/rules.d/99-backsight.rules" 0644
     put_file "$SRC/systemd/watchdog.conf" "$ROOT/etc/systemd/system.conf.d/backsight-watchdog.conf" 0644
     put_file "$SRC/README.md" "$ROOT/opt/backsight/README.md" 0644
+    put_file "$SRC/systemd/i2c-dev.conf" "$ROOT/$MODULES_CONF" 0644
     if [ "$REALTIME" = 1 ]; then
-        put_file "$SRC/systemd/realtime.conf" "$ROOT/etc/systemd/system/backsight.service.d/realtime.conf" 0644
+        put_file "$SRC/systemd/realtime.conf" "$ROOT/$REALTIME_CONF" 0644
+    elif [ -e "$ROOT/$REALTIME_CONF" ]; then
+        rm -f "$ROOT/$REALTIME_CONF"
+        rmdir "$(dirname "$ROOT/$REALTIME_CONF")" 2>/dev/null || true
+        say "removed /$REALTIME_CONF (installed without --realtime: no SCHED_FIFO)"
     fi
+    host modprobe i2c-dev || say "note: modprobe i2c-dev failed; /$MODULES_CONF loads it at the next boot"
     host udevadm control --reload
-    host udevadm trigger --subsystem-match=i2c-dev
+    host udevadm trigger --subsystem-match=i2c-dev --subsystem-match=gpio \
+        --subsystem-match=bcm2835-gpiomem --subsystem-match=rpi-gpiomem
     host systemctl daemon-reload
     if [ "$ENABLE" = 1 ]; then
         if [ -n "$ROOT" ]; then
@@ -240,10 +236,11 @@ install_units() {
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
+[ -e "$CONFIG" ] || render_config
 # Directories that uninstall.sh may remove again because this install created them.
 new_dirs=""
 for d in opt etc/systemd etc/systemd/system etc/systemd/system/multi-user.target.wants \
-         etc/systemd/system.conf.d etc/udev etc/udev/rules.d; do
+         etc/systemd/system.conf.d etc/udev etc/udev/rules.d etc/modules-load.d; do
     [ -d "$ROOT/$d" ] || new_dirs="$new_dirs $d"
 done
 mkdir -p "$ROOT/opt/backsight"

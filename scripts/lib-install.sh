@@ -1,10 +1,46 @@
 # shellcheck shell=bash
 # Helpers shared by scripts/install.sh and scripts/uninstall.sh (sourced, not run).
-# Expects ROOT ("" = this machine, else the image/test directory) and USER_NAME.
+# Expects die, ROOT ("" = this machine, else the image/test directory) and USER_NAME.
 # Under --root, users and groups are edited in ROOT/etc/{passwd,group,shadow,gshadow}
 # directly (what useradd --prefix would do), so nothing touches this machine.
 
 STATE_FILE_REL="opt/backsight/install-state"
+MODEL_FILES="${BACKSIGHT_MODEL_FILES:-/proc/device-tree/model /sys/firmware/devicetree/base/model}"
+
+# resolve_root DIR: DIR as a real path (//, /./, trailing slashes and symlinks resolved);
+# "" when that is this machine's /, which then gets every check a plain run gets. Any
+# other DIR must look like a root file system, so nothing is ever written beside one.
+resolve_root() {
+    local real
+    real="$(realpath -e -- "$1" 2>/dev/null)" && [ -d "$real" ] || die "--root $1: no such directory"
+    if [ "$real" = / ]; then
+        echo ""
+        return 0
+    fi
+    [ -f "$real/etc/passwd" ] && [ -f "$real/etc/group" ] \
+        || die "--root $1: $real has no etc/passwd and etc/group, so it is not a root file system"
+    echo "$real"
+}
+
+board_model() {
+    local f
+    for f in $MODEL_FILES; do
+        if [ -r "$f" ]; then tr -d '\0' < "$f"; return 0; fi
+    done
+    echo "unknown (no device-tree model file)"
+}
+
+# require_this_pi VERB: a run against this machine (no --root) must be on a Raspberry
+# Pi and as root.
+require_this_pi() {
+    local model
+    model="$(board_model)"
+    case "$model" in
+        *"Raspberry Pi"*) ;;
+        *) die "refusing to $1: this is not a Raspberry Pi (model: $model); for a Raspberry Pi OS image or a test directory use --root DIR" ;;
+    esac
+    [ "$(id -u)" = 0 ] || die "run as root: sudo $0"
+}
 
 boot_config_path() {
     local c
@@ -23,6 +59,17 @@ put_file() {
     mkdir -p "$(dirname "$dest")"
     install -m "$mode" "$src" "$dest"
     echo "install.sh: installed ${dest#"$ROOT"}"
+}
+
+# pi_extra PYTHON...: "[pi]" when the venv must get lgpio from PyPI (pyproject.toml's
+# [pi] extra, the pin library gpiozero 2 tries first), "" when PYTHON already imports it:
+# Raspberry Pi OS ships python3-lgpio, seen by the venv through --system-site-packages.
+pi_extra() {
+    if "$@" -c 'import lgpio' 2>/dev/null; then
+        echo ""
+    else
+        echo "[pi]"
+    fi
 }
 
 # --- install state (what install created, so uninstall removes only that) ------------
@@ -58,11 +105,6 @@ in_group() {  # in_group USER GROUP
     fi
 }
 
-_root_need_db() {
-    [ -f "$ROOT/etc/passwd" ] && [ -f "$ROOT/etc/group" ] \
-        || die "$ROOT/etc/passwd or etc/group missing: --root must be a root file system"
-}
-
 # Highest free id in the system range (100..999), as useradd --system picks them.
 _free_id() {  # _free_id FILE [FILE...]
     local id
@@ -83,14 +125,12 @@ _rewrite() {  # _rewrite FILE AWK-PROGRAM [awk -v args...]: edit in place, keep 
 }
 
 root_add_group() {  # root_add_group NAME [GID]
-    _root_need_db
     local gid="${2:-$(_free_id "$ROOT/etc/group")}"
     echo "$1:x:$gid:" >> "$ROOT/etc/group"
     [ ! -f "$ROOT/etc/gshadow" ] || echo "$1:!::" >> "$ROOT/etc/gshadow"
 }
 
 root_add_user() {
-    _root_need_db
     local uid gid
     uid="$(_free_id "$ROOT/etc/passwd" "$ROOT/etc/group")"
     gid="$uid"

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,263 @@ def test_root_venv_needs_the_image_python_and_changes_nothing_without_it(tmp_pat
     result = run(INSTALL, "--root", str(root))              # no --no-venv
     assert result.returncode != 0 and "usr/bin/python3 missing" in result.stderr
     assert snapshot(root) == before
+
+
+# --- --root must name a root file system; "/" however spelled is this machine -------------
+NOT_A_PI = b"Generic x86 PC\0"
+
+
+@pytest.fixture
+def shared_dir():
+    """A directory an unprivileged user can read (pytest's tmp_path is private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="backsight-test-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path)
+
+
+def run_unprivileged(script, *args, **extra_env):
+    """Run as nobody when the tests run as root: a script that wrongly took "/" for an
+    image would then fail to write instead of changing this machine."""
+    drop = []
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.fail("running as root without setpriv (util-linux): cannot run this safely")
+        drop = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    return subprocess.run([*drop, "bash", str(script), *args], capture_output=True, text=True,
+                          env=env(**extra_env), timeout=120)
+
+
+@pytest.mark.parametrize("script", [INSTALL, UNINSTALL], ids=["install", "uninstall"])
+@pytest.mark.parametrize("spelling", ["//", "/./", "///", "/tmp/..", "link"])
+def test_a_root_that_resolves_to_slash_gets_this_machines_checks(shared_dir, script, spelling):
+    # A non-Pi model file stops a run against this machine before it changes anything:
+    # the proof that "/" was recognised however it is written.
+    model = shared_dir / "model"
+    model.write_bytes(NOT_A_PI)
+    model.chmod(0o644)
+    if spelling == "link":
+        (shared_dir / "link").symlink_to("/")
+        spelling = str(shared_dir / "link") + "/"
+    result = run_unprivileged(script, "--root", spelling, "--no-venv" if script == INSTALL else "--purge",
+                              BACKSIGHT_MODEL_FILES=str(model))
+    assert result.returncode != 0
+    assert "not a Raspberry Pi" in result.stderr and "Generic x86 PC" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("script", [INSTALL, UNINSTALL], ids=["install", "uninstall"])
+def test_a_root_without_passwd_and_group_is_refused_untouched(tmp_path, script):
+    not_a_root = tmp_path / "somewhere"
+    (not_a_root / "boot/firmware").mkdir(parents=True)
+    (not_a_root / "boot/firmware/config.txt").write_text(ORIGINAL_CONFIG)
+    before = snapshot(not_a_root)
+    result = run(script, "--root", str(not_a_root), *(["--no-venv"] if script == INSTALL else []))
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        f"{script.name}: --root {not_a_root}: {not_a_root} has no etc/passwd and etc/group, "
+        "so it is not a root file system"]
+    assert snapshot(not_a_root) == before
+    missing = run(script, "--root", str(tmp_path / "absent"))
+    assert missing.returncode != 0 and "no such directory" in missing.stderr
+
+
+def test_root_spelled_through_a_symlink_and_slashes_is_the_same_root(tmp_path):
+    root = make_root(tmp_path)
+    (tmp_path / "image").symlink_to(root)
+    assert run(INSTALL, "--root", str(root), "--no-venv").returncode == 0
+    before = snapshot(root)
+    again = run(INSTALL, f"--root={tmp_path}/./image//", "--no-venv")
+    assert again.returncode == 0, again.stderr
+    assert snapshot(root) == before                       # the same tree, nothing new
+    assert run(UNINSTALL, "--root", f"{tmp_path}//image/").returncode == 0
+    assert not (root / "etc/systemd/system/backsight.service").exists()
+
+
+# --- the installed config.toml ----------------------------------------------------------
+def stdlib_python(tmp_path: Path) -> Path:
+    """A python3 that sees only the standard library (no venv site-packages, so no
+    tomli_w), like the system python3 on a fresh Pi; PYTHONPATH still works."""
+    wrapper = tmp_path / "python3-stdlib"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -S "$@"\n')
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+def test_installed_config_is_real_toml_with_every_default(tmp_path):
+    import tomllib
+
+    from pi_app.config import SCHEMA, Config
+
+    python = stdlib_python(tmp_path)
+    done = subprocess.run([str(python), "-m", "pi_app.config"], capture_output=True, text=True,
+                          env=env(PYTHONPATH=str(ROOT)), timeout=60)
+    if done.returncode != 0 or not done.stdout.strip():
+        pytest.fail("`python3 -m pi_app.config` does not print the default config with the standard "
+                    f"library alone (rc {done.returncode}: {done.stderr.strip()[-200:]!r}); install.sh "
+                    "renders /etc/backsight/config.toml with it: this test waits for that feature")
+    root = make_root(tmp_path)
+    result = run(INSTALL, "--root", str(root), "--no-venv", PYTHON=str(python))
+    assert result.returncode == 0, result.stderr
+    cfg = root / "etc/backsight/config.toml"
+    assert f"wrote {cfg}" in result.stdout
+    data = tomllib.loads(cfg.read_text())
+    for field in SCHEMA:
+        section, _, name = field.key.partition(".")
+        assert name in data.get(section, {}), f"{field.key} missing from the installed config.toml"
+    assert load_config(cfg).to_dict() == Config.defaults().to_dict()
+
+
+@pytest.mark.parametrize("renderer", [
+    "echo 'ModuleNotFoundError: No module named tomllib' >&2; exit 1",   # fails
+    'case "$*" in *pi_app.config*) echo "not = [toml" ;; *) exec "$REAL" "$@" ;; esac',  # bad TOML
+    'case "$*" in *pi_app.config*) : ;; *) exec "$REAL" "$@" ;; esac',  # prints nothing
+], ids=["fails", "not-toml", "empty"])
+def test_a_config_that_cannot_be_rendered_stops_before_any_change(tmp_path, renderer):
+    root = make_root(tmp_path)
+    fake = tmp_path / "python3"
+    fake.write_text(f"#!/bin/sh\n{renderer}\n")
+    fake.chmod(0o755)
+    before = snapshot(root)
+    result = run(INSTALL, "--root", str(root), "--no-venv", PYTHON=str(fake), REAL=sys.executable)
+    assert result.returncode != 0
+    [line] = result.stderr.strip().splitlines()
+    assert "cannot render the default config" in line and "nothing was changed" in line
+    assert "wrote" not in result.stdout
+    assert snapshot(root) == before
+
+
+def test_an_existing_config_needs_no_renderer(tmp_path):
+    root = make_root(tmp_path)
+    (root / "etc/backsight").mkdir()
+    (root / "etc/backsight/config.toml").write_text("[alert]\nbuzzer_pin = 12\n")
+    result = run(INSTALL, "--root", str(root), "--no-venv", PYTHON="/bin/false")
+    assert result.returncode == 0, result.stderr
+    assert "keeping existing" in result.stdout
+
+
+# --- drop-ins and kernel module -----------------------------------------------------------
+def test_reinstall_without_realtime_removes_the_drop_in(tmp_path):
+    root = make_root(tmp_path)
+    dropin = root / "etc/systemd/system/backsight.service.d/realtime.conf"
+    assert run(INSTALL, "--root", str(root), "--no-venv", "--realtime").returncode == 0
+    assert dropin.read_bytes() == (ROOT / "systemd/realtime.conf").read_bytes()
+    plain = run(INSTALL, "--root", str(root), "--no-venv")
+    assert plain.returncode == 0, plain.stderr
+    assert not dropin.parent.exists()
+    assert "removed /etc/systemd/system/backsight.service.d/realtime.conf" in plain.stdout
+    before = snapshot(root)
+    again = run(INSTALL, "--root", str(root), "--no-venv")
+    assert "realtime" not in again.stdout and snapshot(root) == before
+
+
+def test_install_makes_i2c_dev_load_at_boot_and_uninstall_takes_it_away(tmp_path):
+    from pi_app.doctor.i2c_dev import I2cDevModule
+
+    root = make_root(tmp_path)
+    assert I2cDevModule.read(root).loaded_by is None
+    assert run(INSTALL, "--root", str(root), "--no-venv").returncode == 0
+    assert I2cDevModule.read(root).loaded_by == "/etc/modules-load.d/backsight-i2c.conf"
+    assert "not run (--root): modprobe i2c-dev" in (root / "opt/backsight/install.log").read_text()
+    assert run(UNINSTALL, "--root", str(root)).returncode == 0
+    assert I2cDevModule.read(root).loaded_by is None
+    assert not (root / "etc/modules-load.d").exists()        # install made the directory
+
+
+# --- uninstall keeps what the user wrote ----------------------------------------------------
+def test_uninstall_keeps_config_txt_lines_added_after_install(tmp_path):
+    root = make_root(tmp_path)
+    cfg = root / "boot/firmware/config.txt"
+    assert run(INSTALL, "--root", str(root), "--no-venv").returncode == 0
+    cfg.write_text("# my note\n" + cfg.read_text() + "dtoverlay=gpio-fan,gpiopin=14\n")
+    result = run(UNINSTALL, "--root", str(root))
+    assert result.returncode == 0, result.stderr
+    assert cfg.read_text() == "# my note\n" + ORIGINAL_CONFIG + "\ndtoverlay=gpio-fan,gpiopin=14\n"
+    backup = root / "boot/firmware/config.txt.backsight-orig"
+    assert backup.read_text() == ORIGINAL_CONFIG
+    assert f"kept {backup}" in result.stdout and "every other line is kept" in result.stdout
+
+
+def test_uninstall_keeps_a_tuned_config_unless_purged(tmp_path):
+    root = make_root(tmp_path)
+    assert run(INSTALL, "--root", str(root), "--no-venv").returncode == 0
+    cfg = root / "etc/backsight/config.toml"
+    tuned = cfg.read_text() + "\n# tuned on the track\n"
+    cfg.write_text(tuned)
+    result = run(UNINSTALL, "--root", str(root))
+    assert result.returncode == 0, result.stderr
+    assert cfg.read_text() == tuned
+    assert "kept /etc/backsight/config.toml" in result.stdout and "--purge" in result.stdout
+    assert "backsight" not in (root / "etc/group").read_text()   # user and group still go
+
+    assert run(INSTALL, "--root", str(root), "--no-venv").returncode == 0
+    assert cfg.read_text() == tuned                              # a reinstall picks it up
+    purged = run(UNINSTALL, "--root", str(root), "--purge")
+    assert purged.returncode == 0, purged.stderr
+    assert not (root / "etc/backsight").exists() and "removed /etc/backsight" in purged.stdout
+
+
+def test_uninstall_removes_an_untouched_default_config(tmp_path):
+    root = make_root(tmp_path)
+    assert run(INSTALL, "--root", str(root), "--no-venv").returncode == 0
+    result = run(UNINSTALL, "--root", str(root))
+    assert "removed /etc/backsight/config.toml" in result.stdout
+    assert not (root / "etc/backsight").exists()
+
+
+# --- the [pi] extra -------------------------------------------------------------------------
+def _pi_extra(tmp_path, importable: set[str]) -> str:
+    fake = tmp_path / "python"
+    cases = "".join(f'  "import {m}") exit 0 ;;\n' for m in importable)
+    fake.write_text(f'#!/bin/sh\ncase "$2" in\n{cases}esac\nexit 1\n')
+    fake.chmod(0o755)
+    done = subprocess.run(["bash", "-c", f'die() {{ exit 9; }}; . "{ROOT}/scripts/lib-install.sh"; pi_extra "$0"',
+                           str(fake)], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize("importable, extra", [
+    ({"lgpio"}, ""),                      # python3-lgpio from the OS: no second copy
+    ({"lgpio", "RPi.GPIO"}, ""),
+    ({"RPi.GPIO"}, "[pi]"),               # RPi.GPIO alone fails on a Pi 5: add lgpio
+    (set(), "[pi]"),
+])
+def test_pi_extra_only_when_the_os_lacks_lgpio(tmp_path, importable, extra):
+    assert _pi_extra(tmp_path, importable) == extra
+
+
+# Distributions that install the import package RPi.GPIO (rpi-lgpio is a drop-in for it);
+# two of them in one environment overwrite each other's files.
+RPI_GPIO_PROVIDERS = {"rpi-gpio", "rpi-lgpio"}
+PI_MACHINES = ("aarch64", "armv7l", "armv6l")
+
+
+def _extras() -> dict[str, list]:
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    return {name: [Requirement(r) for r in reqs] for name, reqs in extras.items()}
+
+
+def _canonical(name: str) -> str:
+    from packaging.utils import canonicalize_name
+
+    return canonicalize_name(name)
+
+
+def test_no_extra_installs_two_providers_of_rpi_gpio():
+    for extra, reqs in _extras().items():
+        providers = [r.name for r in reqs if _canonical(r.name) in RPI_GPIO_PROVIDERS]
+        assert len(providers) <= 1, f"[{extra}] installs {providers}: both provide RPi.GPIO"
+
+
+def test_pi_extra_is_lgpio_on_raspberry_pi_platforms_only():
+    [req] = _extras()["pi"]
+    assert _canonical(req.name) == "lgpio"
+    for system, machine, wanted in [*(("linux", m, True) for m in PI_MACHINES),
+                                    ("linux", "x86_64", False), ("darwin", "arm64", False),
+                                    ("win32", "AMD64", False)]:
+        assert req.marker.evaluate({"sys_platform": system, "platform_machine": machine}) is wanted, machine
