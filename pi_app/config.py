@@ -1,10 +1,18 @@
-"""Configuration: one schema of every setting (unit, default, allowed range, doc),
-an immutable ``Config`` built from it, and TOML loading with errors that name the key.
+"""Configuration: one schema of every setting (unit, default, allowed range, doc, whether
+it applies live or at the next start), an immutable ``Config`` built from it, the
+cross-field rules, and TOML reading/writing with errors that name the key.
 
 The loop reads ``cfg.obstacle.warning_ttc_s`` etc. (plain attribute access on
 immutable sections, cheap on the hot path). The serial console changes a value with
 ``cfg.with_value("obstacle.warning_ttc_s", "3.0")``, which validates and returns a new
 ``Config``; the old one is untouched, so a bad ``set`` can never change anything.
+Every way of making a config (``with_value``, ``with_sensors``, a file, ``defaults``)
+ends in ``Config.check()``, the one place for rules that span several keys.
+
+``Config.from_dict`` refuses a document at its first mistake (tools, recordings);
+``Config.salvage`` keeps every valid key and names each bad one (the device at start).
+``python3 -m pi_app.config`` prints the default config with a comment per key, using
+only the standard library (the installer runs it with the system python3).
 """
 
 from __future__ import annotations
@@ -12,18 +20,78 @@ from __future__ import annotations
 import math
 import tomllib
 from collections import namedtuple
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 from pi_app.exc import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("/etc/backsight/config.toml")
 
+#: ``Field.applies``: the loop takes the value at its next cycle ...
+LIVE = "live"
+#: ... or the value is read once when the device starts (after ``save`` and a restart).
+RESTART = "restart"
+
+# Raspberry Pi header facts (BCM GPIO numbers). I2C bus 1 is GPIO2 SDA / GPIO3 SCL; bus 0
+# is GPIO0 ID_SD / GPIO1 ID_SC, the HAT ID EEPROM pins. Other bus numbers are i2c-gpio
+# overlays whose pins config.txt chooses: nothing fixed to check for them.
+I2C_PINS = {0: {0: "ID_SD", 1: "ID_SC"}, 1: {2: "SDA", 3: "SCL"}}
+# The GPIO UART that the console uses by default: TXD on GPIO14, RXD on GPIO15, reached
+# through these device names (serial0 is the Pi's alias for whichever UART is on the header).
+UART_PINS = {14: "TXD", 15: "RXD"}
+GPIO_UART_PORTS = ("/dev/serial0", "/dev/ttyAMA0", "/dev/ttyS0")
+# Rates the Linux tty layer has a constant for (termios B1200..B4000000): a terminal on
+# the host can be set to any of them, to an odd rate often not.
+STANDARD_BAUDRATES = (1200, 1800, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400,
+                      460800, 500000, 576000, 921600, 1000000, 1152000, 1500000, 2000000,
+                      2500000, 3000000, 3500000, 4000000)
+# How much of a value or key a message quotes (a file may hold a 4000-digit number).
+SHOW_CHARS = 40
+
+_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+_GOT = {**_NAMES, float: "a decimal number", list: "a list", dict: "a table"}
+
+
+def show(value: Any) -> str:
+    """A value as messages quote it: one short line of printable ASCII."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = ascii(value) if isinstance(value, str) else repr(value)
+    if not text.isascii() or not text.isprintable():
+        text = ascii(text)
+    return text if len(text) <= SHOW_CHARS else text[:SHOW_CHARS - 3] + "..."
+
+
+def show_key(text: str) -> str:
+    """A key read from a file as messages quote it (quoted when it is unusual)."""
+    plain = text.isascii() and text.isprintable() and " " not in text and len(text) <= SHOW_CHARS
+    return text if plain else show(text)
+
+
+def device_path_problem(text: str) -> str | None:
+    """Why ``text`` is not a serial device path a config may name (None = it is).
+
+    Only paths under /dev/: a pyserial URL (``spy://`` writes a file, ``socket://`` opens
+    a network socket) is accepted from ``backsight run --serial-port`` only."""
+    if "://" in text:
+        return (f"{show(text)} is a URL; a config names a device under /dev/ "
+                f"(URLs only with backsight run --serial-port)")
+    if not text.isprintable() or any(c.isspace() for c in text):
+        return f"{show(text)} has spaces or control characters"
+    if not text.startswith("/dev/") or text == "/dev/" or text.endswith("/"):
+        return f"{show(text)} is not a device path under /dev/"
+    if ".." in text.split("/"):
+        return f"{show(text)} contains '..'"
+    return None
+
 
 @dataclass(frozen=True)
 class Field:
-    """One scalar setting, addressed by its dotted key."""
+    """One scalar setting, addressed by its dotted key.
+
+    ``applies``: LIVE (the loop takes it at once) or RESTART (read at start-up only).
+    ``check_text``: for str fields, a further rule returning why a text is refused."""
 
     key: str
     type: type
@@ -33,6 +101,8 @@ class Field:
     min: float | None = None
     max: float | None = None
     choices: tuple = ()
+    applies: str = LIVE
+    check_text: Callable[[str], str | None] | None = field(default=None, compare=False, repr=False)
 
     @property
     def section(self) -> str:
@@ -47,9 +117,14 @@ class Field:
             return "one of " + ", ".join(str(c) for c in self.choices)
         if self.type is bool:
             return "true or false"
+        if self.type is str:
+            return "a device path under /dev/" if self.check_text is device_path_problem else "text"
         lo = "-inf" if self.min is None else f"{self.min:g}"
         hi = "inf" if self.max is None else f"{self.max:g}"
         return f"{lo}..{hi}" + (f" {self.unit}" if self.unit else "")
+
+    def describe_applies(self) -> str:
+        return "applies live" if self.applies == LIVE else "applies at the next start"
 
     def parse(self, text: str) -> Any:
         """Parse a value typed on the serial console (or given as a string)."""
@@ -60,33 +135,44 @@ class Field:
                 return self.validate(True)
             if low in ("0", "false", "off", "no"):
                 return self.validate(False)
-            raise ConfigError(f"{self.key}: {text!r} is not a boolean (true/false)")
+            raise ConfigError(f"{self.key}: {show(text)} is not a boolean (true/false)")
         if self.type in (int, float):
             try:
                 value = int(text, 0) if self.type is int else float(text)
             except ValueError:
-                raise ConfigError(f"{self.key}: {text!r} is not a number "
+                raise ConfigError(f"{self.key}: {show(text)} is not a number "
                                   f"(allowed {self.describe_range()})") from None
             return self.validate(value)
         return self.validate(text)
 
-    def validate(self, value: Any) -> Any:
-        """Check type and range; return the value in its canonical type."""
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` (as read from TOML or parsed) is refused; None = it is fine."""
         t = self.type
-        if t is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
+        if t is float and type(value) is int:
+            try:
+                value = float(value)
+            except OverflowError:
+                return f"{show(value)} is outside the allowed range {self.describe_range()}"
         if not isinstance(value, t) or (t is not bool and isinstance(value, bool)):
-            raise ConfigError(f"{self.key}: expected {t.__name__}, got {value!r} "
-                              f"({type(value).__name__})")
+            got = _GOT.get(type(value), type(value).__name__)
+            return f"{show(value)} is {got}, not {_NAMES[t]}"
         if t is float and not math.isfinite(value):
-            raise ConfigError(f"{self.key}: {value!r} is not a finite number")
+            return f"{show(value)} is not a finite number"
         if self.choices and value not in self.choices:
-            raise ConfigError(f"{self.key}: {value!r} is not allowed ({self.describe_range()})")
+            return f"{show(value)} is not allowed ({self.describe_range()})"
         if t in (int, float):
             if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
-                raise ConfigError(f"{self.key}: {value!r} is outside the allowed range "
-                                  f"{self.describe_range()}")
-        return value
+                return f"{show(value)} is outside the allowed range {self.describe_range()}"
+        if t is str and self.check_text is not None:
+            return self.check_text(value)
+        return None
+
+    def validate(self, value: Any) -> Any:
+        """Check type and range; return the value in its canonical type."""
+        why = self.problem(value)
+        if why is not None:
+            raise ConfigError(f"{self.key}: {why}")
+        return float(value) if self.type is float else value
 
 
 F = Field
@@ -94,7 +180,7 @@ SCHEMA: tuple[Field, ...] = (
     F("device.mode", str, "belt", doc="belt (hip belt, moving) or treadmill (handrail mount)",
       choices=("belt", "treadmill")),
     F("device.loop_period_s", float, 0.004, "s", "period of the polling loop", 0.002, 0.1),
-    F("i2c.bus", int, 1, "", "I2C bus number (/dev/i2c-N)", 0, 31),
+    F("i2c.bus", int, 1, "", "I2C bus number (/dev/i2c-N)", 0, 31, applies=RESTART),
 
     F("obstacle.caution_ttc_s", float, 4.0, "s", "CAUTION when time to contact falls to this", 0.5, 15.0),
     F("obstacle.warning_ttc_s", float, 2.5, "s", "WARNING when time to contact falls to this", 0.3, 10.0),
@@ -169,8 +255,10 @@ SCHEMA: tuple[Field, ...] = (
     F("rest.interval_min", float, 50.0, "min", "running time before a rest reminder", 5.0, 240.0),
     F("rest.pause_min", float, 5.0, "min", "a stop this long counts as a rest and restarts the running time", 0.5, 60.0),
 
-    F("serial.port", str, "/dev/serial0", doc="console port: device path or pyserial URL"),
-    F("serial.baudrate", int, 115200, "baud", "console speed", 1200, 4000000),
+    F("serial.port", str, "/dev/serial0", doc="console port (a pyserial URL only with backsight run --serial-port)",
+      applies=RESTART, check_text=device_path_problem),
+    F("serial.baudrate", int, 115200, "baud", "console speed", choices=STANDARD_BAUDRATES,
+      applies=RESTART),
     F("serial.stream_period_s", float, 0.2, "s", "shortest time between two telemetry lines", 0.02, 10.0),
 )
 del F
@@ -209,11 +297,28 @@ class SensorConfig:
         return _DEFAULT_ADDRESSES[self.kind] if self.address is None else self.address
 
 
+class _SensorKey(NamedTuple):
+    type: type
+    doc: str
+    lo: float | None = None   # allowed range (None = no bound)
+    hi: float | None = None
+
+
 _SENSOR_FIELDS = {
-    "id": str, "kind": str, "role": str, "address": int, "mux_address": int,
-    "mux_channel": int, "xshut_pin": int, "mount_height_m": float, "pitch_deg": float,
-    "yaw_deg": float, "distance_mode": str, "timing_budget_ms": int,
+    "id": _SensorKey(str, "unique name, shown in status and the log (letters, digits, - _ .)"),
+    "kind": _SensorKey(str, "chip: " + ", ".join(SENSOR_KINDS)),
+    "role": _SensorKey(str, "what it watches: " + ", ".join(SENSOR_ROLES)),
+    "address": _SensorKey(int, "I2C address (default: the chip's own)", 0x03, 0x77),
+    "mux_address": _SensorKey(int, "TCA9548A address when behind a mux (with mux_channel)", 0x70, 0x77),
+    "mux_channel": _SensorKey(int, "TCA9548A channel (with mux_address)", 0, 7),
+    "xshut_pin": _SensorKey(int, "BCM GPIO holding a VL53L1X in reset (for re-addressing)", 0, 27),
+    "mount_height_m": _SensorKey(float, "height above the ground, m", 0.0, 3.0),
+    "pitch_deg": _SensorKey(float, "beam pitch, deg (negative = looking down)", -90.0, 90.0),
+    "yaw_deg": _SensorKey(float, "beam yaw, deg", -180.0, 180.0),
+    "distance_mode": _SensorKey(str, "VL53L1X only: short or long"),
+    "timing_budget_ms": _SensorKey(int, "VL53L1X only: ranging time, ms", 15, 500),
 }
+SENSOR_ID_CHARS = 32  # status shows "<id>.distance_m=..." on one console line
 
 DEFAULT_SENSORS = (
     # Level VL53L1X on the belt's back: 27 deg cone, ~3.2 m in the dark at 33 ms, 30 Hz.
@@ -226,40 +331,175 @@ DEFAULT_SENSORS = (
 )
 
 
+def _sensor_id_ok(text: str) -> bool:
+    return 0 < len(text) <= SENSOR_ID_CHARS and all(c.isascii() and (c.isalnum() or c in "-_.")
+                                                     for c in text)
+
+
 def _sensor_from_dict(raw: Any, where: str) -> SensorConfig:
+    """One [[sensors]] table; a ConfigError names ``where.key`` and why."""
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: each [[sensors]] entry must be a table")
+        raise ConfigError(f"{where} is not a table (each [[sensors]] entry must be one)")
     values = {}
     for key, value in raw.items():
-        if key not in _SENSOR_FIELDS:
-            raise ConfigError(f"{where}.{key}: unknown key (allowed: {', '.join(_SENSOR_FIELDS)})")
-        t = _SENSOR_FIELDS[key]
-        if t is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
+        spec = _SENSOR_FIELDS.get(key)
+        if spec is None:
+            raise ConfigError(f"{where}.{show_key(key)} unknown (allowed: {', '.join(_SENSOR_FIELDS)})")
+        t = spec.type
+        if t is float and type(value) is int:
+            value = float(value) if abs(value) < 2 ** 53 else math.inf
         if not isinstance(value, t) or isinstance(value, bool):
-            raise ConfigError(f"{where}.{key}: expected {t.__name__}, got {value!r}")
+            raise ConfigError(f"{where}.{key} {show(value)} is "
+                              f"{_GOT.get(type(value), type(value).__name__)}, not {_NAMES[t]}")
+        if spec.lo is not None and not spec.lo <= value <= spec.hi:  # NaN fails too
+            raise ConfigError(f"{where}.{key} {show(value)} is outside {spec.lo:g}..{spec.hi:g}")
         values[key] = value
     for key in ("id", "kind", "role"):
         if key not in values:
-            raise ConfigError(f"{where}.{key}: missing")
+            raise ConfigError(f"{where}.{key} missing")
+    if not _sensor_id_ok(values["id"]):
+        raise ConfigError(f"{where}.id {show(values['id'])} must be 1..{SENSOR_ID_CHARS} "
+                          f"letters, digits, - _ or .")
     if values["kind"] not in SENSOR_KINDS:
-        raise ConfigError(f"{where}.kind: {values['kind']!r} is not one of {', '.join(SENSOR_KINDS)}")
+        raise ConfigError(f"{where}.kind {show(values['kind'])} is not one of {', '.join(SENSOR_KINDS)}")
     if values["role"] not in SENSOR_ROLES:
-        raise ConfigError(f"{where}.role: {values['role']!r} is not one of {', '.join(SENSOR_ROLES)}")
-    for key, lo, hi in (("address", 0x03, 0x77), ("mux_address", 0x70, 0x77),
-                        ("mux_channel", 0, 7), ("xshut_pin", 0, 27),
-                        ("timing_budget_ms", 15, 500)):
-        if key in values and not lo <= values[key] <= hi:
-            raise ConfigError(f"{where}.{key}: {values[key]} is outside {lo}..{hi}")
-    if not 0.0 < values.get("mount_height_m", 1.0) <= 3.0:
-        raise ConfigError(f"{where}.mount_height_m: must be within 0..3 m")
-    if not -90.0 <= values.get("pitch_deg", 0.0) <= 90.0:
-        raise ConfigError(f"{where}.pitch_deg: must be within -90..90 deg")
+        raise ConfigError(f"{where}.role {show(values['role'])} is not one of {', '.join(SENSOR_ROLES)}")
+    if values.get("mount_height_m", 1.0) == 0.0:
+        raise ConfigError(f"{where}.mount_height_m must be above 0 m")
     if values.get("distance_mode", "long") not in ("short", "long"):
-        raise ConfigError(f"{where}.distance_mode: must be short or long")
+        raise ConfigError(f"{where}.distance_mode {show(values['distance_mode'])} is not short or long")
     if ("mux_channel" in values) != ("mux_address" in values):
         raise ConfigError(f"{where}: mux_address and mux_channel go together")
     return SensorConfig(**values)
+
+
+class Violation(NamedTuple):
+    """A cross-field rule that does not hold: the keys to blame (``sensors`` = the
+    sensors table) and one line naming them with their values."""
+
+    keys: tuple[str, ...]
+    message: str
+
+
+def _ordered(cfg: "Config", keys: tuple[str, ...], need: str) -> Violation | None:
+    """``keys[0] < keys[1] <= keys[2]`` (or ``keys[0] < keys[1]`` for two)."""
+    v = [cfg.get(k) for k in keys]
+    if v[0] < v[1] and (len(v) < 3 or v[1] <= v[2]):
+        return None
+    got = ", ".join(f"{k}={show(x)}" for k, x in zip(keys, v))
+    return Violation(keys, f"{got}: need {need}")
+
+
+def _pin_uses(cfg: "Config") -> list[tuple[str, str, int]]:
+    """Every GPIO the config drives: (name in messages, key to blame, BCM pin)."""
+    a = cfg.alert
+    uses = [("alert.buzzer_pin", "alert.buzzer_pin", a.buzzer_pin)]
+    if a.haptic == "pwm":
+        uses.append(("alert.motor_pin", "alert.motor_pin", a.motor_pin))
+    if a.button_pin >= 0:
+        uses.append(("alert.button_pin", "alert.button_pin", a.button_pin))
+    uses += [(f"sensors[{i}].xshut_pin", "sensors", s.xshut_pin)
+             for i, s in enumerate(cfg.sensors) if s.xshut_pin is not None]
+    return uses
+
+
+def _rules(cfg: "Config"):
+    """Every cross-field rule, in the order the messages should come."""
+    a = cfg.alert
+    if a.output == "haptic" and a.haptic == "none":
+        yield Violation(("alert.output", "alert.haptic"),
+                        "alert.output=haptic with alert.haptic=none: nothing would tell the runner "
+                        "(fit a motor or choose the buzzer)")
+    yield _ordered(cfg, ("obstacle.danger_ttc_s", "obstacle.warning_ttc_s", "obstacle.caution_ttc_s"),
+                   "danger_ttc_s < warning_ttc_s <= caution_ttc_s")
+    yield _ordered(cfg, ("obstacle.danger_distance_m", "obstacle.warning_distance_m",
+                         "obstacle.caution_distance_m"),
+                   "danger_distance_m < warning_distance_m <= caution_distance_m")
+    for end in ("console", "rear"):
+        yield _ordered(cfg, (f"deck.{end}_danger_m", f"deck.{end}_warning_m"),
+                       f"danger margins smaller than warning margins ({end}_danger_m < {end}_warning_m)")
+    d = cfg.deck
+    if d.console_warning_m + d.rear_warning_m >= d.deck_length_m:
+        yield Violation(("deck.console_warning_m", "deck.rear_warning_m", "deck.deck_length_m"),
+                        f"deck.console_warning_m={show(d.console_warning_m)} + deck.rear_warning_m="
+                        f"{show(d.rear_warning_m)} >= deck.deck_length_m={show(d.deck_length_m)}: "
+                        f"the warning margins must leave room on the deck")
+    ids = [s.id for s in cfg.sensors]
+    for sensor_id in sorted({i for i in ids if ids.count(i) > 1}):
+        yield Violation(("sensors",), f"sensors: id {show(sensor_id)} is used twice (ids must be unique)")
+    uses = _pin_uses(cfg)
+    by_pin: dict[int, list] = {}
+    for use in uses:
+        by_pin.setdefault(use[2], []).append(use)
+    for pin, same in by_pin.items():
+        if len(same) > 1:
+            names = [f"{name}={pin}" for name, _, _ in same]
+            yield Violation(tuple(dict.fromkeys(key for _, key, _ in same)),
+                            f"{', '.join(names[:-1])} and {names[-1]}: one GPIO cannot do both")
+    bus_pins = I2C_PINS.get(cfg.i2c.bus, {})
+    uart = cfg.serial.port in GPIO_UART_PORTS
+    for name, key, pin in uses:
+        if pin in bus_pins:
+            yield Violation((key,), f"{name}={pin}: GPIO{pin} is {bus_pins[pin]} of I2C bus "
+                                    f"{cfg.i2c.bus} (i2c.bus={cfg.i2c.bus})")
+        elif uart and pin in UART_PINS:
+            yield Violation((key,), f"{name}={pin}: GPIO{pin} is the console UART's {UART_PINS[pin]} "
+                                    f"(serial.port={cfg.serial.port})")
+
+
+class _Document(NamedTuple):
+    """What a parsed TOML document sets: valid values by key, its sensors (None = not
+    given or refused), problems with the scalar keys, problems with [[sensors]]."""
+
+    values: dict
+    sensors: tuple | None
+    problems: list
+    sensor_problems: list
+
+
+def _read_document(data: Any) -> _Document:
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    sensor_problems: list[str] = []
+    sensors = None
+    if not isinstance(data, dict):
+        return _Document(values, None, ["the top level must be a table"], [])
+    for section, body in data.items():
+        if section == "sensors":
+            if not isinstance(body, list):
+                sensor_problems.append("sensors must be an array of tables ([[sensors]])")
+                continue
+            entries = []
+            for i, raw in enumerate(body):
+                try:
+                    entries.append(_sensor_from_dict(raw, f"sensors[{i}]"))
+                except ConfigError as exc:
+                    sensor_problems.append(str(exc))
+            sensors = None if sensor_problems else tuple(entries)
+            continue
+        if section not in SECTIONS:
+            problems.append(f"[{show_key(section)}] unknown section "
+                            f"(allowed: {', '.join(SECTIONS)}, sensors)")
+            continue
+        if not isinstance(body, dict):
+            problems.append(f"[{section}] must be a table, not {show(body)}")
+            continue
+        for name, value in body.items():
+            key = f"{section}.{name}"
+            f = FIELDS.get(key)
+            if f is None:
+                problems.append(f"{section}.{show_key(name)} unknown")
+                continue
+            why = f.problem(value)
+            if why is None:
+                values[key] = f.validate(value)
+            else:
+                problems.append(f"{key} {why}")
+    return _Document(values, sensors, problems, sensor_problems)
+
+
+#: Appended to the last problem of a refused [[sensors]] table in ``Config.salvage``.
+SENSORS_FALLBACK = " (so the whole [[sensors]] table falls back to the defaults)"
 
 
 @dataclass(frozen=True)
@@ -284,67 +524,82 @@ class Config:
         return cls({f.key: f.default for f in SCHEMA})
 
     @classmethod
-    def from_dict(cls, data: dict, source: str = "<dict>") -> "Config":
-        """Build from a nested mapping as read from TOML; every key is checked."""
-        if not isinstance(data, dict):
-            raise ConfigError(f"{source}: the top level must be a table")
+    def from_dict(cls, data: Any, source: str = "<dict>") -> "Config":
+        """Build from a nested mapping as read from TOML; the first bad key, section,
+        sensor entry or broken rule raises ``ConfigError`` naming ``source`` and it."""
+        doc = _read_document(data)
+        for problem in doc.problems + doc.sensor_problems:
+            raise ConfigError(f"{source}: {problem}")
         values = {f.key: f.default for f in SCHEMA}
-        sensors = DEFAULT_SENSORS
-        for section, body in data.items():
-            if section == "sensors":
-                if not isinstance(body, list):
-                    raise ConfigError(f"{source}: sensors must be an array of tables ([[sensors]])")
-                sensors = tuple(_sensor_from_dict(s, f"{source}: sensors[{i}]")
-                                for i, s in enumerate(body))
-                continue
-            if section not in SECTIONS:
-                raise ConfigError(f"{source}: unknown section [{section}] "
-                                  f"(allowed: {', '.join(SECTIONS)}, sensors)")
-            if not isinstance(body, dict):
-                raise ConfigError(f"{source}: [{section}] must be a table")
-            for name, value in body.items():
-                key = f"{section}.{name}"
-                if key not in FIELDS:
-                    raise ConfigError(f"{source}: unknown key {key}")
-                try:
-                    values[key] = FIELDS[key].validate(value)
-                except ConfigError as exc:
-                    raise ConfigError(f"{source}: {exc}") from None
-        cfg = cls(values, sensors, source)
-        cfg.check()
+        values.update(doc.values)
+        cfg = cls(values, DEFAULT_SENSORS if doc.sensors is None else doc.sensors, source)
+        for v in cfg.violations():
+            raise ConfigError(f"{source}: {v.message}")
         return cfg
+
+    @classmethod
+    def salvage(cls, data: Any, source: str = "<dict>") -> tuple["Config", list[str]]:
+        """The best config ``data`` describes, and one line per thing left out.
+
+        Every valid key is used; a bad key is named and its default used. A bad
+        [[sensors]] entry makes the whole sensors table fall back to the defaults (a
+        dropped sensor would silently stop watching). A broken cross-field rule puts the
+        keys it names that ``data`` set back to their defaults; if it still fails, the
+        sections it names. The result always passes ``check()``."""
+        doc = _read_document(data)
+        problems = list(doc.problems)
+        if doc.sensor_problems:
+            problems += doc.sensor_problems[:-1] + [doc.sensor_problems[-1] + SENSORS_FALLBACK]
+        defaults = {f.key: f.default for f in SCHEMA}
+        values = {**defaults, **doc.values}
+        sensors = DEFAULT_SENSORS if doc.sensors is None else doc.sensors
+        from_file = set(doc.values) | ({"sensors"} if doc.sensors is not None else set())
+        for _ in range(len(SCHEMA) + len(SECTIONS) + 2):  # each round reverts something
+            violations = cls(values, sensors, source).violations()
+            if not violations:
+                return cls(values, sensors, source), problems
+            v = violations[0]
+            blamed = [k for k in v.keys if k in from_file]
+            if not blamed:  # keys the file did not set: their whole sections
+                sections = {k.split(".")[0] for k in v.keys}
+                blamed = [k for k in defaults if k.split(".")[0] in sections]
+                blamed += ["sensors"] if "sensors" in sections else []
+            for key in blamed:
+                if key == "sensors":
+                    sensors = DEFAULT_SENSORS
+                else:
+                    values[key] = defaults[key]
+            from_file.difference_update(blamed)
+            problems.append(f"{v.message} ({', '.join(blamed)} back to default)")
+        problems.append("the rules still failed: everything back to default")
+        return cls(defaults, DEFAULT_SENSORS, source), problems
 
     # queries
     def get(self, key: str) -> Any:
         if key not in FIELDS:
-            raise ConfigError(f"unknown key {key!r}")
+            raise ConfigError(f"unknown key {show(key)}")
         return self.values[key]
 
     def keys(self) -> tuple[str, ...]:
         return tuple(FIELDS)
 
+    def violations(self) -> list[Violation]:
+        """Every cross-field rule this config breaks (empty = none)."""
+        return [v for v in _rules(self) if v is not None]
+
     def check(self) -> None:
-        """Cross-field rules (levels must be ordered)."""
-        o = self.obstacle
-        if not o.danger_ttc_s < o.warning_ttc_s <= o.caution_ttc_s:
-            raise ConfigError(f"obstacle: need danger_ttc_s < warning_ttc_s <= caution_ttc_s "
-                              f"(got {o.danger_ttc_s}, {o.warning_ttc_s}, {o.caution_ttc_s})")
-        if not o.danger_distance_m < o.warning_distance_m <= o.caution_distance_m:
-            raise ConfigError("obstacle: need danger_distance_m < warning_distance_m <= caution_distance_m")
-        d = self.deck
-        if d.console_danger_m >= d.console_warning_m or d.rear_danger_m >= d.rear_warning_m:
-            raise ConfigError("deck: danger margins must be smaller than warning margins")
-        if d.console_warning_m + d.rear_warning_m >= d.deck_length_m:
-            raise ConfigError("deck: console_warning_m + rear_warning_m must leave room on the deck")
-        ids = [s.id for s in self.sensors]
-        if len(set(ids)) != len(ids):
-            raise ConfigError("sensors: ids must be unique")
+        """Cross-field rules: ordered levels, a working output, distinct pins that are
+        not the I2C bus's or the console UART's, unique sensor ids. Raises
+        ``ConfigError`` with one line naming the keys and their values."""
+        for v in _rules(self):
+            if v is not None:
+                raise ConfigError(v.message)
 
     # changes
     def with_value(self, key: str, value: Any) -> "Config":
         """A new Config with ``key`` set; ``value`` may be text (parsed) or typed."""
         if key not in FIELDS:
-            raise ConfigError(f"unknown key {key!r}")
+            raise ConfigError(f"unknown key {show(key)}")
         f = FIELDS[key]
         parsed = f.parse(value) if isinstance(value, str) and f.type is not str else f.validate(value)
         values = dict(self.values)
@@ -354,7 +609,9 @@ class Config:
         return cfg
 
     def with_sensors(self, sensors) -> "Config":
-        return replace(self, sensors=tuple(sensors))
+        cfg = Config(self.values, tuple(sensors), self.source)
+        cfg.check()
+        return cfg
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {}
@@ -365,21 +622,115 @@ class Config:
         ]
         return out
 
-    def to_toml(self) -> str:
-        import tomli_w
+    def to_toml(self, *, comments: bool = False) -> str:
+        """This config as TOML (standard library only); ``comments`` adds a line per key
+        with its doc, unit, range and when it applies."""
+        return _toml_document(self, comments)
 
-        return tomli_w.dumps(self.to_dict())
+
+# --- TOML writing (tomllib reads; the standard library has no writer) ----------------
+def _toml_string(text: str) -> str:
+    out = []
+    for c in text:
+        if c in '"\\':
+            out.append("\\" + c)
+        elif ord(c) < 0x20 or ord(c) == 0x7F:
+            out.append(f"\\u{ord(c):04x}")
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, float):
+        return repr(value)  # shortest round-trip form; inf/nan never get here (validated)
+    return str(value)
+
+
+def _toml_document(cfg: Config, comments: bool) -> str:
+    lines: list[str] = []
+    if comments:
+        lines += ["# backsight configuration: every setting with its default.",
+                  "# Change a value here or live on the serial console (set KEY VALUE, then save).",
+                  "# 'applies live' = the running device takes it at once; 'at the next start' ="
+                  " after a restart.", ""]
+    for section, names in SECTIONS.items():
+        lines.append(f"[{section}]")
+        for name in names:
+            f = FIELDS[f"{section}.{name}"]
+            if comments:
+                rng = f.describe_range()
+                unit = f" [{f.unit}]" if f.unit and not rng.endswith(f.unit) else ""
+                lines.append(f"# {f.doc or name}{unit}; {rng}; {f.describe_applies()}")
+            lines.append(f"{name} = {_toml_value(cfg.values[f.key])}")
+        lines.append("")
+    if comments:
+        lines += ["# [[sensors]]: one table per fitted sensor; read at start-up (applies at the next",
+                  "# start). Keys (optional unless marked required):"]
+        lines += [f"#   {k}{' (required)' if k in ('id', 'kind', 'role') else ''}: {spec.doc}"
+                  + (f"; {spec.lo:g}..{spec.hi:g}" if spec.lo is not None else "")
+                  for k, spec in _SENSOR_FIELDS.items()]
+    for s in cfg.sensors:
+        lines.append("[[sensors]]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in s.__dict__.items() if v is not None]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def documented_defaults_toml() -> str:
+    """The default config as TOML with a comment line per key (what the installer writes)."""
+    return Config.defaults().to_toml(comments=True)
+
+
+# --- reading ------------------------------------------------------------------------
+def decode_config_bytes(raw: bytes) -> tuple[str, list[str]]:
+    """The text of a config file, and one problem per line that is not UTF-8 (its bad
+    bytes read as U+FFFD, so the rest of the file still loads)."""
+    try:
+        return raw.decode("utf-8"), []
+    except UnicodeDecodeError:
+        pass
+    problems = []
+    for number, line in enumerate(raw.split(b"\n"), 1):  # no UTF-8 sequence holds 0x0A
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(f"line {number}: not UTF-8 (byte 0x{line[exc.start]:02x}), read as U+FFFD")
+    return raw.decode("utf-8", "replace"), problems
+
+
+def parse_config_text(text: str, source: str) -> dict:
+    """``tomllib.loads`` that raises only ``ConfigError``: also for what tomllib lets
+    through (RecursionError from deep nesting, ValueError from a 5000-digit integer...)."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        why = str(exc)
+    except Exception as exc:  # noqa: BLE001 - any parser failure is a bad file, not a crash
+        why = f"{type(exc).__name__}: {exc}"
+    why = " ".join(why.split())
+    raise ConfigError(f"{source}: not valid TOML ({why[:120]})")
 
 
 def load_config(path: str | Path) -> Config:
-    """Read and validate a TOML config file; errors name the file and the key."""
+    """Read and validate a TOML config file strictly: the first mistake raises
+    ``ConfigError`` (and nothing else) naming the file and the key."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    return Config.from_dict(data, str(path))
+    except Exception as exc:  # noqa: BLE001 - MemoryError for a huge file and the like
+        raise ConfigError(f"{path}: cannot read ({type(exc).__name__})") from None
+    text, problems = decode_config_bytes(raw)
+    if problems:
+        raise ConfigError(f"{path}: {problems[0]}")
+    return Config.from_dict(parse_config_text(text, str(path)), str(path))
+
+
+if __name__ == "__main__":
+    print(documented_defaults_toml(), end="")

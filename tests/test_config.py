@@ -4,6 +4,7 @@ names the key, immutability, TOML round trip."""
 from __future__ import annotations
 
 import math
+import tomllib
 
 import pytest
 from hypothesis import given, settings
@@ -95,21 +96,49 @@ def test_console_formatted_floats_round_trip_exactly(f, data):
 
 
 @pytest.mark.parametrize("text, words", [
-    ("[obstacel]\nwarning_ttc_s = 3.0\n", "unknown section [obstacel]"),
-    ("[obstacle]\nwarning_ttc_s = \"3\"\n", "obstacle.warning_ttc_s: expected float"),
-    ("[obstacle]\nconfirm_samples = true\n", "obstacle.confirm_samples: expected int"),
-    ("[[sensors]]\nid = \"rear\"\nkind = \"lidar\"\nrole = \"obstacle\"\n", "sensors[0].kind"),
-    ("[[sensors]]\nid = \"rear\"\nkind = \"vl53l1x\"\n", "sensors[0].role: missing"),
+    ("[obstacel]\nwarning_ttc_s = 3.0\n", "[obstacel] unknown section"),
+    ("[obstacle]\nwarning_ttc_s = \"3\"\n", "obstacle.warning_ttc_s '3' is a string, not a number"),
+    ("[obstacle]\nconfirm_samples = true\n", "obstacle.confirm_samples true is a boolean, not an integer"),
+    ("[[sensors]]\nid = \"rear\"\nkind = \"lidar\"\nrole = \"obstacle\"\n", "sensors[0].kind 'lidar'"),
+    ("[[sensors]]\nid = \"rear\"\nkind = \"vl53l1x\"\n", "sensors[0].role missing"),
+    ("[[sensors]]\nid = \"re ar\"\nkind = \"vl53l1x\"\nrole = \"obstacle\"\n", "sensors[0].id 're ar'"),
+    ("[[sensors]]\nid = \"rear\"\nkind = \"vl53l1x\"\nrole = \"obstacle\"\nyaw_deg = nan\n",
+     "sensors[0].yaw_deg nan is outside -180..180"),
     ("obstacle = 3\n", "[obstacle] must be a table"),
+    ("[obstacle]\nwarning_ttc_s = 4.5\n", "obstacle.warning_ttc_s=4.5"),
+    (b"[device]\n# caf\xe9\nmode = \"belt\"\n", "line 2: not UTF-8 (byte 0xe9)"),
+    (b"a = " + b"[" * 20000, "not valid TOML (RecursionError"),
+    (b"[obstacle]\nconfirm_samples = " + b"7" * 5000 + b"\n", "not valid TOML (ValueError"),
+    (b"[obstacle\n", "not valid TOML"),
 ])
-def test_load_errors_name_the_file_and_the_key(tmp_path, text, words):
+def test_load_errors_are_one_config_error_line_naming_the_file_and_the_key(tmp_path, text, words):
     path = tmp_path / "bad.toml"
-    path.write_text(text)
-    with pytest.raises(ConfigError) as info:
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(ConfigError) as info:  # never RecursionError, ValueError, UnicodeError...
         load_config(path)
     assert words in str(info.value) and str(path) in str(info.value)
+    assert "\n" not in str(info.value)
 
 
 def test_load_of_a_missing_file_says_so(tmp_path):
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "missing.toml")
+
+
+def test_strict_load_of_a_directory_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_toml_strings_round_trip_whatever_the_text(text):
+    from pi_app.config import _toml_string
+
+    assert tomllib.loads(f"x = {_toml_string(text)}")["x"] == text
+
+
+def test_to_toml_needs_no_third_party_writer_and_round_trips_every_type():
+    cfg = (Config.defaults().with_value("alert.tonal", "on").with_value("obstacle.confirm_samples", 4)
+           .with_value("device.loop_period_s", 0.0021).with_value("alert.button_pin", -1))
+    assert Config.from_dict(tomllib.loads(cfg.to_toml())) == cfg
