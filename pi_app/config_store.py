@@ -5,9 +5,11 @@ it over the target with ``os.replace`` (atomic on POSIX) and fsyncs the director
 after a crash at any instant the file on disk is either the old or the new config.
 
 ``load_config_or_defaults`` is what the device calls at start-up: a device that cannot
-read its config must still warn its runner, so a broken file falls back to the defaults
-with a fault notice, and the broken file is copied aside for inspection (it stays in
-place too, so every start keeps reporting the fault until it is fixed or re-saved).
+read its config must still warn its runner, so it never raises. A file with mistakes
+keeps every good key and names each bad one; only a file that does not parse at all
+falls back to the defaults. Either way the file is copied aside once, as written, so a
+later ``save`` (which writes only good values) cannot lose what the user wrote; it stays
+in place too, so every start keeps reporting it until it is fixed or re-saved.
 """
 
 from __future__ import annotations
@@ -18,10 +20,9 @@ import os
 import shutil
 import tempfile
 import time
-import tomllib
 from pathlib import Path
 
-from pi_app.config import Config, load_config
+from pi_app.config import Config, decode_config_bytes, parse_config_text
 from pi_app.exc import ConfigError
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def save_config(cfg: Config, path: str | Path) -> None:
     """
     path = Path(path)
     text = cfg.to_toml()
-    Config.from_dict(tomllib.loads(text), str(path))  # never write what we could not load
+    Config.from_dict(parse_config_text(text, str(path)), str(path))  # never write what would not load
     directory = path.parent
     directory.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=_tmp_prefix(path), suffix=_TMP_SUFFIX, dir=directory)
@@ -95,27 +96,96 @@ def remove_stale_temp_files(path: str | Path) -> list[Path]:
     return removed
 
 
-def load_config_or_defaults(path: str | Path) -> tuple[Config, str | None]:
-    """The config at ``path``, or the defaults; never raises for a bad file.
+class ConfigNotice(str):
+    """What ``load_config_or_defaults`` has to say: the text (for ``status`` and the
+    log) plus ``state`` (MISSING, PROBLEMS or BROKEN), ``problems`` (one line each),
+    ``kept`` (the copy of the file as written, or None) and ``level`` (the logging
+    level the caller should log it at, once)."""
 
-    Returns ``(cfg, notice)``: ``notice`` is None when the file loaded or does not exist
-    (a new device runs on defaults), else a fault message naming the problem and where
-    the broken file was kept (``<name>.broken-<UTC timestamp>`` beside it).
+    state: str
+    problems: tuple[str, ...]
+    kept: Path | None
+    level: int
+
+    def __new__(cls, text: str, state: str, problems=(), kept: Path | None = None) -> "ConfigNotice":
+        self = super().__new__(cls, text)
+        self.state, self.problems, self.kept = state, tuple(problems), kept
+        self.level = logging.INFO if state == MISSING else logging.WARNING if state == PROBLEMS \
+            else logging.ERROR
+        return self
+
+
+MISSING = "missing"    # no file: the defaults, nothing wrong (``save`` creates it)
+PROBLEMS = "problems"  # the file loaded except for the keys named
+BROKEN = "broken"      # the file could not be read or parsed at all: the defaults
+#: A notice lists at most this many problems ("... and N more"): it is one status line.
+LISTED_PROBLEMS = 6
+
+
+def load_config_or_defaults(path: str | Path) -> tuple[Config, ConfigNotice | None]:
+    """The config at ``path`` as far as it is good; never raises.
+
+    Returns ``(cfg, notice)``; ``cfg`` always passes ``check()``. ``notice`` is None
+    when the file loaded cleanly, else a ``ConfigNotice`` (a str) the caller logs once
+    at ``notice.level`` and shows in ``status``:
+
+    - MISSING: no file; the defaults.
+    - PROBLEMS: every valid key is used and every bad one named, as
+      ``2 problems: KEY why; KEY why (...)`` (see ``Config.salvage``: a bad [[sensors]]
+      entry means the default sensors, a broken rule reverts the keys it names). The
+      file is copied aside once (``<name>.broken-<UTC stamp>``), so a later ``save``,
+      which writes only the good values, never loses what the user wrote.
+    - BROKEN: the file cannot be read or is not TOML at all: the defaults, the file
+      copied aside the same way (it stays in place too, so every start reports it).
     """
     path = Path(path)
-    remove_stale_temp_files(path)
-    if not path.exists():
-        log.info("no config file at %s: using defaults", path)
-        return Config.defaults(), None
     try:
-        return load_config(path), None
+        return _load(path)
+    except Exception as exc:  # noqa: BLE001 - the device must start whatever happened
+        log.exception("loading config %s failed", path)
+        return Config.defaults(), ConfigNotice(
+            f"config {path} could not be loaded ({type(exc).__name__}); running on defaults", BROKEN)
+
+
+def _load(path: Path) -> tuple[Config, ConfigNotice | None]:
+    remove_stale_temp_files(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Config.defaults(), ConfigNotice(
+            f"no config file {path}; running on defaults (save writes one)", MISSING)
+    except OSError as exc:
+        return Config.defaults(), ConfigNotice(
+            f"config {path} cannot be read ({exc.strerror or exc}); running on defaults", BROKEN)
+    text, problems = decode_config_bytes(raw)
+    try:
+        data = parse_config_text(text, str(path))
     except ConfigError as exc:
-        problem = str(exc)
+        kept = keep_broken_file(path)
+        return Config.defaults(), ConfigNotice(
+            f"config {path} is broken ({_without_source(exc, path)}); running on defaults; "
+            f"the file was {_where(kept)}", BROKEN, [*problems, str(exc)], kept)
+    cfg, more = Config.salvage(data, str(path))
+    problems += more
+    if not problems:
+        return cfg, None
     kept = keep_broken_file(path)
-    where = f"kept as {kept}" if kept is not None else "could not be copied aside"
-    notice = f"config {path} is broken ({problem}); running on defaults; the file was {where}"
-    log.error("%s", notice)
-    return Config.defaults(), notice
+    listed = "; ".join(problems[:LISTED_PROBLEMS])
+    if len(problems) > LISTED_PROBLEMS:
+        listed += f"; and {len(problems) - LISTED_PROBLEMS} more"
+    n = len(problems)
+    text = f"{n} problem{'s' if n > 1 else ''}: {listed} (the file as written was {_where(kept)})"
+    return cfg, ConfigNotice(text, PROBLEMS, problems, kept)
+
+
+def _where(kept: Path | None) -> str:
+    return f"kept as {kept}" if kept is not None else "not copied aside (see the log)"
+
+
+def _without_source(exc: ConfigError, path: Path) -> str:
+    text = str(exc)
+    prefix = f"{path}: "
+    return text[len(prefix):] if text.startswith(prefix) else text
 
 
 def keep_broken_file(path: Path) -> Path | None:
