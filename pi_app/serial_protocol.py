@@ -7,10 +7,12 @@ works too); replies end with ``\\r\\n``.
 
 Commands::
 
-    help [KEY]        the command list (or one setting: doc, unit, range, default)
+    help [KEY]        the command list (or one setting: doc, unit, range, default, and
+                      whether it applies live or at the next start)
     version           OK backsight <version> protocol <n>
     get [KEY]         OK KEY=VALUE; without a key: every KEY=VALUE line, then OK
-    set KEY VALUE     validate, then hand the new config to the loop (live, not saved)
+    set KEY VALUE [confirm]
+                      validate, then hand the new config to the loop (not saved)
     save              write the current config atomically to the config file
     defaults          factory settings, live and not saved; keeps the sensors and the
                       wiring (KEPT_BY_DEFAULTS: pins, bus, mode, drivers, serial link)
@@ -25,10 +27,19 @@ Every command answers with exactly one final line, ``OK ...`` or ``ERR <code> <m
     5 line too long (> 256 bytes; the rest up to the next newline is discarded)
     6 not printable (bytes outside ASCII 0x20..0x7e)   7 usage (wrong arguments)
     8 unavailable (status/stream not wired here, or an internal error)
+    9 confirm (the change would cut this console off; repeat with "confirm")
 
-A bad line never changes the config and never stops the console thread.
-``serial.port`` and ``serial.baudrate`` take effect at the next start (after ``save``);
-everything else applies at once.
+A bad line never changes the config and never stops the console thread. ``set`` of a
+value that breaks a rule of ``Config.check`` is ERR 3, and so is one the loop could not
+apply (``apply_config`` raised ``ConfigError``; the loop kept its config).
+
+Most settings apply at once; ``i2c.bus``, ``serial.port`` and ``serial.baudrate`` (the
+fields whose ``applies`` is RESTART) are taken at the next start, after ``save``, and
+``set`` says so: ``OK serial.baudrate=9600 (applies at the next start, after save)``.
+The console's own link is guarded: ``set serial.port X`` / ``set serial.baudrate N``
+that differ from the current value answer ``ERR 9 confirm: ...`` (after save and a
+restart the console moves to X / N baud and this session is cut off); the same line
+with a trailing word ``confirm`` (``set serial.baudrate 9600 confirm``) accepts.
 """
 
 from __future__ import annotations
@@ -38,7 +49,7 @@ import re
 from pathlib import Path
 
 from pi_app import __version__
-from pi_app.config import FIELDS, SCHEMA, Config
+from pi_app.config import FIELDS, RESTART, SCHEMA, Config
 from pi_app.config_store import save_config
 from pi_app.exc import ConfigError
 
@@ -48,19 +59,25 @@ PROTOCOL_VERSION = 1
 MAX_LINE_BYTES = 256
 E_UNKNOWN_COMMAND, E_UNKNOWN_KEY, E_BAD_VALUE, E_SAVE_FAILED = 1, 2, 3, 4
 E_LINE_TOO_LONG, E_NOT_PRINTABLE, E_USAGE, E_UNAVAILABLE = 5, 6, 7, 8
+E_CONFIRM = 9
 ERROR_CODES = {1: "unknown command", 2: "unknown key", 3: "bad value", 4: "save failed",
-               5: "line too long", 6: "not printable", 7: "usage", 8: "unavailable"}
+               5: "line too long", 6: "not printable", 7: "usage", 8: "unavailable",
+               9: "confirm"}
 #: ``defaults`` keeps these: how this device is built and wired, not how it judges hazards.
 KEPT_BY_DEFAULTS = ("device.mode", "i2c.bus", "alert.buzzer_pin", "alert.motor_pin",
                     "alert.button_pin", "alert.haptic", "alert.actuator", "alert.tonal",
                     "serial.port", "serial.baudrate")
-#: The console's own link: changing it under a live session would cut the session off.
-RESTART_KEYS = ("serial.port", "serial.baudrate")
+#: The console's own link: a change cuts this session off after the next start, so
+#: ``set`` wants the trailing word CONFIRM_WORD.
+LINK_KEYS = ("serial.port", "serial.baudrate")
+CONFIRM_WORD = "confirm"
 HELP_LINES = (
     "help [KEY]       this list, or one setting",
     "version          firmware and protocol version",
     "get [KEY]        one setting, or all as KEY=VALUE lines",
-    "set KEY VALUE    validate and apply now (not saved)",
+    "set KEY VALUE    validate and apply (not saved; help KEY says live or next start)",
+    "set KEY VALUE confirm  serial.port/baudrate: accept that after save+restart",
+    "                 the console moves there and this session is cut off (else ERR 9)",
     "save             write the current settings to the config file",
     "defaults         factory settings, keeping sensors and wiring (not saved)",
     "status           level, sensors, faults, loop rate",
@@ -179,7 +196,8 @@ class ConsoleProtocol:
             f = FIELDS.get(rest)
             if f is None:
                 return [err(E_UNKNOWN_KEY, f"unknown key {rest[:64]!r}")]
-            return [f"OK {f.key}: {f.doc} ({f.describe_range()}; default {format_value(f.default)})"]
+            return [f"OK {f.key}: {f.doc} ({f.describe_range()}; default {format_value(f.default)}; "
+                    f"{f.describe_applies()})"]
         return [*HELP_LINES, "OK"]
 
     def _version(self, rest: str) -> list[str]:
@@ -204,13 +222,31 @@ class ConsoleProtocol:
         key, value = args
         if key not in FIELDS:
             return [err(E_UNKNOWN_KEY, f"unknown key {key[:64]!r} (get lists all)")]
+        confirmed = False
+        words = value.rsplit(None, 1)
+        if key in LINK_KEYS and len(words) == 2 and words[1].lower() == CONFIRM_WORD:
+            value, confirmed = words[0], True
+        cfg = self.current_config()
         try:
-            new_cfg = self.current_config().with_value(key, value)
+            new_cfg = cfg.with_value(key, value)
         except ConfigError as exc:
             return [err(E_BAD_VALUE, str(exc))]
-        self._hand_over(new_cfg)
-        later = " (takes effect at the next start, after save)" if key in RESTART_KEYS else ""
-        return [f"OK {key}={format_value(new_cfg.get(key))}{later}"]
+        new_value = format_value(new_cfg.get(key))
+        if key in LINK_KEYS and new_cfg.get(key) != cfg.get(key) and not confirmed:
+            return [err(E_CONFIRM, self._cut_off_warning(key, new_value))]
+        refused = self._hand_over(new_cfg)
+        if refused:
+            return refused
+        later = " (applies at the next start, after save)" if FIELDS[key].applies == RESTART else ""
+        return [f"OK {key}={new_value}{later}"]
+
+    def _cut_off_warning(self, key: str, new_value: str) -> str:
+        serial = self.current_config().serial
+        now = f"{serial.port} at {serial.baudrate} baud"
+        after = f"{new_value} at {serial.baudrate} baud" if key == "serial.port" \
+            else f"{serial.port} at {new_value} baud"
+        return (f"confirm: after save and a restart the console moves from {now} to {after} "
+                f"and this session is cut off; to accept: set {key} {new_value} {CONFIRM_WORD}")
 
     def _save(self, rest: str) -> list[str]:
         if rest:
@@ -233,9 +269,12 @@ class ConsoleProtocol:
         values = dict(Config.defaults().values)
         values.update({key: cfg.get(key) for key in KEPT_BY_DEFAULTS})
         new_cfg = Config(values, cfg.sensors, cfg.source)
-        new_cfg.check()
-        self._hand_over(new_cfg)
-        return ["OK defaults applied (sensors and wiring kept; not saved until save)"]
+        try:
+            new_cfg.check()
+        except ConfigError as exc:
+            return [err(E_BAD_VALUE, f"defaults: {exc}")]
+        return self._hand_over(new_cfg) or [
+            "OK defaults applied (sensors and wiring kept; not saved until save)"]
 
     def _status_cmd(self, rest: str) -> list[str]:
         if rest:
@@ -272,7 +311,14 @@ class ConsoleProtocol:
         text = format_pairs(data) if isinstance(data, dict) else str(data)
         return " ".join(text.split())  # one line, whatever the source returned
 
-    def _hand_over(self, new_cfg: Config) -> None:
+    def _hand_over(self, new_cfg: Config) -> list[str]:
+        """Give ``new_cfg`` to the loop; [] if it took it, else the ERR 3 reply (the
+        loop refused it with ``ConfigError`` and kept its config: nothing is pending)."""
         before = self._get_config()
-        self._apply_config(new_cfg)
+        try:
+            self._apply_config(new_cfg)
+        except ConfigError as exc:
+            log.warning("serial console: the loop refused the new config: %s", exc)
+            return [err(E_BAD_VALUE, f"not applied: {exc}")]
         self._pending = (before, new_cfg)
+        return []

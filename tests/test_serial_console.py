@@ -9,11 +9,13 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pi_app.clock import SimClock
 from pi_app.config import SCHEMA, Config, load_config
 from pi_app.config_store import save_config
-from pi_app.exc import DeviceClosed
+from pi_app.exc import ConfigError, DeviceClosed
 from pi_app.host import ConsoleClient, ConsoleReplyError, PtyPort
 from pi_app.serial_console import SerialConsole
 from pi_app.serial_protocol import KEPT_BY_DEFAULTS, ConsoleProtocol, LineFramer
@@ -60,14 +62,16 @@ def test_help_lists_every_command_and_error_code():
     text = "\n".join(lines)
     for word in ("get [KEY]", "set KEY VALUE", "save", "defaults", "status", "stream on|off", "version"):
         assert word in text
-    for code in range(1, 9):
+    for code in range(1, 10):
         assert f"{code} " in lines[-2]
+    assert "set KEY VALUE confirm" in text and all(line.isascii() and line.isprintable() for line in lines)
 
 
 def test_help_for_a_key_gives_doc_range_and_default():
     _, proto = make_protocol()
     (line,) = proto.handle_line(f"help {KEY}")
     assert line.startswith(f"OK {KEY}: WARNING") and "0.3..10 s" in line and "default 2.5" in line
+    assert line.endswith("applies live)")
     assert proto.handle_line("help nope")[0].startswith("ERR 2 ")
 
 
@@ -121,11 +125,93 @@ def test_a_change_made_elsewhere_after_the_swap_is_what_get_reports():
     assert proto.handle_line(f"get {KEY}") == [f"OK {KEY}=2.0"]
 
 
-def test_setting_the_console_link_says_it_applies_at_the_next_start():
+def test_changing_the_console_link_needs_confirm_then_applies_at_the_next_start():
     loop, proto = make_protocol()
     (reply,) = proto.handle_line("set serial.baudrate 9600")
-    assert reply == "OK serial.baudrate=9600 (takes effect at the next start, after save)"
+    assert reply == ("ERR 9 confirm: after save and a restart the console moves from /dev/serial0 at "
+                     "115200 baud to /dev/serial0 at 9600 baud and this session is cut off; "
+                     "to accept: set serial.baudrate 9600 confirm")
+    assert loop.applied == []
+    (reply,) = proto.handle_line("set serial.baudrate 9600 CONFIRM")
+    assert reply == "OK serial.baudrate=9600 (applies at the next start, after save)"
     assert proto.current_config().serial.baudrate == 9600
+    (reply,) = proto.handle_line("set serial.port /dev/ttyGS0")
+    assert reply.startswith("ERR 9 confirm: ") and "to /dev/ttyGS0 at 9600 baud" in reply
+    assert proto.handle_line("set serial.port /dev/ttyGS0 confirm") == [
+        "OK serial.port=/dev/ttyGS0 (applies at the next start, after save)"]
+
+
+def test_the_link_unchanged_needs_no_confirm_and_a_bad_link_is_err_3_even_confirmed():
+    loop, proto = make_protocol()
+    assert proto.handle_line("set serial.baudrate 115200") == [
+        "OK serial.baudrate=115200 (applies at the next start, after save)"]
+    for line in ("set serial.port socket://10.0.0.2:7000 confirm", "set serial.port spy:///dev/ttyS0?file=x",
+                 "set serial.baudrate 1234 confirm", "set serial.port confirm",
+                 f"set {KEY} 3 confirm"):
+        assert proto.handle_line(line)[0].startswith("ERR 3 "), line
+    assert len(loop.applied) == 1 and proto.current_config().serial == Config.defaults().serial
+
+
+def test_the_i2c_bus_applies_at_the_next_start_and_help_says_when_a_key_applies():
+    _, proto = make_protocol()
+    assert proto.handle_line("set i2c.bus 7") == ["OK i2c.bus=7 (applies at the next start, after save)"]
+    assert proto.handle_line("help i2c.bus")[0].endswith("applies at the next start)")
+    assert proto.handle_line(f"help {KEY}")[0].endswith("; applies live)")
+    assert proto.handle_line("help serial.baudrate")[0].startswith("OK serial.baudrate: console speed (one of")
+
+
+@pytest.mark.parametrize("lines, words", [
+    (["set alert.output haptic", "set alert.haptic none"], "nothing would tell the runner"),
+    (["set alert.haptic none", "set alert.output haptic"], "nothing would tell the runner"),
+    (["set alert.buzzer_pin 13"], "alert.buzzer_pin=13 and alert.motor_pin=13"),
+    (["set alert.button_pin 2"], "GPIO2 is SDA of I2C bus 1"),
+    (["set alert.motor_pin 14"], "GPIO14 is the console UART's TXD"),
+])
+def test_set_refuses_what_check_refuses_whatever_the_order(lines, words):
+    loop, proto = make_protocol()
+    replies = [proto.handle_line(line)[0] for line in lines]
+    assert all(r.startswith("OK ") for r in replies[:-1]) and replies[-1].startswith("ERR 3 ")
+    assert words in replies[-1]
+    proto.current_config().check()
+
+
+def test_a_config_the_loop_refuses_is_err_3_and_not_pending():
+    class RefusingLoop(FakeLoop):
+        def apply_config(self, cfg) -> None:
+            if cfg.alert.haptic == "drv2605":
+                raise ConfigError("alert.haptic = drv2605 needs the I2C bus")
+            super().apply_config(cfg)
+
+    loop, proto = make_protocol(RefusingLoop(), status=lambda: {})
+    assert proto.handle_line("set alert.haptic drv2605") == [
+        "ERR 3 not applied: alert.haptic = drv2605 needs the I2C bus"]
+    assert proto.current_config() is loop.cfg and proto.handle_line("status") == ["OK unsaved=0"]
+    assert proto.handle_line("get alert.haptic") == ["OK alert.haptic=pwm"]
+    loop.cfg = loop.cfg.with_value("alert.haptic", "drv2605").with_value(KEY, 3.0)
+    assert proto.handle_line("defaults") == ["ERR 3 not applied: alert.haptic = drv2605 needs the I2C bus"]
+    assert proto.current_config().obstacle.warning_ttc_s == 3.0
+
+
+_SET_KEYS = ["alert.output", "alert.haptic", "alert.buzzer_pin", "alert.motor_pin", "alert.button_pin",
+             "i2c.bus", "serial.port", "serial.baudrate", "obstacle.warning_ttc_s", "obstacle.danger_ttc_s",
+             "deck.console_warning_m", "deck.deck_length_m"]
+_SET_VALUES = ["haptic", "none", "both", "buzzer", "pwm", "drv2605", "-1", "0", "1", "2", "3", "13", "14",
+               "15", "17", "18", "23", "9600", "/dev/ttyGS0", "/dev/ttyAMA0", "socket://h:1", "0.5", "1.3",
+               "2.5", "4.5"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_SET_KEYS), st.sampled_from(_SET_VALUES), st.booleans())
+                | st.just(("defaults", "", False)), max_size=12))
+def test_no_sequence_of_sets_makes_a_config_that_fails_check(steps):
+    loop, proto = make_protocol()
+    for key, value, confirm in steps:
+        line = "defaults" if key == "defaults" else f"set {key} {value}{' confirm' if confirm else ''}"
+        (reply,) = proto.handle_line(line)
+        assert reply.startswith(("OK ", "ERR 3 ", "ERR 9 ")), (line, reply)
+        proto.current_config().check()
+        loop.swap()
+        loop.cfg.check()
 
 
 def test_commands_are_case_insensitive_and_blank_lines_are_ignored():
@@ -167,6 +253,16 @@ def test_defaults_resets_thresholds_keeps_sensors_and_wiring_and_does_not_save(t
     for key in KEPT_BY_DEFAULTS:
         assert new.get(key) == custom.get(key)
     assert load_config(path) == custom  # nothing saved until `save`
+    new.check()
+
+
+def test_defaults_after_a_buzzer_only_setup_keeps_a_working_output():
+    custom = Config.defaults().with_value("alert.output", "buzzer").with_value("alert.haptic", "none")
+    loop, proto = make_protocol(FakeLoop(custom))
+    assert proto.handle_line("defaults")[0].startswith("OK defaults applied")
+    new = proto.current_config()
+    assert (new.alert.output, new.alert.haptic) == ("both", "none")
+    new.check()
 
 
 def test_status_formats_the_status_source_on_one_line():
