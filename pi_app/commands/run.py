@@ -156,8 +156,7 @@ def _announce(device, notifier) -> None:
     with no working buzzer or motor stays "activating" with a STATUS saying why (the
     unit's TimeoutStartSec then fails and restarts it), while it keeps retrying the
     outputs and sends READY=1 as soon as one works."""
-    report = device.selftest_report()
-    log.warning(report)
+    report = device.selftest_report()   # build_device has logged it
     if device.can_alert:
         notifier.ready(status=report)
         return
