@@ -319,6 +319,6 @@ class ConsoleProtocol:
             self._apply_config(new_cfg)
         except ConfigError as exc:
             log.warning("serial console: the loop refused the new config: %s", exc)
-            return [err(E_BAD_VALUE, f"not applied: {exc}")]
+            return [err(E_BAD_VALUE, str(exc))]
         self._pending = (before, new_cfg)
         return []

@@ -179,7 +179,7 @@ def test_a_config_the_loop_refuses_is_err_3_and_not_pending():
     class RefusingLoop(FakeLoop):
         def apply_config(self, cfg) -> None:
             if cfg.alert.haptic == "drv2605":
-                raise ConfigError("alert.haptic = drv2605 needs the I2C bus")
+                raise ConfigError("not applied: alert.haptic = drv2605 needs the I2C bus")
             super().apply_config(cfg)
 
     loop, proto = make_protocol(RefusingLoop(), status=lambda: {})
