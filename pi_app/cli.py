@@ -1,16 +1,31 @@
 """``backsight`` command line. Each sub-command lives in its own module exposing
 ``configure_parser(parser)`` and ``run(args) -> int``; this file only dispatches, and
-imports a sub-command's module only when it is used (start-up stays fast)."""
+imports a sub-command's module only when it is used (start-up stays fast).
+
+Every command ends with one line on stderr and an exit code, never a traceback:
+0 done; 1 ``backsight CMD: error: ...`` (bad input: a BacksightError, or an OSError
+such as a missing file); 2 usage; 70 ``internal error`` (a bug: ``backsight -vv CMD``
+prints its traceback); 130 Ctrl-C; 141 stdout was closed early (``| head``: quiet).
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 import logging
+import os
 import sys
+import traceback
 
 from pi_app import __version__
 from pi_app.exc import BacksightError
+
+EXIT_ERROR = 1          # bad input: the message says what to fix
+EXIT_USAGE = 2          # argparse's own code for a bad command line
+EXIT_INTERNAL = 70      # EX_SOFTWARE (sysexits.h): a bug, not the user's input
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
+TRACEBACK_VERBOSITY = 2  # -vv: an internal error also prints its traceback
 
 #: name -> (module, one-line help)
 COMMANDS = {
@@ -54,14 +69,54 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     if args.command is None:
         parser.print_help()
-        return 2
+        return EXIT_USAGE
     if getattr(args, "_missing", None):
         print(f"backsight {args.command}: not available in this build", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     try:
-        return int(args._run(args) or 0)
+        code = int(args._run(args) or 0)
+        sys.stdout.flush()      # a closed pipe shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BacksightError as exc:
-        print(f"backsight {args.command}: error: {exc}", file=sys.stderr)
-        return 1
+        _say(args.command, f"error: {exc}")
+        return EXIT_ERROR
+    except OSError as exc:
+        _say(args.command, f"error: {_os_error_text(exc)}")
+        return EXIT_ERROR
+    except Exception as exc:
+        if args.verbose >= TRACEBACK_VERBOSITY:
+            traceback.print_exc()
+        _say(args.command, f"internal error: {type(exc).__name__}: {exc} "
+             "(run with -vv for the traceback)")
+        return EXIT_INTERNAL
+
+
+def _say(command: str, text: str) -> None:
+    """One line on stderr, whatever newlines the message carries."""
+    print(f"backsight {command}: " + " ".join(text.splitlines()), file=sys.stderr)
+
+
+def _os_error_text(exc: OSError) -> str:
+    """``FILE: reason`` for a file's error, else the error's own text."""
+    if exc.strerror and exc.filename is not None:
+        return f"{os.fsdecode(exc.filename)}: {exc.strerror}"
+    return str(exc)
+
+
+def _silence_stdout() -> None:
+    """Point stdout's descriptor at /dev/null so the interpreter's final flush of what
+    is still buffered cannot fail again on the closed pipe (the Python docs' recipe)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, OSError):
+        return                  # not a real file (a test's capture): nothing to flush
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)

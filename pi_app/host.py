@@ -22,6 +22,7 @@ import tty
 import serial
 
 from pi_app.clock import MonotonicClock
+from pi_app.commands.argtypes import positive_float, positive_int
 from pi_app.exc import ProtocolError, SerialConsoleError
 
 _READ_TIMEOUT_S = 0.05  # each read returns this soon, so reply deadlines are kept
@@ -214,8 +215,9 @@ class PtyPort:
 def configure_parser(parser) -> None:
     parser.add_argument("--port", required=True,
                         help="device path or pyserial URL (/dev/ttyUSB0, /dev/ttyACM0, socket://HOST:PORT)")
-    parser.add_argument("--baud", type=int, default=115200, help="baud rate (default 115200)")
-    parser.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for a reply")
+    parser.add_argument("--baud", type=positive_int, default=115200, help="baud rate (default 115200)")
+    parser.add_argument("--timeout", type=positive_float, default=2.0,
+                        help="seconds to wait for a reply")
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     sub.add_parser("get", help="one setting, or all").add_argument("key", nargs="?")
     p_set = sub.add_parser("set", help="change a setting now (not saved)")
@@ -225,7 +227,8 @@ def configure_parser(parser) -> None:
     sub.add_parser("defaults", help="factory settings (keeps sensors and wiring; not saved)")
     sub.add_parser("status", help="level, sensors, faults, loop rate")
     p_stream = sub.add_parser("stream", help="print telemetry lines")
-    p_stream.add_argument("--seconds", type=float, default=None, help="stop after this long (default: Ctrl-C)")
+    p_stream.add_argument("--seconds", type=positive_float, default=None,
+                          help="stop after this long (default: Ctrl-C)")
     sub.add_parser("shell", help="type commands (or pipe them in), print replies")
 
 

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import sys
 
+from pi_app.commands.argtypes import at_most, positive_float
+
 DEFAULT_SCENARIO = "park-bench"
 FRAME_S = 0.1
+#: the loop does a period's work per 1/speed of wall time; well beyond this a laptop
+#: falls behind and the demo shows alarms the device would not give (`sim` is the fast way)
+MAX_SPEED = 20.0
 
 
 def configure_parser(p) -> None:
     p.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
                    help=f"shipped scenario name or TOML file (default {DEFAULT_SCENARIO})")
-    p.add_argument("--speed", type=float, default=1.0, help="times real time (default 1)")
+    p.add_argument("--speed", type=at_most(positive_float, MAX_SPEED), default=1.0,
+                   help=f"times real time (default 1, at most {MAX_SPEED:g})")
     p.add_argument("--policy", choices=("backsight", "naive"), default="backsight")
     p.add_argument("--plain", action="store_true", help="one line per frame (no redraw)")
 

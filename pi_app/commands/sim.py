@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import sys
 
+from pi_app.commands.argtypes import non_negative_int, positive_int
+
 POLICIES = ("backsight", "naive")
 
 
@@ -16,12 +18,12 @@ def configure_parser(p) -> None:
     p.add_argument("name", nargs="?", help="shipped scenario name (see --list)")
     p.add_argument("--scenario-file", metavar="FILE", help="a scenario TOML file")
     p.add_argument("--all", action="store_true", help="every shipped scenario")
-    p.add_argument("--random", type=int, metavar="N",
+    p.add_argument("--random", type=positive_int, metavar="N",
                    help="N random belt runs (pi_app.sim.randomize), seeds from --seed (default 0)")
     p.add_argument("--list", action="store_true", help="list shipped scenarios")
     p.add_argument("--policy", choices=POLICIES, help="only this policy (default: backsight "
                    "for one scenario, both for --all)")
-    p.add_argument("--seed", type=int, help="override the scenario's seed")
+    p.add_argument("--seed", type=non_negative_int, help="override the scenario's seed")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
@@ -41,11 +43,8 @@ def run(args) -> int:
     many = args.all or args.random is not None
     if args.random is not None:
         from pi_app.sim.randomize import random_scenario
-        if args.random < 1:
-            print("backsight sim: --random N needs N >= 1", file=sys.stderr)
-            return 2
         first = args.seed or 0
-        scenarios = [random_scenario(first + i) for i in range(args.random)]
+        scenarios = (random_scenario(first + i) for i in range(args.random))  # drawn as run
     elif args.all:
         scenarios = [load_scenario(n) for n in shipped_scenarios()]
     else:
