@@ -4,9 +4,13 @@ import tomllib
 from importlib import resources
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from pi_app.config import DEFAULT_SENSORS
 from pi_app.exc import ConfigError, ScenarioError
+from pi_app.sim import scenario
+from pi_app.sim.randomize import random_scenario_data
+from pi_app.sim.rig import XSHUT_PINS
 from pi_app.sim.scenario import load_scenario, parse_scenario, shipped_scenarios
 
 
@@ -200,3 +204,58 @@ def test_shipped_library():
         assert raw["description"] == sc.description
     kinds = {f.kind for n in names for f in load_scenario(n).faults}
     assert kinds == {"unplug", "replug", "i2c_errors", "stuck", "blind"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32))
+def test_random_scenarios_stay_within_the_file_limits(seed):
+    sc = parse_scenario(random_scenario_data(seed), "random.toml")  # ScenarioError past a limit
+    assert sc.seed == seed and 1 <= len(sc.obstacles) + len(sc.ground) <= 4
+
+
+def test_limits_are_inclusive_and_match_the_rig():
+    assert scenario.MAX_VL53L1X == len(XSHUT_PINS)       # one XSHUT pin per VL53L1X
+    at_limit = base(obstacles=[{"x_m": 30.0 + i, "width_m": 0.3, "height_m": 1.0}
+                               for i in range(scenario.MAX_OBSTACLES)],
+                    ground=[], seed=scenario.MAX_SEED)
+    sc = parse_scenario(at_limit, "full.toml")
+    assert len(sc.obstacles) == scenario.MAX_OBSTACLES and sc.seed == 2**63 - 1
+    at_limit["obstacles"].append(at_limit["obstacles"][0])
+    assert error(at_limit) == "wall.toml: obstacles: at most 1000 entries, got 1001"
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d["obstacles"][0].update(width_m=1e9),
+     "obstacles[0].width_m: must be <= 100, got 1e+09"),
+    (lambda d: d["obstacles"][0].update(y_m=-1e4),
+     "obstacles[0].y_m: must be within -100..100, got -10000"),
+    (lambda d: d["ground"][0].update(length_m=1e12),
+     "ground[0].length_m: must be <= 1.0368e+06, got 1e+12"),
+    (lambda d: d.update(seed=2**64), "seed: must be <= 9223372036854775807, got 18446744073709551616"),
+    (lambda d: d.update(seed=10**400), "seed: must be <= 9223372036854775807, got 1000000000"
+     "00000000...0000000000000000000"),
+    (lambda d: d.update(faults=[{"t_s": 1.0, "kind": "bus_stuck", "duration_s": 1e9}]),
+     "faults[0].duration_s: must be <= 86400, got 1e+09"),
+    (lambda d: d["obstacles"][0].update(id="x" * 10_000), None),
+])
+def test_absurd_values_are_refused_with_file_and_key(mutate, message):
+    data = base()
+    mutate(data)
+    if message is None:                            # a long id is fine, only quoted short
+        data["ground"][0]["id"] = data["obstacles"][0]["id"]
+        got = error(data)
+        assert got.startswith("wall.toml: obstacles/ground id: 'xxx") and len(got) < 200
+    else:
+        assert error(data) == f"wall.toml: {message}"
+
+
+def test_file_level_failures_name_the_file(tmp_path):
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes(b"duration_s = 10.0\n\n# caf\xe9\n")
+    with pytest.raises(ScenarioError, match=r"^latin\.toml: line 3: not UTF-8 text \(byte 0xe9\)"):
+        load_scenario(latin)
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes(b"\xef\xbb\xbfduration_s = 10.0\n[runner]\nspeed_mps = 2.0\n")
+    assert load_scenario(bom).duration_s == 10.0           # a Windows editor's BOM is fine
+    with pytest.raises(ScenarioError, match="not a scenario file"):
+        load_scenario(tmp_path)

@@ -39,6 +39,14 @@ Beyond the DESIGN.md keys:
   (what the evaluator must find), ``false_alarms_max`` and ``missed_max`` (what a good
   device should achieve).
 In treadmill mode the runner's speed is the belt's: ``[runner]`` gives only the gait.
+
+Limits (a file beyond them is refused with the file and the key, never run for hours):
+the file at most 4 MiB of UTF-8 TOML; ``duration_s`` at most 86,400 (24 h); at most
+8 ``[[sensors]]`` of which 6 VL53L1X; 1,000 ``[[obstacles]]``, 1,000 ``[[ground]]``,
+10,000 ``[[faults]]``, 1,000 ``[[button]]`` presses; 10,000 points per profile;
+obstacle and ground positions within +-1,036.8 km (the fastest runner over the longest
+run), lateral positions within +-100 m, obstacle sizes at most 100 m, fault times and
+durations at most 24 h, ``seed`` at most 2**63 - 1.
 """
 
 from __future__ import annotations
@@ -52,8 +60,8 @@ from pi_app.exc import ScenarioError
 from pi_app.sim.scenario_types import (ButtonPress, Expect, Fault, GroundFeature,  # noqa: F401
                                        Obstacle, Runner, Scenario, ScenarioSensor,
                                        Treadmill)
-from pi_app.sim.schema import (REQUIRED, Key, at_least, between, greater, nonzero, one_of,
-                               read_array, read_table)
+from pi_app.sim.schema import (REQUIRED, Key, all_of, at_least, at_most, at_most_items,
+                               between, greater, nonzero, one_of, read_array, read_table, show)
 
 MODES = ("belt", "treadmill")
 SENSOR_KINDS = ("vl53l1x", "tfluna", "mb1242")
@@ -72,16 +80,39 @@ IMU_ID = "imu"          # the belt IMU the sim rig adds; faults may name it
 IMU_FAULT_KINDS = ("unplug", "replug", "i2c_errors")
 VL53L1X_DEFAULT_BUDGET_MS = 33
 MAX_SPEED_MPS = 12.0    # beyond the backward 100 m record (7.35 m/s) with margin
+MAX_DURATION_S = 86400.0  # a whole day: longer runs are soak tests, not scenarios
+#: as far as the fastest runner gets in the longest run: farther is never reached
+MAX_PATH_M = MAX_SPEED_MPS * MAX_DURATION_S
+MAX_LATERAL_M = 100.0   # across the path: far beyond any sensor's field of view
+MAX_OBSTACLE_SIZE_M = 100.0  # a building's front; larger is a typo
+#: TOML integers are 64-bit signed; a bigger seed is not portable TOML
+MAX_SEED = 2**63 - 1
+#: the simulation's cost grows with each of these per loop cycle (1,000 obstacles run
+#: at about real time on a laptop); far beyond any hand-written or generated scenario
+MAX_OBSTACLES = 1000
+MAX_GROUND = 1000
+#: a fault every 10 s of a 24 h soak run (8,640); each is one event in a sorted queue
+MAX_FAULTS = 10_000
+MAX_BUTTON_PRESSES = 1000
+#: a belt carries a few sensors; 8 keeps a second..eighth TF-Luna (0x10..0x17) and
+#: MB1242 (0x70..0x77) on valid addresses clear of the others
+MAX_SENSORS = 8
+#: each VL53L1X beyond the first needs its own XSHUT pin (``pi_app.sim.rig.XSHUT_PINS``)
+MAX_VL53L1X = 6
+#: bigger than any scenario at every limit above with comments; read into memory whole
+MAX_FILE_BYTES = 4 * 1024 * 1024
 
 
 # --- the allowed keys ---------------------------------------------------------------
 _TOP = {
     "name": Key(str, None), "description": Key(str, ""),
-    "duration_s": Key(float, REQUIRED, between(0.0, 86400.0, lo_open=True)),
-    "seed": Key(int, 0, at_least(0)), "mode": Key(str, "belt", one_of(MODES)),
-    "runner": Key(dict, {}), "sensors": Key(list, None), "obstacles": Key(list, []),
-    "ground": Key(list, []), "treadmill": Key(dict, None), "ambient": Key(dict, {}),
-    "faults": Key(list, []), "expect": Key(dict, {}), "button": Key(list, []),
+    "duration_s": Key(float, REQUIRED, between(0.0, MAX_DURATION_S, lo_open=True)),
+    "seed": Key(int, 0, all_of(at_least(0), at_most(MAX_SEED))), "mode": Key(str, "belt", one_of(MODES)),
+    "runner": Key(dict, {}), "sensors": Key(list, None, at_most_items(MAX_SENSORS)),
+    "obstacles": Key(list, [], at_most_items(MAX_OBSTACLES)),
+    "ground": Key(list, [], at_most_items(MAX_GROUND)), "treadmill": Key(dict, None),
+    "ambient": Key(dict, {}), "faults": Key(list, [], at_most_items(MAX_FAULTS)),
+    "expect": Key(dict, {}), "button": Key(list, [], at_most_items(MAX_BUTTON_PRESSES)),
 }
 _RUNNER = {
     "speed_mps": Key(float, None, between(0.0, MAX_SPEED_MPS)),
@@ -102,16 +133,20 @@ _SENSOR = {
     "distance_mode": Key(str, None, one_of(("short", "long"))),
     "timing_budget_ms": Key(int, None, between(15, 500)),
 }
+_ALONG = between(-MAX_PATH_M, MAX_PATH_M)
+_ACROSS = between(-MAX_LATERAL_M, MAX_LATERAL_M)
+_SIZE = all_of(greater(0.0), at_most(MAX_OBSTACLE_SIZE_M))
 _OBSTACLE = {
-    "id": Key(str, None), "x_m": Key(float, REQUIRED), "y_m": Key(float, 0.0),
-    "width_m": Key(float, REQUIRED, greater(0.0)), "height_m": Key(float, REQUIRED, greater(0.0)),
-    "depth_m": Key(float, 0.3, greater(0.0)),
+    "id": Key(str, None), "x_m": Key(float, REQUIRED, _ALONG), "y_m": Key(float, 0.0, _ACROSS),
+    "width_m": Key(float, REQUIRED, _SIZE), "height_m": Key(float, REQUIRED, _SIZE),
+    "depth_m": Key(float, 0.3, _SIZE),
     "speed_mps": Key(float, 0.0, between(-MAX_SPEED_MPS * 3, MAX_SPEED_MPS * 3)),
     "vy_mps": Key(float, 0.0, between(-20.0, 20.0)),
 }
 _GROUND = {
     "id": Key(str, None), "kind": Key(str, REQUIRED, one_of(tuple(GROUND_SIGN))),
-    "x_m": Key(float, REQUIRED), "length_m": Key(float, None, greater(0.0)),
+    "x_m": Key(float, REQUIRED, _ALONG),
+    "length_m": Key(float, None, all_of(greater(0.0), at_most(MAX_PATH_M))),
     "depth_m": Key(float, REQUIRED, nonzero(2.0)),
 }
 _TREADMILL = {
@@ -121,10 +156,10 @@ _TREADMILL = {
 }
 _AMBIENT = {"sunlight": Key(float, 0.0, between(0.0, 1.0))}
 _FAULT = {
-    "t_s": Key(float, REQUIRED, at_least(0.0)), "sensor": Key(str, None),
+    "t_s": Key(float, REQUIRED, all_of(at_least(0.0), at_most(MAX_DURATION_S))), "sensor": Key(str, None),
     "kind": Key(str, REQUIRED, one_of(FAULT_KINDS)),
     "rate": Key(float, None, between(0.0, 1.0, lo_open=True)),
-    "duration_s": Key(float, None, greater(0.0)),
+    "duration_s": Key(float, None, all_of(greater(0.0), at_most(MAX_DURATION_S))),
     "errno": Key(int, None, one_of(I2C_ERRNOS)),
     "jitter_s": Key(float, None, between(0.0, MAX_JITTER_S, lo_open=True)),
 }
@@ -235,6 +270,10 @@ def _sensors(raw: list | None, mode: str, where: _Where) -> tuple[ScenarioSensor
         out.append(ScenarioSensor(s["id"], s["kind"], s["role"], s["mount_height_m"],
                                   s["pitch_deg"], s["yaw_deg"], s["y_m"], mode_, budget))
     _unique([s.id for s in out], "sensors id", where)
+    n_vl = sum(1 for s in out if s.kind == "vl53l1x")
+    if n_vl > MAX_VL53L1X:
+        where.fail("sensors", f"at most {MAX_VL53L1X} of kind \"vl53l1x\" (one XSHUT pin "
+                   f"each), got {n_vl}")
     return tuple(out)
 
 
@@ -278,7 +317,7 @@ def _fault(f: dict, i: int, ids: list[str], mode: str, where: _Where) -> Fault:
         where.fail(f"{key}.sensor", f"missing (which sensor the {kind} fault hits)")
     imu_ok = mode == "belt" and f["sensor"] == IMU_ID and kind in IMU_FAULT_KINDS
     if f["sensor"] not in ids and not imu_ok:
-        where.fail(f"{key}.sensor", f"{f['sensor']!r} is not a sensor of this scenario "
+        where.fail(f"{key}.sensor", f"{show(f['sensor'])} is not a sensor of this scenario "
                    f"(sensors: {', '.join(ids)}{', imu' if mode == 'belt' else ''})")
     if (f["rate"] is None) == (kind == "i2c_errors"):
         where.fail(f"{key}.rate", "needed for kind = \"i2c_errors\"" if kind == "i2c_errors"
@@ -316,7 +355,7 @@ def _unique(ids: list[str], what: str, where: _Where) -> None:
     seen = set()
     for x in ids:
         if x in seen:
-            where.fail(what, f"{x!r} is used twice")
+            where.fail(what, f"{show(x)} is used twice")
         seen.add(x)
 
 
@@ -337,13 +376,42 @@ def load_scenario(name_or_path) -> Scenario:
     if "/" not in text and not text.endswith(".toml") and shipped.is_file():
         raw, source = shipped.read_bytes(), f"{text}.toml"
     else:
-        path = Path(text)
-        if not path.is_file():
-            raise ScenarioError(f"{text}: no such scenario file or shipped scenario "
-                                f"(shipped: {', '.join(shipped_scenarios())})")
-        raw, source = path.read_bytes(), text
+        raw, source = _read_file(Path(text)), text
+    return parse_scenario(_toml(raw, Path(source).name), source)
+
+
+def _read_file(path: Path) -> bytes:
+    """The bytes of a scenario file, or ``ScenarioError`` saying why not."""
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{Path(source).name}: not valid TOML: {exc}") from None
-    return parse_scenario(data, source)
+        if not path.exists():
+            raise ScenarioError(f"{path}: no such scenario file or shipped scenario "
+                                f"(shipped: {', '.join(shipped_scenarios())})")
+        if not path.is_file():
+            raise ScenarioError(f"{path}: not a scenario file (a directory or a device?)")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ScenarioError(f"{path.name}: larger than {MAX_FILE_BYTES // 2**20} MiB: "
+                                "not a scenario file")
+        return path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _toml(raw: bytes, file: str) -> dict:
+    """Parse TOML text; any failure of the parser is a ``ScenarioError`` naming ``file``."""
+    try:
+        text = raw.decode("utf-8-sig")      # a BOM from a Windows editor is fine
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ScenarioError(f"{file}: line {line}: not UTF-8 text (byte "
+                            f"0x{raw[exc.start]:02x}); save the file as UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        problem = str(exc)
+    except RecursionError:
+        problem = "arrays or tables nested too deeply"
+    except ValueError as exc:           # e.g. an integer of thousands of digits
+        problem = str(exc).split(";")[0]
+    except Exception as exc:            # the parser's own failure: still the file's fault
+        problem = f"{type(exc).__name__}: {exc}"
+    raise ScenarioError(f"{file}: not valid TOML: {problem}")
