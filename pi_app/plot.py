@@ -88,7 +88,8 @@ def plot_recording(recording, out_path, *, hazards=(), title: str | None = None,
         for ax in (ax_d, ax_t, ax_l):
             _hazards(ax, hazards, label=ax is ax_d)
             ax.grid(True, alpha=0.3)
-        ax_d.legend(loc="upper right", fontsize="small")
+        if recording.sensor_ids:        # no readings: no labels, and no legend
+            ax_d.legend(loc="upper right", fontsize="small")
         ax_l.set_xlabel("time (s)")
         fig.suptitle(title or "backsight recording")
         fig.tight_layout()

@@ -10,11 +10,14 @@ after the last flush and a torn last line is simply skipped on reading):
 
 The file is flushed (and fsync'ed) every ``flush_period_s`` of recording time and on
 close, so a running device writes to the SD card about once a second, not per cycle.
+On reading, a line whose numbers are not finite or whose time is beyond ``MAX_TIME_S``
+is damaged like a torn one; a file without the header is not a recording.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 
@@ -23,6 +26,11 @@ from pi_app.exc import ConfigError
 from pi_app.sensors.base import RangeStatus, Reading
 
 HEADER = "# backsight-recording 1 "
+#: the header's JSON (the whole configuration) is a few kB; a longer first line is not one
+MAX_HEADER_CHARS = 1024 * 1024
+#: times are the device's monotonic clock (seconds since boot): 30 years of uptime is
+#: plenty, and beyond about 1e15 s adding a 20 ms loop period no longer moves the clock
+MAX_TIME_S = 1e9
 
 
 class Recorder(Closeable):
@@ -82,15 +90,21 @@ class Recording:
 
 
 def read_recording(path) -> Recording:
-    """Parse a recording; a torn or corrupt line is counted and skipped, not fatal."""
+    """Parse a recording; a torn or corrupt line is counted and skipped, not fatal.
+
+    ``ConfigError`` if the file is not a recording; ``OSError`` if it cannot be read."""
     with open(path, encoding="ascii", errors="replace") as f:
-        first = f.readline()
+        first = f.readline(MAX_HEADER_CHARS)
         if not first.startswith(HEADER):
             raise ConfigError(f"{path}: not a backsight recording (no header line)")
         try:
             meta = json.loads(first[len(HEADER):])
-        except json.JSONDecodeError as exc:
+        except ValueError as exc:
             raise ConfigError(f"{path}: corrupt header ({exc})") from None
+        except RecursionError:
+            raise ConfigError(f"{path}: corrupt header (nested too deeply)") from None
+        if not isinstance(meta, dict):
+            raise ConfigError(f"{path}: corrupt header (not a JSON object)")
         rec = Recording(meta.get("config"))
         for line in f:
             try:
@@ -104,15 +118,30 @@ def _none(text: str):
     return None if text == "-" else text
 
 
+def _number(text: str) -> float:
+    """A finite number, else ``ValueError`` (the line is damaged)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite number: {text!r}")
+    return value
+
+
+def _time(text: str) -> float:
+    value = _number(text)
+    if abs(value) > MAX_TIME_S:
+        raise ValueError(f"time out of range: {text!r}")
+    return value
+
+
 def _parse_line(rec: Recording, parts: list[str]) -> None:
     tag = parts[0]
     if tag == "r" and len(parts) == 5:
-        d = None if parts[3] == "-" else float(parts[3])
-        rec.readings.append((parts[2], Reading(float(parts[1]), d, RangeStatus(int(parts[4])))))
+        d = None if parts[3] == "-" else _number(parts[3])
+        rec.readings.append((parts[2], Reading(_time(parts[1]), d, RangeStatus(int(parts[4])))))
     elif tag == "m" and len(parts) == 8:
-        v = [float(x) for x in parts[1:]]
-        rec.imu.append((v[0], tuple(v[1:4]), tuple(v[4:7])))
+        v = [_number(x) for x in parts[1:]]
+        rec.imu.append((_time(parts[1]), tuple(v[1:4]), tuple(v[4:7])))
     elif tag == "a" and len(parts) == 5:
-        rec.alerts.append((float(parts[1]), parts[2], _none(parts[3]), _none(parts[4])))
+        rec.alerts.append((_time(parts[1]), parts[2], _none(parts[3]), _none(parts[4])))
     elif parts != [""]:
         raise ValueError("unknown record")

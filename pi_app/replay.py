@@ -2,16 +2,22 @@
 
 Each recorded sensor gets a ``ReplayDriver`` that hands back its recorded readings as
 the simulated clock passes their times; the IMU samples feed the same ``ImuTracker``;
-then the unchanged loop, detectors and arbiter run on a ``SimClock``.
+then the unchanged loop, detectors and arbiter run on a ``SimClock``, one cycle per loop
+period from the first reading to the last: a recording spanning more than
+``MAX_SPAN_S`` (a damaged time stamp, or days of data) is refused rather than run.
 """
 
 from __future__ import annotations
 
 from pi_app.clock import SimClock
 from pi_app.config import Config, SensorConfig
+from pi_app.exc import ConfigError
 from pi_app.detect.health import SensorHealth
 from pi_app.detect.imu import ImuTracker
 from pi_app.loop import DeviceLoop, SensorSlot
+
+#: the longest stretch replayed: a day of running is about 4 million loop cycles
+MAX_SPAN_S = 86400.0
 
 
 class ReplayDriver:
@@ -90,6 +96,10 @@ def replay(recording, *, policy: str = "backsight", cfg: Config | None = None):
     times = [r.t_s for rs in per_sensor.values() for r in rs[-1:]]
     end_s = max(times, default=0.0) + loop.period_s  # beyond the data every sensor would look dead
     if times:
-        clock.sleep_until(min(rs[0].t_s for rs in per_sensor.values()))
+        start_s = min(rs[0].t_s for rs in per_sensor.values())
+        if end_s - start_s > MAX_SPAN_S:
+            raise ConfigError(f"the recording's readings span {end_s - start_s:.0f} s, more than "
+                              f"the {MAX_SPAN_S:.0f} s a replay runs (a damaged time stamp?)")
+        clock.sleep_until(start_s)
     loop.run(until_s=end_s)
     return loop

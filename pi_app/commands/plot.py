@@ -6,6 +6,10 @@ recording it, and marks its hazards). Needs matplotlib: ``pip install 'backsight
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+
+#: image formats the help promises (matplotlib picks the format from the suffix)
+FORMATS = (".png", ".svg", ".pdf")
 
 
 def configure_parser(p) -> None:
@@ -25,6 +29,10 @@ def run(args) -> int:
         print("backsight plot: give a recording FILE or --scenario NAME, not both or neither",
               file=sys.stderr)
         return 2
+    problem = output_problem(Path(args.output))
+    if problem:
+        print(f"backsight plot: error: {args.output}: {problem}", file=sys.stderr)
+        return 2
     try:
         if args.scenario:
             out, result = plot_scenario(args.scenario, args.output, policy=args.policy)
@@ -40,7 +48,15 @@ def run(args) -> int:
     except PlotUnavailable as exc:
         print(f"backsight plot: {exc}", file=sys.stderr)
         return 2
-    except FileNotFoundError as exc:
-        print(f"backsight plot: error: {exc}", file=sys.stderr)
-        return 1
     return 0
+
+
+def output_problem(out: Path) -> str | None:
+    """Why the image cannot be written there (checked before any work), or None."""
+    if out.suffix.lower() not in FORMATS:
+        return f"the name must end in {', '.join(FORMATS)}"
+    if out.is_dir():
+        return "is a directory"
+    if not out.parent.is_dir():
+        return f"no such directory {str(out.parent)!r}"
+    return None

@@ -16,12 +16,16 @@ def configure_parser(p) -> None:
 
 def run(args) -> int:
     from pi_app.config import load_config
+    from pi_app.exc import ConfigError
     from pi_app.record import read_recording
     from pi_app.replay import replay
 
     rec = read_recording(args.file)
     cfg = load_config(args.config) if args.config else None
-    loop = replay(rec, policy=args.policy, cfg=cfg)
+    try:
+        loop = replay(rec, policy=args.policy, cfg=cfg)
+    except ConfigError as exc:    # the recording's own config or its time span
+        raise ConfigError(f"{args.file}: {exc}") from None
     alerts = [{"t_s": round(t, 4), "level": s.level.label, "kind": s.kind, "source": s.source}
               for t, s in loop.alerts]
     recorded = [{"t_s": t, "level": lvl, "kind": k, "source": src}
