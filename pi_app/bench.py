@@ -16,6 +16,9 @@ What is measured, honestly:
 - ``startup_ms``: importing backsight and bringing a simulated device up, in a fresh
   interpreter, minus the bare interpreter start; ``rss_mb``: peak RSS of that process
   after running a scenario.
+
+``load_baseline`` reads a saved ``--json`` result for ``--compare`` (checked before
+anything is measured); ``compare_lines`` prints now/then per sensor count.
 """
 
 from __future__ import annotations
@@ -30,10 +33,12 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from pi_app.clock import SimClock
 from pi_app.config import Config, SensorConfig
+from pi_app.exc import ConfigError
 from pi_app.sim.simbus import SimBus
 
 SENSOR_COUNTS = (1, 3, 5)
 CYCLES = 3000
+MAX_CYCLES = 100_000    # six measured runs of this many cycles take minutes already
 XSHUT_PINS = (17, 27, 22, 5, 6)
 
 
@@ -193,6 +198,8 @@ def measure_startup(name: str = "wall-approach") -> tuple[float, float]:
 
 
 def run_all(cycles: int = CYCLES) -> dict:
+    if not 1 <= cycles <= MAX_CYCLES:
+        raise ValueError(f"cycles must be within 1..{MAX_CYCLES}, got {cycles}")
     result = {"cycle_us": {}, "cycle_simbus_us": {}, "naive_cycle_us": {}, "ratio": {}}
     latency = None
     for n in SENSOR_COUNTS:
@@ -227,3 +234,35 @@ def format_table(r: dict) -> str:
     lines.append(f"sim speed-up: {r['sim_speedup']}x real time   start-up: {r['startup_ms']} ms"
                  f"   peak RSS: {r['rss_mb']} MB")
     return "\n".join(lines)
+
+
+def load_baseline(path) -> dict[str, float]:
+    """``{sensor count: cycle p50 us}`` from a saved ``bench --json`` result.
+
+    ``ConfigError`` naming the file if it is not one; ``OSError`` if it cannot be read."""
+    with open(path, encoding="utf-8") as f:
+        try:
+            saved = json.load(f)
+        except ValueError as exc:       # not JSON, not UTF-8, or a number of 1000s of digits
+            raise ConfigError(f"{path}: not a saved `backsight bench --json` result "
+                              f"({str(exc).split(';')[0]})") from None
+        except RecursionError:
+            raise ConfigError(f"{path}: not a saved `backsight bench --json` result "
+                              "(nested too deeply)") from None
+    cycle = saved.get("cycle_us") if isinstance(saved, dict) else None
+    if not isinstance(cycle, dict):
+        raise ConfigError(f"{path}: not a saved `backsight bench --json` result (no cycle_us)")
+    out = {}
+    for n, figures in cycle.items():
+        p50 = figures.get("p50") if isinstance(figures, dict) else None
+        if not (isinstance(p50, (int, float)) and not isinstance(p50, bool)
+                and math.isfinite(p50) and p50 > 0):
+            raise ConfigError(f"{path}: cycle_us.{n}.p50: expected a number > 0, got {p50!r}")
+        out[n] = float(p50)
+    return out
+
+
+def compare_lines(result: dict, baseline_p50: dict[str, float]) -> list[str]:
+    """One line per sensor count in both: ``N sensors: p50 now/then = R``."""
+    return [f"{n} sensors: p50 now/then = {now['p50'] / baseline_p50[n]:.2f}"
+            for n, now in result["cycle_us"].items() if n in baseline_p50 and now["p50"]]

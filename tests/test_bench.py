@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pi_app.bench import SENSOR_COUNTS, _percentiles, format_table
+from pi_app.bench import (MAX_CYCLES, SENSOR_COUNTS, _percentiles, compare_lines, format_table,
+                          load_baseline, run_all)
+from pi_app.exc import ConfigError
 
 BASELINE = Path(__file__).resolve().parent.parent / "benchmarks" / "baseline.json"
 PER_COUNT = ("cycle_us", "cycle_simbus_us", "naive_cycle_us")
@@ -62,3 +64,20 @@ def test_table_and_percentiles():
     assert _percentiles([1000 * i for i in range(1, 101)]) == {"p50": 51.0, "p99": 100.0}
     table = format_table(json.loads(BASELINE.read_text()))
     assert "per sensor-cycle" in table and "sim speed-up" in table
+
+
+def test_compare_reads_the_baseline_and_divides_per_sensor_count(tmp_path):
+    baseline = load_baseline(BASELINE)
+    assert set(baseline) == {str(n) for n in SENSOR_COUNTS} and all(map(positive, baseline.values()))
+    now = {"cycle_us": {"1": {"p50": 2 * baseline["1"], "p99": 0}, "7": {"p50": 1.0, "p99": 1.0}}}
+    assert compare_lines(now, baseline) == ["1 sensors: p50 now/then = 2.00"]   # 7: not in both
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"cycle_us": {"1": {"p50": null}}}')
+    with pytest.raises(ConfigError, match=r"bad\.json: cycle_us\.1\.p50: expected a number > 0"):
+        load_baseline(bad)
+
+
+def test_run_all_refuses_a_cycle_count_it_cannot_measure():
+    for cycles in (0, -1, MAX_CYCLES + 1):
+        with pytest.raises(ValueError, match="cycles must be within"):
+            run_all(cycles)

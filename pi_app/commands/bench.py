@@ -5,28 +5,29 @@ from __future__ import annotations
 import json
 import sys
 
+from pi_app.bench import CYCLES, MAX_CYCLES
+from pi_app.commands.argtypes import at_most, positive_int
+
 
 def configure_parser(p) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object")
-    p.add_argument("--cycles", type=int, default=3000, help="cycles per measurement")
+    p.add_argument("--cycles", type=at_most(positive_int, MAX_CYCLES), default=CYCLES,
+                   help=f"cycles per measurement (default {CYCLES}, at most {MAX_CYCLES})")
     p.add_argument("--compare", metavar="FILE", help="a saved --json result: print ratios "
                    "now/then (e.g. benchmarks/baseline.json)")
 
 
 def run(args) -> int:
-    from pi_app.bench import format_table, run_all
+    from pi_app.bench import compare_lines, format_table, load_baseline, run_all
 
+    baseline = load_baseline(args.compare) if args.compare else None   # before measuring
     result = run_all(args.cycles)
     if args.json:
         json.dump(result, sys.stdout)
         sys.stdout.write("\n")
     else:
         print(format_table(result))
-    if args.compare:
-        with open(args.compare, encoding="utf-8") as f:
-            base = json.load(f)
-        for n, now in result["cycle_us"].items():
-            then = base.get("cycle_us", {}).get(n, {}).get("p50")
-            if then:
-                print(f"{n} sensors: p50 now/then = {now['p50'] / then:.2f}", file=sys.stderr)
+    if baseline is not None:
+        for line in compare_lines(result, baseline):
+            print(line, file=sys.stderr)
     return 0
