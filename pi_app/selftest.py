@@ -20,6 +20,7 @@ address, and the device runs on with what works and says what it cannot watch.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from pi_app.exc import ConfigError
 
@@ -58,15 +59,20 @@ def describe_output(name: str, cfg) -> str:
 
 # --- opening outputs ------------------------------------------------------------------
 def _parts(cfg) -> list[tuple[str, object]]:
-    """The configured outputs one by one, each as a configuration that fits only it."""
+    """The configured outputs one by one, each as a configuration that fits only it
+    (projections for ``AlertOutputs``, not settings: they skip ``Config.check``, so a
+    part is tried even when another part's pin is what clashes)."""
     a = cfg.alert
     parts = []
     if a.output in ("buzzer", "both"):
-        parts.append(("buzzer", cfg.with_value("alert.output", "buzzer")
-                      .with_value("alert.haptic", "none")))
+        parts.append(("buzzer", _projected(cfg, {"alert.output": "buzzer", "alert.haptic": "none"})))
     if a.haptic != "none":
-        parts.append(("haptic", cfg.with_value("alert.output", "haptic")))
+        parts.append(("haptic", _projected(cfg, {"alert.output": "haptic"})))
     return parts
+
+
+def _projected(cfg, values: dict):
+    return replace(cfg, values={**cfg.values, **values})
 
 
 def open_outputs(cfg, *, clock, pin_factory, bus, errors: dict[str, str], quiet: bool = False):

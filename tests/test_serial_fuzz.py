@@ -21,7 +21,8 @@ KEYS = sorted(FIELDS)
 WORDS = ["help", "version", "get", "set", "SET", "Set", "save", "defaults", "status", "stream",
          "on", "off", "sett", "", "get\t", "set  "]
 VALUES = ["3.0", "0.3", "10", "10.0001", "-1", "1e3", "nan", "inf", "-inf", "true", "off", "0x10",
-          "2.5", "1.19", "4.0", "treadmill", "bike", "", "3.0 4.0", "1_0", "  7 "]
+          "2.5", "1.19", "4.0", "treadmill", "bike", "", "3.0 4.0", "1_0", "  7 ",
+          "9600", "9600 confirm", "/dev/ttyGS0", "/dev/ttyGS0 CONFIRM", "loop://", "18", "2", "14"]
 
 
 @st.composite
@@ -56,11 +57,18 @@ def expected_config(cfg: Config, raw: bytes | None) -> Config:
         return Config(values, cfg.sensors, cfg.source)
     if command != "set" or len(words) < 3 or words[1] not in FIELDS:
         return cfg
-    value = raw.decode("ascii").split(None, 2)[2].strip()
+    key, value = words[1], raw.decode("ascii").split(None, 2)[2].strip()
+    confirmed = False
+    if key in ("serial.port", "serial.baudrate") and len(value.split()) > 1 \
+            and value.split()[-1].lower() == "confirm":
+        value, confirmed = value.rsplit(None, 1)[0], True
     try:
-        return cfg.with_value(words[1], value)
+        new = cfg.with_value(key, value)
     except ConfigError:
         return cfg
+    if key in ("serial.port", "serial.baudrate") and new.get(key) != cfg.get(key) and not confirmed:
+        return cfg       # the console link changes only when confirmed
+    return new
 
 
 def check_replies(raw: bytes, replies: list[str]) -> None:
@@ -71,7 +79,7 @@ def check_replies(raw: bytes, replies: list[str]) -> None:
     final = replies[-1]
     assert final == "OK" or final.startswith("OK ") or final.startswith("ERR "), final
     if final.startswith("ERR "):
-        assert len(replies) == 1 and 1 <= int(final.split()[1]) <= 8
+        assert len(replies) == 1 and 1 <= int(final.split()[1]) <= 9
     for line in replies:
         assert line.isascii() and line.isprintable() and "\n" not in line
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 import logging
 import math
 import random
-from dataclasses import replace
 
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from pi_app.clock import SimClock
-from pi_app.config import Config, SensorConfig
-from pi_app.exc import ScenarioError
+from pi_app.config import FIELDS, Config, SensorConfig
+from pi_app.exc import ConfigError, ScenarioError
 from pi_app.loop import DeviceLoop
 from pi_app.sim import devices as sim_devices
 from pi_app.sim.simbus import I2C_ERRNOS, SimBus
@@ -38,12 +37,19 @@ SECOND_ADDRESSES = {"tfluna": 0x11, "mb1242": 0x71}
 
 
 def scenario_config(scenario, base: Config | None = None) -> Config:
-    """The device configuration for a scenario: its mode and its sensors."""
-    cfg = (base or Config.defaults()).with_value("device.mode", scenario.mode)
+    """The device configuration for a scenario: its mode and its sensors.
+
+    Checked like any config, unless ``base`` itself breaks the schema's rules: tests
+    hand in such a base to show what the device does with, say, a pin that another
+    process holds (to the outputs that is the same as a pin clash)."""
+    base = base or Config.defaults()
+    values = dict(base.values)
+    values["device.mode"] = FIELDS["device.mode"].validate(scenario.mode)
     if scenario.treadmill is not None:
-        cfg = cfg.with_value("deck.deck_length_m", scenario.treadmill.deck_length_m)
-    if scenario.button and cfg.alert.button_pin < 0:
-        cfg = cfg.with_value("alert.button_pin", BUTTON_PIN)
+        values["deck.deck_length_m"] = FIELDS["deck.deck_length_m"].validate(
+            float(scenario.treadmill.deck_length_m))
+    if scenario.button and values["alert.button_pin"] < 0:
+        values["alert.button_pin"] = BUTTON_PIN
     n_vl = sum(1 for s in scenario.sensors if s.kind == "vl53l1x")
     sensors, k = [], 0
     seen = {"tfluna": 0, "mb1242": 0}
@@ -64,7 +70,20 @@ def scenario_config(scenario, base: Config | None = None) -> Config:
                                     pitch_deg=s.pitch_deg, yaw_deg=s.yaw_deg, **extra))
     if scenario.mode == "belt":
         sensors.append(SensorConfig("imu", "mpu6050", "imu"))
-    return replace(cfg, sensors=tuple(sensors))
+    cfg = Config(values, tuple(sensors), base.source)
+    if _passes_check(base):
+        cfg.check()
+    return cfg
+
+
+def _passes_check(cfg: Config) -> bool:
+    try:
+        cfg.check()
+    except ScenarioError:
+        raise
+    except ConfigError:
+        return False
+    return True
 
 
 class SimRig:
