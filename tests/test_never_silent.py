@@ -318,3 +318,21 @@ def test_run_without_the_i2c_device_keeps_running_and_names_the_fix(tmp_path):
     assert "Traceback" not in proc.stderr
     bus_lines = [line for line in proc.stderr.splitlines() if "/dev/i2c-31" in line and "I2C:" in line]
     assert len(bus_lines) == 1 and "i2c-dev" in bus_lines[0]
+
+
+def test_a_missing_or_faulty_config_file_is_said_once_and_shown_in_status(tmp_path, caplog):
+    from pi_app.commands.run import load_startup_config
+
+    missing = tmp_path / "nope.toml"
+    with caplog.at_level("INFO"):
+        cfg, notice, path = load_startup_config(str(missing))
+    assert cfg == Config.defaults() and path == missing and str(missing) in notice
+    said = [r for r in caplog.records if str(missing) in r.getMessage()]
+    assert len(said) == 1 and said[0].levelname == "WARNING"
+    caplog.clear()
+    typo = tmp_path / "typo.toml"
+    typo.write_text('[device]\nmode = "treadmill"\n[obstacle]\nwarning_tc_s = 3.0\n')
+    cfg, notice, _ = load_startup_config(str(typo))
+    assert cfg.device.mode == "treadmill"                # the good key is kept
+    assert "obstacle.warning_tc_s" in notice and notice.startswith("1 problem")
+    assert len([r for r in caplog.records if "warning_tc_s" in r.getMessage()]) == 1

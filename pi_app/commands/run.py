@@ -8,25 +8,14 @@ for that scenario, paced to real time. SIGTERM/SIGINT stop it cleanly, outputs o
 
 from __future__ import annotations
 
-import argparse
 import logging
-import math
 import signal
 import threading
 from pathlib import Path
 
+from pi_app.commands.argtypes import positive_float
+
 log = logging.getLogger("backsight")
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a finite number above zero."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a number above 0")
-    return value
 
 
 def configure_parser(p) -> None:
@@ -76,21 +65,23 @@ class ConfigHolder:
 
 
 def load_startup_config(path: str | None):
-    """``(cfg, notice, path)``: the config to start with, a problem to show in
-    ``status`` (None = none) and where ``save`` writes (None = nowhere)."""
+    """``(cfg, notice, path)``: the config to start with, what is wrong with its file
+    (None = nothing; shown in ``status`` as ``config=...``) and where ``save`` writes
+    (None = nowhere). The notice is logged once; a file named with ``--config`` that
+    does not exist is said at WARNING (a typo in a unit file must not go unseen)."""
     from pi_app.config import DEFAULT_CONFIG_PATH, Config
-    from pi_app.config_store import load_config_or_defaults
+    from pi_app.config_store import MISSING, load_config_or_defaults
 
     if path is None and not DEFAULT_CONFIG_PATH.exists():
         return Config.defaults(), None, None
-    path = Path(path) if path is not None else DEFAULT_CONFIG_PATH
-    if not path.exists():
-        notice = f"{path} does not exist: running on defaults (save creates it)"
-        log.warning("config: %s", notice)
-        return Config.defaults(), notice, path
+    explicit = path is not None
+    path = Path(path) if explicit else DEFAULT_CONFIG_PATH
     cfg, notice = load_config_or_defaults(path)
     if notice:
-        log.warning("config: %s", notice)
+        level = max(notice.level, logging.WARNING) if explicit else notice.level
+        log.log(level, "config: %s", notice)
+        if notice.state == MISSING and not explicit:
+            notice = None
     return cfg, notice, path
 
 
