@@ -223,6 +223,9 @@ def configure_parser(parser) -> None:
     p_set = sub.add_parser("set", help="change a setting now (not saved)")
     p_set.add_argument("key")
     p_set.add_argument("value")
+    p_set.add_argument("--confirm", action="store_true",
+                       help="accept a serial.port/serial.baudrate change that moves the "
+                            "console after save and a restart (the device asks with ERR 9)")
     sub.add_parser("save", help="persist the current settings on the device")
     sub.add_parser("defaults", help="factory settings (keeps sensors and wiring; not saved)")
     sub.add_parser("status", help="level, sensors, faults, loop rate")
@@ -246,7 +249,7 @@ def run(args) -> int:
             if args.action == "get":
                 line = f"get {args.key}" if args.key else "get"
             elif args.action == "set":
-                line = f"set {args.key} {args.value}"
+                line = f"set {args.key} {args.value}" + (" confirm" if args.confirm else "")
             else:
                 line = args.action
             for reply in client.command(line):

@@ -111,6 +111,15 @@ def test_set_applies_live_and_err_replies_exit_1(device, capsys):
     assert device.cfg.obstacle.warning_ttc_s == 3.0
 
 
+def test_a_console_link_change_needs_confirm(device, capsys):
+    assert cli(device, "set", "serial.baudrate", "9600") == 1
+    assert capsys.readouterr().err.startswith("ERR 9 confirm")
+    assert device.cfg.serial.baudrate == 115200
+    assert cli(device, "set", "serial.baudrate", "9600", "--confirm") == 0
+    assert "applies at the next start" in capsys.readouterr().out
+    assert device.cfg.serial.baudrate == 9600
+
+
 def test_save_defaults_status(device, capsys):
     assert cli(device, "set", KEY, "3.4") == 0
     assert cli(device, "save") == 0
