@@ -8,6 +8,11 @@ Sequence and register values follow ST's Ultra Lite Driver (ULD, STSW-IMG009).
     sensor = VL53L1X(smbus2.SMBus(1), clock=clock, distance_mode="long", timing_budget_ms=33)
     sensor.start()
     reading = sensor.read()     # None until a new result is ready
+
+What a healthy chip can never report: a "valid" range beyond ``MAX_PLAUSIBLE_M`` (no
+VL53L1X ranges past 4 m). Such a result reads OUT_OF_RANGE, which the health monitor
+counts as implausible; every other ULD status (signal or sigma fail, wrap-around, an
+unknown code) is the chip's own judgement of a real measurement and is believed.
 """
 
 from __future__ import annotations
@@ -16,7 +21,6 @@ from smbus2 import i2c_msg
 
 from pi_app.exc import ChipIdError, ConfigError, SensorError, SensorTimeout
 from pi_app.sensors.base import RangeSensor, RangeStatus, Reading
-from pi_app.sim.optics import chip_optics, max_range_m  # datasheet ranges, one table
 
 _VL53L1_I2C_SLAVE__DEVICE_ADDRESS = 0x0001
 _VL53L1_VHV_CONFIG__TIMEOUT_MACROP_LOOP_BOUND = 0x0008
@@ -76,6 +80,10 @@ _ULD_STATUS = {9: RangeStatus.VALID, 6: RangeStatus.SIGMA_FAIL, 4: RangeStatus.S
                3: RangeStatus.HARDWARE_FAIL, 7: RangeStatus.WRAP_AROUND}
 RAW_STATUS = tuple(_ULD_STATUS.get(raw, RangeStatus.OTHER) for raw in range(32))
 
+#: Datasheet (DS12385) ranging limits: from 4 cm; in the dark to a white target 3.6 m in
+#: long mode, 1.36 m in short mode (long timing budgets; short ones reach a little less).
+MIN_RANGE_M = 0.04
+MAX_RANGE_M = {"long": 3.6, "short": 1.36}
 BOOT_TIMEOUT_S = 0.1            # datasheet boot is 1.2 ms; generous for slow buses
 #: No VL53L1X ranges beyond 4 m (long mode, best conditions); a "valid" result past this
 #: (with margin) is garbage from the chip or the bus and reads OUT_OF_RANGE.
@@ -204,9 +212,8 @@ class VL53L1X(RangeSensor):
             self._start_ranging()
 
     def _update_limits(self) -> None:
-        self.min_range_m = chip_optics("vl53l1x", self._distance_mode).min_range_m
-        self.max_range_m = max_range_m("vl53l1x", distance_mode=self._distance_mode,
-                                       timing_budget_ms=self._timing_budget_ms)
+        self.min_range_m = MIN_RANGE_M
+        self.max_range_m = MAX_RANGE_M[self._distance_mode]
 
     # --- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
