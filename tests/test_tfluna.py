@@ -256,7 +256,29 @@ def test_driver_low_amplitude_and_out_of_range(bus, clock):
     assert sensor.read()[1:3] == (None, RangeStatus.LOW_AMPLITUDE)
     target.distance_m, target.blind = 0.08, False        # inside the 0.2 m blind zone
     clock.advance(0.01)
-    assert sensor.read()[1:3] == (None, RangeStatus.OUT_OF_RANGE)
+    assert sensor.read()[1:3] == (None, RangeStatus.UNRELIABLE)
+
+
+@pytest.mark.parametrize("distance_cm, amplitude, status", [
+    (150, 2000, RangeStatus.VALID),
+    (12, 2000, RangeStatus.UNRELIABLE),        # manual 6.9: under 20 cm may be unreliable
+    (850, 150, RangeStatus.UNRELIABLE),        # ... and over 800 cm
+    (900, 150, RangeStatus.UNRELIABLE),        # the default output limit itself
+    (901, 2000, RangeStatus.OUT_OF_RANGE),     # beyond the output limit: never from a
+    (0xFFFE, 2000, RangeStatus.OUT_OF_RANGE),  # healthy chip
+    (300, 99, RangeStatus.LOW_AMPLITUDE),
+    (300, 0x8000, RangeStatus.LOW_AMPLITUDE),  # manual 6.4: ambient light overexposure
+    (300, 0xFFFF, RangeStatus.LOW_AMPLITUDE),  # receiver saturated
+])
+def test_driver_status_follows_the_manuals_limits(bus, clock, distance_cm, amplitude, status):
+    sensor = make(bus, clock, Target(2.0))
+    dev = bus.device_at(0x10)
+    dev.stuck = True                  # new frames keep the DIST and AMP written here
+    dev.regs[0:4] = distance_cm.to_bytes(2, "little") + amplitude.to_bytes(2, "little")
+    clock.advance(0.01)
+    reading = sensor.read()
+    assert reading.status == status
+    assert reading.distance_m == (distance_cm / 100.0 if status == RangeStatus.VALID else None)
 
 
 def test_driver_bus_error_is_a_reading(bus, clock):

@@ -23,9 +23,11 @@ class RangeStatus(enum.IntEnum):
     WRAP_AROUND = 7
     NO_TARGET = 8           # no echo / beyond the maximum range
     LOW_AMPLITUDE = 9       # TF-Luna amplitude < 100 or 0xFFFF (saturated)
-    OUT_OF_RANGE = 10       # a value outside the chip's physical range (garbage)
+    OUT_OF_RANGE = 10       # a value no healthy chip reports (garbage): not believable
     BUS_ERROR = 11          # the I2C transaction failed (errno in the log, not here)
     OTHER = 12              # any other chip status
+    UNRELIABLE = 13         # a distance the chip itself calls unreliable (TF-Luna
+                            # under 20 cm or over 800 cm): believable, not usable
 
 
 class Reading(NamedTuple):

@@ -3,7 +3,10 @@
 The chip has no registers: write 0x51 to start a range, read 2 bytes (cm, high byte
 first) when it is done. While it ranges it NACKs everything (errno 121), so a NACK soon
 after a range command means "busy", not "gone". MaxBotix advise ~80 ms before reading
-and 100 ms between ranges (acoustic dissipation). No target within 765 cm reads 765.
+and 100 ms between ranges (acoustic dissipation). No target within 765 cm reads 765
+(NO_TARGET); targets closer than 20 cm read 20. So a healthy sensor only ever reports
+20-765 cm: anything else is a corrupted read (OUT_OF_RANGE), which the health monitor
+counts as implausible.
 
 Clock stretching: the sensor stretches SCL. The Raspberry Pi's hardware I2C controller
 mishandles stretching above low clock rates (corrupted bytes, errno 5/110). Either run
@@ -26,7 +29,7 @@ _RANGE_COMMAND = 0x51
 _ADDR_UNLOCK_1 = 0xAA
 _ADDR_UNLOCK_2 = 0xA5
 INVALID_8BIT_ADDRESSES = frozenset((0, 80, 164, 170))   # datasheet: ignored by the sensor
-MIN_RANGE_CM = 20
+MIN_RANGE_CM = 20             # datasheet: ranges 20-765 cm; 0-20 cm read as 20
 MAX_RANGE_CM = 765            # also what "no echo" reads
 START_POLL_S = 0.01
 

@@ -7,9 +7,13 @@ we talk to and its frame rate is a legal 500/n value). The firmware version (0x0
 is kept in ``firmware_version``.
 
 A frame is new when TICK (0x06-0x07, ms) changed since the last read, so ``read()``
-returns one Reading per frame and None in between. Amplitude < 100 or 0xFFFF (saturated
-by sunlight) makes the distance unreliable (the chip then reports DUMMY_DIST, 0 cm):
-LOW_AMPLITUDE. Distances outside 0.2-8 m (the datasheet range) are OUT_OF_RANGE.
+returns one Reading per frame and None in between. Amplitude < 100, 0xFFFF (saturated)
+or >= 0x8000 (ambient light overexposure) makes the distance unreliable (the chip then
+reports DUMMY_DIST, 0 cm): LOW_AMPLITUDE. The chip limits its output to 0-900 cm and
+calls under 20 cm or over 800 cm unreliable (manual 6.9): those read UNRELIABLE, a
+believable answer without a usable distance. Beyond 900 cm with a good amplitude is
+what a healthy chip never reports: OUT_OF_RANGE, which the health monitor counts as
+implausible.
 """
 
 from __future__ import annotations
@@ -37,9 +41,11 @@ SIGNATURE = b"LUNA"
 
 AMP_MIN_VALID = 100           # datasheet: Amp < 100 -> unreliable
 RESET_TICK_JUMP_MS = 1000     # a TICK step this large between polls = the chip rebooted
-AMP_OVEREXPOSED = 0xFFFF
+#: manual 6.4: Amp 0xFFFF = receiver overexposed, above 32768 = ambient light overexposure
+AMP_OVEREXPOSED_MIN = 0x8000
 MIN_RANGE_M = 0.20            # datasheet 0.2-8 m (90 % reflectivity, indoors)
 MAX_RANGE_M = 8.0
+OUTPUT_MAX_CM = 900           # manual 6.9: distance output limited to [0, 900] cm by default
 BASE_RATE_HZ = 500            # frame rate must be 500 / n, at most 250 Hz
 VALID_FRAME_RATES_HZ = frozenset(BASE_RATE_HZ // n for n in range(2, BASE_RATE_HZ + 1))
 FLASH_WRITE_S = 0.1           # manual: wait ~100 ms after a write before the next step
@@ -147,11 +153,13 @@ class TFLuna(RangeSensor):
         self.amplitude = amplitude
         temp = frame[4] | frame[5] << 8
         self.temperature_c = (temp - 0x10000 if temp & 0x8000 else temp) / 100.0
-        if amplitude < AMP_MIN_VALID or amplitude == AMP_OVEREXPOSED:
+        if amplitude < AMP_MIN_VALID or amplitude >= AMP_OVEREXPOSED_MIN:
             return Reading(t_s, None, RangeStatus.LOW_AMPLITUDE)
+        if distance_cm > OUTPUT_MAX_CM:
+            return Reading(t_s, None, RangeStatus.OUT_OF_RANGE)
         distance_m = distance_cm / 100.0
         if not MIN_RANGE_M <= distance_m <= MAX_RANGE_M:
-            return Reading(t_s, None, RangeStatus.OUT_OF_RANGE)
+            return Reading(t_s, None, RangeStatus.UNRELIABLE)
         return Reading(t_s, distance_m)
 
     def stop(self) -> None:

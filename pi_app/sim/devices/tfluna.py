@@ -67,7 +67,7 @@ LOW_POWER_MAX_RATE_HZ = 10            # manual 6.10: power-saving mode runs at <
 AMP_OVEREXPOSED = 0xFFFF
 AMP_NORMAL_MAX = 30000                # manual 6.4: "Amp value should not be above 30000"
 AMP_GOOD_MIN = 1000                   # "garbage" fault: an amplitude that looks trustworthy
-GARBAGE_MIN_CM = 801                  # "garbage" fault: beyond the 8 m the chip can measure
+GARBAGE_MIN_CM = 901                  # "garbage" fault: beyond the 900 cm output limit (manual 6.9)
 BOOT_TIME_S = 0.1                     # manual: wait ~100 ms after a command before reading
 CHIP_TEMP_C = 40.0                    # a warm running chip
 _NEAR_ACCURACY_M = 0.06               # datasheet accuracy +-6 cm (0.2-3 m) ...
@@ -84,7 +84,7 @@ class TFLunaDevice(RegisterDevice):
     nothing in the beam); its optional ``sunlight`` (0..1) shortens the range and its
     ``blinded(t_s)`` saturates the receiver. ``stuck`` True repeats the last frame's
     distance and amplitude in new frames (a frozen sensor that still ticks); ``garbage``
-    True puts implausible frames out: 8.01-655 m with a healthy amplitude."""
+    True puts implausible frames out: 9.01-655 m with a healthy amplitude."""
 
     DEFAULT_ADDRESS = 0x10
 
