@@ -267,8 +267,10 @@ def test_a_stuck_ground_sensor_is_signalled_as_stuck_and_clears():
                                               ("mb1242-wide-beam", None)])
 def test_garbage_from_a_chip_never_raises_an_alarm(scenario, sensor):
     """Out-of-range values under a "good" status (VL53L1X valid at 61-65 m, TF-Luna
-    beyond 8 m with a fine amplitude, MB1242 beyond 765 cm): the driver reports
-    OUT_OF_RANGE, no alarm follows; a ground sensor that sees no ground is a fault."""
+    beyond its 900 cm output limit with a fine amplitude, MB1242 beyond 765 cm): the
+    driver reports OUT_OF_RANGE; no alarm follows, but a sensor that cannot be believed
+    is a FAULT within health.fault_signal_s (+ one sample period), whatever its role,
+    and the fault clears within 1 s of the garbage ending."""
     data = shipped(scenario)
     sensor = sensor or data["sensors"][0]["id"]
     data["faults"] = [{"t_s": 2.0, "sensor": sensor, "kind": "garbage", "duration_s": 3.0}]
@@ -282,9 +284,39 @@ def test_garbage_from_a_chip_never_raises_an_alarm(scenario, sensor):
                               for r in window)
         assert alarms(result, 2.0, 5.5) == []
         assert result["false_alarms"] == 0
-        if rig.scenario.sensor(sensor).role == "surface":
-            assert fault_onset(rig.loop.alerts, sensor, 2.0) is not None
+        period_s = next(s for s in rig.loop.slots if s.id == sensor).driver.period_s
+        onset = fault_onset(rig.loop.alerts, sensor, 2.0)
+        assert onset is not None and onset - 2.0 <= rig.cfg.health.fault_signal_s + period_s
+        assert [s.detail for t, s in rig.loop.alerts if t == onset] == ["implausible"]
+        cleared = fault_cleared(rig.loop.alerts, sensor, onset)
+        assert cleared is not None and 5.0 < cleared <= 5.0 + RECOVER_WITHIN_S
         assert any(r.distance_m is not None for r in readings[sensor] if r.t_s > 5.5)
+    finally:
+        rig.close()
+
+
+def test_garbage_mid_approach_is_announced_and_the_wall_still_warned():
+    """The rear VL53L1X puts out "valid" 61-65 m ranges for 2.5 s while the runner
+    closes on the wall (it comes into view ~0.2 s after the garbage ends): FAULT within
+    fault_signal_s + one 33 ms sample, cleared within 1 s, and the wall is warned of."""
+    data = shipped("wall-approach")
+    start_s, duration_s = 10.0, 2.5
+    data["faults"] = [{"t_s": start_s, "sensor": "rear", "kind": "garbage",
+                       "duration_s": duration_s}]
+    rig = run_rig(data)
+    try:
+        alerts = rig.loop.alerts
+        onset = fault_onset(alerts, "rear", start_s)
+        assert onset is not None
+        assert onset - start_s <= rig.cfg.health.fault_signal_s + 0.033
+        cleared = fault_cleared(alerts, "rear", onset)
+        assert cleared is not None and start_s + duration_s < cleared <= \
+            start_s + duration_s + RECOVER_WITHIN_S
+        assert any(t > cleared and s.kind == "obstacle" and s.source == "rear"
+                   for t, s in alerts)
+        result = rig.result()
+        assert [h["outcome"] for h in result["hazards"]] == ["hit"]
+        assert result["false_alarms"] == 0
     finally:
         rig.close()
 

@@ -4,9 +4,9 @@
 fault every lap runs with the normal suite.
 
 Checked: every fault signalled within its limit and cleared within 1 s of its cause
-going (ridden-out ones - 5 % bus errors, garbage to the obstacle sensor, scheduling
-jitter - never signalled); every lap's hole, root and wall warned of and no false
-alarm; the loop's cycle count identical in every minute (no rate drift); memory flat.
+going (ridden-out ones - 5 % bus errors, scheduling jitter - never signalled); every
+lap's hole, root and wall warned of and no false alarm; the loop's cycle count
+identical in every minute (no rate drift); memory flat.
 ``DeviceLoop.alerts`` keeps every alert change by design; the soak moves it into a
 compact archive at each checkpoint and reports its rate (``alerts_per_hour``).
 """

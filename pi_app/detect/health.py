@@ -1,7 +1,11 @@
-"""Health monitor: is each sensor still watching?
+"""Health monitor: is each sensor still watching, and can it be believed?
 
 A sensor is in FAULT when
 - it gave no live answer for ``stale_after_s`` (unplugged, bus errors, no data-ready),
+- it keeps answering with results its chip can never report when healthy (the driver's
+  OUT_OF_RANGE: a "valid" VL53L1X range of 61 m, a TF-Luna distance beyond its 900 cm
+  cap, an MB1242 range beyond 765 cm) and gave no believable answer for
+  ``stale_after_s``; a single stray value among good ones is a glitch, not a fault,
 - it repeats exactly the same distance ``stuck_samples`` times in a row (a live
   sensor's noise makes that near impossible; at 250 Hz it is found in 0.12 s, at a
   slow MB1242's 10 Hz in 3 s, where a static scene may legitimately repeat a cm value),
@@ -15,9 +19,20 @@ with an exponential back-off between ``retry_backoff_s`` and ``retry_backoff_max
 from __future__ import annotations
 
 from pi_app.detect import AlertState, CLEAR, Level
-from pi_app.sensors.base import RangeStatus
+from pi_app.sensors.base import RangeStatus, Reading
+
+#: ``SensorHealth.reason`` values (``None`` = healthy); other modules compare them.
+NO_ANSWER = "no answer"
+IMPLAUSIBLE = "implausible"
+STUCK = "stuck"
+BLIND = "blind"
 
 _DEAD = frozenset({RangeStatus.BUS_ERROR, RangeStatus.HARDWARE_FAIL})
+_IMPOSSIBLE = frozenset({RangeStatus.OUT_OF_RANGE})
+#: Impossible results in a row, at least, before they can be a fault: one stray value
+#: between good ones (a bit flipped on the bus) must not fault even a 10 Hz sensor,
+#: whose next good answer may come just after ``stale_after_s``.
+IMPLAUSIBLE_MIN_RUN = 2
 
 
 class SensorHealth:
@@ -26,17 +41,20 @@ class SensorHealth:
         self.sensor_id = sensor_id
         self.role = role
         self.last_alive_t_s = start_t_s
+        self.last_believable_t_s = start_t_s
         self.last_valid_t_s = start_t_s
         self.reason: str | None = None
         self.readings = 0
         self.bus_errors = 0
+        self.implausible = 0            # results no healthy chip gives, in all
+        self._implausible_run = 0       # ... in a row
         self._same_value: float | None = None
         self._same_since_t_s = 0.0
         self._same_count = 0
         self._next_retry_t_s = 0.0
         self._backoff_s = 0.0
         self.state = CLEAR
-        self._fault_states: dict[str, AlertState] = {}
+        self._fault_states: dict[str, AlertState] = {}   # one per reason, made once
         self.configure(cfg)
 
     def configure(self, cfg) -> None:
@@ -46,7 +64,7 @@ class SensorHealth:
     def ok(self) -> bool:
         return self.reason is None
 
-    def note(self, reading, now_s: float | None = None) -> None:
+    def note(self, reading: Reading, now_s: float | None = None) -> None:
         """Account for one reading returned by the driver at ``now_s`` (default: its
         stamp; an ultrasonic reading is stamped at its echo, up to 0.1 s earlier)."""
         self.readings += 1
@@ -55,6 +73,13 @@ class SensorHealth:
             self.bus_errors += 1
             return
         self.last_alive_t_s = t_s
+        if reading.status in _IMPOSSIBLE:
+            self.implausible += 1
+            self._implausible_run += 1
+            self._same_value = None
+            return
+        self._implausible_run = 0
+        self.last_believable_t_s = t_s
         d = reading.distance_m
         if d is None:
             self._same_value = None
@@ -69,7 +94,8 @@ class SensorHealth:
 
     def revived(self, t_s: float) -> None:
         """The driver was re-initialised successfully: start the clocks afresh."""
-        self.last_alive_t_s = self.last_valid_t_s = t_s
+        self.last_alive_t_s = self.last_believable_t_s = self.last_valid_t_s = t_s
+        self._implausible_run = 0
         self._same_value = None
         self._backoff_s = 0.0
 
@@ -77,11 +103,14 @@ class SensorHealth:
         c = self.cfg
         reason = None
         if t_s - self.last_alive_t_s > c.stale_after_s:
-            reason = "no answer"
+            reason = NO_ANSWER
+        elif self._implausible_run >= IMPLAUSIBLE_MIN_RUN and \
+                t_s - self.last_believable_t_s > c.stale_after_s:
+            reason = IMPLAUSIBLE
         elif self._same_value is not None and self._same_count >= c.stuck_samples:
-            reason = "stuck"
+            reason = STUCK
         elif self.role == "surface" and t_s - self.last_valid_t_s > c.blind_after_s:
-            reason = "blind"
+            reason = BLIND
         self.reason = reason
         if reason is None:
             self.state = CLEAR
@@ -94,7 +123,7 @@ class SensorHealth:
 
     def retry_due(self, t_s: float) -> bool:
         """True when a dead sensor should be re-initialised now (and arms the back-off)."""
-        if self.reason != "no answer" or t_s < self._next_retry_t_s:
+        if self.reason != NO_ANSWER or t_s < self._next_retry_t_s:
             return False
         c = self.cfg
         self._backoff_s = c.retry_backoff_s if self._backoff_s == 0 else \
