@@ -265,7 +265,7 @@ def test_a_stuck_ground_sensor_is_signalled_as_stuck_and_clears():
 @pytest.mark.parametrize("scenario, sensor", [("wall-approach", "rear"),
                                               ("wall-approach", "ground"),
                                               ("mb1242-wide-beam", None)])
-def test_garbage_from_a_chip_never_raises_an_alarm(scenario, sensor):
+def test_garbage_from_a_chip_is_a_fault_never_a_hazard_alarm(scenario, sensor):
     """Out-of-range values under a "good" status (VL53L1X valid at 61-65 m, TF-Luna
     beyond its 900 cm output limit with a fine amplitude, MB1242 beyond 765 cm): the
     driver reports OUT_OF_RANGE; no alarm follows, but a sensor that cannot be believed
