@@ -38,4 +38,4 @@ def test_one_loop_cycle(benchmark, running_device):
     before = loop.cycles
     benchmark(cycle)
     assert loop.cycles > before
-    assert all(slot.health.ok for slot in loop.slots)   # it measured a healthy loop
+    assert all(slot.health.ok for slot in loop.channels)   # it measured a healthy loop

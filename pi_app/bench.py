@@ -113,7 +113,7 @@ def _device(n: int, policy: str):
         bus.attach(VL53L1XDevice(range_source=_target(i), seed=i, xshut_pin=pins.pin(XSHUT_PINS[i])))
     timer = _TimedOutputs(AlertOutputs(cfg, clock=clock, pin_factory=pins))
     device = build_device(cfg, bus, clock, pin_factory=pins, policy=policy, outputs=timer)
-    for slot in device.loop.slots:
+    for slot in device.loop.channels:
         slot.driver = _TimedDriver(slot.driver, timer)
     return device, clock, timer, pins
 
@@ -137,8 +137,8 @@ def measure_cycles(n: int, policy: str, cycles: int = CYCLES) -> dict:
     device, clock, timer, pins = _device(n, policy)
     try:
         loop = device.loop
-        recorded = {s.id: [] for s in loop.slots}
-        for slot in loop.slots:
+        recorded = {s.id: [] for s in loop.channels}
+        for slot in loop.channels:
             def read(inner_read=slot.driver.read, sink=recorded[slot.id]):
                 r = inner_read()
                 if r is not None:
@@ -150,7 +150,7 @@ def measure_cycles(n: int, policy: str, cycles: int = CYCLES) -> dict:
         # Replay the same readings through a fresh device: our code's own cost.
         device2, clock2, timer2, pins2 = _device(n, policy)
         try:
-            for slot in device2.loop.slots:
+            for slot in device2.loop.channels:
                 slot.driver = ReplayDriver(recorded[slot.id], clock2)
             clock2.sleep_until(clock.now_s() - cycles * loop.period_s)
             replayed = _run_cycles(device2.loop, clock2, cycles)

@@ -12,12 +12,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from dataclasses import dataclass, field
 
 from pi_app.closeable import Closeable
 from pi_app.detect import AlertState, CLEAR, Level
 from pi_app.detect.arbiter import Arbiter
-from pi_app.detect.health import SensorHealth
 
 log = logging.getLogger(__name__)
 
@@ -45,27 +43,6 @@ class ConfigHandover:
     def finish(self, error: str | None) -> None:
         self.error = error
         self.done.set()
-
-
-@dataclass
-class SensorSlot:
-    """A fitted range sensor in the loop.
-
-    ``restart`` re-initialises the driver after a fault (returns True when it works
-    again); it may re-address a replugged chip. ``detector`` has ``update(reading,
-    pitch_deg, bounce_m)``, ``evaluate(t_s)``, ``configure(cfg)``.
-    """
-
-    id: str
-    role: str
-    driver: object
-    detector: object
-    health: SensorHealth
-    restart: object = None
-    next_poll_t_s: float = 0.0
-    last_reading: object = None
-    faulted: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 class CooperativeClock:
@@ -100,10 +77,10 @@ class CooperativeClock:
 
 class DeviceLoop(Closeable):
     ALERTS_KEPT = 100_000  # ~2.5 days of a busy trail at ~1,700 changes an hour
-    def __init__(self, cfg, slots, outputs, clock, *, imu=None, coaches=(), button=None,
+    def __init__(self, cfg, channels, outputs, clock, *, imu=None, coaches=(), button=None,
                  notifier=None, recorder=None, period_s: float | None = None) -> None:
         self.cfg = cfg
-        self.slots = list(slots)
+        self.channels = list(channels)
         self.outputs = outputs
         self.clock = clock
         self.imu = imu
@@ -122,7 +99,9 @@ class DeviceLoop(Closeable):
         self.overruns = 0
         self._pending: ConfigHandover | None = None
         self.config_refusals = 0
-        self._restarting: SensorSlot | None = None
+        self._restarting = None           # the Channel being re-initialised
+        #: called with (old_cfg, new_cfg, t_s) after each config swap (button, profile, ...)
+        self.config_listeners: list = []
         self._next_cycle_t_s = 0.0
         self.cooperative_clock = CooperativeClock(self)
         self.notices: dict[str, str] = {}  # shown by `status` (self-test, config problems)
@@ -131,7 +110,7 @@ class DeviceLoop(Closeable):
         self.thread_ident: int | None = None  # the thread in run() (None = not running)
         self.hooks: list = []  # callables of t_s run before each cycle (sim fault injection)
         self._stop = threading.Event()
-        self._states: list[AlertState] = [CLEAR] * (2 * len(self.slots) + len(self.coaches) + 1)
+        self._states: list[AlertState] = []   # refilled each cycle: no allocation
 
     def attach_recorder(self, recorder) -> None:
         """Record raw readings, IMU samples and commanded alerts (None = stop)."""
@@ -157,14 +136,17 @@ class DeviceLoop(Closeable):
         if handover is None:
             return
         old = self.cfg
+        t_s = self.clock.now_s()
         try:
-            self._configure_parts(handover.cfg)
+            self._configure_parts(handover.cfg, t_s)
+            for listener in self.config_listeners:
+                listener(old, handover.cfg, t_s)
         except Exception as exc:  # noqa: BLE001 - a config must never end the loop
             error = f"{type(exc).__name__}: {exc}" if not isinstance(exc, ValueError) else str(exc)
             self.config_refusals += 1
             log.error("configuration refused, keeping the previous one: %s", error)
             try:
-                self._configure_parts(old)
+                self._configure_parts(old, t_s)
             except Exception:  # noqa: BLE001
                 log.exception("re-applying the previous configuration failed")
             handover.finish(error)
@@ -172,13 +154,12 @@ class DeviceLoop(Closeable):
         log.info("configuration updated")
         handover.finish(None)
 
-    def _configure_parts(self, cfg) -> None:
+    def _configure_parts(self, cfg, t_s: float) -> None:
         self.cfg = cfg
         self.period_s = cfg.device.loop_period_s
         self.arbiter.configure(cfg)
-        for slot in self.slots:
-            slot.detector.configure(cfg)
-            slot.health.configure(cfg)
+        for channel in self.channels:
+            channel.configure(cfg, t_s)
         for coach in self.coaches:
             coach.configure(cfg)
         if self.imu is not None and self.imu.health is not None:
@@ -203,42 +184,16 @@ class DeviceLoop(Closeable):
             else:
                 pitch_deg = None  # fitted but not settled or stale: detectors that need it wait
         states = self._states
-        i = 0
-        for slot in self.slots:
-            health = slot.health
-            if slot is not self._restarting and t_s >= slot.next_poll_t_s:
-                # A sensor that stopped answering is not read but re-initialised: even if
-                # it answers again, a replugged chip has lost its settings (a TF-Luna is
-                # back at 100 Hz), which only a restart puts back.
-                reading = slot.driver.read() if health.reason != "no answer" else None
-                if reading is not None:
-                    slot.last_reading = reading
-                    health.note(reading, t_s)
-                    if not slot.faulted:
-                        if imu is not None and pitch_deg is not None and reading.t_s < t_s:
-                            # stamped in the past (ultrasonic echo): the beam's angle then
-                            slot.detector.update(reading, imu.pitch_at(reading.t_s),
-                                                 imu.bounce_at(reading.t_s))
-                        else:
-                            slot.detector.update(reading, pitch_deg, bounce_m)
-                    if self.recorder is not None:
-                        self.recorder.reading(slot.id, reading)
-            states[i + 1] = fault = health.evaluate(t_s)
-            if fault is CLEAR:
-                states[i] = slot.detector.evaluate(t_s)
-                slot.faulted = False
-            else:
-                # What a faulted sensor says is not evidence; forget it once, so a
-                # held warning from its last readings does not come back on recovery.
-                if not slot.faulted:
-                    slot.detector.reset()
-                    slot.faulted = True
-                states[i] = CLEAR
-            i += 2
+        states.clear()
+        restarting = self._restarting
+        recorder = self.recorder
+        for channel in self.channels:
+            channel.poll(t_s, imu, pitch_deg, bounce_m, recorder, read=channel is not restarting)
+            states.append(channel.hazard)
+            states.append(channel.fault)
         for coach in self.coaches:
-            states[i] = coach.update(self, t_s)
-            i += 1
-        states[i] = imu.fault_state(t_s) if imu is not None else CLEAR
+            states.append(coach.update(imu, t_s))
+        states.append(imu.fault_state(t_s) if imu is not None else CLEAR)
         muted = self.button is not None and self.button.muted(t_s)
         state = self.arbiter.decide(states, t_s, muted)
         self._command(state, t_s)
@@ -251,24 +206,22 @@ class DeviceLoop(Closeable):
         if self._restarting is None:
             # Last in the cycle: a restart's waits run whole cycles for the other
             # sensors (see CooperativeClock), so re-initialising one never stalls them.
-            for slot in self.slots:
-                health = slot.health
-                if health.reason == "no answer" and slot.restart is not None and health.retry_due(t_s):
-                    self._try_restart(slot)
+            for channel in self.channels:
+                if channel.restart_due(t_s):
+                    self._try_restart(channel)
         return state
 
-    def _try_restart(self, slot: SensorSlot) -> None:
-        self._restarting = slot
+    def _try_restart(self, channel) -> None:
+        self._restarting = channel
         try:
-            ok = slot.restart()
+            ok = channel.try_restart(self.clock.now_s)
         except OSError as exc:  # SensorError is an OSError too
-            log.debug("re-initialising %s failed: %s", slot.id, exc)
+            log.debug("re-initialising %s failed: %s", channel.id, exc)
             return
         finally:
             self._restarting = None
         if ok:
-            slot.health.revived(self.clock.now_s())
-            log.warning("sensor %s is answering again", slot.id)
+            log.warning("sensor %s is answering again", channel.id)
 
     def _command(self, state: AlertState, t_s: float) -> None:
         prev = self.state
@@ -324,17 +277,17 @@ class DeviceLoop(Closeable):
         if stalled:
             out["last_cycle_s_ago"] = None if since_cycle_s is None else round(since_cycle_s, 3)
         out.update(self.notices)
-        for slot in self.slots:
-            r = slot.last_reading
+        for channel in self.channels:
+            r = channel.last_reading
             d = None if r is None or r.distance_m is None else round(r.distance_m, 3)
-            out[f"{slot.id}.distance_m"] = d
-            out[f"{slot.id}.health"] = slot.health.reason or "ok"
+            out[f"{channel.id}.distance_m"] = d
+            out[f"{channel.id}.health"] = (channel.health.reason or "ok") if channel.used else "unused"
         return out
 
     def _close(self) -> None:
         """Outputs off and drivers closed."""
         self.stop()
-        for closeable in [self.outputs, *(s.driver for s in self.slots), self.imu, self.button]:
+        for closeable in [self.outputs, *(c.driver for c in self.channels), self.imu, self.button]:
             if closeable is None or not hasattr(closeable, "close"):
                 continue
             try:

@@ -5,12 +5,10 @@ behind the runner; clamped to the **treadmill** handrail at the console end, the
 same level sensor faces the runner's back. Switching profile (a long press of the
 button, or ``set device.mode`` on the serial console) therefore changes:
 
-- what each range sensor watches (``role_in_mode``): belt - obstacle sensors watch
-  for obstacles, surface sensors the ground, a deck sensor (a level sensor taken off
-  the handrail) obstacles; treadmill - obstacle and deck sensors watch the deck band
-  (console / rear edge / off the deck); surface sensors are not used there (pitched
-  down from a handrail they see the deck or the floor, not a path), not polled and
-  not judged by the health monitor;
+- what each range sensor watches (``pi_app.channel.role_in_mode``): belt - obstacle
+  sensors watch for obstacles, surface sensors the ground, a deck sensor obstacles;
+  treadmill - obstacle and deck sensors watch the deck band; surface sensors are not
+  used there, not polled and not judged by the health monitor;
 - posture coaching: belt only (on the handrail the IMU measures the handrail).
 
 Thresholds, outputs, the button and the serial settings stay as they are. A switch
@@ -22,10 +20,8 @@ one "ready" chirp for belt, two for treadmill - unless a WARNING or DANGER is on
 from __future__ import annotations
 
 import logging
-import math
-from dataclasses import replace
 
-from pi_app.detect import AlertState, CLEAR, Level
+from pi_app.detect import AlertState, Level
 
 log = logging.getLogger(__name__)
 
@@ -35,87 +31,32 @@ CHIRP = AlertState(Level.CLEAR, None, None, "ready")
 CHIRPS_S = {"belt": (0.0,), "treadmill": (0.0, 0.3)}
 
 
-def role_in_mode(role: str, mode: str) -> str | None:
-    """What a sensor configured with ``role`` watches in profile ``mode`` (None = unused)."""
-    if mode == "treadmill":
-        return {"obstacle": "deck", "deck": "deck"}.get(role)
-    return "obstacle" if role == "deck" else role
-
-
-class UnusedDetector:
-    """A sensor that has nothing to watch in this profile."""
-
-    kind = None
-    state = CLEAR
-    ttc_s = None
-
-    def update(self, reading, trunk_pitch_deg=0.0, bounce_m=0.0) -> AlertState:
-        return CLEAR
-
-    def evaluate(self, t_s: float) -> AlertState:
-        return CLEAR
-
-    def configure(self, cfg) -> None:
-        pass
-
-
-class UnusedHealth:
-    """Health of a sensor that is not polled in this profile: never a fault."""
-
-    reason = None
-    ok = True
-    state = CLEAR
-
-    def note(self, reading) -> None:
-        pass
-
-    def evaluate(self, t_s: float) -> AlertState:
-        return CLEAR
-
-    def retry_due(self, t_s: float) -> bool:
-        return False
-
-    def configure(self, cfg) -> None:
-        pass
-
-
 class ProfileSwitch:
-    """A loop hook (append to ``loop.hooks``; called with ``t_s`` before each cycle).
+    """The profile's hook and listener.
 
-    - A long press (``loop.button.profile_requests`` went up) asks for the other
-      profile: ``apply_config(get_config().with_value("device.mode", other))``.
-    - When the loop's configuration changes mode (from the button or the serial
-      console), each slot gets the detector of its new role and the switch is
-      announced.
-    ``sensors``: the configured ``SensorConfig`` of each slot by id; ``make_detector``:
-    ``(sensor_cfg, cfg) -> detector``. ``get_config``/``apply_config`` default to the
-    loop's own; ``backsight run`` should pass its console's so the console sees the
-    switch (and a later ``set`` or ``save`` keeps it).
+    - As a loop hook (called with ``t_s`` before each cycle): a long press of the button
+      (``loop.button.profile_requests`` went up) asks for the other profile through
+      ``apply_config(get_config().with_value("device.mode", other))`` - the console's
+      configuration holder on a device, so the console sees the switch and a later
+      ``set`` or ``save`` keeps it; and it plays the announcement's chirps.
+    - As a config listener (``on_config(old, new, t_s)``, called by the loop's swap):
+      a change of mode is announced (log, ``status`` ``profile=...``, chirps). The
+      channels themselves take their new roles in the same swap.
     Cost per cycle: two comparisons.
     """
 
-    def __init__(self, loop, sensors: dict, make_detector, *, get_config=None,
-                 apply_config=None) -> None:
+    def __init__(self, loop, *, get_config, apply_config) -> None:
         self.loop = loop
-        self.sensors = sensors
-        self.make_detector = make_detector
-        self.get_config = get_config or (lambda: loop.cfg)
-        self.apply_config = apply_config or loop.apply_config
+        self.get_config = get_config
+        self.apply_config = apply_config
         self.switches = 0
-        self._cfg = loop.cfg
-        self._mode = loop.cfg.device.mode
         self._button = loop.button
         self._handled = self._requests()
         self._chirps: list[float] = []
-        self.assign_roles(loop.cfg, loop.clock.now_s())
+        self._note(loop.cfg.device.mode)
 
     def _requests(self) -> int:
         return 0 if self._button is None else self._button.profile_requests
-
-    def roles(self) -> dict[str, str | None]:
-        """Each range sensor's id and what it watches now (None = unused)."""
-        return {s.id: (None if isinstance(s.detector, UnusedDetector) else s.role)
-                for s in self.loop.slots}
 
     def __call__(self, t_s: float) -> None:
         loop = self.loop
@@ -125,10 +66,6 @@ class ProfileSwitch:
         elif self._button is not None and self._button.profile_requests != self._handled:
             self._handled = self._button.profile_requests
             self.request_switch()
-        if loop.cfg is not self._cfg:
-            self._cfg = loop.cfg
-            if loop.cfg.device.mode != self._mode:
-                self._switched(loop.cfg, t_s)
         if self._chirps and t_s >= self._chirps[0]:
             self._chirps.pop(0)
             if loop.state.level < Level.WARNING:
@@ -142,37 +79,19 @@ class ProfileSwitch:
         self.apply_config(cfg.with_value("device.mode", mode))
         return mode
 
-    def _switched(self, cfg, t_s: float) -> None:
-        self._mode = cfg.device.mode
+    def on_config(self, old, new, t_s: float) -> None:
+        mode = new.device.mode
+        if mode == old.device.mode:
+            return
         self.switches += 1
-        self.assign_roles(cfg, t_s)
-        self._chirps = [t_s + dt for dt in CHIRPS_S[self._mode]]
+        self._note(mode)
+        self._chirps = [t_s + dt for dt in CHIRPS_S[mode]]
         log.warning("profile %s", self.loop.notices["profile"])
 
-    def assign_roles(self, cfg, t_s: float) -> None:
-        """Give each slot the detector and health of its role in ``cfg``'s mode."""
-        mode = cfg.device.mode
-        unused = []
-        for slot in self.loop.slots:
-            sc = self.sensors[slot.id]
-            role = role_in_mode(sc.role, mode)
-            if role is None:
-                unused.append(slot.id)
-                if not isinstance(slot.detector, UnusedDetector):
-                    slot.extra["health"] = slot.health
-                    slot.detector, slot.health = UnusedDetector(), UnusedHealth()
-                    slot.next_poll_t_s = math.inf
-                continue
-            if role == slot.role and not isinstance(slot.detector, UnusedDetector):
-                continue
-            slot.detector = self.make_detector(replace(sc, role=role), cfg)
-            if isinstance(slot.health, UnusedHealth):
-                slot.health = slot.extra.pop("health")
-                slot.health.revived(t_s)  # it was not polled: start its clocks afresh
-            slot.health.role = role
-            slot.role = role
-            slot.next_poll_t_s = 0.0
-        watched = [f"{s.role} by {s.id}" for s in self.loop.slots if s.id not in unused]
+    def _note(self, mode: str) -> None:
+        channels = self.loop.channels
+        unused = [c.id for c in channels if not c.used]
+        watched = [f"{c.role} by {c.id}" for c in channels if c.used]
         note = f"{mode}: " + ", ".join(watched or ["no range sensor"])
         if unused:
             note += f"; not used: {', '.join(unused)}"

@@ -14,7 +14,8 @@ from pi_app.config import Config, SensorConfig
 from pi_app.exc import ConfigError
 from pi_app.detect.health import SensorHealth
 from pi_app.detect.imu import ImuTracker
-from pi_app.loop import DeviceLoop, SensorSlot
+from pi_app.channel import Channel
+from pi_app.loop import DeviceLoop
 
 #: the longest stretch replayed: a day of running is about 4 million loop cycles
 MAX_SPAN_S = 86400.0
@@ -85,14 +86,13 @@ def replay(recording, *, policy: str = "backsight", cfg: Config | None = None):
     per_sensor: dict[str, list] = {}
     for sid, reading in recording.readings:
         per_sensor.setdefault(sid, []).append(reading)
-    slots = []
+    channels = []
     for sid, readings in per_sensor.items():
         sc = known.get(sid) or SensorConfig(sid, "vl53l1x", "obstacle")
-        slots.append(SensorSlot(sid, sc.role, ReplayDriver(readings, clock),
-                                make_detector(sc, cfg, policy),
-                                SensorHealth(sid, cfg, role=sc.role)))
+        channels.append(Channel(sc, ReplayDriver(readings, clock), SensorHealth(sid, cfg, role=sc.role),
+                                lambda s, c: make_detector(s, c, policy), cfg))
     imu = ImuTracker(ReplayImu(recording.imu, clock)) if recording.imu else None
-    loop = DeviceLoop(cfg, slots, SilentOutputs(), clock, imu=imu)
+    loop = DeviceLoop(cfg, channels, SilentOutputs(), clock, imu=imu)
     times = [r.t_s for rs in per_sensor.values() for r in rs[-1:]]
     end_s = max(times, default=0.0) + loop.period_s  # beyond the data every sensor would look dead
     if times:

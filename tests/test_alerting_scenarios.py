@@ -21,7 +21,6 @@ from pi_app.alert import patterns
 from pi_app.detect import AlertState, Level
 from pi_app.detect.deck import DeckDetector
 from pi_app.detect.obstacle import ObstacleDetector
-from pi_app.profile import UnusedDetector
 from pi_app.sim.rig import SimRig
 from pi_app.sim.scenario import load_scenario, parse_scenario
 from pi_app.sim.scenario_types import ButtonPress
@@ -106,7 +105,7 @@ def step_in(t_enter_s, *, x_m=0.3, runner_mps=0.0, vy_mps=1.5, width_m=0.5):
 # --- a parked car behind a runner who stands still -----------------------------------
 def rear_detector(rig):
     """Probe: the rear obstacle sensor's detector state after the cycle."""
-    return next(s for s in rig.loop.slots if s.id == "rear").detector.state
+    return next(s for s in rig.loop.channels if s.id == "rear").detector.state
 
 
 @pytest.mark.parametrize("kit", ["shipped", "rear-only"])
@@ -256,12 +255,12 @@ def _buzzer_bursts(samples):
 def test_a_long_press_switches_belt_and_treadmill_and_announces_it(rigs):
     rig = rigs(scenario(8.0, button=[{"t_s": 1.0, "press_s": 2.0},
                                      {"t_s": 5.0, "press_s": 2.0}]))
-    slots = {s.id: s for s in rig.loop.slots}
+    slots = {s.id: s for s in rig.loop.channels}
     assert isinstance(slots["rear"].detector, ObstacleDetector)
     samples = drive(rig, 4.5)
     assert rig.loop.cfg.device.mode == "treadmill" and rig.device.profile.switches == 1
     assert isinstance(slots["rear"].detector, DeckDetector) and slots["rear"].role == "deck"
-    assert isinstance(slots["ground"].detector, UnusedDetector)
+    assert slots["ground"].detector is None and not slots["ground"].used
     status = rig.loop.status()
     assert status["mode"] == "treadmill"
     assert status["profile"] == "treadmill: deck by rear; not used: ground"
@@ -275,7 +274,7 @@ def test_a_long_press_switches_belt_and_treadmill_and_announces_it(rigs):
     assert rig.loop.cfg.device.mode == "belt" and rig.device.profile.switches == 2
     assert isinstance(slots["rear"].detector, ObstacleDetector)
     assert slots["ground"].role == "surface" and slots["ground"].health.ok
-    assert not isinstance(slots["ground"].detector, UnusedDetector)
+    assert slots["ground"].used
     belt_chirps = [t for t in _buzzer_bursts(samples) if 7.0 <= t < 7.5]
     assert len(belt_chirps) == 1                                  # one chirp = belt
     assert rig.loop.coaches[0].coach.enabled                      # posture coaching again
@@ -285,11 +284,13 @@ def test_unused_sensor_is_not_polled_in_treadmill_profile(rigs):
     rig = rigs(scenario(3.0))
     rig.loop.apply_config(rig.loop.cfg.with_value("device.mode", "treadmill"))
     drive(rig, 0.5)
-    ground = next(s for s in rig.loop.slots if s.id == "ground")
+    ground = next(s for s in rig.loop.channels if s.id == "ground")
     ground.last_reading = None
     drive(rig, 1.5)
     assert ground.last_reading is None                            # not polled
-    assert ground.health.evaluate(1.5).level == Level.CLEAR       # and never a fault
+    assert ground.fault.level == Level.CLEAR                       # and never a fault
+    assert not [s for _, s in rig.loop.alerts if s.source == "ground"]
+    assert rig.loop.status()["ground.health"] == "unused"
     assert not rig.loop.coaches[0].coach.enabled                  # no posture on a handrail
 
 

@@ -53,10 +53,10 @@ def run_rig(data: dict, **kwargs) -> SimRig:
 def record_readings(rig: SimRig) -> dict:
     """``{sensor id: [(t_s, Reading)]}`` of every Reading its driver hands the loop
     (follows a driver that a restart replaces)."""
-    out = {slot.id: [] for slot in rig.loop.slots}
+    out = {slot.id: [] for slot in rig.loop.channels}
 
     def tap(t_s):
-        for slot in rig.loop.slots:
+        for slot in rig.loop.channels:
             driver = slot.driver
             if getattr(driver, "_tapped", False):
                 continue
@@ -237,7 +237,7 @@ def test_a_stuck_bus_is_signalled_and_every_sensor_recovers():
         assert faults and 3.0 <= alerts[faults[0]][0] <= 3.0 + FAULT_WITHIN_S
         t_recovered = alerts[faults[-1] + 1][0]         # out of FAULT for good
         assert 3.5 < t_recovered <= 3.5 + RECOVER_WITHIN_S
-        assert all(s.health.ok for s in rig.loop.slots)
+        assert all(s.health.ok for s in rig.loop.channels)
         for sid in ("rear", "ground"):
             assert any(r.t_s > 4.5 and r.status != RangeStatus.BUS_ERROR for r in readings[sid])
         assert [h["outcome"] for h in rig.result()["hazards"]] == ["hit"]
@@ -253,7 +253,7 @@ def test_a_stuck_ground_sensor_is_signalled_as_stuck_and_clears():
         stuck = [(t, s) for t, s in rig.loop.alerts if s.level == Level.FAULT]
         assert stuck and stuck[0][1].source == "ground" and stuck[0][1].detail == "stuck"
         # it takes health.stuck_samples identical frames to be sure, then 250 ms
-        ground = next(s for s in rig.loop.slots if s.id == "ground")
+        ground = next(s for s in rig.loop.channels if s.id == "ground")
         needed_s = rig.cfg.health.stuck_samples * ground.driver.period_s
         assert 6.0 < stuck[0][0] <= 6.0 + needed_s + FAULT_WITHIN_S
         assert 10.0 < fault_cleared(rig.loop.alerts, "ground", stuck[0][0]) <= 10.0 + RECOVER_WITHIN_S
@@ -284,7 +284,7 @@ def test_garbage_from_a_chip_is_a_fault_never_a_hazard_alarm(scenario, sensor):
                               for r in window)
         assert alarms(result, 2.0, 5.5) == []
         assert result["false_alarms"] == 0
-        period_s = next(s for s in rig.loop.slots if s.id == sensor).driver.period_s
+        period_s = next(s for s in rig.loop.channels if s.id == sensor).driver.period_s
         onset = fault_onset(rig.loop.alerts, sensor, 2.0)
         assert onset is not None and onset - 2.0 <= rig.cfg.health.fault_signal_s + period_s
         assert [s.detail for t, s in rig.loop.alerts if t == onset] == ["implausible"]

@@ -5,7 +5,9 @@ from pi_app.config import Config
 from pi_app.detect import Level
 from pi_app.detect.health import SensorHealth
 from pi_app.detect.obstacle import ObstacleDetector
-from pi_app.loop import DeviceLoop, SensorSlot
+from pi_app.channel import Channel
+from pi_app.config import SensorConfig
+from pi_app.loop import DeviceLoop
 from pi_app.record import Recorder, read_recording
 from pi_app.replay import SilentOutputs, replay
 from pi_app.sensors.base import RangeStatus, Reading
@@ -41,9 +43,10 @@ class ScriptedDriver:
 def make_loop(distance_fn, *, restart=None, recorder=None):
     clock = SimClock()
     driver = ScriptedDriver(clock, distance_fn)
-    slot = SensorSlot("rear", "obstacle", driver, ObstacleDetector("rear", CFG),
-                      SensorHealth("rear", CFG), restart=restart)
-    loop = DeviceLoop(CFG, [slot], SilentOutputs(), clock, recorder=recorder)
+    channel = Channel(SensorConfig("rear", "vl53l1x", "obstacle"), driver, SensorHealth("rear", CFG),
+                      lambda sc, cfg: ObstacleDetector(sc.id, cfg), CFG,
+                      restart=None if restart is None else (lambda: driver if restart() else None))
+    loop = DeviceLoop(CFG, [channel], SilentOutputs(), clock, recorder=recorder)
     return loop, clock, driver
 
 

@@ -72,7 +72,7 @@ def run(args) -> int:
 def frame_line(rig, t_s: float) -> str:
     loop = rig.loop
     parts = [f"t={t_s:6.2f}s"]
-    for slot in loop.slots:
+    for slot in loop.channels:
         r = slot.last_reading
         d = "  --  " if r is None or r.distance_m is None else f"{r.distance_m:5.2f}m"
         det = slot.detector

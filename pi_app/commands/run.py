@@ -47,6 +47,10 @@ class ConfigHolder:
         self.loop = None
         self._lock = threading.Lock()
 
+    def attach(self, loop) -> None:
+        """Hand every later config to ``loop`` (before: only kept here)."""
+        self.loop = loop
+
     def get(self):
         with self._lock:
             return self.cfg
@@ -93,37 +97,35 @@ def run(args) -> int:
     cfg, notice, config_path = load_startup_config(args.config)
     notifier = Notifier()
     if args.sim:
-        from pi_app.sim.rig import SimRig
+        from pi_app.sim.rig import SimRig, scenario_config
         from pi_app.sim.scenario import load_scenario
 
-        rig = SimRig(load_scenario(args.sim), policy=args.policy, cfg=cfg,
-                     clock=PacedClock(speed=args.speed))
+        scenario = load_scenario(args.sim)
+        cfg = scenario_config(scenario, cfg)
+        holder = ConfigHolder(cfg)
+        rig = SimRig(scenario, policy=args.policy, cfg=cfg, clock=PacedClock(speed=args.speed),
+                     holder=holder)
         device, clock, port = rig.device, rig.clock, args.serial_port
-        cfg = rig.cfg
         recorder = _recorder(args.record, cfg)
         device.loop.attach_recorder(recorder)
+        device.loop.notifier = notifier
         close_extra = rig.close
     else:
         from pi_app.sensors.bus import BusKeeper, ReopeningBus, smbus2_opener
 
         clock = MonotonicClock()
         recorder = _recorder(args.record, cfg)
+        holder = ConfigHolder(cfg)
         bus = ReopeningBus(smbus2_opener(cfg.i2c.bus), f"/dev/i2c-{cfg.i2c.bus}")
         device = build_device(cfg, bus, clock, notifier=notifier, recorder=recorder,
-                              policy=args.policy)
+                              policy=args.policy, holder=holder)
         device.loop.hooks.append(BusKeeper(bus, cfg.i2c.bus, device.loop.notices, clock.now_s()))
         port = args.serial_port or cfg.serial.port
         close_extra = bus.close
     loop = device.loop
-    loop.notifier = notifier
-    loop.notices["selftest"] = "ok" if device.selftest_ok else device.selftest_report()
+    holder.attach(loop)
     if notice:
         loop.notices["config"] = notice
-    holder = ConfigHolder(cfg)
-    holder.loop = loop
-    if device.profile is not None:  # a long press must go through the same holder
-        device.profile.get_config = holder.get
-        device.profile.apply_config = holder.apply
     console = _console(port, holder, loop, config_path, cfg)
     stop = _install_signal_handlers(loop)
     _announce(device, notifier)
@@ -174,12 +176,12 @@ def telemetry(loop) -> str:
     parts = [f"level={loop.state.level.label}"]
     if loop.state.kind:
         parts.append(f"kind={loop.state.kind}")
-    for slot in loop.slots:
-        r = slot.last_reading
-        parts.append(f"{slot.id}={'-' if r is None or r.distance_m is None else f'{r.distance_m:.3f}'}")
-        ttc = getattr(slot.detector, "ttc_s", None)
+    for channel in loop.channels:
+        r = channel.last_reading
+        parts.append(f"{channel.id}={'-' if r is None or r.distance_m is None else f'{r.distance_m:.3f}'}")
+        ttc = getattr(channel.detector, "ttc_s", None)
         if ttc is not None:
-            parts.append(f"{slot.id}.ttc_s={ttc:.2f}")
+            parts.append(f"{channel.id}.ttc_s={ttc:.2f}")
     return " ".join(parts)
 
 

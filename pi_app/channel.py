@@ -1,0 +1,141 @@
+"""``Channel``: one fitted range sensor, from its driver to its judged state.
+
+A channel owns the driver (and the callable that re-initialises it after a fault),
+the health monitor that decides whether the sensor is still watching, and the
+detector of the role it has in the current profile. The loop does, per cycle::
+
+    for ch in channels: ch.poll(t_s, imu, pitch_deg, bounce_m)   # -> ch.hazard, ch.fault
+
+A role or configuration change reaches it once, through ``configure(cfg, t_s)``
+called from the loop's config swap: a sensor with nothing to watch in this profile
+(a ground sensor on a treadmill) has no detector and is neither read nor judged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable
+
+from pi_app.detect import AlertState, CLEAR
+from pi_app.detect.health import SensorHealth
+
+#: health reason for a sensor that does not answer (it is re-initialised, not read)
+NO_ANSWER = "no answer"
+
+
+def role_in_mode(role: str, mode: str) -> str | None:
+    """What a sensor configured with ``role`` watches in profile ``mode`` (None = unused).
+    Belt: a deck sensor (a level sensor taken off the handrail) watches obstacles.
+    Treadmill: obstacle and deck sensors watch the deck band; ground sensors are unused
+    (pitched down from a handrail they see the deck or the floor, not a path)."""
+    if mode == "treadmill":
+        return {"obstacle": "deck", "deck": "deck"}.get(role)
+    return "obstacle" if role == "deck" else role
+
+
+class Channel:
+    """A fitted range sensor in the loop.
+
+    ``sensor``: its ``SensorConfig`` (role as configured); ``driver``: has ``read()``;
+    ``health``: its ``SensorHealth``; ``detector_for(sensor_cfg, cfg)`` builds the
+    detector of a role; ``restart()`` re-initialises the driver after a fault and
+    returns the working driver, or None while the chip is still absent.
+    ``hazard``/``fault``: the states judged in the last cycle.
+    """
+
+    def __init__(self, sensor, driver, health: SensorHealth,
+                 detector_for: Callable, cfg, *, restart: Callable | None = None,
+                 t_s: float = 0.0) -> None:
+        self.sensor = sensor
+        self.id: str = sensor.id
+        self.driver = driver
+        self.health = health
+        self.restart = restart
+        self.detector_for = detector_for
+        self.role: str | None = None
+        self.detector = None
+        self.last_reading = None
+        self.hazard: AlertState = CLEAR
+        self.fault: AlertState = CLEAR
+        self._faulted = False
+        self.configure(cfg, t_s)
+
+    @property
+    def used(self) -> bool:
+        """False when the sensor has nothing to watch in the current profile."""
+        return self.detector is not None
+
+    def configure(self, cfg, t_s: float) -> None:
+        """Take a new configuration: the detector of the role in ``cfg``'s profile (a new
+        one only when the role changes), thresholds to detector and health."""
+        role = role_in_mode(self.sensor.role, cfg.device.mode)
+        if role != self.role:
+            was_unused = self.role is None and self.detector is None
+            self.role = role
+            self.detector = None if role is None else \
+                self.detector_for(replace(self.sensor, role=role), cfg)
+            self.health.role = role or self.sensor.role
+            if was_unused and role is not None and self._configured:
+                self.health.revived(t_s)   # it was not polled: start its clocks afresh
+            self.hazard = self.fault = CLEAR
+        elif self.detector is not None:
+            self.detector.configure(cfg)
+        self.health.configure(cfg)
+        self._configured = True
+
+    _configured = False
+
+    def poll(self, t_s: float, imu, pitch_deg: float | None, bounce_m: float,
+             recorder=None, read: bool = True) -> None:
+        """One cycle: read (unless ``read`` is False: the channel is being restarted),
+        account for the reading, feed the detector, judge. ``pitch_deg`` None = an IMU
+        is fitted but not settled (detectors that need it wait)."""
+        detector = self.detector
+        if detector is None:
+            return
+        health = self.health
+        if read and health.reason != NO_ANSWER:
+            # A sensor that stopped answering is not read but re-initialised: even if it
+            # answers again, a replugged chip has lost its settings (a TF-Luna is back at
+            # 100 Hz), which only a restart puts back.
+            reading = self.driver.read()
+            if reading is not None:
+                self.last_reading = reading
+                health.note(reading, t_s)
+                if not self._faulted:
+                    if imu is not None and pitch_deg is not None and reading.t_s < t_s:
+                        # stamped in the past (ultrasonic echo): the beam's angle then
+                        detector.update(reading, imu.pitch_at(reading.t_s), imu.bounce_at(reading.t_s))
+                    else:
+                        detector.update(reading, pitch_deg, bounce_m)
+                if recorder is not None:
+                    recorder.reading(self.id, reading)
+        self.fault = fault = health.evaluate(t_s)
+        if fault is CLEAR:
+            self.hazard = detector.evaluate(t_s)
+            self._faulted = False
+        else:
+            # What a faulted sensor says is not evidence; forget it once, so a held
+            # warning from its last readings does not come back on recovery.
+            if not self._faulted:
+                detector.reset()
+                self._faulted = True
+            self.hazard = CLEAR
+
+    def restart_due(self, t_s: float) -> bool:
+        """True when the sensor does not answer and its re-initialisation is due."""
+        return (self.detector is not None and self.restart is not None
+                and self.health.reason == NO_ANSWER and self.health.retry_due(t_s))
+
+    def try_restart(self, t_s_after) -> bool:
+        """Re-initialise the driver; True when it works again (``t_s_after()`` gives the
+        clock time after the attempt, to restart the health clocks from)."""
+        driver = self.restart()
+        if driver is None:
+            return False
+        self.driver = driver
+        self.health.revived(t_s_after())
+        return True
+
+    def __repr__(self) -> str:
+        return f"<Channel {self.id} role={self.role} health={self.health.reason or 'ok'}>"
