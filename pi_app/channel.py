@@ -4,7 +4,8 @@ A channel owns the driver (and the callable that re-initialises it after a fault
 the health monitor that decides whether the sensor is still watching, and the
 detector of the role it has in the current profile. The loop does, per cycle::
 
-    for ch in channels: ch.poll(t_s, imu, pitch_deg, bounce_m)   # -> ch.hazard, ch.fault
+    pose.update(t_s)                                  # the trunk's pitch and bounce
+    for ch in channels: ch.poll(t_s, pose)           # -> ch.hazard, ch.fault
 
 A role or configuration change reaches it once, through ``configure(cfg, t_s)``
 called from the loop's config swap: a sensor with nothing to watch in this profile
@@ -38,7 +39,7 @@ class Channel:
 
     ``sensor``: its ``SensorConfig`` (role as configured); ``driver``: has ``read()``;
     ``health``: its ``SensorHealth``; ``detector_for(sensor_cfg, cfg)`` builds the
-    detector of a role; ``restart()`` re-initialises the driver after a fault and
+    detector of a role (a ``pi_app.detect.contract.Detector``); ``restart()`` re-initialises the driver after a fault and
     returns the working driver, or None while the chip is still absent.
     ``hazard``/``fault``: the states judged in the last cycle.
     """
@@ -85,11 +86,9 @@ class Channel:
 
     _configured = False
 
-    def poll(self, t_s: float, imu, pitch_deg: float | None, bounce_m: float,
-             recorder=None, read: bool = True) -> None:
+    def poll(self, t_s: float, pose, recorder=None, read: bool = True) -> None:
         """One cycle: read (unless ``read`` is False: the channel is being restarted),
-        account for the reading, feed the detector, judge. ``pitch_deg`` None = an IMU
-        is fitted but not settled (detectors that need it wait)."""
+        account for the reading, feed the detector with the cycle's ``Pose``, judge."""
         detector = self.detector
         if detector is None:
             return
@@ -103,16 +102,12 @@ class Channel:
                 self.last_reading = reading
                 health.note(reading, t_s)
                 if not self._faulted:
-                    if imu is not None and pitch_deg is not None and reading.t_s < t_s:
-                        # stamped in the past (ultrasonic echo): the beam's angle then
-                        detector.update(reading, imu.pitch_at(reading.t_s), imu.bounce_at(reading.t_s))
-                    else:
-                        detector.update(reading, pitch_deg, bounce_m)
+                    detector.feed(reading, pose)
                 if recorder is not None:
                     recorder.reading(self.id, reading)
         self.fault = fault = health.evaluate(t_s)
         if fault is CLEAR:
-            self.hazard = detector.evaluate(t_s)
+            self.hazard = detector.judge(t_s)
             self._faulted = False
         else:
             # What a faulted sensor says is not evidence; forget it once, so a held

@@ -16,6 +16,7 @@ from collections import deque
 from pi_app.closeable import Closeable
 from pi_app.detect import AlertState, CLEAR, Level
 from pi_app.detect.arbiter import Arbiter
+from pi_app.detect.contract import Pose
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class DeviceLoop(Closeable):
         self.outputs = outputs
         self.clock = clock
         self.imu = imu
+        self.pose = Pose(imu)  # the trunk's pitch and bounce, updated each cycle
         self.coaches = list(coaches)
         self.button = button
         self.notifier = notifier
@@ -174,21 +176,17 @@ class DeviceLoop(Closeable):
         t_s = self.clock.now_s()
         for hook in self.hooks:
             hook(t_s)
-        pitch_deg = bounce_m = 0.0
         imu = self.imu
         if imu is not None:
             imu.poll(t_s)
-            if imu.fresh(t_s):
-                pitch_deg = imu.pitch_at(t_s)
-                bounce_m = imu.bounce_m
-            else:
-                pitch_deg = None  # fitted but not settled or stale: detectors that need it wait
+        pose = self.pose
+        pose.update(t_s)
         states = self._states
         states.clear()
         restarting = self._restarting
         recorder = self.recorder
         for channel in self.channels:
-            channel.poll(t_s, imu, pitch_deg, bounce_m, recorder, read=channel is not restarting)
+            channel.poll(t_s, pose, recorder, read=channel is not restarting)
             states.append(channel.hazard)
             states.append(channel.fault)
         for coach in self.coaches:

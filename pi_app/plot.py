@@ -43,6 +43,7 @@ def ttc_series(recording, cfg=None) -> dict[str, list[tuple[float, float]]]:
     device's obstacle detector run over its readings (IMU pitch from the recorded IMU
     samples), sampled after every reading that leaves it with a closing target."""
     from pi_app.config import Config, SensorConfig
+    from pi_app.detect.contract import Pose
     from pi_app.detect.imu import ImuTracker
     from pi_app.device import make_detector
 
@@ -56,6 +57,7 @@ def ttc_series(recording, cfg=None) -> dict[str, list[tuple[float, float]]]:
         if sc.role == "obstacle":
             detectors[sid] = make_detector(sc, cfg, "backsight")
     imu = ImuTracker(None)
+    pose = Pose()         # set from the replayed IMU before each reading
     events = [(t, 0, None, (a, g)) for t, a, g in recording.imu]
     events += [(r.t_s, 1, sid, r) for sid, r in recording.readings if sid in detectors]
     events.sort(key=lambda e: (e[0], e[1]))
@@ -65,8 +67,10 @@ def ttc_series(recording, cfg=None) -> dict[str, list[tuple[float, float]]]:
             imu.update(t_s, *payload)
             continue
         det = detectors[sid]
-        pitch = imu.pitch_deg if imu.ready else 0.0
-        det.update(payload, pitch, imu.bounce_m)
+        pose.t_s = t_s
+        pose.pitch_deg, pose.bounce_m = (imu.pitch_deg if imu.ready else 0.0), imu.bounce_m
+        det.feed(payload, pose)
+        det.judge(t_s)
         ttc = getattr(det, "ttc_s", None)
         if ttc is not None and ttc <= TTC_CEILING_S:
             out[sid].append((t_s, ttc))

@@ -76,3 +76,14 @@ def unchecked_config(base=None, sensors=None, **values):
     base = base or Config.defaults()
     merged = dict(base.values, **{k.replace("__", "."): v for k, v in values.items()})
     return replace(base, values=merged, sensors=base.sensors if sensors is None else tuple(sensors))
+
+
+def feed_and_judge(detector, reading, pitch_deg=0.0, bounce_m=0.0):
+    """Feed ``reading`` to a detector at a fixed trunk pose and judge at its instant, as
+    the loop does in the cycle a reading arrives; returns the held state."""
+    from pi_app.detect.contract import Pose
+
+    pose = Pose()
+    pose.t_s, pose.pitch_deg, pose.bounce_m = reading.t_s, pitch_deg, bounce_m
+    detector.feed(reading, pose)
+    return detector.judge(reading.t_s)

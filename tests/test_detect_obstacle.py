@@ -5,6 +5,8 @@ import random
 
 import pytest
 
+from conftest import feed_and_judge
+
 from pi_app.config import Config
 from pi_app.detect import Level
 from pi_app.detect.obstacle import ObstacleDetector
@@ -20,7 +22,7 @@ def run(det, distances, t0=0.0, period_s=PERIOD_S, pitch_deg=0.0):
     for k, d in enumerate(distances):
         t = t0 + k * period_s
         status = RangeStatus.VALID if d is not None else RangeStatus.SIGNAL_FAIL
-        out.append(det.update(Reading(t, d, status), pitch_deg))
+        out.append(feed_and_judge(det, Reading(t, d, status), pitch_deg))
     return out
 
 
@@ -108,7 +110,7 @@ def test_ground_at_the_lower_beam_edge_is_not_an_obstacle():
 def test_min_range_status_counts_as_very_near():
     det = ObstacleDetector("rear", CFG, min_range_m=0.04)
     run(det, approach(1.0, 2.5, 8))
-    s = det.update(Reading(8 * PERIOD_S, None, RangeStatus.MIN_RANGE))
+    s = feed_and_judge(det, Reading(8 * PERIOD_S, None, RangeStatus.MIN_RANGE))
     assert s.level == Level.DANGER
 
 
@@ -117,20 +119,20 @@ def test_configure_keeps_track_and_applies_new_threshold():
     run(det, approach(3.0, 0.6, 40))           # TTC ~3.7 s: caution
     assert det.state.level == Level.CAUTION
     det.configure(CFG.with_value("obstacle.caution_ttc_s", "8").with_value("obstacle.warning_ttc_s", "6"))
-    assert det.evaluate(40 * PERIOD_S).level == Level.WARNING
+    assert det.judge(40 * PERIOD_S).level == Level.WARNING
 
 
 def test_sigma_fail_distance_corroborates_a_new_target_near_the_range_limit():
     det = ObstacleDetector("rear", CFG)
-    det.update(Reading(0.0, None, RangeStatus.SIGMA_FAIL, 3.14))
-    s = det.update(Reading(PERIOD_S, 3.06, RangeStatus.VALID))
+    feed_and_judge(det, Reading(0.0, None, RangeStatus.SIGMA_FAIL, 3.14))
+    s = feed_and_judge(det, Reading(PERIOD_S, 3.06, RangeStatus.VALID))
     assert s.level >= Level.CAUTION and det.track.active
 
 
 def test_a_single_sigma_fail_reading_never_alarms():
     det = ObstacleDetector("rear", CFG)
-    assert det.update(Reading(0.0, None, RangeStatus.SIGMA_FAIL, 0.3)).level == Level.CLEAR
-    assert det.update(Reading(PERIOD_S, None, RangeStatus.SIGNAL_FAIL)).level == Level.CLEAR
+    assert feed_and_judge(det, Reading(0.0, None, RangeStatus.SIGMA_FAIL, 0.3)).level == Level.CLEAR
+    assert feed_and_judge(det, Reading(PERIOD_S, None, RangeStatus.SIGNAL_FAIL)).level == Level.CLEAR
 
 
 def test_fresh_track_is_judged_on_the_pessimistic_speed():
@@ -138,15 +140,15 @@ def test_fresh_track_is_judged_on_the_pessimistic_speed():
     # TTC ~1.3 s; the estimate alone would say 1.4 s (warning) - a noisier pair saying
     # 0.8 m/s (TTC 3.9 s, only caution) still warns on the upper bound.
     det = ObstacleDetector("rear", CFG)
-    det.update(Reading(0.0, 3.150))
-    s = det.update(Reading(0.032, 3.123))
+    feed_and_judge(det, Reading(0.0, 3.150))
+    s = feed_and_judge(det, Reading(0.032, 3.123))
     assert det.track.closing_mps < 1.0 and s.level == Level.WARNING
 
 
 def test_two_samples_implying_an_impossible_speed_wait_for_a_third():
     det = ObstacleDetector("rear", CFG)
-    det.update(Reading(0.0, 3.0))
-    assert det.update(Reading(0.033, 2.4)).level == Level.CLEAR   # 18 m/s: two things
+    feed_and_judge(det, Reading(0.0, 3.0))
+    assert feed_and_judge(det, Reading(0.033, 2.4)).level == Level.CLEAR   # 18 m/s: two things
     assert not det.track.active
 
 
@@ -164,7 +166,7 @@ def run_running(det, distances, bounce_m=0.03, step_hz=2.8, t0=0.0):
         t = t0 + k * PERIOD_S
         b = bounce_m * math.sin(2 * math.pi * step_hz * t)
         status = RangeStatus.VALID if d is not None else RangeStatus.SIGNAL_FAIL
-        out.append(det.update(Reading(t, d, status), 0.0, b))
+        out.append(feed_and_judge(det, Reading(t, d, status), 0.0, b))
     return out
 
 

@@ -5,6 +5,8 @@ import random
 
 import pytest
 
+from conftest import feed_and_judge
+
 from pi_app.config import Config
 from pi_app.detect import Level
 from pi_app.detect.deck import DeckDetector
@@ -30,7 +32,7 @@ def feed(det, profile, period_s=0.004, noise_m=0.0, seed=3, bounce_m=0.0, step_h
         t = k * period_s
         b = bounce_m / 2 * math.sin(2 * math.pi * step_hz * t)
         d = ground_range(z, b) + rng.gauss(0, noise_m)
-        states.append(det.update(Reading(t, d), 0.0, b))
+        states.append(feed_and_judge(det, Reading(t, d), 0.0, b))
     return states
 
 
@@ -72,7 +74,7 @@ def test_gentle_slope_is_followed_not_alarmed():
 def test_invalid_readings_give_no_surface_alarm():
     det = make()
     feed(det, [0.0] * 100)
-    assert det.update(Reading(1.0, None), 0.0, 0.0).level == Level.CLEAR
+    assert feed_and_judge(det, Reading(1.0, None), 0.0, 0.0).level == Level.CLEAR
 
 
 def deck_feed(det, positions, period_s=0.02, sway_m=0.03, step_hz=2.8):
@@ -80,7 +82,7 @@ def deck_feed(det, positions, period_s=0.02, sway_m=0.03, step_hz=2.8):
     for k, p in enumerate(positions):
         t = k * period_s
         d = None if p is None else p + sway_m * math.sin(2 * math.pi * step_hz * t)
-        states.append(det.update(Reading(t, d)))
+        states.append(feed_and_judge(det, Reading(t, d)))
     return states
 
 
@@ -113,7 +115,7 @@ def test_a_stuck_sensor_repeating_one_number_never_confirms():
     det = make()
     feed(det, [0.0] * 300, noise_m=0.005)
     stuck_d = ground_range(-0.2)                       # one value, far off the ground
-    states = [det.update(Reading(2.0 + k * 0.004, stuck_d), 0.0, 0.0) for k in range(20)]
+    states = [feed_and_judge(det, Reading(2.0 + k * 0.004, stuck_d), 0.0, 0.0) for k in range(20)]
     assert all(s.level == Level.CLEAR for s in states)
 
 
@@ -123,11 +125,11 @@ def test_at_its_range_limit_the_sensor_learns_nothing_and_warns_only_on_big_step
     for k in range(300):                               # 70 % of readings fail (sun)
         t = k * 0.004
         d = ground_range(0.0) if k % 10 < 3 else None
-        det.update(Reading(t, d), 0.0, 0.0)
+        feed_and_judge(det, Reading(t, d), 0.0, 0.0)
     assert det.baseline_m is None and det.validity < det.STRICT_VALIDITY
-    small = [det.update(Reading(t + k * 0.004, ground_range(-0.06)), 0.0, 0.0) for k in range(1, 4)]
+    small = [feed_and_judge(det, Reading(t + k * 0.004, ground_range(-0.06)), 0.0, 0.0) for k in range(1, 4)]
     assert all(s.level == Level.CLEAR for s in small)  # 6 cm: not judged at this validity
-    big = [det.update(Reading(t + k * 0.004, ground_range(-0.15) + 0.001 * k), 0.0, 0.0)
+    big = [feed_and_judge(det, Reading(t + k * 0.004, ground_range(-0.15) + 0.001 * k), 0.0, 0.0)
            for k in range(4, 8)]
     assert big[-1].level == Level.WARNING and big[-1].detail == "drop"
 
@@ -202,14 +204,14 @@ def test_something_in_the_way_warns_but_a_hand_flicking_through_does_not():
     states = []
     for rep in range(3):
         for k in range(15):
-            states.append(det.update(Reading(t0 + (rep * 60 + k) * 0.004, hand), 0.0, 0.0))
+            states.append(feed_and_judge(det, Reading(t0 + (rep * 60 + k) * 0.004, hand), 0.0, 0.0))
         for k in range(15, 60):
-            states.append(det.update(Reading(t0 + (rep * 60 + k) * 0.004, ground_range(0.0)),
+            states.append(feed_and_judge(det, Reading(t0 + (rep * 60 + k) * 0.004, ground_range(0.0)),
                                      0.0, 0.0))
     assert all(s.level == Level.CLEAR for s in states)
     # a bench seat: stays in the beam
     t1 = t0 + 200 * 0.004
-    bench = [det.update(Reading(t1 + k * 0.004, ground_range(0.45)), 0.0, 0.0)
+    bench = [feed_and_judge(det, Reading(t1 + k * 0.004, ground_range(0.45)), 0.0, 0.0)
              for k in range(60)]
     first = next(k for k, s in enumerate(bench) if s.level == Level.WARNING)
     assert first * 0.004 >= CFG.surface.blocked_confirm_s - 0.004
@@ -223,7 +225,7 @@ def test_after_a_blind_spell_the_first_thing_seen_is_not_taken_for_the_ground():
     feed(det, [0.0] * 500, noise_m=0.003)
     det.reset()
     t0 = 10.0
-    states = [det.update(Reading(t0 + k * 0.004, ground_range(0.15) + 0.002 * (k % 3)),
+    states = [feed_and_judge(det, Reading(t0 + k * 0.004, ground_range(0.15) + 0.002 * (k % 3)),
                          0.0, 0.0) for k in range(40)]
     assert any(s.level == Level.WARNING and s.detail == "rise" for s in states)
 
@@ -238,42 +240,42 @@ def short_range_sensor(max_range_m=1.36):
                           half_fov_deg=13.5, sample_period_s=0.1, max_range_m=max_range_m)
     rng = random.Random(2)
     for k in range(30):                                 # 3 s of ordinary ground
-        det.update(Reading(k * 0.1, SHORT_GROUND_M + rng.gauss(0.0, 0.003)), 0.0, 0.0)
+        feed_and_judge(det, Reading(k * 0.1, SHORT_GROUND_M + rng.gauss(0.0, 0.003)), 0.0, 0.0)
     assert det.state.level == Level.CLEAR and det.baseline_m is not None
     return det
 
 
 def test_nothing_within_range_where_the_ground_was_is_a_drop():
     """Beyond the 1.36 m limit the ground is at least 16 cm lower (1.36 sin 58.5 deg)."""
-    state = short_range_sensor().update(Reading(3.0, None, RangeStatus.NO_TARGET), 0.0, 0.0)
+    state = feed_and_judge(short_range_sensor(), Reading(3.0, None, RangeStatus.NO_TARGET), 0.0, 0.0)
     assert state.level == Level.WARNING and state.detail == "drop"
 
 
 def test_a_signal_fail_in_sun_or_glare_says_nothing():
-    state = short_range_sensor().update(Reading(3.0, None, RangeStatus.SIGNAL_FAIL), 0.0, 0.0)
+    state = feed_and_judge(short_range_sensor(), Reading(3.0, None, RangeStatus.SIGNAL_FAIL), 0.0, 0.0)
     assert state.level == Level.CLEAR
 
 
 def test_nothing_within_range_just_past_the_ground_says_nothing():
     det = short_range_sensor(max_range_m=SHORT_GROUND_M + 0.03)   # only 2.5 cm lower
-    assert det.update(Reading(3.0, None, RangeStatus.NO_TARGET), 0.0, 0.0).level == Level.CLEAR
+    assert feed_and_judge(det, Reading(3.0, None, RangeStatus.NO_TARGET), 0.0, 0.0).level == Level.CLEAR
 
 
 def test_nothing_within_range_from_a_sensor_that_keeps_failing_says_nothing():
     det = short_range_sensor()
     for k in range(5):                                  # it has lost the ground a while
-        det.update(Reading(3.0 + k * 0.1, None, RangeStatus.SIGNAL_FAIL), 0.0, 0.0)
-    assert det.update(Reading(3.5, None, RangeStatus.NO_TARGET), 0.0, 0.0).level == Level.CLEAR
+        feed_and_judge(det, Reading(3.0 + k * 0.1, None, RangeStatus.SIGNAL_FAIL), 0.0, 0.0)
+    assert feed_and_judge(det, Reading(3.5, None, RangeStatus.NO_TARGET), 0.0, 0.0).level == Level.CLEAR
 
 
 def test_a_sigma_fail_far_below_the_ground_is_a_drop_a_near_one_is_not_learned():
     det = short_range_sensor()
     baseline_m = det.baseline_m
     near = SHORT_GROUND_M + 0.07 / math.sin(SHORT_BELOW_RAD)      # 7 cm: under 2 x 5 cm
-    state = det.update(Reading(3.0, None, RangeStatus.SIGMA_FAIL, near), 0.0, 0.0)
+    state = feed_and_judge(det, Reading(3.0, None, RangeStatus.SIGMA_FAIL, near), 0.0, 0.0)
     assert state.level == Level.CLEAR and det.baseline_m == baseline_m
     far = SHORT_GROUND_M + 0.12 / math.sin(SHORT_BELOW_RAD)       # 12 cm
-    state = det.update(Reading(3.1, None, RangeStatus.SIGMA_FAIL, far), 0.0, 0.0)
+    state = feed_and_judge(det, Reading(3.1, None, RangeStatus.SIGMA_FAIL, far), 0.0, 0.0)
     assert state.level == Level.WARNING and state.detail == "drop"
 
 
@@ -284,7 +286,7 @@ def test_two_clear_samples_of_a_fast_sensor_confirm_a_hole_swept_past():
     det = make()
     feed(det, [0.0] * 500, noise_m=0.004)
     t = 500 * 0.004
-    states = [det.update(Reading(t + k * 0.004, ground_range(z)), 0.0, 0.0)
+    states = [feed_and_judge(det, Reading(t + k * 0.004, ground_range(z)), 0.0, 0.0)
               for k, z in enumerate([-0.084, -0.053, -0.03, 0.0, 0.0])]
     assert any(s.level == Level.WARNING and s.detail == "drop" for s in states)
 
@@ -294,7 +296,7 @@ def test_two_samples_inside_a_rough_grounds_scatter_do_not_confirm():
     feed(det, [0.0] * 1000, noise_m=0.035)     # rough going: 1.5 cm of height, 5 RMS 7.5 cm
     assert det.noise_m > 0.012
     t = 1000 * 0.004
-    states = [det.update(Reading(t + k * 0.004, ground_range(z)), 0.0, 0.0)
+    states = [feed_and_judge(det, Reading(t + k * 0.004, ground_range(z)), 0.0, 0.0)
               for k, z in enumerate([-0.06, -0.058, 0.0, 0.0])]
     assert all(s.level == Level.CLEAR for s in states)
 
@@ -309,12 +311,12 @@ def test_a_ground_learned_from_something_in_the_way_is_unlearned_though_hands_ma
     det.relearn()
     t = 300 * 0.004
     for k in range(150):                                   # the box's face, 0.35 m away
-        det.update(Reading(t + k * 0.004, 0.35), 0.0, 0.0)
+        feed_and_judge(det, Reading(t + k * 0.004, 0.35), 0.0, 0.0)
     assert det.baseline_m is not None and det.baseline_m < 0.3
     t += 0.6
     states = []
     for k in range(1500):                                  # 6 s: ground, hands 1 in 5
         d = 0.35 if k % 70 < 14 else ground_range(0.0)
-        states.append(det.update(Reading(t + k * 0.004, d), 0.0, 0.0))
+        states.append(feed_and_judge(det, Reading(t + k * 0.004, d), 0.0, 0.0))
     assert det.baseline_m == pytest.approx(H_M, abs=0.02)
     assert all(s.level == Level.CLEAR for s in states[-500:])

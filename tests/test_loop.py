@@ -128,3 +128,36 @@ def test_alert_history_is_bounded_on_a_long_running_device(monkeypatch):
     loop, clock, _ = make_loop(distance)
     loop.run(until_s=20.0)
     assert len(loop.alerts) == 3 and loop.alerts[-1][0] > 16.0
+
+
+def test_every_detector_follows_the_written_contract():
+    from pi_app.config import SensorConfig
+    from pi_app.detect.contract import Detector
+    from pi_app.device import make_detector
+
+    for role in ("obstacle", "surface", "deck"):
+        for policy in ("backsight", "naive"):
+            det = make_detector(SensorConfig("s", "vl53l1x", role), CFG, policy)
+            assert isinstance(det, Detector), (role, policy)
+
+
+def test_a_reading_stamped_in_the_past_is_judged_with_the_pose_at_its_instant():
+    from pi_app.detect.contract import Pose
+
+    class Imu:
+        def fresh(self, t_s):
+            return True
+
+        def pitch_at(self, t_s):
+            return 10.0 * t_s
+
+        def bounce_at(self, t_s):
+            return 0.01 * t_s
+
+        bounce_m = 0.02
+
+    pose = Pose(Imu())
+    pose.update(2.0)
+    assert pose.at(2.0) == (20.0, 0.02)
+    assert pose.at(1.5) == (15.0, 0.015)       # an ultrasonic echo 0.5 s old
+    assert Pose().at(1.0) == (0.0, 0.0)        # no IMU: level and still

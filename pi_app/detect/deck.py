@@ -66,7 +66,8 @@ class DeckDetector:
         self.hold.reset()
         self.state = CLEAR
 
-    def update(self, reading, trunk_pitch_deg: float = 0.0, bounce_m: float = 0.0) -> AlertState:
+    def feed(self, reading, pose) -> None:
+        """Take one reading of the runner's back (the pose does not matter here)."""
         t_s = reading.t_s
         d = reading.distance_m
         c = self.cfg
@@ -80,7 +81,7 @@ class DeckDetector:
             est = self.comb.estimate(t_s)
             if est is not None:
                 self.position_m, self.drift_mps = est
-                return self.evaluate(t_s)
+                return
             since = t_s - c.smoothing_s
             span_s = t_s - self._first_t(since)
             mean = self.series.mean(since)
@@ -91,7 +92,6 @@ class DeckDetector:
             self.drift_mps = slope if (slope is not None and full) else 0.0
             # The LS line's value at its newest end: mean + slope * (half the span).
             self.position_m = mean + self.drift_mps * span_s / 2
-        return self.evaluate(t_s)
 
     def _first_t(self, since_s: float) -> float:
         s = self.series
@@ -101,7 +101,7 @@ class DeckDetector:
                 return t
         return since_s
 
-    def evaluate(self, t_s: float) -> AlertState:
+    def judge(self, t_s: float) -> AlertState:
         c = self.cfg
         raw = CLEAR
         if self._last_on_deck_t_s is None:

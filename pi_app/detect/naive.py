@@ -28,7 +28,7 @@ class NaiveDetector:
     def configure(self, cfg) -> None:
         self.deck_length_m = cfg.deck.deck_length_m
 
-    def update(self, reading, *_args) -> AlertState:
+    def feed(self, reading, pose) -> None:
         d = reading.distance_m
         warn = False
         if d is not None:
@@ -41,10 +41,9 @@ class NaiveDetector:
             else:
                 warn = d < NAIVE_WARNING_M
         self.state = self._warning if warn else CLEAR
-        return self.state
 
     def reset(self) -> None:
         self.state = CLEAR
 
-    def evaluate(self, t_s: float) -> AlertState:
+    def judge(self, t_s: float) -> AlertState:
         return self.state

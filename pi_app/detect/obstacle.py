@@ -92,8 +92,9 @@ class ObstacleDetector:
             return None
         return (self.mount_height_m + bounce_m) / math.sin(below_rad)
 
-    def update(self, reading, trunk_pitch_deg: float = 0.0, bounce_m: float = 0.0) -> AlertState:
-        """Feed one reading (from the driver); returns the held alert state."""
+    def feed(self, reading, pose) -> None:
+        """Take one reading from the driver (``judge`` then says the held level)."""
+        trunk_pitch_deg, bounce_m = pose.at(reading.t_s)
         t_s = reading.t_s
         d = reading.distance_m
         if trunk_pitch_deg is not None:
@@ -127,9 +128,8 @@ class ObstacleDetector:
                 self.track.add(t_s, d)
                 self._first_sight = (not was_active and not self.track.active
                                      and self._first_sight_ok(d, reading.status))
-                return self.evaluate(t_s)
+                return
         self._first_sight = False
-        return self.evaluate(t_s)
 
     def _first_sight_ok(self, d: float, status) -> bool:
         """May this lone valid reading of a new target warn before a second confirms
@@ -143,7 +143,7 @@ class ObstacleDetector:
                 and d >= o.near_birth_m
                 and d <= o.first_sight_speed_mps * o.warning_ttc_s)
 
-    def evaluate(self, t_s: float) -> AlertState:
+    def judge(self, t_s: float) -> AlertState:
         """Level from the current track at ``t_s`` (also called when no reading came)."""
         o = self.cfg
         track = self.track

@@ -133,7 +133,8 @@ class SurfaceDetector:
             return None
         return distance_m * math.sin(math.radians(below_deg)) - bounce_m
 
-    def update(self, reading, trunk_pitch_deg: float = 0.0, bounce_m: float = 0.0) -> AlertState:
+    def feed(self, reading, pose) -> None:
+        trunk_pitch_deg, bounce_m = pose.at(reading.t_s)
         t_s = reading.t_s
         # Share of valid readings lately: near its range limit (bright sun) a sensor
         # returns the ground only at some phases of the stride, a biased sample.
@@ -154,19 +155,19 @@ class SurfaceDetector:
             self._blocked_since_t_s = None
             self._blocked = False
             if not steady or self.baseline_m is None:
-                return self.evaluate(t_s)   # invalid: no evidence either way (health judges)
+                return   # invalid: no evidence either way (health judges)
             if reading.status is RangeStatus.NO_TARGET and self.max_range_m is not None:
                 d, beyond = self.max_range_m, True   # the ground is at least this far
             elif reading.raw_m is not None:
                 d, noisy = reading.raw_m, True       # a sigma fail's distance
             else:
-                return self.evaluate(t_s)
+                return
         if trunk_pitch_deg is None:
             # the IMU has not settled yet: the ground must not be learned at the wrong angle
-            return self.evaluate(t_s)
+            return
         h = self.ground_height_m(d, trunk_pitch_deg, bounce_m)
         if h is None:
-            return self.evaluate(t_s)
+            return
         reach_m = self.reach_m(trunk_pitch_deg)
         c = self.cfg
         provisional = self.baseline_m is None
@@ -175,7 +176,7 @@ class SurfaceDetector:
                 # learn only from an unbiased sample: near its range limit (bright sun)
                 # the sensor returns the ground only at the stride's steep-beam phases
                 self._learn(h, t_s)
-                return self.evaluate(t_s)
+                return
             # Meanwhile judge against the configured mount height, or the ground fitted
             # from these readings once there are enough (in time and reach, so the
             # stride phases the sensor still sees are not a bias, and a grade is
@@ -190,7 +191,7 @@ class SurfaceDetector:
         if (beyond and dev < c.drop_m) or (noisy and dev < 2.0 * c.drop_m):
             # the range limit is not below the ground / a noisy reading of ordinary
             # ground (it is not learned either): no news
-            return self.evaluate(t_s)
+            return
         if dev <= -c.occlusion_m:
             # A hand flicking through the beam (tens of ms), not the ground. Lasting
             # blocked_confirm_s it is something in the way (a bench seat, a low wall
@@ -203,7 +204,7 @@ class SurfaceDetector:
                 self._note_ordinary(False, t_s)
                 if self._lost_ground(t_s):
                     self.relearn()
-            return self.evaluate(t_s)
+            return
         self._blocked_since_t_s = None
         self._blocked = False
         self.deviation_m = dev
@@ -241,9 +242,9 @@ class SurfaceDetector:
         if provisional:
             if abs(dev) < threshold_m:
                 self.fit.add(t_s, reach_m, h, self._slow_weight(ordinary, t_s))
-            return self.evaluate(t_s)
+            return
         if beyond or noisy:
-            return self.evaluate(t_s)   # a bound or a noisy reading: never learned
+            return   # a bound or a noisy reading: never learned
         # Below the threshold but not ordinary: learned too, once it lasts (see
         # _slow_weight) - a learned ground a few cm off recovers, and a grade's start,
         # where the residual grows until the fit catches up, does not reach the
@@ -262,7 +263,6 @@ class SurfaceDetector:
                 self._learn_noise(dev, dt)
             if ordinary:
                 self._ordinary_t_s = t_s
-        return self.evaluate(t_s)
 
     def _note_ordinary(self, ordinary: bool, t_s: float) -> None:
         # time constant such that, with nothing matching, the share falls to
@@ -332,7 +332,7 @@ class SurfaceDetector:
             self._ordinary_t_s = self._share_t_s = t_s
             self._ordinary_share = 1.0
 
-    def evaluate(self, t_s: float) -> AlertState:
+    def judge(self, t_s: float) -> AlertState:
         c = self.cfg
         # Confirmed by confirm_samples in a row, or - for a slow sensor whose samples
         # are far apart - by two that span confirm_s. The confirming samples must not

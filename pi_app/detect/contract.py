@@ -1,0 +1,67 @@
+"""What a detector is to the loop, and the runner's pose it is fed with.
+
+Every detector of a fitted sensor (obstacle, surface, deck, the naive policy) follows
+``Detector``: ``feed`` takes one reading, ``judge`` says the held level once per cycle,
+``configure`` takes new settings, ``reset`` forgets what a faulted sensor said. The
+trunk's pitch and bounce reach it as one ``Pose`` per cycle, so a reading stamped in
+the past (an ultrasonic echo) is judged with the beam's angle at its own instant.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from pi_app.detect import AlertState
+
+
+class Pose:
+    """The runner's trunk in this cycle, from the IMU (or level and still without one).
+
+    ``pitch_deg``: forward lean (+ = bent over; it tilts a rear beam up by as much);
+    None while a fitted IMU has not settled or has gone stale (detectors that need it
+    wait). ``bounce_m``: vertical displacement of the stride. ``at(t_s)`` gives both
+    at an earlier instant of this cycle's history. Updated in place each cycle: the hot
+    path allocates nothing for it.
+    """
+
+    __slots__ = ("imu", "t_s", "pitch_deg", "bounce_m")
+
+    def __init__(self, imu=None) -> None:
+        self.imu = imu
+        self.t_s = 0.0
+        self.pitch_deg: float | None = 0.0
+        self.bounce_m = 0.0
+
+    def update(self, t_s: float) -> None:
+        imu = self.imu
+        self.t_s = t_s
+        if imu is None:
+            self.pitch_deg, self.bounce_m = 0.0, 0.0
+        elif imu.fresh(t_s):
+            self.pitch_deg, self.bounce_m = imu.pitch_at(t_s), imu.bounce_m
+        else:
+            self.pitch_deg, self.bounce_m = None, 0.0
+
+    def at(self, t_s: float) -> tuple[float | None, float]:
+        """``(pitch_deg, bounce_m)`` at ``t_s`` (no later than this cycle)."""
+        imu = self.imu
+        if imu is not None and self.pitch_deg is not None and t_s < self.t_s:
+            return imu.pitch_at(t_s), imu.bounce_at(t_s)
+        return self.pitch_deg, self.bounce_m
+
+
+@runtime_checkable
+class Detector(Protocol):
+    """The loop's contract with a sensor's detector."""
+
+    def feed(self, reading, pose: Pose) -> None:
+        """Take one reading from the driver (``reading.distance_m`` None = invalid)."""
+
+    def judge(self, t_s: float) -> AlertState:
+        """The held alert state at clock time ``t_s``; called once per cycle."""
+
+    def configure(self, cfg) -> None:
+        """Take new settings (thresholds, windows) without losing what was learned."""
+
+    def reset(self) -> None:
+        """Forget everything: the sensor was faulted, its last readings are no evidence."""
