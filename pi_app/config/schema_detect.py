@@ -1,0 +1,62 @@
+"""The detectors' settings: what makes an obstacle, a surface hazard and a treadmill
+drift worth a warning, and how each detector filters its readings. Pure data: one
+``Field`` per key with its unit, default, allowed range and a one-line doc.
+"""
+
+from __future__ import annotations
+
+from pi_app.config.fields import DIMENSIONLESS
+from pi_app.config.fields import Field as F
+
+OBSTACLE = (
+    F("obstacle.caution_ttc_s", float, 4.0, "s", "CAUTION when time to contact falls to this", 0.5, 15.0),
+    F("obstacle.warning_ttc_s", float, 2.5, "s", "WARNING when time to contact falls to this", 0.3, 10.0),
+    F("obstacle.danger_ttc_s", float, 1.2, "s", "DANGER when time to contact falls to this", 0.1, 5.0),
+    F("obstacle.caution_distance_m", float, 1.5, "m", "CAUTION when nearer than this, even if not closing", 0.1, 8.0),
+    F("obstacle.warning_distance_m", float, 0.9, "m", "WARNING when nearer than this, even if not closing", 0.1, 8.0),
+    F("obstacle.danger_distance_m", float, 0.5, "m", "DANGER when nearer than this", 0.05, 5.0),
+    F("obstacle.min_closing_speed_mps", float, 0.4, "m/s", "closing speeds below this are noise, not approach", 0.0, 5.0),
+    F("obstacle.speed_window_s", float, 0.3, "s", "span of recent samples used for the closing speed", 0.05, 2.0),
+    F("obstacle.range_noise_m", float, 0.03, "m", "range noise near the sensor's limit (sets how far a fresh closing speed is trusted)", 0.0, 0.5),
+    F("obstacle.max_step_m", float, 0.4, "m", "a jump larger than this between samples needs confirmation", 0.05, 5.0),
+    F("obstacle.confirm_samples", int, 2, DIMENSIONLESS, "agreeing samples needed to accept a jump", 1, 10),
+    F("obstacle.near_birth_m", float, 0.6, "m", "a target first seen nearer than this (hands, arms) must persist near_confirm_s", 0.0, 2.0),
+    F("obstacle.near_confirm_s", float, 0.12, "s", "persistence needed for a target that appears near without approach history", 0.0, 1.0),
+    F("obstacle.first_sight_speed_mps", float, 1.5, "m/s", "while running (IMU bounce), a new target's first reading warns if the runner alone (at least this fast: a jog) reaches it within warning_ttc_s; 0 = wait for a second reading", 0.0, 5.0),
+    F("obstacle.first_sight_bounce_m", float, 0.01, "m", "IMU bounce that means running, not standing (no IMU = never)", 0.0, 0.2),
+    F("obstacle.track_timeout_s", float, 0.3, "s", "a track with no agreeing reading for this long is dropped", 0.05, 3.0),
+    F("obstacle.ground_margin_deg", float, 0.5, "deg", "readings at least as far as the ground would be with the beam this much steeper are the ground", 0.0, 10.0),
+    F("obstacle.hold_s", float, 0.5, "s", "a level is held at least this long before it may drop", 0.0, 5.0),
+)
+
+SURFACE = (
+    F("surface.drop_m", float, 0.05, "m", "warn for a hole/kerb at least this deep", 0.02, 0.5),
+    F("surface.rise_m", float, 0.05, "m", "warn for a root/kerb at least this high", 0.02, 0.5),
+    F("surface.occlusion_m", float, 0.3, "m", "a ground reading this much too near is something in the beam (a hand), not the ground", 0.1, 2.0),
+    F("surface.blocked_confirm_s", float, 0.12, "s", "a ground reading occlusion_m too near for this long is something in the way (a bench, a low wall), not a hand: warn", 0.03, 2.0),
+    F("surface.confirm_s", float, 0.05, "s", "or: two deviating samples this far apart confirm (slow sensors)", 0.0, 1.0),
+    F("surface.confirm_samples", int, 3, DIMENSIONLESS, "consecutive deviating samples before a warning", 1, 20),
+    F("surface.single_sample_period_s", float, 0.02, "s", "a sensor sampling this slowly sees a short root once: one sample may confirm (see single_sample_sigmas)", 0.0, 1.0),
+    F("surface.single_sample_sigmas", float, 6.0, DIMENSIONLESS, "one sample of a slow sensor confirms when this many RMS residuals of the learned ground past it (and past the threshold); 0 = never", 0.0, 50.0),
+    F("surface.pair_sigmas", float, 5.0, DIMENSIONLESS, "two samples in a row confirm when each is past the threshold and this many RMS residuals of the learned ground; 0 = never", 0.0, 50.0),
+    F("surface.baseline_tau_s", float, 0.2, "s", "time constant of the learned ground (its level and how it changes with time and with the spot's reach)", 0.02, 10.0),
+    F("surface.relearn_after_s", float, 1.5, "s", "a deviation lasting this long is a new ground level", 0.2, 10.0),
+    F("surface.hold_s", float, 0.6, "s", "a surface warning is held at least this long", 0.0, 5.0),
+)
+
+DECK = (
+    F("deck.deck_length_m", float, 1.5, "m", "treadmill deck length from the console end", 0.8, 3.0),
+    F("deck.console_warning_m", float, 0.45, "m", "WARNING when the runner's back is nearer the console than this", 0.2, 1.5),
+    F("deck.console_danger_m", float, 0.3, "m", "DANGER when nearer the console than this", 0.1, 1.0),
+    F("deck.rear_warning_m", float, 0.45, "m", "WARNING when nearer the deck's rear edge than this", 0.1, 1.5),
+    F("deck.rear_danger_m", float, 0.3, "m", "DANGER when nearer the rear edge than this", 0.05, 1.0),
+    F("deck.warning_ttc_s", float, 2.5, "s", "WARNING when a drift would reach the console/rear contact line within this", 0.3, 10.0),
+    F("deck.danger_ttc_s", float, 1.2, "s", "DANGER when a drift would reach a contact line within this", 0.1, 5.0),
+    F("deck.contact_margin_m", float, 0.2, "m", "distance from the console / rear edge that counts as contact", 0.05, 0.5),
+    F("deck.min_drift_mps", float, 0.08, "m/s", "drifts slower than this are ordinary wandering", 0.0, 1.0),
+    F("deck.hold_s", float, 0.5, "s", "a deck warning is held at least this long", 0.0, 5.0),
+    F("deck.lost_after_s", float, 0.3, "s", "no sight of the runner for this long = left the deck", 0.05, 3.0),
+    F("deck.smoothing_s", float, 0.6, "s", "while no step period is seen: window of the least-squares line that judges drift", 0.1, 3.0),
+    F("deck.drift_window_s", float, 0.15, "s", "the drift is how far the sway-free (one-step mean) position moved in this long", 0.04, 0.6),
+    F("deck.drift_noise_mps", float, 0.01, "m/s", "a noisy sensor's drift window grows until the drift's noise is below this", 0.002, 0.1),
+)
