@@ -2,6 +2,8 @@
 (OUT_OF_RANGE) is a fault ("implausible"), announced like a silent one and cleared by
 its first believable answer; a stray impossible value among good ones is not."""
 
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -36,9 +38,13 @@ def feed(h: SensorHealth, t0_s: float, period_s: float, statuses) -> float:
     return t_s - period_s
 
 
-def test_reason_strings_are_the_ones_other_modules_compare():
-    assert (health.NO_ANSWER, health.IMPLAUSIBLE, health.STUCK, health.BLIND) == \
-        ("no answer", "implausible", "stuck", "blind")
+def test_reasons_read_as_the_words_status_and_the_journal_show():
+    reasons = list(health.HealthReason)
+    assert [r.value for r in reasons] == ["no answer", "implausible", "stuck", "blind"]
+    for r in reasons:   # status lines, log lines and JSON say the word, not the enum name
+        assert r == r.value and str(r) == f"{r}" == r.value
+        assert json.dumps({"h": r}) == json.dumps({"h": r.value})
+    assert health.HealthReason("stuck") is health.HealthReason.STUCK
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)

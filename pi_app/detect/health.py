@@ -18,14 +18,21 @@ with an exponential back-off between ``retry_backoff_s`` and ``retry_backoff_max
 
 from __future__ import annotations
 
+import enum
+
 from pi_app.detect import AlertState, CLEAR, Level
 from pi_app.sensors.base import RangeStatus, Reading
 
-#: ``SensorHealth.reason`` values (``None`` = healthy); other modules compare them.
-NO_ANSWER = "no answer"
-IMPLAUSIBLE = "implausible"
-STUCK = "stuck"
-BLIND = "blind"
+
+class HealthReason(enum.StrEnum):
+    """Why a sensor is in FAULT (``SensorHealth.reason``; None = healthy). A str: its
+    value is what ``status``, the log and the fault state's ``detail`` say."""
+
+    NO_ANSWER = "no answer"        # dead: retried with back-off
+    IMPLAUSIBLE = "implausible"    # answers only what a healthy chip never reports
+    STUCK = "stuck"                # the same distance stuck_samples times in a row
+    BLIND = "blind"                # a ground sensor that has lost the ground
+
 
 _DEAD = frozenset({RangeStatus.BUS_ERROR, RangeStatus.HARDWARE_FAIL})
 _IMPOSSIBLE = frozenset({RangeStatus.OUT_OF_RANGE})
@@ -43,7 +50,7 @@ class SensorHealth:
         self.last_alive_t_s = start_t_s
         self.last_believable_t_s = start_t_s
         self.last_valid_t_s = start_t_s
-        self.reason: str | None = None
+        self.reason: HealthReason | None = None
         self.readings = 0
         self.bus_errors = 0
         self.implausible = 0            # results no healthy chip gives, in all
@@ -54,7 +61,7 @@ class SensorHealth:
         self._next_retry_t_s = 0.0
         self._backoff_s = 0.0
         self.state = CLEAR
-        self._fault_states: dict[str, AlertState] = {}   # one per reason, made once
+        self._fault_states: dict[HealthReason, AlertState] = {}   # one per reason, made once
         self.configure(cfg)
 
     def configure(self, cfg) -> None:
@@ -103,14 +110,14 @@ class SensorHealth:
         c = self.cfg
         reason = None
         if t_s - self.last_alive_t_s > c.stale_after_s:
-            reason = NO_ANSWER
+            reason = HealthReason.NO_ANSWER
         elif self._implausible_run >= IMPLAUSIBLE_MIN_RUN and \
                 t_s - self.last_believable_t_s > c.stale_after_s:
-            reason = IMPLAUSIBLE
+            reason = HealthReason.IMPLAUSIBLE
         elif self._same_value is not None and self._same_count >= c.stuck_samples:
-            reason = STUCK
+            reason = HealthReason.STUCK
         elif self.role == "surface" and t_s - self.last_valid_t_s > c.blind_after_s:
-            reason = BLIND
+            reason = HealthReason.BLIND
         self.reason = reason
         if reason is None:
             self.state = CLEAR
@@ -123,7 +130,7 @@ class SensorHealth:
 
     def retry_due(self, t_s: float) -> bool:
         """True when a dead sensor should be re-initialised now (and arms the back-off)."""
-        if self.reason != NO_ANSWER or t_s < self._next_retry_t_s:
+        if self.reason != HealthReason.NO_ANSWER or t_s < self._next_retry_t_s:
             return False
         c = self.cfg
         self._backoff_s = c.retry_backoff_s if self._backoff_s == 0 else \

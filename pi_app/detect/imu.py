@@ -22,6 +22,7 @@ import math
 
 from pi_app.detect import CLEAR
 from pi_app.detect.filters import RingSeries
+from pi_app.detect.health import HealthReason
 from pi_app.sensors.base import RangeStatus, Reading
 
 G_MPS2 = 9.80665
@@ -88,7 +89,7 @@ class ImuTracker:
         if self.driver is None or t_s < self._next_t_s:
             return
         health = self.health
-        if health is not None and health.reason == "no answer":
+        if health is not None and health.reason == HealthReason.NO_ANSWER:
             if health.retry_due(t_s):
                 self._restart(t_s)
             return
