@@ -58,7 +58,7 @@ def make_detector(sc, cfg, policy: str):
                             mount_pitch_deg=sc.pitch_deg, half_fov_deg=half_fov_deg,
                             min_range_m=optics.min_range_m, sample_period_s=nominal_period_s(sc),
                             # ultrasound hears stray echoes (other sensors, multipath):
-                            # two agreeing readings remove most (DOMAIN.md), so no
+                            # two agreeing readings remove most, so no
                             # first-sight warnings from it
                             first_sight=sc.kind != "mb1242")
 

@@ -1,7 +1,7 @@
 """``backsight sim``: run scenarios faster than real time and report.
 
 ``backsight sim NAME [--json]``, ``--scenario-file FILE``, ``--all`` or ``--random N``
-(both policies side by side unless ``--policy``). JSON per DESIGN.md.
+(both policies side by side unless ``--policy``). JSON: docs/design.md.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Obstacle detector: time to contact from a range track, plus distance floors.
 
-Levels (defaults justified in config.py and DOMAIN.md):
+Levels (the settings and their defaults: docs/config.md):
 - DANGER: distance <= danger_distance_m, or closing and TTC <= danger_ttc_s.
 - WARNING: closing and TTC <= warning_ttc_s (FCW practice alerts at TTC >= 2.1 s),
   or distance <= warning_distance_m.

@@ -179,7 +179,7 @@ def summarize(rows, false_alarms: int, segments) -> dict:
 
 
 def evaluate(scenario, world, alerts, policy: str, seed: int, *, hazard_list=None) -> dict:
-    """The DESIGN.md ``backsight sim --json`` object for one run. ``alerts``: every
+    """The ``backsight sim --json`` object (docs/design.md) for one run. ``alerts``: every
     change of the commanded output, ``{"t_s", "level", "kind", "source"}`` dicts.
     ``hazard_list`` may pass precomputed ``hazards(scenario, world)``."""
     hz = hazards(scenario, world) if hazard_list is None else hazard_list

@@ -1,7 +1,7 @@
-"""Random belt scenarios in DESIGN.md's format, from a seed (``backsight sim --random``).
+"""Random belt scenarios (docs/scenarios.md), from a seed (``backsight sim --random``).
 
 The shipped scenarios are each built to show one thing; a device is also judged on
-runs nobody wrote down. These are drawn from the runner's world of DOMAIN.md: a jog to
+runs nobody wrote down. These are drawn from a backward runner's world: a jog to
 record pace (1.5-4.5 m/s), 160-190 steps/min, 4-8 cm of bounce, a few degrees of lean
 and swing, hands in the beam now and then, daylight from none to strong; along the
 path 1-4 things, 12-20 m apart, each one of:

@@ -3,7 +3,7 @@
 
 Only the two hardware seams are simulated (the bus and the pin factory); everything
 above them is the code that runs on the Pi. ``run_scenario`` runs it faster than real
-time on a ``SimClock`` and returns the DESIGN.md JSON object.
+time on a ``SimClock`` and returns the ``sim --json`` object (docs/design.md).
 """
 
 from __future__ import annotations
@@ -265,7 +265,7 @@ def record_scenario(scenario, path, policy: str = "backsight") -> dict:
 
 
 def run_scenario(scenario, policy: str = "backsight", *, cfg: Config | None = None) -> dict:
-    """Run one scenario faster than real time; the DESIGN.md ``sim --json`` object."""
+    """Run one scenario faster than real time; the ``sim --json`` object (docs/design.md)."""
     rig = SimRig(scenario, policy=policy, cfg=cfg)
     try:
         rig.run()

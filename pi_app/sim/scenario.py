@@ -1,4 +1,4 @@
-"""Scenario files: what the simulated runner, sensors and world are (DESIGN.md, TOML).
+"""Scenario files: what the simulated runner, sensors and world are (TOML, docs/scenarios.md).
 
 ``load_scenario("wall-approach")`` reads a shipped scenario (``pi_app/scenarios/``),
 ``load_scenario("my.toml")`` any file; ``parse_scenario(dict, source)`` checks an
@@ -7,7 +7,7 @@ default, limits): an unknown key, a wrong type or an impossible value raises
 ``ScenarioError`` naming the file and the key, e.g.
 ``wall.toml: obstacles[0].width_m: must be > 0, got -1``.
 
-Beyond the DESIGN.md keys:
+Notes on some keys (every key, with its unit and range: docs/scenarios.md):
 - ``[[sensors]]`` ``y_m`` (lateral offset of the mount, m), and for a VL53L1X
   ``distance_mode`` ("short"/"long", default "long") and ``timing_budget_ms`` (default 33).
   No ``[[sensors]]`` at all = the product's default kit (``pi_app.config.DEFAULT_SENSORS``)

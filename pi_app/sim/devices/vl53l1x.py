@@ -1,6 +1,6 @@
 """VL53L1X time-of-flight ranger emulator (ST), register level.
 
-What a driver sees on the wire, per REGISTERS.md and ST's Ultra Lite Driver (ULD):
+What a driver sees on the wire, per ST's datasheet and Ultra Lite Driver (ULD):
 16-bit big-endian register index, auto-increment, index kept between transactions;
 identification 0x010F..0x0111 = EA CC 10; firmware status 0x00E5 (bit0 booted,
 bit1 "first range done", as ST describes it); address change through 0x0001;
