@@ -188,26 +188,23 @@ class PostureLink:
     def configure(self, cfg) -> None:
         self.coach.configure(cfg)
 
-    def update(self, imu, t_s: float) -> AlertState:
+    def update(self, pose, t_s: float) -> AlertState:
+        imu = pose.imu
         if imu is None or imu.samples == 0:
             return CLEAR
         return self.coach.update(imu.pitch_deg, t_s)
 
 
 class RestLink:
-    """Feeds the rest reminder whether the runner is running (IMU step detection)."""
-
-    RUNNING_BOUNCE_M = 0.01  # bouncing more than this = running, not standing
+    """Feeds the rest reminder whether the runner is running (the pose's one rule)."""
 
     def __init__(self, reminder) -> None:
         self.reminder = reminder
-        self._peak_m = 0.0
 
     def configure(self, cfg) -> None:
         self.reminder.configure(cfg)
 
-    def update(self, imu, t_s: float) -> AlertState:
-        if imu is None:
+    def update(self, pose, t_s: float) -> AlertState:
+        if pose.imu is None:
             return CLEAR
-        self._peak_m = max(abs(imu.bounce_m), self._peak_m * 0.999)
-        return self.reminder.update(self._peak_m > self.RUNNING_BOUNCE_M, t_s)
+        return self.reminder.update(pose.running, t_s)

@@ -85,7 +85,7 @@ class DeviceLoop(Closeable):
         self.outputs = outputs
         self.clock = clock
         self.imu = imu
-        self.pose = Pose(imu)  # the trunk's pitch and bounce, updated each cycle
+        self.pose = Pose(imu, cfg.obstacle.first_sight_bounce_m)  # the trunk's pitch and bounce, updated each cycle
         self.coaches = list(coaches)
         self.button = button
         self.notifier = notifier
@@ -160,6 +160,7 @@ class DeviceLoop(Closeable):
         self.cfg = cfg
         self.period_s = cfg.device.loop_period_s
         self.arbiter.configure(cfg)
+        self.pose.running_bounce_m = cfg.obstacle.first_sight_bounce_m
         for channel in self.channels:
             channel.configure(cfg, t_s)
         for coach in self.coaches:
@@ -190,7 +191,7 @@ class DeviceLoop(Closeable):
             states.append(channel.hazard)
             states.append(channel.fault)
         for coach in self.coaches:
-            states.append(coach.update(imu, t_s))
+            states.append(coach.update(pose, t_s))
         states.append(imu.fault_state(t_s) if imu is not None else CLEAR)
         muted = self.button is not None and self.button.muted(t_s)
         state = self.arbiter.decide(states, t_s, muted)

@@ -78,12 +78,33 @@ def unchecked_config(base=None, sensors=None, **values):
     return replace(base, values=merged, sensors=base.sensors if sensors is None else tuple(sensors))
 
 
-def feed_and_judge(detector, reading, pitch_deg=0.0, bounce_m=0.0):
-    """Feed ``reading`` to a detector at a fixed trunk pose and judge at its instant, as
-    the loop does in the cycle a reading arrives; returns the held state."""
+class ScriptedImu:
+    """What ``Pose`` reads of an IMU, set by the test: pitch and bounce now."""
+
+    def __init__(self) -> None:
+        self.pitch_deg, self.bounce_m = 0.0, 0.0
+
+    def fresh(self, t_s):
+        return self.pitch_deg is not None
+
+    def pitch_at(self, t_s):
+        return self.pitch_deg
+
+    def bounce_at(self, t_s):
+        return self.bounce_m
+
+
+def feed_and_judge(detector, reading, pitch_deg=0.0, bounce_m=0.0, pose=None):
+    """Feed ``reading`` to a detector at the given trunk pose and judge at its instant,
+    as the loop does in the cycle a reading arrives; returns the held state. Pass the
+    same ``pose`` (a ``Pose(ScriptedImu())``) to every call to let it judge running."""
     from pi_app.detect.contract import Pose
 
-    pose = Pose()
-    pose.t_s, pose.pitch_deg, pose.bounce_m = reading.t_s, pitch_deg, bounce_m
+    if pose is None:
+        pose = Pose()
+        pose.t_s, pose.pitch_deg, pose.bounce_m = reading.t_s, pitch_deg, bounce_m
+    else:
+        pose.imu.pitch_deg, pose.imu.bounce_m = pitch_deg, bounce_m
+        pose.update(reading.t_s)
     detector.feed(reading, pose)
     return detector.judge(reading.t_s)

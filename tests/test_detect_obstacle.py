@@ -5,10 +5,11 @@ import random
 
 import pytest
 
-from conftest import feed_and_judge
+from conftest import ScriptedImu, feed_and_judge
 
 from pi_app.config import Config
 from pi_app.detect import Level
+from pi_app.detect.contract import Pose
 from pi_app.detect.obstacle import ObstacleDetector
 from pi_app.sensors.base import RangeStatus, Reading
 
@@ -162,11 +163,12 @@ def test_ground_gate_follows_the_bounce():
 def run_running(det, distances, bounce_m=0.03, step_hz=2.8, t0=0.0):
     """As ``run``, with the IMU's bounce of a runner (``bounce_m`` amplitude)."""
     out = []
+    pose = Pose(ScriptedImu(), CFG.obstacle.first_sight_bounce_m)
     for k, d in enumerate(distances):
         t = t0 + k * PERIOD_S
         b = bounce_m * math.sin(2 * math.pi * step_hz * t)
         status = RangeStatus.VALID if d is not None else RangeStatus.SIGNAL_FAIL
-        out.append(feed_and_judge(det, Reading(t, d, status), 0.0, b))
+        out.append(feed_and_judge(det, Reading(t, d, status), 0.0, b, pose=pose))
     return out
 
 

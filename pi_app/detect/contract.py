@@ -9,6 +9,7 @@ the past (an ultrasonic echo) is judged with the beam's angle at its own instant
 
 from __future__ import annotations
 
+import math
 from typing import Protocol, runtime_checkable
 
 from pi_app.detect import AlertState
@@ -24,16 +25,23 @@ class Pose:
     path allocates nothing for it.
     """
 
-    __slots__ = ("imu", "t_s", "pitch_deg", "bounce_m")
+    __slots__ = ("imu", "t_s", "pitch_deg", "bounce_m", "running", "running_bounce_m", "_peak_m")
 
-    def __init__(self, imu=None) -> None:
+    #: the bounce's peak fades with this time constant: every step (~0.35 s) renews it
+    PEAK_TAU_S = 2.0
+
+    def __init__(self, imu=None, running_bounce_m: float = 0.01) -> None:
         self.imu = imu
         self.t_s = 0.0
         self.pitch_deg: float | None = 0.0
         self.bounce_m = 0.0
+        self.running = False
+        self.running_bounce_m = running_bounce_m
+        self._peak_m = 0.0
 
     def update(self, t_s: float) -> None:
         imu = self.imu
+        dt = max(t_s - self.t_s, 0.0)
         self.t_s = t_s
         if imu is None:
             self.pitch_deg, self.bounce_m = 0.0, 0.0
@@ -41,6 +49,9 @@ class Pose:
             self.pitch_deg, self.bounce_m = imu.pitch_at(t_s), imu.bounce_m
         else:
             self.pitch_deg, self.bounce_m = None, 0.0
+        if self.pitch_deg is not None and imu is not None:
+            self._peak_m = max(abs(self.bounce_m), self._peak_m * math.exp(-dt / self.PEAK_TAU_S))
+            self.running = self._peak_m >= self.running_bounce_m
 
     def at(self, t_s: float) -> tuple[float | None, float]:
         """``(pitch_deg, bounce_m)`` at ``t_s`` (no later than this cycle)."""

@@ -34,7 +34,6 @@ from pi_app.sensors.base import RangeStatus
 class ObstacleDetector:
     kind = "obstacle"
     TIMEOUT_PERIODS = 4
-    PEAK_TAU_S = 2.0    # the bounce's peak fades with this time constant
 
     def __init__(self, sensor_id: str, cfg, *, mount_height_m: float = 1.0,
                  mount_pitch_deg: float = 0.0, half_fov_deg: float = 13.5,
@@ -52,8 +51,7 @@ class ObstacleDetector:
         self.ttc_s: float | None = None
         self._pitch_deg = 0.0  # last known trunk pitch (the IMU may miss a sample)
         self._bounce_m = 0.0   # and bounce
-        self._bounce_peak_m = 0.0  # fading peak of the bounce: the runner is running
-        self._peak_t_s = 0.0
+        self._running = False
         self._first_sight = False  # this reading is a new target's first sight
         self.configure(cfg)
         self._states = {}
@@ -97,11 +95,7 @@ class ObstacleDetector:
         trunk_pitch_deg, bounce_m = pose.at(reading.t_s)
         t_s = reading.t_s
         d = reading.distance_m
-        if trunk_pitch_deg is not None:
-            # a peak that fades over PEAK_TAU_S: every step (~0.35 s) renews it
-            fade = math.exp(-max(t_s - self._peak_t_s, 0.0) / self.PEAK_TAU_S)
-            self._bounce_peak_m = max(abs(bounce_m), self._bounce_peak_m * fade)
-            self._peak_t_s = t_s
+        self._running = pose.running
         if d is None and reading.status == RangeStatus.MIN_RANGE:
             d = self.min_range_m  # closer than the sensor can measure: as near as it gets
         if d is None:
@@ -137,7 +131,7 @@ class ObstacleDetector:
         closes on it at least ``first_sight_speed_mps`` whatever it does, and only for
         a target beyond ``near_birth_m`` (nearer ones are hands and arms)."""
         o = self.cfg
-        running = self._bounce_peak_m >= o.first_sight_bounce_m
+        running = self._running
         return (self.first_sight and running and o.first_sight_speed_mps > 0.0
                 and status == RangeStatus.VALID
                 and d >= o.near_birth_m
