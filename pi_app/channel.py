@@ -14,11 +14,14 @@ called from the loop's config swap: a sensor with nothing to watch in this profi
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Callable
 
 from pi_app.detect import AlertState, CLEAR
 from pi_app.detect.health import SensorHealth
+
+log = logging.getLogger(__name__)
 
 #: health reason for a sensor that does not answer (it is re-initialised, not read)
 NO_ANSWER = "no answer"
@@ -105,7 +108,13 @@ class Channel:
                     detector.feed(reading, pose)
                 if recorder is not None:
                     recorder.reading(self.id, reading)
-        self.fault = fault = health.evaluate(t_s)
+        fault = health.evaluate(t_s)
+        if fault is not self.fault:          # the journal hears of each change, once
+            if fault is CLEAR:
+                log.warning("sensor %s: watching again", self.id)
+            else:
+                log.warning("sensor %s: fault, %s", self.id, fault.detail)
+        self.fault = fault
         if fault is CLEAR:
             self.hazard = detector.judge(t_s)
             self._faulted = False

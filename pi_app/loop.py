@@ -229,6 +229,11 @@ class DeviceLoop(Closeable):
             self.alerts.append((t_s, state))
             if self.recorder is not None:
                 self.recorder.alert(t_s, state)
+            if log.isEnabledFor(logging.INFO):   # one line per change, never per cycle
+                kind = state.kind if state.kind and state.kind != state.level.label else ""
+                log.info("alert %s%s%s%s", state.level.label, f" {kind}" if kind else "",
+                         f" from {state.source}" if state.source else "",
+                         f" ({state.detail})" if state.detail else "")
         self.state = state
         self.outputs.command(state, t_s)
 
