@@ -83,7 +83,29 @@ back along the path), `surface` (pitched down at the ground 1-2 m behind the hee
 watch the deck band, and surface sensors are not used.
 """
 
-#: (heading, why, TOML) - each a complete [[sensors]] list the device accepts
+#: the MPU-6050 every example kit ends with
+IMU_ENTRY = """
+[[sensors]]
+id = "imu"
+kind = "mpu6050"
+role = "imu"
+"""
+
+
+def tfluna_ground(pitch_deg: float) -> str:
+    """A TF-Luna watching the ground, pitched ``pitch_deg`` (negative = down)."""
+    return ('[[sensors]]\nid = "ground"\nkind = "tfluna"\nrole = "surface"\n'
+            f'mount_height_m = 1.0\npitch_deg = {pitch_deg!r}\n')
+
+
+def short_mode_ground(wiring: str) -> str:
+    """A VL53L1X watching the ground 45 deg down in short mode, wired by ``wiring``."""
+    return ('[[sensors]]\nid = "ground"\nkind = "vl53l1x"\nrole = "surface"\n' + wiring +
+            'mount_height_m = 1.0\npitch_deg = -45.0\ndistance_mode = "short"\n'
+            'timing_budget_ms = 100\n')
+
+
+#: (heading, why, TOML) - each, with IMU_ENTRY, a [[sensors]] list the device accepts
 EXAMPLES = (
     ("TF-Luna as the ground sensor (trail)",
      "The default kit with the ground sensor pitched further down for a trail: a "
@@ -98,18 +120,7 @@ xshut_pin = 17
 mount_height_m = 1.0
 pitch_deg = 0.0
 
-[[sensors]]
-id = "ground"
-kind = "tfluna"
-role = "surface"
-mount_height_m = 1.0
-pitch_deg = -30.0
-
-[[sensors]]
-id = "imu"
-kind = "mpu6050"
-role = "imu"
-"""),
+""" + tfluna_ground(-30.0)),
     ("A second VL53L1X (XSHUT lines and addresses)",
      "Every VL53L1X wakes at 0x29. With two on one bus each needs its own XSHUT line "
      "and an address other than 0x29: at start-up all are held in reset, then each is "
@@ -127,22 +138,7 @@ pitch_deg = 0.0
 distance_mode = "long"
 timing_budget_ms = 33
 
-[[sensors]]
-id = "ground"
-kind = "vl53l1x"
-role = "surface"
-address = 0x31
-xshut_pin = 27
-mount_height_m = 1.0
-pitch_deg = -45.0
-distance_mode = "short"
-timing_budget_ms = 100
-
-[[sensors]]
-id = "imu"
-kind = "mpu6050"
-role = "imu"
-"""),
+""" + short_mode_ground("address = 0x31\nxshut_pin = 27\n")),
     ("MB1242 ultrasonic as the level sensor",
      "The MB1242 stretches the I2C clock, so it lives on a bit-banged bus "
      "(`dtoverlay=i2c-gpio,bus=3,...`, see hardware/wiring.md) and the other chips "
@@ -159,18 +155,7 @@ role = "obstacle"
 mount_height_m = 1.0
 pitch_deg = 0.0
 
-[[sensors]]
-id = "ground"
-kind = "tfluna"
-role = "surface"
-mount_height_m = 1.0
-pitch_deg = -25.0
-
-[[sensors]]
-id = "imu"
-kind = "mpu6050"
-role = "imu"
-"""),
+""" + tfluna_ground(-25.0)),
     ("Two VL53L1X behind a TCA9548A multiplexer",
      "A TCA9548A lets chips with the same fixed address share a bus without XSHUT "
      "lines: each sits on its own channel (0-7) and keeps its default address. The "
@@ -185,22 +170,7 @@ mux_channel = 0
 mount_height_m = 1.0
 pitch_deg = 0.0
 
-[[sensors]]
-id = "ground"
-kind = "vl53l1x"
-role = "surface"
-mux_address = 0x70
-mux_channel = 1
-mount_height_m = 1.0
-pitch_deg = -45.0
-distance_mode = "short"
-timing_budget_ms = 100
-
-[[sensors]]
-id = "imu"
-kind = "mpu6050"
-role = "imu"
-"""),
+""" + short_mode_ground("mux_address = 0x70\nmux_channel = 1\n")),
 )
 
 
@@ -274,7 +244,7 @@ def document() -> str:
     parts.append("```toml\n" + checked("default kit", default_kit_toml()) + "```\n")
     for title, why, text in EXAMPLES:
         parts.append(f"### {title}\n\n{why}\n")
-        parts.append("```toml\n" + checked(title, text) + "```\n")
+        parts.append("```toml\n" + checked(title, text + IMU_ENTRY) + "```\n")
     return "\n".join(parts)
 
 
