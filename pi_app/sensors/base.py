@@ -86,9 +86,7 @@ class RangeSensor(I2CDriver):
     ``period_s`` is how often a new measurement can be expected.
     """
 
-    period_s: float = 0.05
-    min_range_m: float = 0.0
-    max_range_m: float = 4.0
+    period_s: float         # set by each driver from its settings
 
     def start(self) -> None:
         raise NotImplementedError

@@ -2,62 +2,35 @@
 
 ``SensorBringUp`` owns one configured range sensor: it builds the driver (behind a
 TCA9548A channel when configured), handles VL53L1X re-addressing through XSHUT, and
-``restart()``s a sensor that stopped answering (a replugged VL53L1X is back at 0x29
-and must be re-addressed before it can be started again).
+``restart()``s a sensor that stopped answering (a replugged VL53L1X is back at its
+default address and must be re-addressed before it can be started again). What each
+chip needs (driver, settings, how it shares the bus) comes from ``chips``.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 from pi_app.exc import SensorError
+from pi_app.sensors.chips import XSHUT, chip, nominal_period_s
 from pi_app.sensors.xshut import answers, readdress
 from pi_app.sensors.vl53l1x import change_address
 
+__all__ = ["SensorBringUp", "bring_up", "driver_class", "nominal_period_s"]
+
 log = logging.getLogger(__name__)
 
-DRIVERS = {
-    "vl53l1x": ("pi_app.sensors.vl53l1x", "VL53L1X"),
-    "tfluna": ("pi_app.sensors.tfluna", "TFLuna"),
-    "mb1242": ("pi_app.sensors.mb1242", "MB1242"),
-    "mpu6050": ("pi_app.sensors.mpu6050", "MPU6050"),
-}
-VL53L1X_DEFAULT_ADDRESS = 0x29
-TFLUNA_FRAME_RATE_HZ = 250
-MB1242_PERIOD_S = 0.1  # the driver's default range cycle (datasheet: 80-100 ms)
 
-
-def driver_class(kind: str):
-    module_name, class_name = DRIVERS[kind]
-    return getattr(importlib.import_module(module_name), class_name)
-
-
-def nominal_period_s(sc) -> float:
-    """How often the configured chip delivers a measurement (s)."""
-    if sc.kind == "vl53l1x":
-        return sc.timing_budget_ms / 1000.0
-    if sc.kind == "tfluna":
-        return 1.0 / TFLUNA_FRAME_RATE_HZ
-    return MB1242_PERIOD_S
-
-
-def driver_kwargs(sc) -> dict:
-    if sc.kind == "vl53l1x":
-        return {"distance_mode": sc.distance_mode, "timing_budget_ms": sc.timing_budget_ms}
-    if sc.kind == "tfluna":
-        # Its fastest frame rate: a 10 cm root under a spot that the trunk's pitch
-        # swing sweeps along the ground is in the beam for only ~20 ms.
-        return {"frame_rate_hz": TFLUNA_FRAME_RATE_HZ}
-    return {}
+def driver_class(kind: str) -> type:
+    return chip(kind).driver_class()
 
 
 class SensorBringUp:
     """One configured sensor: ``start()`` -> started driver, ``restart()`` -> bool."""
 
-
     def __init__(self, bus, sensor_cfg, *, clock, pin_factory=None, xshut=None) -> None:
         self.cfg = sensor_cfg
+        self.facts = chip(sensor_cfg.kind)
         self.clock = clock
         self.pin_factory = pin_factory
         self.xshut = xshut  # a gpiozero DigitalOutputDevice (high = running), or None
@@ -71,19 +44,21 @@ class SensorBringUp:
 
     @property
     def moves_address(self) -> bool:
-        return self.cfg.kind == "vl53l1x" and self.cfg.bus_address != VL53L1X_DEFAULT_ADDRESS
+        facts = self.facts
+        return facts.sharing == XSHUT and self.cfg.bus_address != facts.default_address
 
     def start(self):
         """Build and start the driver; raises SensorError with a wiring hint."""
         sc = self.cfg
         if self.xshut is not None:
-            # Pulse this chip's XSHUT: it reboots at 0x29 and is moved to its address
-            # while the others keep theirs (at bring-up all are held in reset first).
+            # Pulse this chip's XSHUT: it reboots at its default address and is moved
+            # to its own while the others keep theirs (at bring-up all are held in
+            # reset first).
             readdress(self.bus, self.xshut, sc.bus_address, clock=self.clock)
         elif self.moves_address and not answers(self.bus, sc.bus_address):
-            change_address(self.bus, VL53L1X_DEFAULT_ADDRESS, sc.bus_address)
-        driver = driver_class(sc.kind)(self.bus, sc.bus_address, clock=self.clock,
-                                       **driver_kwargs(sc))
+            change_address(self.bus, self.facts.default_address, sc.bus_address)
+        driver = self.facts.driver_class()(self.bus, sc.bus_address, clock=self.clock,
+                                           **self.facts.driver_kwargs(sc))
         driver.start()
         self.driver = driver
         return driver
@@ -92,7 +67,7 @@ class SensorBringUp:
         """Re-initialise after a fault. Cheap when the chip is still absent (one probe)."""
         sc = self.cfg
         if not (answers(self.bus, sc.bus_address) or
-                (self.moves_address and answers(self.bus, VL53L1X_DEFAULT_ADDRESS))):
+                (self.moves_address and answers(self.bus, self.facts.default_address))):
             return False
         try:
             old = self.driver
@@ -109,7 +84,7 @@ def bring_up(bus, sensor_cfgs, *, clock, pin_factory=None):
     """Start every configured range sensor; returns ``(bringups, errors)``.
 
     VL53L1X chips with XSHUT lines are all held in reset first so that each can be
-    woken alone at 0x29 and moved to its own address. A sensor that fails to start
+    woken alone at the default address and moved to its own. A sensor that fails to start
     is returned in ``errors`` (id -> message) and the others still start: the device
     keeps running with what works and says what it cannot watch.
     """
@@ -120,7 +95,7 @@ def bring_up(bus, sensor_cfgs, *, clock, pin_factory=None):
         if sc.role == "imu":
             continue
         xshut = None
-        if sc.kind == "vl53l1x" and sc.xshut_pin is not None:
+        if chip(sc.kind).sharing == XSHUT and sc.xshut_pin is not None:
             xshut = DigitalOutputDevice(sc.xshut_pin, initial_value=False, pin_factory=pin_factory)
         bringups.append(SensorBringUp(bus, sc, clock=clock, pin_factory=pin_factory, xshut=xshut))
     for b in bringups:

@@ -23,14 +23,14 @@ import errno
 from smbus2 import i2c_msg
 
 from pi_app.exc import ChipIdError, ConfigError, SensorError, SensorTimeout
+from pi_app.sensors import chips
 from pi_app.sensors.base import RangeSensor, RangeStatus, Reading
 
 _RANGE_COMMAND = 0x51
 _ADDR_UNLOCK_1 = 0xAA
 _ADDR_UNLOCK_2 = 0xA5
 INVALID_8BIT_ADDRESSES = frozenset((0, 80, 164, 170))   # datasheet: ignored by the sensor
-MIN_RANGE_CM = 20             # datasheet: ranges 20-765 cm; 0-20 cm read as 20
-MAX_RANGE_CM = 765            # also what "no echo" reads
+MIN_RANGE_CM, MAX_RANGE_CM = chips.MB1242_RANGE_CM   # 0-20 cm read 20; no echo reads 765
 START_POLL_S = 0.01
 
 _WIRING_HINT = ("check the wiring: V+ (3-5.5 V), GND, SDA (pin 4) / SCL (pin 5), and that the bus "
@@ -46,12 +46,11 @@ class MB1242(RangeSensor):
     long NACKs after a range command count as "still ranging" before ``read()`` reports
     BUS_ERROR."""
 
-    DEFAULT_ADDRESS = 0x70
-    min_range_m = MIN_RANGE_CM / 100.0
-    max_range_m = MAX_RANGE_CM / 100.0
+    DEFAULT_ADDRESS = chips.MB1242.default_address
 
     def __init__(self, bus, address: int = DEFAULT_ADDRESS, *, clock=None,
-                 range_period_s: float = 0.1, busy_timeout_s: float = 0.25) -> None:
+                 range_period_s: float = chips.MB1242_RANGE_CYCLE_S,
+                 busy_timeout_s: float = 0.25) -> None:
         super().__init__(bus, address, clock=clock)
         if not range_period_s > 0:
             raise ConfigError(f"MB1242 range_period_s must be > 0 s, got {range_period_s!r}")
@@ -157,10 +156,11 @@ class MB1242(RangeSensor):
         """Move the sensor to 7-bit ``new_address`` for good (EEPROM): writes
         [0xAA, 0xA5, new_address << 1], then checks it ranges at the new address."""
         self._check_open()
-        if not 0x08 <= new_address <= 0x77 or (new_address << 1) in INVALID_8BIT_ADDRESSES:
-            raise ConfigError(f"MB1242 address must be 0x08..0x77 and not 0x28, 0x52 or 0x55 "
-                              f"(8-bit 80, 164, 170 are refused by the sensor), "
-                              f"got {new_address!r}")
+        lowest, highest = chips.MB1242.addresses
+        if not lowest <= new_address <= highest or (new_address << 1) in INVALID_8BIT_ADDRESSES:
+            raise ConfigError(f"MB1242 address must be 0x{lowest:02X}..0x{highest:02X} and not "
+                              f"0x28, 0x52 or 0x55 (8-bit 80, 164, 170 are refused by the "
+                              f"sensor), got {new_address!r}")
         try:
             self._bus.write_i2c_block_data(self.address, _ADDR_UNLOCK_1,
                                            [_ADDR_UNLOCK_2, new_address << 1])

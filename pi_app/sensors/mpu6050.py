@@ -14,6 +14,7 @@ import math
 from typing import NamedTuple
 
 from pi_app.exc import ChipIdError, ConfigError, SensorError
+from pi_app.sensors import chips
 from pi_app.sensors.base import I2CDriver
 
 _SMPLRT_DIV = 0x19
@@ -22,9 +23,9 @@ _GYRO_CONFIG = 0x1B
 _ACCEL_CONFIG = 0x1C
 _ACCEL_XOUT_H = 0x3B          # 14 bytes: accel XYZ, temp, gyro XYZ (big-endian int16)
 _PWR_MGMT_1 = 0x6B
-_WHO_AM_I = 0x75
+_WHO_AM_I = chips.MPU6050.chip_id.register
 
-_WHO_AM_I_VALUE = 0x68
+_WHO_AM_I_VALUE = chips.MPU6050.chip_id.value[0]
 _CLKSEL_PLL_XGYRO = 0x01      # awake, clocked from the X gyro PLL (more stable than 8 MHz)
 _SLEEP = 0x40
 _SLEEP_MASK = 0x40
@@ -58,7 +59,7 @@ class MPU6050(I2CDriver):
     ``gyro_range_dps`` 250/500/1000/2000, ``dlpf_hz`` low-pass bandwidth 260..5 Hz,
     ``sample_rate_hz`` output rate (1 kHz / integer divider when the DLPF is on)."""
 
-    DEFAULT_ADDRESS = 0x68
+    DEFAULT_ADDRESS = chips.MPU6050.default_address
 
     def __init__(self, bus, address: int = DEFAULT_ADDRESS, *, clock=None,
                  accel_range_g: int = 4, gyro_range_dps: int = 500, dlpf_hz: int = 44,
@@ -79,7 +80,6 @@ class MPU6050(I2CDriver):
             raise ConfigError(f"MPU6050 sample_rate_hz must be {gyro_rate_hz:.0f}/n Hz with "
                               f"n = 1..256, got {sample_rate_hz!r}")
         self._smplrt_div = divider
-        self.period_s = (1 + divider) / gyro_rate_hz
         self._accel_scale = 1.0 / ACCEL_LSB_PER_G[self._afs_sel]
         self._gyro_scale = 1.0 / GYRO_LSB_PER_DPS[self._fs_sel]
 
@@ -94,7 +94,8 @@ class MPU6050(I2CDriver):
                               f"{_WIRING_HINT}") from exc
         if who_am_i != _WHO_AM_I_VALUE:
             raise ChipIdError(f"device at 0x{address:02X} is not an MPU-6050: WHO_AM_I = "
-                              f"0x{who_am_i:02X} (expected 0x68; 0x70/0x71/0x73 are MPU-6500/"
+                              f"0x{who_am_i:02X} (expected 0x{_WHO_AM_I_VALUE:02X}; "
+                              f"0x70/0x71/0x73 are MPU-6500/"
                               f"9250 family parts); check the address and wiring")
         try:
             bus.write_byte_data(address, _PWR_MGMT_1, _CLKSEL_PLL_XGYRO)

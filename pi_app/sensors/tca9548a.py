@@ -22,6 +22,7 @@ import weakref
 
 from pi_app.closeable import Closeable
 from pi_app.exc import ChipIdError, ConfigError, SensorError
+from pi_app.sensors import chips
 from pi_app.sensors.base import I2CDriver
 
 CHANNELS = 8
@@ -106,11 +107,13 @@ class TCA9548A(I2CDriver):
     """TCA9548A at ``address`` (0x70-0x77). ``start()`` checks it answers and selects no
     channel; ``select(*channels)``; ``channel_bus(n)`` for drivers behind the switch."""
 
-    DEFAULT_ADDRESS = 0x70
+    DEFAULT_ADDRESS = chips.TCA9548A.default_address
 
     def __init__(self, bus, address: int = DEFAULT_ADDRESS, *, clock=None) -> None:
-        if not 0x70 <= address <= 0x77:
-            raise ConfigError(f"TCA9548A address must be 0x70..0x77, got {address!r}")
+        lowest, highest = chips.TCA9548A.addresses
+        if not lowest <= address <= highest:
+            raise ConfigError(f"TCA9548A address must be 0x{lowest:02X}..0x{highest:02X}, "
+                              f"got {address!r}")
         super().__init__(bus, address, clock=clock)
         self._state = _switch_state(bus, self.address)
         self._channel_buses: dict[int, ChannelBus] = {}

@@ -19,6 +19,7 @@ implausible.
 from __future__ import annotations
 
 from pi_app.exc import ChipIdError, ConfigError, SensorError, SensorTimeout
+from pi_app.sensors import chips
 from pi_app.sensors.base import RangeSensor, RangeStatus, Reading
 
 _DIST_LOW = 0x00              # DIST, AMP, TEMP, TICK: 8 bytes from here
@@ -30,24 +31,23 @@ _SLAVE_ADDR = 0x22
 _MODE = 0x23
 _ENABLE = 0x25
 _FPS_LOW = 0x26
-_SIGNATURE = 0x3C
+_SIGNATURE = chips.TFLUNA.chip_id.register
 
 _SAVE_SETTINGS = 0x01
 _REBOOT = 0x02
 _MODE_CONTINUOUS = 0x00
 _ENABLE_ON = 0x01
 _ENABLE_OFF = 0x00
-SIGNATURE = b"LUNA"
+SIGNATURE = chips.TFLUNA.chip_id.value
 
 AMP_MIN_VALID = 100           # datasheet: Amp < 100 -> unreliable
 RESET_TICK_JUMP_MS = 1000     # a TICK step this large between polls = the chip rebooted
 #: manual 6.4: Amp 0xFFFF = receiver overexposed, above 32768 = ambient light overexposure
 AMP_OVEREXPOSED_MIN = 0x8000
-MIN_RANGE_M = 0.20            # datasheet 0.2-8 m (90 % reflectivity, indoors)
-MAX_RANGE_M = 8.0
+#: what the chip calls reliable: the datasheet range (0.2-8 m, 90 % reflectivity, indoors)
+RELIABLE_MIN_M = chips.TFLUNA.optics_for().min_range_m
+RELIABLE_MAX_M = chips.TFLUNA.optics_for().max_dark_m
 OUTPUT_MAX_CM = 900           # manual 6.9: distance output limited to [0, 900] cm by default
-BASE_RATE_HZ = 500            # frame rate must be 500 / n, at most 250 Hz
-VALID_FRAME_RATES_HZ = frozenset(BASE_RATE_HZ // n for n in range(2, BASE_RATE_HZ + 1))
 FLASH_WRITE_S = 0.1           # manual: wait ~100 ms after a write before the next step
 REBOOT_DEADLINE_S = 1.5
 POLL_S = 0.02
@@ -61,18 +61,17 @@ class TFLuna(RangeSensor):
     (250, 166, 125, 100, ... 1). ``read()``: a Reading per new frame, None if no new frame.
     Attributes after a read: ``amplitude``, ``temperature_c``."""
 
-    DEFAULT_ADDRESS = 0x10
-    min_range_m = MIN_RANGE_M
-    max_range_m = MAX_RANGE_M
+    DEFAULT_ADDRESS = chips.TFLUNA.default_address
 
     def __init__(self, bus, address: int = DEFAULT_ADDRESS, *, clock=None,
                  frame_rate_hz: int = 100) -> None:
         super().__init__(bus, address, clock=clock)
-        if frame_rate_hz not in VALID_FRAME_RATES_HZ:
+        if frame_rate_hz not in chips.TFLUNA_FRAME_RATES_HZ:
             raise ConfigError(f"TF-Luna frame_rate_hz must be 500/n Hz (250, 166, 125, 100, "
                               f"83, ..., 1), got {frame_rate_hz!r}")
         self.frame_rate_hz = int(frame_rate_hz)
-        self.period_s = (BASE_RATE_HZ // self.frame_rate_hz) / BASE_RATE_HZ
+        base_hz = chips.TFLUNA_BASE_RATE_HZ
+        self.period_s = (base_hz // self.frame_rate_hz) / base_hz
         self.firmware_version: tuple[int, int, int] | None = None
         self.amplitude: int | None = None
         self.temperature_c: float | None = None
@@ -90,7 +89,7 @@ class TFLuna(RangeSensor):
         except OSError as exc:
             raise SensorError(f"no TF-Luna answers at 0x{address:02X} ({exc}); "
                               f"{_WIRING_HINT}") from exc
-        legacy = slave_addr == address and (fps_low | fps_high << 8) in VALID_FRAME_RATES_HZ
+        legacy = slave_addr == address and (fps_low | fps_high << 8) in chips.TFLUNA_FRAME_RATES_HZ
         if signature != SIGNATURE and not (legacy and (major, minor, revision) != (0, 0, 0)):
             raise ChipIdError(f"device at 0x{address:02X} is not a TF-Luna: signature "
                               f"{signature!r} (expected {SIGNATURE!r}); check the address "
@@ -158,7 +157,7 @@ class TFLuna(RangeSensor):
         if distance_cm > OUTPUT_MAX_CM:
             return Reading(t_s, None, RangeStatus.OUT_OF_RANGE)
         distance_m = distance_cm / 100.0
-        if not MIN_RANGE_M <= distance_m <= MAX_RANGE_M:
+        if not RELIABLE_MIN_M <= distance_m <= RELIABLE_MAX_M:
             return Reading(t_s, None, RangeStatus.UNRELIABLE)
         return Reading(t_s, distance_m)
 
@@ -173,8 +172,10 @@ class TFLuna(RangeSensor):
         to flash, reboot, then wait (deadline ``REBOOT_DEADLINE_S`` on the injected clock)
         until it answers there. Raises SensorTimeout if it never does."""
         self._check_open()
-        if not 0x08 <= new_address <= 0x77:
-            raise ConfigError(f"TF-Luna address must be 0x08..0x77, got {new_address!r}")
+        lowest, highest = chips.TFLUNA.addresses
+        if not lowest <= new_address <= highest:
+            raise ConfigError(f"TF-Luna address must be 0x{lowest:02X}..0x{highest:02X}, "
+                              f"got {new_address!r}")
         old = self.address
         try:
             self._bus.write_byte_data(old, _SLAVE_ADDR, new_address)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from smbus2 import i2c_msg
 
 from pi_app.exc import ChipIdError, ConfigError, SensorError, SensorTimeout
+from pi_app.sensors import chips
 from pi_app.sensors.base import RangeSensor, RangeStatus, Reading
 
 _VL53L1_I2C_SLAVE__DEVICE_ADDRESS = 0x0001
@@ -43,9 +44,9 @@ _VL53L1_RESULT__AMBIENT_COUNT_RATE_MCPS_SD0 = 0x0090   # 9.7 fixed point
 _VL53L1_RESULT__FINAL_CROSSTALK_CORRECTED_RANGE_MM_SD0 = 0x0096
 _VL53L1_RESULT__OSC_CALIBRATE_VAL = 0x00DE
 _VL53L1_FIRMWARE__SYSTEM_STATUS = 0x00E5
-_VL53L1_IDENTIFICATION__MODEL_ID = 0x010F
+_VL53L1_IDENTIFICATION__MODEL_ID = chips.VL53L1X.chip_id.register
 
-MODEL_ID, MODULE_TYPE = 0xEA, 0xCC
+MODEL_ID, MODULE_TYPE = chips.VL53L1X.chip_id.value
 _MODE_START_TIMED = 0x40
 _MODE_STOP = 0x00
 
@@ -80,10 +81,6 @@ _ULD_STATUS = {9: RangeStatus.VALID, 6: RangeStatus.SIGMA_FAIL, 4: RangeStatus.S
                3: RangeStatus.HARDWARE_FAIL, 7: RangeStatus.WRAP_AROUND}
 RAW_STATUS = tuple(_ULD_STATUS.get(raw, RangeStatus.OTHER) for raw in range(32))
 
-#: Datasheet (DS12385) ranging limits: from 4 cm; in the dark to a white target 3.6 m in
-#: long mode, 1.36 m in short mode (long timing budgets; short ones reach a little less).
-MIN_RANGE_M = 0.04
-MAX_RANGE_M = {"long": 3.6, "short": 1.36}
 BOOT_TIMEOUT_S = 0.1            # datasheet boot is 1.2 ms; generous for slow buses
 #: No VL53L1X ranges beyond 4 m (long mode, best conditions); a "valid" result past this
 #: (with margin) is garbage from the chip or the bus and reads OUT_OF_RANGE.
@@ -139,8 +136,10 @@ def check_identity(bus, address: int) -> tuple[int, int, int]:
 
 def change_address(bus, address: int, new_address: int) -> None:
     """Move the chip at ``address`` to the 7-bit ``new_address`` (lost on power-off/XSHUT)."""
-    if not 0x08 <= new_address <= 0x77:
-        raise ConfigError(f"VL53L1X address must be within 0x08..0x77, got 0x{new_address:02X}")
+    lowest, highest = chips.VL53L1X.addresses
+    if not lowest <= new_address <= highest:
+        raise ConfigError(f"VL53L1X address must be within 0x{lowest:02X}..0x{highest:02X}, "
+                          f"got 0x{new_address:02X}")
     write_register(bus, address, _VL53L1_I2C_SLAVE__DEVICE_ADDRESS, bytes([new_address]))
 
 
@@ -161,7 +160,7 @@ class VL53L1X(RangeSensor):
     chip that was power cycled at the same address.
     """
 
-    DEFAULT_ADDRESS = 0x29
+    DEFAULT_ADDRESS = chips.VL53L1X.default_address
 
     def __init__(self, bus, address: int = DEFAULT_ADDRESS, *, clock=None,
                  distance_mode: str = "long", timing_budget_ms: int = 50) -> None:
@@ -171,7 +170,6 @@ class VL53L1X(RangeSensor):
         self._timing_budget_ms = timing_budget_ms
         self._running = False
         self._ready_level = 1       # ULD default: active-high interrupt
-        self._update_limits()
         self._build_messages()
 
     # --- settings ---------------------------------------------------------------------
@@ -205,15 +203,10 @@ class VL53L1X(RangeSensor):
         budget_ms = self._timing_budget_ms if timing_budget_ms is None else timing_budget_ms
         validate_settings(mode, budget_ms)
         self._distance_mode, self._timing_budget_ms = mode, budget_ms
-        self._update_limits()
         if self._running:
             self._write(_SYSTEM__MODE_START, bytes([_MODE_STOP]))
             self._apply_settings()
             self._start_ranging()
-
-    def _update_limits(self) -> None:
-        self.min_range_m = MIN_RANGE_M
-        self.max_range_m = MAX_RANGE_M[self._distance_mode]
 
     # --- lifecycle -------------------------------------------------------------------
     def start(self) -> None:

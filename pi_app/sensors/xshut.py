@@ -1,10 +1,10 @@
 """Several VL53L1X on one I2C bus, told apart by their XSHUT lines.
 
-Every VL53L1X wakes at 0x29 and forgets a new address when powered off or held in
-XSHUT, so they are brought up one at a time: hold all XSHUT lines low, release one,
-wait for it to boot, move it from 0x29 to its own address, check that it answers
-there, then the next. A sensor that was replugged (back at 0x29) is fixed with
-``readdress``, pulsing only its own XSHUT.
+Every VL53L1X wakes at the same default address and forgets a new address when
+powered off or held in XSHUT, so they are brought up one at a time: hold all XSHUT
+lines low, release one, wait for it to boot, move it from the default address to its
+own, check that it answers there, then the next. A sensor that was replugged (back at
+the default address) is fixed with ``readdress``, pulsing only its own XSHUT.
 
     bank = assign_addresses(bus, [(17, 0x30), (27, 0x31)], pin_factory=factory)
     ...
@@ -18,10 +18,11 @@ from gpiozero import DigitalOutputDevice
 from pi_app.clock import MonotonicClock
 from pi_app.closeable import Closeable
 from pi_app.exc import ConfigError, SensorError
+from pi_app.sensors import chips
 from pi_app.sensors.vl53l1x import (
     BOOT_TIMEOUT_S, change_address, check_identity, wait_for_boot)
 
-VL53L1X_BOOT_ADDRESS = 0x29
+VL53L1X_BOOT_ADDRESS = chips.VL53L1X.default_address
 #: How long XSHUT is held low to be sure the chip is in reset (datasheet: it is a
 #: hardware standby; a few hundred microseconds is enough, 2 ms leaves margin).
 XSHUT_HOLD_S = 0.002
@@ -68,7 +69,7 @@ def answers(bus, address: int) -> bool:
 
 
 def _bring_up(bus, xshut: DigitalOutputDevice, new_address: int, clock) -> None:
-    """Release one held sensor and move it from 0x29 to ``new_address``."""
+    """Release one held sensor and move it from its boot address to ``new_address``."""
     label = f"VL53L1X on XSHUT {xshut.pin}"
     xshut.on()
     try:
@@ -110,7 +111,7 @@ def assign_addresses(bus, assignments, *, pin_factory=None, clock=None) -> Xshut
 
 
 def readdress(bus, xshut: DigitalOutputDevice, new_address: int, *, clock=None) -> None:
-    """Re-address one sensor that came back at 0x29 after a replug or power cycle:
+    """Re-address one sensor that came back at its boot address after a replug or power cycle:
     pulse its XSHUT (reset to a known state), then move it to ``new_address``."""
     clock = clock if clock is not None else MonotonicClock()
     xshut.off()

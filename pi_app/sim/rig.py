@@ -18,22 +18,20 @@ from pi_app.clock import SimClock
 from pi_app.config import FIELDS, Config, SensorConfig
 from pi_app.exc import ConfigError, ScenarioError
 from pi_app.loop import DeviceLoop
+from pi_app.sensors.chips import IMU, MPU6050, STORED, XSHUT, chip
 from pi_app.sim import devices as sim_devices
 from pi_app.sim.simbus import I2C_ERRNOS, SimBus
 
 log = logging.getLogger(__name__)
 
-EMULATORS = {"vl53l1x": "VL53L1XDevice", "tfluna": "TFLunaDevice", "mb1242": "MB1242Device"}
+#: where the VL53L1X of a kit with several are moved to (the next ones up)
+XSHUT_FIRST_ADDRESS = 0x30
 #: BCM pins for XSHUT lines when a scenario fits several VL53L1X (first two as wired
 #: in hardware/wiring.md)
 XSHUT_PINS = (17, 27, 22, 5, 6, 26)
 #: the mute/profile button as wired in hardware/wiring.md, fitted when a scenario
 #: presses it and the configuration has none
 BUTTON_PIN = 23
-
-
-#: where the second TF-Luna / MB1242 of a kit answers (the third one address up, ...)
-SECOND_ADDRESSES = {"tfluna": 0x11, "mb1242": 0x71}
 
 
 def scenario_config(scenario, base: Config | None = None) -> Config:
@@ -50,26 +48,27 @@ def scenario_config(scenario, base: Config | None = None) -> Config:
             float(scenario.treadmill.deck_length_m))
     if scenario.button and values["alert.button_pin"] < 0:
         values["alert.button_pin"] = BUTTON_PIN
-    n_vl = sum(1 for s in scenario.sensors if s.kind == "vl53l1x")
+    n_xshut = sum(1 for s in scenario.sensors if chip(s.kind).sharing == XSHUT)
     sensors, k = [], 0
-    seen = {"tfluna": 0, "mb1242": 0}
+    seen: dict[str, int] = {}
     for s in scenario.sensors:
+        facts = chip(s.kind)
         extra = {}
-        if s.kind == "vl53l1x":
-            extra = {"distance_mode": s.distance_mode, "timing_budget_ms": s.timing_budget_ms}
-            if n_vl > 1:
-                extra.update(address=0x30 + k, xshut_pin=XSHUT_PINS[k])
-                k += 1
-        elif s.kind in seen:
+        if facts.distance_modes:
+            extra.update(distance_mode=s.distance_mode, timing_budget_ms=s.timing_budget_ms)
+        if facts.sharing == XSHUT and n_xshut > 1:
+            extra.update(address=XSHUT_FIRST_ADDRESS + k, xshut_pin=XSHUT_PINS[k])
+            k += 1
+        elif facts.sharing == STORED:
             # A second TF-Luna / MB1242 cannot share the first one's address: each was
             # given its own at install time (saved in its flash / EEPROM), the next ones up.
-            if seen[s.kind]:
-                extra["address"] = SECOND_ADDRESSES[s.kind] + seen[s.kind] - 1
-            seen[s.kind] += 1
+            if seen.get(s.kind):
+                extra["address"] = facts.default_address + seen[s.kind]
+            seen[s.kind] = seen.get(s.kind, 0) + 1
         sensors.append(SensorConfig(s.id, s.kind, s.role, mount_height_m=s.mount_height_m,
                                     pitch_deg=s.pitch_deg, yaw_deg=s.yaw_deg, **extra))
     if scenario.mode == "belt":
-        sensors.append(SensorConfig("imu", "mpu6050", "imu"))
+        sensors.append(SensorConfig("imu", MPU6050.kind, "imu"))
     cfg = Config(values, tuple(sensors), base.source)
     if _passes_check(base):
         cfg.check()
@@ -132,10 +131,11 @@ class SimRig:
     def _attach(self, sc: SensorConfig, seed: int, plugged: bool = True):
         """The chip emulator for ``sc``, on the bus unless not ``plugged`` (absent: the
         device finds nothing at its address, as with a sensor never connected)."""
-        if sc.kind == "mpu6050":
-            dev = sim_devices.MPU6050Device(motion_source=self.world.imu_motion, seed=seed)
+        facts = chip(sc.kind)
+        cls = getattr(sim_devices, facts.emulator)
+        if facts.category == IMU:
+            dev = cls(motion_source=self.world.imu_motion, seed=seed)
         else:
-            cls = getattr(sim_devices, EMULATORS[sc.kind])
             kwargs = {"range_source": self.world.view(sc.id), "seed": seed}
             if sc.xshut_pin is not None:
                 kwargs["xshut_pin"] = self.pin_factory.pin(sc.xshut_pin)

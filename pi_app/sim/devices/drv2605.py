@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 
+from pi_app.sensors import chips
 from pi_app.sim.devices.base import RegisterDevice
 
 STATUS, MODE, RTP_INPUT, LIBRARY_SEL = 0x00, 0x01, 0x02, 0x03
@@ -62,7 +63,7 @@ class DRV2605Device(RegisterDevice):
     """Emulated DRV2605 family chip; ``device_id`` 7 = DRV2605L (3 DRV2605, 4 DRV2604,
     6 DRV2604L; anything else to test a driver's ID check)."""
 
-    DEFAULT_ADDRESS = 0x5A
+    DEFAULT_ADDRESS = chips.DRV2605.default_address
 
     def __init__(self, *, device_id: int = 7, seed: int = 0,
                  effect_durations_s: dict[int, float] | None = None) -> None:

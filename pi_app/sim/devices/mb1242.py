@@ -20,8 +20,8 @@ FoV into the distance it passes here).
 
 from __future__ import annotations
 
+from pi_app.sensors import chips
 from pi_app.sim.devices.base import SimDevice, fixed_range
-from pi_app.sim.optics import chip_optics
 from pi_app.sim.simbus import nack
 
 RANGE_COMMAND = 0x51
@@ -34,9 +34,7 @@ RESOLUTION_CM = 1
 NOISE_SIGMA_CM = 1.0                    # a 1 cm-resolution reading that jitters by ~1 cm
 CLOSE_RANGE_SPREAD_CM = 5               # too-close objects read "20-25 cm"
 
-_OPTICS = chip_optics("mb1242")
-MIN_RANGE_CM = int(round(_OPTICS.min_range_m * 100))
-MAX_RANGE_CM = int(round(_OPTICS.max_dark_m * 100))
+MIN_RANGE_CM, MAX_RANGE_CM = chips.MB1242_RANGE_CM
 
 
 SPEED_OF_SOUND_MPS = 343.0  # dry air at 20 degC
@@ -48,7 +46,7 @@ class MB1242Device(SimDevice):
     the previous range after each new ranging cycle; ``garbage`` True reports values
     beyond the 765 cm scale (766-65535 cm: a corrupted, e.g. clock-stretched, read)."""
 
-    DEFAULT_ADDRESS = 0x70
+    DEFAULT_ADDRESS = chips.MB1242.default_address
 
     def __init__(self, range_source=None, *, seed: int = 0) -> None:
         super().__init__(seed=seed)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 
+from pi_app.sensors import chips
 from pi_app.sim.devices.base import RegisterDevice
 
 _SMPLRT_DIV = 0x19
@@ -37,13 +38,13 @@ _TEMP_OUT_H = 0x41
 _GYRO_XOUT_H = 0x43
 _GYRO_ZOUT_L = 0x48
 _PWR_MGMT_1 = 0x6B
-_WHO_AM_I = 0x75
+_WHO_AM_I = chips.MPU6050.chip_id.register
 
 _PWR_MGMT_1_RESET = 0x40            # SLEEP set at power-up
 _DEVICE_RESET = 0x80
 _SLEEP = 0x40
 _DATA_RDY_INT = 0x01
-WHO_AM_I_VALUE = 0x68
+WHO_AM_I_VALUE = chips.MPU6050.chip_id.value[0]
 
 ACCEL_LSB_PER_G = (16384.0, 8192.0, 4096.0, 2048.0)
 GYRO_LSB_PER_DPS = (131.0, 65.5, 32.8, 16.4)
@@ -81,10 +82,10 @@ class MPU6050Device(RegisterDevice):
     """An MPU-6050 at 0x68 (0x69 with ``ad0=True``). ``motion_source(t_s)`` returns
     ``((ax, ay, az) g, (gx, gy, gz) dps)`` in the chip frame (default: at rest, level)."""
 
-    DEFAULT_ADDRESS = 0x68
+    DEFAULT_ADDRESS = chips.MPU6050.default_address
 
     def __init__(self, motion_source=None, *, seed: int = 0, ad0: bool = False) -> None:
-        self.DEFAULT_ADDRESS = self._strap_address = 0x69 if ad0 else 0x68
+        self.DEFAULT_ADDRESS = self._strap_address = chips.MPU6050.addresses[int(ad0)]
         self.motion_source = motion_source if motion_source is not None else _at_rest
         self._sample_index = -1
         super().__init__(seed=seed)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 
+from pi_app.sensors import chips
 from pi_app.sim.devices.base import SimDevice
 from pi_app.sim.simbus import nack
 
@@ -83,7 +84,7 @@ class MuxChannel:
 class TCA9548ADevice(SimDevice):
     """A TCA9548A at 0x70. ``mask`` is the control register; ``channel(n)`` the n-th bus."""
 
-    DEFAULT_ADDRESS = 0x70
+    DEFAULT_ADDRESS = chips.TCA9548A.default_address
 
     def __init__(self, *, seed: int = 0) -> None:
         super().__init__(seed=seed)
@@ -97,8 +98,10 @@ class TCA9548ADevice(SimDevice):
         return self._channels[number]
 
     def connect(self, bus, address: int) -> None:
-        if not 0x70 <= address <= 0x77:
-            raise ValueError(f"a TCA9548A answers at 0x70..0x77 (A2..A0), not 0x{address:02X}")
+        lowest, highest = chips.TCA9548A.addresses
+        if not lowest <= address <= highest:
+            raise ValueError(f"a TCA9548A answers at 0x{lowest:02X}..0x{highest:02X} (A2..A0), "
+                             f"not 0x{address:02X}")
         super().connect(bus, address)
         self._strap_address = address
 

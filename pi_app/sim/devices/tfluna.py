@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 
+from pi_app.sensors import chips
 from pi_app.sim.devices.base import RegisterDevice, fixed_range
 from pi_app.sim.optics import chip_optics, max_range_m
 from pi_app.sim.simbus import nack
@@ -48,21 +49,22 @@ _AMP_THR_LOW = 0x2A
 _DUMMY_DIST_LOW = 0x2C
 _MIN_DIST_LOW = 0x2E
 _MAX_DIST_LOW = 0x30
-_SIGNATURE = 0x3C             # 'L' 'U' 'N' 'A'
+_SIGNATURE = chips.TFLUNA.chip_id.register   # 'L' 'U' 'N' 'A'
 
 _CONFIG = range(0x1E, 0x3C)   # writable settings, the part that SAVE puts in flash
 _COMMANDS = (_SAVE, _SHUTDOWN_REBOOT, _TRIG_ONE_SHOT, _RESTORE_FACTORY)
 
 FACTORY_SETTINGS = {
-    _SLAVE_ADDR: 0x10, _MODE: 0x00, _ENABLE: 0x01, _FPS_LOW: 100, _FPS_HIGH: 0,
+    _SLAVE_ADDR: chips.TFLUNA.default_address, _MODE: 0x00, _ENABLE: 0x01,
+    _FPS_LOW: 100, _FPS_HIGH: 0,
     _LOW_POWER: 0x00, _AMP_THR_LOW: 100, _AMP_THR_LOW + 1: 0,
     _DUMMY_DIST_LOW: 0, _DUMMY_DIST_LOW + 1: 0, _MIN_DIST_LOW: 0, _MIN_DIST_LOW + 1: 0,
     _MAX_DIST_LOW: 9000 & 0xFF, _MAX_DIST_LOW + 1: 9000 >> 8,
 }
 
 VERSION = (3, 0, 5)                   # major, minor, revision (example firmware)
-BASE_RATE_HZ = 500                    # internal ranging rate; output rate = 500 / n
-VALID_FRAME_RATES_HZ = frozenset(BASE_RATE_HZ // n for n in range(2, BASE_RATE_HZ + 1))
+BASE_RATE_HZ = chips.TFLUNA_BASE_RATE_HZ   # internal ranging rate; output rate = 500 / n
+VALID_FRAME_RATES_HZ = chips.TFLUNA_FRAME_RATES_HZ
 LOW_POWER_MAX_RATE_HZ = 10            # manual 6.10: power-saving mode runs at <= 10 Hz
 AMP_OVEREXPOSED = 0xFFFF
 AMP_NORMAL_MAX = 30000                # manual 6.4: "Amp value should not be above 30000"
@@ -86,7 +88,7 @@ class TFLunaDevice(RegisterDevice):
     distance and amplitude in new frames (a frozen sensor that still ticks); ``garbage``
     True puts implausible frames out: 9.01-655 m with a healthy amplitude."""
 
-    DEFAULT_ADDRESS = 0x10
+    DEFAULT_ADDRESS = chips.TFLUNA.default_address
 
     def __init__(self, range_source=None, *, seed: int = 0) -> None:
         self.range_source = range_source if range_source is not None else fixed_range(1.0)
@@ -118,7 +120,7 @@ class TFLunaDevice(RegisterDevice):
         major, minor, revision = VERSION
         self.regs[_VERSION_REVISION:_VERSION_REVISION + 3] = bytes((revision, minor, major))
         self.regs[_SERIAL_NUMBER:_SERIAL_NUMBER + 14] = self._serial
-        self.regs[_SIGNATURE:_SIGNATURE + 4] = b"LUNA"
+        self.regs[_SIGNATURE:_SIGNATURE + 4] = chips.TFLUNA.chip_id.value
         self.address = self._flash[_SLAVE_ADDR]
         now_s = self.now_s()
         self._boot_s = now_s
@@ -238,8 +240,8 @@ class TFLunaDevice(RegisterDevice):
         maximum range for this sunlight, growing as 1/d^2 closer, capped at 30000."""
         if distance_m is None:
             return self.rng.randint(0, 40)            # only noise comes back
-        limit_m = max_range_m("tfluna", sunlight=sunlight)
-        d_m = max(distance_m, chip_optics("tfluna").min_range_m / 2.0)
+        limit_m = max_range_m(chips.TFLUNA.kind, sunlight=sunlight)
+        d_m = max(distance_m, chip_optics(chips.TFLUNA.kind).min_range_m / 2.0)
         amplitude = 100.0 * (limit_m / d_m) ** 2
         if distance_m > limit_m:
             return min(99, int(amplitude))

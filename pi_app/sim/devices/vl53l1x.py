@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 
+from pi_app.sensors import chips
 from pi_app.sim.devices.base import RegisterDevice, fixed_range
 from pi_app.sim.optics import chip_optics, max_range_m
 
@@ -57,7 +58,7 @@ _RESULT__FINAL_CROSSTALK_CORRECTED_RANGE_MM_SD0 = 0x0096
 _RESULT__PEAK_SIGNAL_COUNT_RATE_CROSSTALK_CORRECTED_MCPS_SD0 = 0x0098
 _RESULT__OSC_CALIBRATE_VAL = 0x00DE
 _FIRMWARE__SYSTEM_STATUS = 0x00E5
-_IDENTIFICATION__MODEL_ID = 0x010F
+_IDENTIFICATION__MODEL_ID = chips.VL53L1X.chip_id.register
 _ROI_CONFIG__MODE_ROI_CENTRE_SPAD = 0x013E
 
 #: ST ULD VL51L1X_DEFAULT_CONFIGURATION, registers 0x002D..0x0087 (91 bytes).
@@ -75,6 +76,7 @@ if len(DEFAULT_CONFIGURATION) != 0x88 - 0x2D:
     raise ImportError("VL53L1X default configuration must cover 0x2D..0x87")
 
 BOOT_S = 1.2e-3                 # firmware boot after power-on / XSHUT release
+MASK_REVISION = 0x10            # IDENTIFICATION 0x0111, after model id and module type
 OSC_CALIBRATE_VAL = 37          # PLL ticks per ms: ST's default 0x0F89 decodes to 100 ms
 FAST_OSC_FREQUENCY = 0xBCCC     # the value ST's full driver assumes when NVM is blank
 
@@ -123,13 +125,13 @@ class VL53L1XDevice(RegisterDevice):
     default a fixed target 1.0 m ahead. Optional attributes on the source:
     ``sunlight`` (0..1, or a callable of t_s) and ``blinded(t_s) -> bool``.
     ``xshut_pin``: a gpiozero pin (e.g. ``MockFactory().pin(17)``); while it is low the
-    chip is held in reset and does not answer; on release it boots at 0x29.
+    chip is held in reset and does not answer; on release it boots at its default address.
     ``stuck``: set True to make the chip keep flagging results that repeat the last one.
     ``garbage``: set True to make it flag implausible results: range status valid but
     a distance of 61-65 m (0xF000-0xFFFF mm), far beyond any VL53L1X's 4 m.
     """
 
-    DEFAULT_ADDRESS = 0x29
+    DEFAULT_ADDRESS = chips.VL53L1X.default_address
     INDEX_BYTES = 2
     REGISTER_SPACE = 0x10000
 
@@ -190,7 +192,8 @@ class VL53L1XDevice(RegisterDevice):
         regs[_GPIO_HV_MUX__CTRL] = 0x11
         regs[_RESULT__OSC_CALIBRATE_VAL:_RESULT__OSC_CALIBRATE_VAL + 2] = \
             OSC_CALIBRATE_VAL.to_bytes(2, "big")
-        regs[_IDENTIFICATION__MODEL_ID:_IDENTIFICATION__MODEL_ID + 3] = b"\xEA\xCC\x10"
+        regs[_IDENTIFICATION__MODEL_ID:_IDENTIFICATION__MODEL_ID + 3] = \
+            chips.VL53L1X.chip_id.value + bytes([MASK_REVISION])
         regs[_ROI_CONFIG__MODE_ROI_CENTRE_SPAD] = 0xC7
         self._in_soft_reset = False
         self._ranging = None            # None, "timed", "back_to_back" or "single"
@@ -336,7 +339,7 @@ class VL53L1XDevice(RegisterDevice):
         sunlight = min(max(float(sunlight or 0.0), 0.0), 1.0)
         blinded = getattr(source, "blinded", None)
         mode, budget_ms = self.distance_mode, self.timing_budget_ms
-        limit_m = max_range_m("vl53l1x", sunlight=sunlight, distance_mode=mode,
+        limit_m = max_range_m(chips.VL53L1X.kind, sunlight=sunlight, distance_mode=mode,
                               timing_budget_ms=budget_ms)
         ambient_mcps = AMBIENT_DARK_MCPS + (AMBIENT_SUN_MCPS - AMBIENT_DARK_MCPS) * sunlight
         distance_m = source(t_s)
@@ -350,7 +353,7 @@ class VL53L1XDevice(RegisterDevice):
         sigma_mm = 1.0 + 2.0 * distance_m ** 2 * (1.0 + 3.0 * sunlight) * math.sqrt(50.0 / budget_ms)
         measured_mm = min(0xFFFF, max(0, round(distance_m * 1000.0 + self.rng.gauss(0.0, sigma_mm))))
         signal_mcps = SIGNAL_AT_LIMIT_MCPS * (limit_m / max(distance_m, 1e-3)) ** 2
-        if distance_m < chip_optics("vl53l1x", mode).min_range_m:
+        if distance_m < chip_optics(chips.VL53L1X.kind, mode).min_range_m:
             return RAW_MIN_RANGE, measured_mm, sigma_mm, signal_mcps, ambient_mcps
         margin = (distance_m / limit_m - (1.0 - SIGMA_FAIL_ZONE)) / SIGMA_FAIL_ZONE
         if margin > 0 and self.rng.random() < SIGMA_FAIL_MAX_SHARE * margin:
