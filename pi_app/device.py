@@ -22,7 +22,7 @@ from pi_app.profile import ProfileSwitch
 from pi_app.selftest import open_button, open_outputs, report
 from pi_app.upkeep import READY, ButtonKeeper, DeckReachKeeper, OutputKeeper, can_alert
 from pi_app.sensors.factory import bring_up, driver_class, nominal_period_s
-from pi_app.sim.optics import chip_optics, max_range_m
+from pi_app.sensors.chips import chip, chip_optics, max_range_m
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,10 @@ def make_detector(sc, cfg, policy: str):
     half_fov_deg = optics.fov_deg / 2.0
     if sc.role == "surface":
         # the dark range limit: what "nothing within range" (NO_TARGET) bounds
-        limit_m = max_range_m(sc.kind, distance_mode=sc.distance_mode,
-                              timing_budget_ms=sc.timing_budget_ms) if sc.kind == "vl53l1x" else None
+        limit_m = None
+        if chip(sc.kind).no_target_beyond_range:
+            limit_m = max_range_m(sc.kind, distance_mode=sc.distance_mode,
+                                  timing_budget_ms=sc.timing_budget_ms)
         return SurfaceDetector(sc.id, cfg, mount_height_m=sc.mount_height_m,
                                mount_pitch_deg=sc.pitch_deg, half_fov_deg=half_fov_deg,
                                sample_period_s=nominal_period_s(sc), max_range_m=limit_m)
@@ -60,7 +62,7 @@ def make_detector(sc, cfg, policy: str):
                             # ultrasound hears stray echoes (other sensors, multipath):
                             # two agreeing readings remove most, so no
                             # first-sight warnings from it
-                            first_sight=sc.kind != "mb1242")
+                            first_sight=not chip(sc.kind).stray_echoes)
 
 
 class Device:
