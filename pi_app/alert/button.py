@@ -6,8 +6,7 @@
   below DANGER only: **DANGER is never muted — that rule lives in the arbiter**,
   this class only reports the button.
 - A long press (held ``long_press_s`` or longer) asks to switch the profile
-  (belt <-> treadmill): ``profile_requests`` counts them and ``on_profile_request``
-  is called. The loop may poll the counter instead of using the callback.
+  (belt <-> treadmill): ``profile_requests`` counts them, for the loop to poll.
 
 gpiozero calls ``when_pressed``/``when_released`` on its own thread on a Pi, so
 press duration is measured with the injected clock (not gpiozero's hold thread,
@@ -33,8 +32,7 @@ class MuteButton(Closeable):
     """A push button on BCM ``pin``. ``clock`` is the loop's clock (``now_s()``)."""
 
     def __init__(self, pin: int, *, clock, pin_factory=None, mute_s: float = 10.0,
-                 long_press_s: float = 1.5, debounce_s: float = 0.03,
-                 on_profile_request=None) -> None:
+                 long_press_s: float = 1.5, debounce_s: float = 0.03) -> None:
         if not mute_s > 0:
             raise ConfigError(f"alert.mute_s: {mute_s!r} must be > 0")
         if not 0 <= debounce_s < long_press_s:
@@ -45,7 +43,6 @@ class MuteButton(Closeable):
         self.mute_s = float(mute_s)
         self.long_press_s = float(long_press_s)
         self.debounce_s = float(debounce_s)
-        self.on_profile_request = on_profile_request
         self.profile_requests = 0
         self.short_presses = 0
         self._lock = threading.Lock()
@@ -59,12 +56,16 @@ class MuteButton(Closeable):
         self._button.when_released = self._on_release
 
     @classmethod
-    def from_config(cls, cfg, *, clock, pin_factory=None, on_profile_request=None):
-        """The button of ``cfg.alert``, or None when ``alert.button_pin`` is -1."""
+    def from_config(cls, cfg, *, clock, pin_factory=None, on_profile_request: None = None):
+        """The button of ``cfg.alert``, or None when ``alert.button_pin`` is -1.
+        ``on_profile_request`` is accepted only because ``selftest.open_button`` still
+        passes it (always None): long presses are counted in ``profile_requests``."""
+        if on_profile_request is not None:
+            raise TypeError("MuteButton has no profile callback: poll profile_requests")
         if cfg.alert.button_pin < 0:
             return None
         return cls(cfg.alert.button_pin, clock=clock, pin_factory=pin_factory,
-                   mute_s=cfg.alert.mute_s, on_profile_request=on_profile_request)
+                   mute_s=cfg.alert.mute_s)
 
     def configure(self, cfg) -> None:
         """Take a new ``alert.mute_s`` (a running mute keeps its end time)."""
@@ -81,7 +82,6 @@ class MuteButton(Closeable):
 
     def _on_release(self) -> None:
         now_s = self.clock.now_s()
-        callback = None
         with self._lock:
             start_s, self._pressed_at_s = self._pressed_at_s, None
             if start_s is None:
@@ -91,15 +91,12 @@ class MuteButton(Closeable):
                 return  # contact bounce, not a press
             if held_s >= self.long_press_s:
                 self.profile_requests += 1
-                callback = self.on_profile_request
             else:
                 self.short_presses += 1
                 if now_s < self._mute_until_s:
                     self._mute_until_s = -math.inf
                 else:
                     self._mute_until_s = now_s + self.mute_s
-        if callback is not None:
-            callback()
 
     # --- the loop's side --------------------------------------------------------------
     def muted(self, t_s: float) -> bool:
