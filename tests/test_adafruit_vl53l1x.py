@@ -1,18 +1,68 @@
-"""Adafruit's CircuitPython VL53L1X driver, unchanged, on SimBus through the busio adapter.
+"""Adafruit's CircuitPython VL53L1X driver, unchanged, on SimBus through a busio adapter.
 
 A third-party driver written from the same documents is the best check that the
-emulator behaves like the chip and not like our own driver expects.
+emulator behaves like the chip and not like our own driver expects. ``I2C`` below is
+a CircuitPython ``busio.I2C``-style object over any smbus2-compatible bus: every call
+becomes one ``i2c_rdwr`` (``writeto_then_readfrom`` is a write and a read with a
+repeated start, as on the wire); bus errors come through as ``OSError``, as Blinka's
+Linux ``busio`` gives them.
 """
 
 import errno
+import threading
 import types
 
 import pytest
+from smbus2 import i2c_msg
 
 from pi_app.clock import SimClock
-from pi_app.sim.busio import I2C
 from pi_app.sim.devices.vl53l1x import VL53L1XDevice
 from pi_app.sim.simbus import SimBus
+
+
+class I2C:
+    """``busio.I2C`` over ``bus`` (anything with the smbus2 ``SMBus`` API and SimBus's
+    ``scan``)."""
+
+    def __init__(self, bus) -> None:
+        self._bus = bus
+        self._lock = threading.Lock()
+
+    # --- locking, as busio requires around transactions ---------------------------------
+    def try_lock(self) -> bool:
+        return self._lock.acquire(blocking=False)
+
+    def unlock(self) -> None:
+        if self._lock.locked():
+            self._lock.release()
+
+    # --- transactions -------------------------------------------------------------
+    def scan(self) -> list[int]:
+        """7-bit addresses that acknowledge."""
+        return list(self._bus.scan())
+
+    def writeto(self, address: int, buffer, *, start: int = 0, end: int | None = None) -> None:
+        data = bytes(buffer[start:end])
+        if not data:
+            self._bus.write_quick(address)  # an address-only probe
+            return
+        self._bus.i2c_rdwr(i2c_msg.write(address, data))
+
+    def readfrom_into(self, address: int, buffer, *, start: int = 0,
+                      end: int | None = None) -> None:
+        end = len(buffer) if end is None else end
+        msg = i2c_msg.read(address, end - start)
+        self._bus.i2c_rdwr(msg)
+        buffer[start:end] = bytes(msg)
+
+    def writeto_then_readfrom(self, address: int, buffer_out, buffer_in, *, out_start: int = 0,
+                              out_end: int | None = None, in_start: int = 0,
+                              in_end: int | None = None) -> None:
+        in_end = len(buffer_in) if in_end is None else in_end
+        write = i2c_msg.write(address, bytes(buffer_out[out_start:out_end]))
+        read = i2c_msg.read(address, in_end - in_start)
+        self._bus.i2c_rdwr(write, read)
+        buffer_in[in_start:in_end] = bytes(read)
 
 
 # --- the adapter on its own -------------------------------------------------------------
