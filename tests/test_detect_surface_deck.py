@@ -126,7 +126,7 @@ def test_at_its_range_limit_the_sensor_learns_nothing_and_warns_only_on_big_step
         t = k * 0.004
         d = ground_range(0.0) if k % 10 < 3 else None
         feed_and_judge(det, Reading(t, d), 0.0, 0.0)
-    assert det.baseline_m is None and det.validity < det.STRICT_VALIDITY
+    assert det.baseline_m is None and det.validity < CFG.surface.strict_validity
     small = [feed_and_judge(det, Reading(t + k * 0.004, ground_range(-0.06)), 0.0, 0.0) for k in range(1, 4)]
     assert all(s.level == Level.CLEAR for s in small)  # 6 cm: not judged at this validity
     big = [feed_and_judge(det, Reading(t + k * 0.004, ground_range(-0.15) + 0.001 * k), 0.0, 0.0)
@@ -176,7 +176,9 @@ def test_single_sample_confirmation_can_be_switched_off():
 
 def test_ground_fit_learns_a_plane_in_time_and_reach():
     from pi_app.detect.filters import GroundFit
-    fit = GroundFit(0.2)
+    s = CFG.surface
+    tuning = dict(min_weight=s.fit_min_weight, ridge_t_s=s.fit_ridge_s, ridge_reach_m=s.fit_ridge_reach_m)
+    fit = GroundFit(0.2, **tuning)
     assert fit.predict(0.0, 2.0) is None
     # height falls 0.1 m/s with time and 0.05 m per m of reach (a grade passing)
     for k in range(500):
@@ -188,7 +190,7 @@ def test_ground_fit_learns_a_plane_in_time_and_reach():
         want = 1.0 - 0.1 * (t - 1000.0) - 0.05 * (reach - 2.3)
         assert abs(fit.predict(t, reach) - want) < 0.004
     # the time origin moves (hours of running) without losing the fit
-    fit2 = GroundFit(0.2)
+    fit2 = GroundFit(0.2, **tuning)
     for k in range(20000):
         t = k * 0.004
         fit2.add(t, 2.3 + 0.4 * math.sin(17.6 * t), 0.98)

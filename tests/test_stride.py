@@ -7,7 +7,10 @@ import random
 
 import pytest
 
+from pi_app.config import Config
 from pi_app.detect.stride import StrideComb
+
+DECK = Config.defaults().deck
 
 
 def sway(t_s, step_hz, amp_m=0.03, harmonic=0.0):
@@ -34,20 +37,20 @@ def test_the_step_period_is_found_from_the_readings(cadence_spm, rate_hz, noise_
     """VL53L1X, TF-Luna and MB1242 rates and noise. At 10 Hz (3-4 readings a step) the
     readings are interpolated between, which bends the correlation peak by up to ~3 %;
     a one-step mean 3 % too long leaves < 1 mm of a 3 cm sway."""
-    comb = StrideComb()
+    comb = StrideComb(DECK)
     feed(comb, 8.0, rate_hz=rate_hz, step_hz=cadence_spm / 60, noise_m=noise_m, harmonic=0.2)
     assert comb.period_s == pytest.approx(60 / cadence_spm, rel=rel)
 
 
 def test_no_sway_no_period_and_a_chance_period_does_no_harm():
-    comb = StrideComb()
+    comb = StrideComb(DECK)
     rng = random.Random(5)
     for k in range(180):
         comb.add(k / 30, 0.8 + rng.gauss(0.0, 0.005))
     assert comb.period_s is None and comb.estimate(6.0) is None
     # noise now and then correlates at some lag: a mean over that lag is still a mean
     for seed in (4, 6, 8, 11):
-        comb, rng = StrideComb(), random.Random(seed)
+        comb, rng = StrideComb(DECK), random.Random(seed)
         ests = []
         for k in range(600):
             comb.add(k / 30, 0.8 + rng.gauss(0.0, 0.005))
@@ -59,7 +62,7 @@ def test_no_sway_no_period_and_a_chance_period_does_no_harm():
 def test_the_sway_cancels_out_of_position_and_drift():
     """A +-3 cm sway (with a 2nd harmonic) on a runner standing steady: the one-step
     mean sits on the true position and reads no drift, at any phase."""
-    out = feed(StrideComb(), 10.0, rate_hz=30, step_hz=175 / 60, harmonic=0.5)
+    out = feed(StrideComb(DECK), 10.0, rate_hz=30, step_hz=175 / 60, harmonic=0.5)
     ests = [e for t, e in out if t > 5.0 and e is not None]
     assert len(ests) > 100
     assert max(abs(p - 0.8) for p, _ in ests) < 0.006
@@ -68,7 +71,7 @@ def test_the_sway_cancels_out_of_position_and_drift():
 
 def test_a_drift_is_read_through_the_sway():
     v_mps = 0.3
-    out = feed(StrideComb(), 9.0, rate_hz=30, step_hz=175 / 60, noise_m=0.003,
+    out = feed(StrideComb(DECK), 9.0, rate_hz=30, step_hz=175 / 60, noise_m=0.003,
                position=lambda t: 0.8 + v_mps * max(0.0, t - 6.0))
     before = [e[1] for t, e in out if 5.0 < t < 6.0]
     settled = [e for t, e in out if t > 6.6]
@@ -82,7 +85,7 @@ def test_a_drift_is_read_through_the_sway():
 
 
 def test_a_noisy_sensor_reads_the_drift_over_a_longer_window():
-    quiet, noisy = StrideComb(), StrideComb()
+    quiet, noisy = StrideComb(DECK), StrideComb(DECK)
     feed(quiet, 8.0, rate_hz=30, step_hz=2.9, noise_m=0.003)
     out = feed(noisy, 8.0, rate_hz=10, step_hz=2.9, noise_m=0.01)
     assert quiet.window_s == quiet.drift_window_s < noisy.window_s
@@ -91,7 +94,7 @@ def test_a_noisy_sensor_reads_the_drift_over_a_longer_window():
 
 
 def test_a_gap_in_the_readings_starts_over_but_keeps_the_period():
-    comb = StrideComb()
+    comb = StrideComb(DECK)
     feed(comb, 6.0, rate_hz=30, step_hz=2.9)
     period_s = comb.period_s
     comb.add(7.0, 0.8)                              # 1 s without a reading
@@ -101,7 +104,7 @@ def test_a_gap_in_the_readings_starts_over_but_keeps_the_period():
 
 
 def test_clear_forgets_everything():
-    comb = StrideComb()
+    comb = StrideComb(DECK)
     feed(comb, 6.0, rate_hz=30, step_hz=2.9)
     comb.clear()
     assert comb.period_s is None and comb.estimate(6.0) is None

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections import namedtuple
 
 from pi_app.config.fields import Field
-from pi_app.config.schema_detect import DECK, OBSTACLE, SURFACE
+from pi_app.config.schema_detect import DECK, IMU, OBSTACLE, SURFACE
 from pi_app.config.schema_device import ALERT, DEVICE, HEALTH, I2C, POSTURE, REST, SERIAL
 
-SCHEMA: tuple[Field, ...] = (*DEVICE, *I2C, *OBSTACLE, *SURFACE, *DECK, *HEALTH, *ALERT,
+SCHEMA: tuple[Field, ...] = (*DEVICE, *I2C, *OBSTACLE, *SURFACE, *DECK, *IMU, *HEALTH, *ALERT,
                              *POSTURE, *REST, *SERIAL)
 
 FIELDS: dict[str, Field] = {f.key: f for f in SCHEMA}

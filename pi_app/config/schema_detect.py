@@ -1,5 +1,6 @@
 """The detectors' settings: what makes an obstacle, a surface hazard and a treadmill
-drift worth a warning, and how each detector filters its readings. Pure data: one
+drift worth a warning, how each detector filters its readings, and how the belt's IMU
+turns into trunk pitch. Pure data: one
 ``Field`` per key with its unit, default, allowed range and a one-line doc.
 """
 
@@ -27,6 +28,17 @@ OBSTACLE = (
     F("obstacle.track_timeout_s", float, 0.3, "s", "a track with no agreeing reading for this long is dropped", 0.05, 3.0),
     F("obstacle.ground_margin_deg", float, 0.5, "deg", "readings at least as far as the ground would be with the beam this much steeper are the ground", 0.0, 10.0),
     F("obstacle.hold_s", float, 0.5, "s", "a level is held at least this long before it may drop", 0.0, 5.0),
+    F("obstacle.timeout_periods", int, 4, DIMENSIONLESS,
+      "a track lasts at least this many of its sensor's sample periods without an agreeing reading "
+      "(a 10 Hz ultrasound hears the ground between two echoes of its target)", 1, 20),
+    F("obstacle.max_closing_speed_mps", float, 12.0, "m/s",
+      "fastest plausible closing speed (a sprinter at 7.3 m/s and an oncoming walker); "
+      "faster estimates are clipped to it", 8.0, 40.0),
+    F("obstacle.max_birth_speed_mps", float, 10.0, "m/s",
+      "a new target whose first two readings imply a faster approach needs a third "
+      "(more likely two things, e.g. the ground at two pitch angles)", 2.0, 40.0),
+    F("obstacle.max_birth_opening_mps", float, 2.0, "m/s",
+      "... or whose first two readings imply it moves away faster than this", 0.5, 20.0),
 )
 
 SURFACE = (
@@ -42,6 +54,43 @@ SURFACE = (
     F("surface.baseline_tau_s", float, 0.2, "s", "time constant of the learned ground (its level and how it changes with time and with the spot's reach)", 0.02, 10.0),
     F("surface.relearn_after_s", float, 1.5, "s", "a deviation lasting this long is a new ground level", 0.2, 10.0),
     F("surface.hold_s", float, 0.6, "s", "a surface warning is held at least this long", 0.0, 5.0),
+    F("surface.learn_samples", int, 5, DIMENSIONLESS,
+      "the first ground level is the median of at least this many readings ...", 1, 50),
+    F("surface.learn_s", float, 0.2, "s",
+      "... spanning at least this long (a hand flicking through the beam, ~30 ms, is outvoted)",
+      0.0, 2.0),
+    F("surface.fit_samples", int, 12, DIMENSIONLESS,
+      "the learned ground spans at least this many samples (a slow sensor's, longer than "
+      "baseline_tau_s)", 1, 100),
+    F("surface.fit_min_weight", float, 3.0, DIMENSIONLESS,
+      "samples' worth of weight the learned ground needs before it predicts "
+      "(a 30 Hz sensor holds ~6.6 at baseline_tau_s = 0.2 s)", 1.0, 30.0),
+    F("surface.fit_ridge_s", float, 0.05, "s",
+      "the learned ground's change with time is pulled toward none as if its samples spanned "
+      "this long more", 0.005, 1.0),
+    F("surface.fit_ridge_reach_m", float, 0.05, "m",
+      "... and its change with the spot's reach as if the spot swept this much more", 0.005, 1.0),
+    F("surface.slow_persist_s", float, 0.05, "s",
+      "a residual between half the threshold and the threshold is fully learned once such "
+      "residuals last this long (a bias or a grade; a root's face is crossed faster)", 0.005, 1.0),
+    F("surface.support_share", float, 1.0, DIMENSIONLESS,
+      "share of drop_m / rise_m a sample must reach to keep a streak going", 0.5, 1.0),
+    F("surface.validity_tau_s", float, 0.5, "s",
+      "time constant of the share of readings that return a distance", 0.05, 5.0),
+    F("surface.strict_validity", float, 0.7, DIMENSIONLESS,
+      "a sensor returning the ground less than this share of the time (near its range limit, "
+      "in sun) counts only deviations of twice the threshold", 0.1, 1.0),
+    F("surface.noise_tau_s", float, 2.0, "s",
+      "time constant of the RMS of the learned ground's residuals", 0.1, 30.0),
+    F("surface.noise_learn_s", float, 1.0, "s",
+      "ordinary ground seen this long before single_sample_sigmas or pair_sigmas may confirm",
+      0.0, 30.0),
+    F("surface.relearn_share", float, 0.3, DIMENSIONLESS,
+      "fewer readings than this share matching the learned ground lately means it is wrong: "
+      "learn it again (the share falls to it in relearn_after_s)", 0.05, 0.9),
+    F("surface.beyond_validity", float, 0.9, DIMENSIONLESS,
+      "a 'nothing within range' reading is a drop only from a sensor that returned a distance "
+      "at least this share of the time", 0.5, 1.0),
 )
 
 DECK = (
@@ -59,4 +108,38 @@ DECK = (
     F("deck.smoothing_s", float, 0.6, "s", "while no step period is seen: window of the least-squares line that judges drift", 0.1, 3.0),
     F("deck.drift_window_s", float, 0.15, "s", "the drift is how far the sway-free (one-step mean) position moved in this long", 0.04, 0.6),
     F("deck.drift_noise_mps", float, 0.01, "m/s", "a noisy sensor's drift window grows until the drift's noise is below this", 0.002, 0.1),
+    F("deck.max_drift_window_s", float, 0.6, "s",
+      "the longest window a noisy sensor's drift is read over (never shorter than "
+      "drift_window_s)", 0.04, 1.5),
+    F("deck.off_deck_margin_m", float, 0.15, "m",
+      "a back seen this far past the rear edge is off the deck (the room behind it)", 0.0, 1.0),
+    F("deck.min_span_share", float, 0.8, DIMENSIONLESS,
+      "while no step period is seen: share of smoothing_s the readings must span before a drift "
+      "is judged", 0.3, 1.0),
+    F("deck.period_window_s", float, 3.5, "s",
+      "the step period is measured from the autocorrelation of this much of the sway", 1.5, 4.0),
+    F("deck.detrend_s", float, 1.0, "s",
+      "before the autocorrelation the mean over this long is taken out (a drift is not a "
+      "period)", 0.2, 3.0),
+    F("deck.period_every_s", float, 0.5, "s", "the step period is measured this often", 0.1, 5.0),
+    F("deck.period_median_of", int, 5, DIMENSIONLESS,
+      "the step period is the median of this many last measured", 1, 15),
+    F("deck.min_correlation", float, 0.3, DIMENSIONLESS,
+      "an autocorrelation peak below this is no step period", 0.05, 0.95),
+    F("deck.near_best_share", float, 0.85, DIMENSIONLESS,
+      "the shortest lag whose peak reaches this share of the best is the step period (the best "
+      "may be a multiple of it)", 0.5, 1.0),
+    F("deck.max_gap_s", float, 0.3, "s",
+      "longer than this without a reading, the sway is followed afresh", 0.04, 2.0),
+)
+
+IMU = (
+    F("imu.tau_s", float, 0.5, "s",
+      "time constant with which the accelerometer's gravity corrects the gyro's trunk pitch",
+      0.05, 10.0),
+    F("imu.accel_trust_g", float, 0.3, "g",
+      "felt acceleration this far from 1 g (a stride's flight and landing): the accelerometer "
+      "is ignored", 0.05, 1.0),
+    F("imu.stale_periods", int, 3, DIMENSIONLESS,
+      "samples missed (bus errors) before the trunk pitch is not trusted", 1, 50),
 )

@@ -26,6 +26,9 @@ HEALTH = (
     F("health.fault_signal_s", float, 0.25, "s", "the fault pattern starts within this", 0.05, 5.0),
     F("health.retry_backoff_s", float, 0.1, "s", "first wait before re-initialising a failed sensor", 0.05, 30.0),
     F("health.retry_backoff_max_s", float, 0.8, "s", "longest wait between re-initialisations", 0.1, 120.0),
+    F("health.implausible_samples", int, 2, DIMENSIONLESS,
+      "results no healthy chip gives, in a row, before they can be a fault (one stray value "
+      "between good ones is a glitch)", 1, 1000),
 )
 
 ALERT = (
@@ -37,6 +40,8 @@ ALERT = (
     F("alert.motor_pin", int, 13, "BCM", "GPIO of the PWM vibration motor transistor", 0, 27),
     F("alert.actuator", str, "erm", doc="DRV2605 actuator: erm (coin/pager motor) or lra", choices=("erm", "lra")),
     F("alert.steady_mute_s", float, 3.0, "s", "a steady obstacle that is not closing goes quiet after this", 0.5, 60.0),
+    F("alert.steady_gap_s", float, 0.1, "s",
+      "a steady obstacle not reported for this long starts its quiet time afresh", 0.01, 2.0),
     F("alert.button_pin", int, -1, "BCM", "mute/profile button GPIO, -1 = none", -1, 27),
     F("alert.mute_s", float, 10.0, "s", "a short button press mutes this long (never DANGER)", 1.0, 120.0),
 )
@@ -46,6 +51,11 @@ POSTURE = (
     F("posture.max_pitch_deg", float, 20.0, "deg", "forward lean above this counts as bent over", 5.0, 60.0),
     F("posture.hold_s", float, 5.0, "s", "leaning this long gives a nudge", 1.0, 120.0),
     F("posture.repeat_s", float, 20.0, "s", "while still leaning, nudge again at most this often", 5.0, 600.0),
+    F("posture.smoothing_s", float, 1.0, "s",
+      "the lean is averaged over this long (cuts the stride's few-degree swing to ~6 %)",
+      0.1, 10.0),
+    F("posture.hysteresis_deg", float, 2.0, "deg",
+      "once timed, a lean ends only when the average is this far below max_pitch_deg", 0.0, 20.0),
 )
 
 REST = (

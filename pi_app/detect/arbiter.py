@@ -6,7 +6,8 @@ Rules, in order:
    (obstacle > deck > surface > fault > posture > rest).
 2. A steady obstacle (near but not closing, ``detail == "steady"``) goes quiet after
    ``alert.steady_mute_s`` as car parking sensors do, and comes back at once when it
-   closes in (its detail changes) or when it goes away and returns.
+   closes in (its detail changes) or when it goes away (unreported for
+   ``alert.steady_gap_s``) and returns.
 3. A button mute silences everything below DANGER for ``alert.mute_s``; DANGER is
    never muted.
 """
@@ -19,8 +20,6 @@ KIND_RANK = {"obstacle": 6, "deck": 5, "surface": 4, "fault": 3, "posture": 2, "
 
 
 class Arbiter:
-    STEADY_GAP_S = 0.1  # a steady report missing this long restarts the mute timer
-
     def __init__(self, cfg) -> None:
         self._steady_since: dict[str | None, list[float]] = {}
         self.state = CLEAR
@@ -28,6 +27,7 @@ class Arbiter:
 
     def configure(self, cfg) -> None:
         self.steady_mute_s = cfg.alert.steady_mute_s
+        self.steady_gap_s = cfg.alert.steady_gap_s
 
     def decide(self, states, t_s: float, muted: bool = False) -> AlertState:
         best = CLEAR
@@ -39,7 +39,7 @@ class Arbiter:
                 continue
             if state.detail == "steady":
                 entry = steady.get(state.source)
-                if entry is None or t_s - entry[1] > self.STEADY_GAP_S:
+                if entry is None or t_s - entry[1] > self.steady_gap_s:
                     steady[state.source] = entry = [t_s, t_s]
                 entry[1] = t_s
                 if t_s - entry[0] >= self.steady_mute_s:

@@ -7,13 +7,14 @@ the sway cancels whatever its shape and phase), the drift is how far that mean m
 in ``drift_window_s`` (longer for a noisy sensor). Until a step period is seen the
 position is judged alone for ``FALLBACK_AFTER_S`` (the first look at the period), then
 - a runner whose sway the sensor cannot see - a least-squares line over
-``smoothing_s`` stands in. Warnings:
+``smoothing_s`` stands in, once its readings span ``min_span_share`` of it. Warnings:
 - console side: position within ``console_warning_m``/``console_danger_m`` of the
   console, or drifting toward it so that the contact line (``contact_margin_m``) is
   reached within ``warning_ttc_s``/``danger_ttc_s``;
 - rear side: the same against the deck's rear edge (``deck_length_m``);
 - off the deck (detail "off_deck", DANGER): the runner is no longer seen on the deck
-  for ``lost_after_s`` (nothing in range, or only the room behind the deck).
+  for ``lost_after_s`` (nothing in range, or only the room behind the deck: farther
+  than ``off_deck_margin_m`` past its rear edge).
 """
 
 from __future__ import annotations
@@ -21,21 +22,23 @@ from __future__ import annotations
 from pi_app.detect import AlertState, CLEAR, Level
 from pi_app.detect.filters import RingSeries
 from pi_app.detect.hold import LevelHold
-from pi_app.detect.stride import StrideComb
+from pi_app.detect.stride import MAX_STEP_PERIOD_S, StrideComb
+
+#: Without a step period, a drift is judged only after this long on the deck: until
+#: StrideComb has had its first look (two of the longest step periods), the
+#: least-squares line would read the sway.
+FALLBACK_AFTER_S = 2.0 * MAX_STEP_PERIOD_S
+#: Readings of the runner's back kept for the least-squares fallback (4 s at 60 Hz).
+FALLBACK_SAMPLES = 256
 
 
 class DeckDetector:
     kind = "deck"
-    OFF_DECK_MARGIN_M = 0.15  # a back seen this far past the rear edge is off the deck
-    MIN_SPAN_SHARE = 0.8      # share of smoothing_s the samples must span to judge drift
-    #: without a step period, a drift is judged only after this long on the deck: until
-    #: StrideComb has had its first look, the least-squares line would read the sway
-    FALLBACK_AFTER_S = 2.0 * StrideComb.PERIOD_RANGE_S[1]
 
     def __init__(self, sensor_id: str, cfg) -> None:
         self.sensor_id = sensor_id
-        self.series = RingSeries(256)
-        self.comb = StrideComb()
+        self.series = RingSeries(FALLBACK_SAMPLES)
+        self.comb = StrideComb(cfg.deck)
         self.hold = LevelHold(0.0)
         self.position_m: float | None = None
         self.drift_mps = 0.0
@@ -51,8 +54,7 @@ class DeckDetector:
 
     def configure(self, cfg) -> None:
         self.cfg = cfg.deck
-        self.comb.drift_window_s = cfg.deck.drift_window_s
-        self.comb.drift_noise_mps = cfg.deck.drift_noise_mps
+        self.comb.configure(cfg.deck)
         self.hold.hold_s = cfg.deck.hold_s
 
     def reset(self) -> None:
@@ -71,7 +73,7 @@ class DeckDetector:
         t_s = reading.t_s
         d = reading.distance_m
         c = self.cfg
-        if d is not None and d <= c.deck_length_m + self.OFF_DECK_MARGIN_M:
+        if d is not None and d <= c.deck_length_m + c.off_deck_margin_m:
             self.series.append(t_s, d)
             self.comb.add(t_s, d)
             last = self._last_on_deck_t_s
@@ -87,8 +89,8 @@ class DeckDetector:
             mean = self.series.mean(since)
             slope = self.series.slope(since)
             # Too short a span cannot tell a drift from the gait's sway: judge position only.
-            full = (span_s >= self.MIN_SPAN_SHARE * c.smoothing_s
-                    and t_s - self._on_deck_since_t_s >= self.FALLBACK_AFTER_S)
+            full = (span_s >= c.min_span_share * c.smoothing_s
+                    and t_s - self._on_deck_since_t_s >= FALLBACK_AFTER_S)
             self.drift_mps = slope if (slope is not None and full) else 0.0
             # The LS line's value at its newest end: mean + slope * (half the span).
             self.position_m = mean + self.drift_mps * span_s / 2

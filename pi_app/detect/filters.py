@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import math
 
+#: ``GroundFit`` moves its time origin this often, so that its sums of t and t^2 stay
+#: well conditioned over hours (a numerical detail, not a tuning).
+REBASE_S = 60.0
+
 
 class RingSeries:
     """Fixed-size ring of (t_s, value) samples; oldest overwritten."""
@@ -103,14 +107,18 @@ class RangeTrack:
     a target first seen nearer than ``near_birth_m``, at least ``near_confirm_s`` of
     persistence) replace the track. So one spurious reading never moves the track, and
     a hand flicking through the beam for a few tens of ms never becomes an obstacle.
+    Closing speeds are clipped to ``max_speed_mps``; a two-sample birth implying a
+    faster approach than ``max_birth_speed_mps``, or a faster retreat than
+    ``max_birth_opening_mps``, waits for a third sample.
     """
 
-    MAX_SPEED_MPS = 12.0  # fastest plausible closing: sprinter 7.3 m/s + oncoming walker
-    MAX_BIRTH_SPEED_MPS = 10.0  # a two-sample birth implying more needs a third sample
-    MAX_BIRTH_OPENING_MPS = 2.0  # ... or implying the target runs away faster than this
-
     def __init__(self, *, max_step_m: float, confirm_samples: int, near_birth_m: float,
-                 near_confirm_s: float, window_s: float, timeout_s: float, size: int = 32) -> None:
+                 near_confirm_s: float, window_s: float, timeout_s: float, max_speed_mps: float,
+                 max_birth_speed_mps: float, max_birth_opening_mps: float,
+                 size: int = 32) -> None:
+        self.max_speed_mps = max_speed_mps
+        self.max_birth_speed_mps = max_birth_speed_mps
+        self.max_birth_opening_mps = max_birth_opening_mps
         self.max_step_m = max_step_m
         self.confirm_samples = confirm_samples
         self.near_birth_m = near_birth_m
@@ -122,7 +130,7 @@ class RangeTrack:
         self._cand_first_t = 0.0
         self.distance_m: float | None = None
         self.closing_mps = 0.0
-        self.speed_uncertainty = self.MAX_SPEED_MPS  # closing-speed sigma per m of range noise
+        self.speed_uncertainty = self.max_speed_mps  # closing-speed sigma per m of range noise
         self.last_t_s = -1e9
 
     @property
@@ -174,7 +182,7 @@ class RangeTrack:
         if cand.count:
             last_t, last_d = cand.last()
             if t_s - last_t > self.timeout_s or \
-                    abs(distance_m - last_d) > self.max_step_m + self.MAX_SPEED_MPS * (t_s - last_t):
+                    abs(distance_m - last_d) > self.max_step_m + self.max_speed_mps * (t_s - last_t):
                 cand.clear()
         if cand.count == 0:
             self._cand_first_t = t_s
@@ -190,7 +198,7 @@ class RangeTrack:
             first_t, first_d = cand._t[cand._start], cand._v[cand._start]
             if t_s > first_t:
                 closing_mps = (first_d - distance_m) / (t_s - first_t)
-                if not -self.MAX_BIRTH_OPENING_MPS <= closing_mps <= self.MAX_BIRTH_SPEED_MPS:
+                if not -self.max_birth_opening_mps <= closing_mps <= self.max_birth_speed_mps:
                     return False
         # Born: the candidates become the track.
         self.samples.clear()
@@ -211,9 +219,9 @@ class RangeTrack:
         slope = samples.slope(t_s - self.window_s)
         if slope is None:
             self.closing_mps = 0.0
-            self.speed_uncertainty = self.MAX_SPEED_MPS
+            self.speed_uncertainty = self.max_speed_mps
         else:
-            self.closing_mps = min(max(-slope, -self.MAX_SPEED_MPS), self.MAX_SPEED_MPS)
+            self.closing_mps = min(max(-slope, -self.max_speed_mps), self.max_speed_mps)
             # closing-speed sigma per metre of range noise: 1 / sqrt(sum (t - mean t)^2)
             self.speed_uncertainty = 1.0 / math.sqrt(samples.last_sxx)
 
@@ -232,17 +240,15 @@ class GroundFit:
     so the sums stay well conditioned over hours.
     """
 
-    __slots__ = ("tau_s", "_t0", "_w", "_st", "_sr", "_stt", "_str", "_srr",
-                 "_sh", "_sth", "_srh", "_last_t_s")
+    __slots__ = ("tau_s", "min_weight", "ridge_t_s", "ridge_reach_m", "_t0", "_w", "_st", "_sr",
+                 "_stt", "_str", "_srr", "_sh", "_sth", "_srh", "_last_t_s")
 
-    MIN_WEIGHT = 3.0        # samples' worth of weight before the fit predicts (a 30 Hz
-                            # sensor holds ~6.6 at tau_s = 0.2 s)
-    RIDGE_T_S = 0.05        # pulls the trend toward 0 as if the samples spanned this
-    RIDGE_REACH_M = 0.05    # ... and the reach slope as if the spot swept this
-    REBASE_S = 60.0         # move the time origin this often
-
-    def __init__(self, tau_s: float) -> None:
+    def __init__(self, tau_s: float, *, min_weight: float, ridge_t_s: float,
+                 ridge_reach_m: float) -> None:
         self.tau_s = tau_s
+        self.min_weight = min_weight        # samples' worth of weight before it predicts
+        self.ridge_t_s = ridge_t_s          # pulls the trend toward 0 as if the samples spanned this
+        self.ridge_reach_m = ridge_reach_m  # ... and the reach slope as if the spot swept this
         self.clear()
 
     def clear(self) -> None:
@@ -253,12 +259,12 @@ class GroundFit:
 
     @property
     def ready(self) -> bool:
-        return self._w >= self.MIN_WEIGHT
+        return self._w >= self.min_weight
 
     def add(self, t_s: float, reach_m: float, height_m: float, weight: float = 1.0) -> None:
         if self._t0 is None:
             self._t0 = self._last_t_s = t_s
-        elif t_s - self._t0 > self.REBASE_S:
+        elif t_s - self._t0 > REBASE_S:
             self._rebase(t_s)
         keep = math.exp(-max(t_s - self._last_t_s, 0.0) / self.tau_s)
         self._last_t_s = t_s
@@ -281,8 +287,8 @@ class GroundFit:
         w = self._w
         # centred second moments (weighted), with the ridge priors on both slopes
         mt, mr, mh = self._st / w, self._sr / w, self._sh / w
-        ctt = self._stt / w - mt * mt + self.RIDGE_T_S ** 2
-        crr = self._srr / w - mr * mr + self.RIDGE_REACH_M ** 2
+        ctt = self._stt / w - mt * mt + self.ridge_t_s ** 2
+        crr = self._srr / w - mr * mr + self.ridge_reach_m ** 2
         ctr = self._str / w - mt * mr
         cth = self._sth / w - mt * mh
         crh = self._srh / w - mr * mh

@@ -4,8 +4,9 @@ A sensor is in FAULT when
 - it gave no live answer for ``stale_after_s`` (unplugged, bus errors, no data-ready),
 - it keeps answering with results its chip can never report when healthy (the driver's
   OUT_OF_RANGE: a "valid" VL53L1X range of 61 m, a TF-Luna distance beyond its 900 cm
-  cap, an MB1242 range beyond 765 cm) and gave no believable answer for
-  ``stale_after_s``; a single stray value among good ones is a glitch, not a fault,
+  cap, an MB1242 range beyond 765 cm) at least ``implausible_samples`` times in a row
+  and gave no believable answer for ``stale_after_s``; a single stray value among good
+  ones is a glitch, not a fault,
 - it repeats exactly the same distance ``stuck_samples`` times in a row (a live
   sensor's noise makes that near impossible; at 250 Hz it is found in 0.12 s, at a
   slow MB1242's 10 Hz in 3 s, where a static scene may legitimately repeat a cm value),
@@ -36,10 +37,6 @@ class HealthReason(enum.StrEnum):
 
 _DEAD = frozenset({RangeStatus.BUS_ERROR, RangeStatus.HARDWARE_FAIL})
 _IMPOSSIBLE = frozenset({RangeStatus.OUT_OF_RANGE})
-#: Impossible results in a row, at least, before they can be a fault: one stray value
-#: between good ones (a bit flipped on the bus) must not fault even a 10 Hz sensor,
-#: whose next good answer may come just after ``stale_after_s``.
-IMPLAUSIBLE_MIN_RUN = 2
 
 
 class SensorHealth:
@@ -111,7 +108,7 @@ class SensorHealth:
         reason = None
         if t_s - self.last_alive_t_s > c.stale_after_s:
             reason = HealthReason.NO_ANSWER
-        elif self._implausible_run >= IMPLAUSIBLE_MIN_RUN and \
+        elif self._implausible_run >= c.implausible_samples and \
                 t_s - self.last_believable_t_s > c.stale_after_s:
             reason = HealthReason.IMPLAUSIBLE
         elif self._same_value is not None and self._same_count >= c.stuck_samples:

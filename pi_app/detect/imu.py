@@ -8,8 +8,8 @@ lean tilts a rear-facing sensor's beam UP by ``theta``.
 
 - Pitch: a complementary filter. The gyro (rate about y) is integrated for fast
   changes; the accelerometer's gravity direction corrects its drift with time
-  constant ``TAU_S``, weighted down to nothing as the felt acceleration departs
-  from 1 g (flight and landing phases of a stride). The accelerometer alone would
+  constant ``imu.tau_s``, weighted down to nothing as the felt acceleration departs
+  from 1 g by ``imu.accel_trust_g`` (flight and landing phases of a stride). The accelerometer alone would
   be wrong whenever the body accelerates, the gyro alone would drift.
 - Bounce: the body's vertical motion is nearly sinusoidal at the step frequency, so
   its displacement is ``-a_vertical / (2*pi*f)^2``; ``f`` is measured from the
@@ -20,41 +20,49 @@ from __future__ import annotations
 
 import math
 
+from pi_app.config import Config
 from pi_app.detect import CLEAR
 from pi_app.detect.filters import RingSeries
 from pi_app.detect.health import HealthReason
 from pi_app.sensors.base import RangeStatus, Reading
 
-G_MPS2 = 9.80665
+G_MPS2 = 9.80665  # standard gravity (CGPM 1901): the accelerometer reads in g
+# Step frequencies of running: 90 steps/min and slower is walking (its bounce is small
+# anyway), 240 steps/min is a sprint's cadence; a runner starts at a typical 168.
+MIN_STEP_HZ = 1.5
+MAX_STEP_HZ = 4.0
+DEFAULT_STEP_HZ = 2.8
+#: Pitch and bounce kept for readings stamped in the past (~0.3 s at 200 Hz).
+HISTORY_SAMPLES = 64
 
 
 class ImuTracker:
-    TAU_S = 0.5
-    HISTORY_SAMPLES = 64  # ~0.3 s of pitch at 200 Hz, for readings stamped in the past
-    STALE_PERIODS = 3    # samples missed (bus errors) before the pitch is not trusted
-    ACCEL_TRUST_G = 0.3  # |felt acceleration - 1 g| at which the accelerometer is ignored
-    MIN_STEP_HZ = 1.5   # 90 steps/min: slower is walking, bounce is small anyway
-    MAX_STEP_HZ = 4.0   # 240 steps/min: sprint cadence
-    DEFAULT_STEP_HZ = 2.8
+    """``cfg``: the settings (its ``imu`` section; None = the defaults), and again
+    through ``configure(cfg)`` when they change."""
 
-    def __init__(self, driver=None, *, period_s: float = 0.005, health=None) -> None:
+    def __init__(self, driver=None, *, period_s: float = 0.005, health=None, cfg=None) -> None:
         self.driver = driver
         self.health = health  # a SensorHealth for the chip, or None (replay, tests)
         self.period_s = period_s
         self.pitch_deg = 0.0
         self.bounce_m = 0.0
-        self.step_hz = self.DEFAULT_STEP_HZ
+        self.step_hz = DEFAULT_STEP_HZ
         self.vertical_mps2 = 0.0
         self.samples = 0
         self.rate_dps = 0.0
-        self.history = RingSeries(self.HISTORY_SAMPLES)
-        self.bounce_history = RingSeries(self.HISTORY_SAMPLES)
+        self.history = RingSeries(HISTORY_SAMPLES)
+        self.bounce_history = RingSeries(HISTORY_SAMPLES)
         self.on_sample = None  # callable(t_s, accel_g, gyro_dps), e.g. a Recorder
         self._next_t_s = 0.0
         self._last_t_s: float | None = None
         self._last_cross_t_s: float | None = None
         self._prev_av = 0.0
         self._av_lp = 0.0
+        self.configure(Config.defaults() if cfg is None else cfg)
+
+    def configure(self, cfg) -> None:
+        """Take the ``imu`` settings; the pitch and bounce found so far are kept."""
+        self.cfg = cfg.imu
 
     def pitch_at(self, t_s: float) -> float:
         """Pitch at ``t_s``: extrapolated with the last gyro rate after the last sample
@@ -65,12 +73,12 @@ class ImuTracker:
         if last_t_s is None:
             return self.pitch_deg
         if t_s >= last_t_s:
-            return self.pitch_deg + self.rate_dps * min(t_s - last_t_s, self.period_s * self.STALE_PERIODS)
+            return self.pitch_deg + self.rate_dps * min(t_s - last_t_s, self.period_s * self.cfg.stale_periods)
         return self.history.interpolate(t_s)
 
     def fresh(self, t_s: float) -> bool:
         """True when the last sample is recent enough to trust the pitch at ``t_s``."""
-        return self._last_t_s is not None and t_s - self._last_t_s <= self.STALE_PERIODS * self.period_s
+        return self._last_t_s is not None and t_s - self._last_t_s <= self.cfg.stale_periods * self.period_s
 
     def bounce_at(self, t_s: float) -> float:
         """Bounce at ``t_s``: the latest, or from the recent history for a past stamp."""
@@ -128,7 +136,7 @@ class ImuTracker:
         # Gravity's direction is only trustworthy while the felt acceleration is near
         # 1 g: in each stride's flight and landing phases it is far from it.
         norm_g = math.sqrt(ax * ax + ay * ay + az * az)
-        trust = max(0.0, 1.0 - abs(norm_g - 1.0) / self.ACCEL_TRUST_G) if az > 0 else 0.0
+        trust = max(0.0, 1.0 - abs(norm_g - 1.0) / self.cfg.accel_trust_g) if az > 0 else 0.0
         if self._last_t_s is None:
             if trust < 0.5:
                 return  # wait for a sample that shows where "down" is
@@ -138,7 +146,7 @@ class ImuTracker:
             dt = max(t_s - self._last_t_s, 0.0)
             # trapezoid: a lost sample (bus error) leaves a longer step to integrate
             self.pitch_deg += 0.5 * (gyro_dps[1] + self.rate_dps) * dt
-            self.pitch_deg += min(dt / self.TAU_S, 1.0) * trust * (accel_pitch_deg - self.pitch_deg)
+            self.pitch_deg += min(dt / self.cfg.tau_s, 1.0) * trust * (accel_pitch_deg - self.pitch_deg)
         self._last_t_s = t_s
         self.history.append(t_s, self.pitch_deg)
         self.rate_dps = gyro_dps[1]
@@ -155,7 +163,7 @@ class ImuTracker:
                 period_s = t_s - self._last_cross_t_s
                 if period_s > 0:
                     hz = 1.0 / period_s
-                    if self.MIN_STEP_HZ <= hz <= self.MAX_STEP_HZ:
+                    if MIN_STEP_HZ <= hz <= MAX_STEP_HZ:
                         self.step_hz += 0.3 * (hz - self.step_hz)
             self._last_cross_t_s = t_s
         self._prev_av = av

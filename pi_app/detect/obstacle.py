@@ -33,7 +33,6 @@ from pi_app.sensors.base import RangeStatus
 
 class ObstacleDetector:
     kind = "obstacle"
-    TIMEOUT_PERIODS = 4
 
     def __init__(self, sensor_id: str, cfg, *, mount_height_m: float = 1.0,
                  mount_pitch_deg: float = 0.0, half_fov_deg: float = 13.5,
@@ -67,7 +66,10 @@ class ObstacleDetector:
                                 # a slow sensor (ultrasound, 10 Hz) that hears the ground
                                 # in between must not lose its target between two echoes
                                 timeout_s=max(o.track_timeout_s,
-                                              self.TIMEOUT_PERIODS * self.sample_period_s))
+                                              o.timeout_periods * self.sample_period_s),
+                                max_speed_mps=o.max_closing_speed_mps,
+                                max_birth_speed_mps=o.max_birth_speed_mps,
+                                max_birth_opening_mps=o.max_birth_opening_mps)
         if old is not None and old.active:  # keep following the same target
             self.track.samples = old.samples
             self.track.distance_m = old.distance_m
@@ -155,7 +157,7 @@ class ObstacleDetector:
             if closing:
                 ttc = d / v
                 self.ttc_s = ttc
-                ttc_hi = d / min(v_hi, track.MAX_SPEED_MPS)
+                ttc_hi = d / min(v_hi, track.max_speed_mps)
                 # A closing speed from a few samples of a new track is too noisy to
                 # call DANGER on (3.20 -> 3.06 m in 35 ms reads as 4 m/s); WARNING is
                 # as far as it goes until the samples span half the speed window.

@@ -15,10 +15,10 @@ turns it off in belt mode too.
 
 Pitch: degrees, + = leaning forward (bent over), as ``pi_app.detect.imu`` reports it.
 The trunk swings a few degrees at the step frequency (160–190 steps/min, a step every
-0.32–0.38 s); an exponential average over ``SMOOTHING_S`` = 1 s passes a sustained
-lean but cuts that swing to ≈ 6 %, so a runner whose mean lean sits just under the
-limit is not nudged by every stride. Once counting, the lean only ends when the
-average drops ``HYSTERESIS_DEG`` below the limit.
+0.32–0.38 s); an exponential average over ``posture.smoothing_s`` = 1 s passes a
+sustained lean but cuts that swing to ≈ 6 %, so a runner whose mean lean sits just
+under the limit is not nudged by every stride. Once counting, the lean only ends when
+the average drops ``posture.hysteresis_deg`` below the limit.
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ import math
 
 from pi_app.detect import CLEAR, AlertState, Level
 
-SMOOTHING_S = 1.0
-HYSTERESIS_DEG = 2.0
 #: How long one nudge is reported; at least the posture pattern (0.55 s), so the
 #: arbiter does not cut the taps short.
 NUDGE_S = 1.0
@@ -52,6 +50,8 @@ class PostureCoach:
         self.max_pitch_deg = p.max_pitch_deg
         self.hold_s = p.hold_s
         self.repeat_s = p.repeat_s
+        self.smoothing_s = p.smoothing_s
+        self.hysteresis_deg = p.hysteresis_deg
 
     @property
     def pitch_avg_deg(self) -> float | None:
@@ -68,13 +68,13 @@ class PostureCoach:
             self._avg_deg = pitch_deg
         else:
             dt_s = max(0.0, t_s - self._last_t_s)
-            self._avg_deg += (pitch_deg - self._avg_deg) * (1.0 - math.exp(-dt_s / SMOOTHING_S))
+            self._avg_deg += (pitch_deg - self._avg_deg) * (1.0 - math.exp(-dt_s / self.smoothing_s))
         self._last_t_s = t_s
         avg = self._avg_deg
         if avg > self.max_pitch_deg:
             if self._lean_since_s is None:
                 self._lean_since_s = t_s
-        elif avg < self.max_pitch_deg - HYSTERESIS_DEG:
+        elif avg < self.max_pitch_deg - self.hysteresis_deg:
             self._lean_since_s = None
         if (self._lean_since_s is not None and t_s - self._lean_since_s >= self.hold_s
                 and t_s - self._last_nudge_s >= self.repeat_s):

@@ -13,17 +13,20 @@ in, and a least-squares slope over a window of 1.7 periods reads up to +-0.1 m/s
 - resamples the readings onto a fixed grid (``BIN_S``): the mean of the readings in
   each bin, bins without a reading (a 10 Hz sensor) interpolated between neighbours;
 - measures the step period from the grid's autocorrelation over the last
-  ``ACF_WINDOW_S``, every ``PERIOD_EVERY_S``, after taking out a 1 s moving mean (a
-  drift is not a period): the shortest lag in ``PERIOD_RANGE_S`` whose correlation
-  peak is at least ``MIN_CORRELATION`` and three times what noise alone gives, and
-  near the best peak (a multiple of the period cancels the sway too, only more
-  slowly). The period is the median of the last few found, and is kept when the
+  ``period_window_s``, every ``period_every_s``, after taking out a ``detrend_s``
+  moving mean (a drift is not a period): the shortest lag between the step periods of
+  running cadences whose correlation peak is at least ``min_correlation`` and three
+  times what noise alone gives, and near the best peak (``near_best_share``: a
+  multiple of the period cancels the sway too, only more slowly). The period is the
+  median of the last ``period_median_of`` found, and is kept when the
   readings stop looking periodic (a runner losing the belt stumbles; a faint sway in a
   coarse sensor's noise) until ``clear()``;
 - gives the mean over the last period (``position_m``, extrapolated to now) and its
   change over the last ``drift_window_s`` (``drift_mps``), or over a longer window
   for a noisy or slow sensor: long enough that the drift, measured over the last
-  ``ACF_WINDOW_S``, is steadier than ``drift_noise_mps``.
+  ``period_window_s``, is steadier than ``drift_noise_mps``.
+
+The ``deck.*`` settings named here reach it through ``configure(cfg.deck)``.
 
 No period yet (the first ~1.5 s; a runner whose sway the sensor cannot see) ->
 ``period_s`` is None and the caller falls back to its own smoothing. The grid lives in
@@ -36,38 +39,48 @@ from __future__ import annotations
 
 import math
 
+# Step periods of running cadences, from a slow jog's 85 steps/min to a sprint's 220:
+# the sway's period is looked for between them.
+MIN_STEP_PERIOD_S = 0.27
+MAX_STEP_PERIOD_S = 0.70
+# The grid: a bin every BIN_S (a thirteenth of the shortest step period), RING_BINS of
+# them kept (5.1 s: the longest period_window_s, 4 s, plus room for the bins that close
+# while a measurement is under way).
+BIN_S = 0.02
+RING_BINS = 256
+# Multiply-adds of the period measurement done per bin closed: ~9000 in all, so it is
+# done within ~25 bins (0.5 s; the ring has room for 80 more) and no cycle of the loop
+# carries more than a few hundred.
+WORK_PER_BIN = 400
+
 
 class StrideComb:
-    BIN_S = 0.02
-    SIZE = 256                      # bins kept: 5.1 s
-    ACF_WINDOW_S = 3.5
-    DETREND_S = 1.0                 # high-pass window before the autocorrelation
-    MEDIAN_OF = 5                   # the period is the median of the last few found
-    PERIOD_EVERY_S = 0.5
-    PERIOD_RANGE_S = (0.27, 0.70)   # 85..220 steps/min
-    MIN_CORRELATION = 0.3
-    NEAR_BEST_SHARE = 0.85          # a shorter lag this close to the best peak wins
-    MAX_GAP_S = 0.3                 # longer without a reading: start over
-    #: multiply-adds of the period measurement done per bin closed: ~9000 in all, so
-    #: it is done within ~25 bins (0.5 s; the ring has room for 80 more) and no cycle
-    #: of the loop carries more than a few hundred
-    WORK_PER_BIN = 400
-
-    MAX_DRIFT_WINDOW_S = 0.6        # the longest window a noisy sensor's drift is read over
-                                    # (config ``deck.drift_window_s`` is capped at it too)
-
-    __slots__ = ("drift_window_s", "drift_noise_mps", "period_s", "window_s", "_val", "_cum",
+    __slots__ = ("drift_window_s", "drift_noise_mps", "max_drift_window_s", "period_window_s",
+                 "detrend_s", "period_every_s", "period_median_of", "min_correlation",
+                 "near_best_share", "max_gap_s", "period_s", "window_s", "_val", "_cum",
                  "_reads", "_n", "_k_last", "_open_k", "_open_sum", "_open_count",
                  "_next_period_k", "_found", "_job")
 
-    def __init__(self, drift_window_s: float = 0.15, drift_noise_mps: float = 0.01) -> None:
-        self.drift_window_s = drift_window_s
-        self.drift_noise_mps = drift_noise_mps
-        self._val = [0.0] * self.SIZE
-        self._cum = [0.0] * self.SIZE
-        self._reads = [0] * self.SIZE     # readings that fell into bins up to this one
+    def __init__(self, deck) -> None:
+        self._val = [0.0] * RING_BINS
+        self._cum = [0.0] * RING_BINS
+        self._reads = [0] * RING_BINS     # readings that fell into bins up to this one
         self._found: list[tuple[float, float]] = []
+        self.configure(deck)
         self.clear()
+
+    def configure(self, deck) -> None:
+        """Take the ``deck`` settings (``cfg.deck``); what was learned is kept."""
+        self.drift_window_s = deck.drift_window_s
+        self.drift_noise_mps = deck.drift_noise_mps
+        self.max_drift_window_s = deck.max_drift_window_s
+        self.period_window_s = deck.period_window_s
+        self.detrend_s = deck.detrend_s
+        self.period_every_s = deck.period_every_s
+        self.period_median_of = deck.period_median_of
+        self.min_correlation = deck.min_correlation
+        self.near_best_share = deck.near_best_share
+        self.max_gap_s = deck.max_gap_s
 
     def clear(self) -> None:
         """Forget the readings and the gait."""
@@ -78,7 +91,7 @@ class StrideComb:
 
     def _clear_grid(self) -> None:
         """Forget the readings (the gait found so far stays)."""
-        self._n = 0                 # closed bins held (<= SIZE)
+        self._n = 0                 # closed bins held (<= RING_BINS)
         self._k_last = -1           # absolute index of the newest closed bin
         self._open_k = None         # absolute index of the bin being filled
         self._open_sum = 0.0
@@ -88,12 +101,12 @@ class StrideComb:
 
     # -- feeding ----------------------------------------------------------------------
     def add(self, t_s: float, value: float) -> None:
-        k = int(t_s / self.BIN_S)
+        k = int(t_s / BIN_S)
         ok = self._open_k
         if ok is None or k < ok:
             self._restart(k)
         elif k > ok:
-            if (k - ok) * self.BIN_S > self.MAX_GAP_S:
+            if (k - ok) * BIN_S > self.max_gap_s:
                 self._restart(k)
             else:
                 closed = self._open_sum / self._open_count
@@ -102,9 +115,9 @@ class StrideComb:
                     self._push(closed + (value - closed) * j / (k - ok), 0)
                 self._open_k, self._open_sum, self._open_count = k, 0.0, 0
                 if k >= self._next_period_k and self._job is None:
-                    self._next_period_k = k + int(self.PERIOD_EVERY_S / self.BIN_S)
+                    self._next_period_k = k + int(self.period_every_s / BIN_S)
                     self._job = self._period_job()
-                self._advance((k - ok) * self.WORK_PER_BIN)
+                self._advance((k - ok) * WORK_PER_BIN)
         self._open_sum += value
         self._open_count += 1
 
@@ -112,11 +125,11 @@ class StrideComb:
         self._clear_grid()          # the gait has not changed
         self._open_k = k
         # a first look as soon as two of the longest periods are in (then every 0.5 s)
-        self._next_period_k = k + int(math.ceil(self.PERIOD_RANGE_S[1] / self.BIN_S)) * 2 + 2
+        self._next_period_k = k + int(math.ceil(MAX_STEP_PERIOD_S / BIN_S)) * 2 + 2
 
     def _push(self, value: float, readings: int) -> None:
         k = self._k_last + 1 if self._n else self._open_k
-        size = self.SIZE
+        size = RING_BINS
         i = k % size
         held = self._n > 0
         self._val[i] = value
@@ -140,18 +153,18 @@ class StrideComb:
     def _period_job(self):
         """Generator: measures the step period and the drift window on the bins up to
         the newest closed one when it starts, yielding the work done every few dozen
-        operations (bins closed meanwhile are not touched: the ring holds ``SIZE``)."""
-        size, val, cum, bin_s = self.SIZE, self._val, self._cum, self.BIN_S
+        operations (bins closed meanwhile are not touched: the ring holds ``RING_BINS``)."""
+        size, val, cum, bin_s = RING_BINS, self._val, self._cum, BIN_S
         end = self._k_last
-        n = min(self._n - 1, int(self.ACF_WINDOW_S / bin_s))
-        lo = int(self.PERIOD_RANGE_S[0] / bin_s)
-        hi = int(math.ceil(self.PERIOD_RANGE_S[1] / bin_s))
+        n = min(self._n - 1, int(self.period_window_s / bin_s))
+        lo = int(MIN_STEP_PERIOD_S / bin_s)
+        hi = int(math.ceil(MAX_STEP_PERIOD_S / bin_s))
         found = None
         if n >= 2 * hi:
             k0 = end - n + 1
-            # high-pass: less the mean over DETREND_S around each bin (a drift, or its
+            # high-pass: less the mean over detrend_s around each bin (a drift, or its
             # start or end, is not a period; the sway passes nearly whole)
-            h = int(self.DETREND_S / bin_s / 2)
+            h = int(self.detrend_s / bin_s / 2)
             res = [0.0] * n
             energy = 0.0
             for j in range(n):
@@ -171,11 +184,11 @@ class StrideComb:
                 # white noise correlates to ~1/sqrt(pairs) at any lag: 3 times that
                 peaks = [lag for lag in range(lo, hi + 1)
                          if acf[lag] >= acf[lag - 1] and acf[lag] >= acf[lag + 1]
-                         and acf[lag] >= max(self.MIN_CORRELATION,
+                         and acf[lag] >= max(self.min_correlation,
                                              3.0 / math.sqrt(max(share * (n - lag), 1.0)))]
                 if peaks:
                     best = max(acf[p] for p in peaks)
-                    lag = next(p for p in peaks if acf[p] >= self.NEAR_BEST_SHARE * best)
+                    lag = next(p for p in peaks if acf[p] >= self.near_best_share * best)
                     y0, y1, y2 = acf[lag - 1], acf[lag], acf[lag + 1]
                     den = y0 - 2.0 * y1 + y2
                     shift = 0.5 * (y0 - y2) / den if den < 0.0 else 0.0
@@ -184,14 +197,14 @@ class StrideComb:
             window_s = yield from self._measure_window(found / bin_s, end, n)
             history = self._found
             history.append((found, window_s))
-            if len(history) > self.MEDIAN_OF:
+            if len(history) > self.period_median_of:
                 del history[0]
             self.period_s = sorted(p for p, _ in history)[len(history) // 2]
             self.window_s = max(w for _, w in history)
 
     def _measure_window(self, q: float, end: int, n: int):
         """Generator returning the shortest drift window (from ``drift_window_s`` up, in
-        steps of half of it, to ``MAX_DRIFT_WINDOW_S``) over which the drift of the
+        steps of half of it, to ``max_drift_window_s``) over which the drift of the
         ``n`` bins up to ``end`` is steadier than ``drift_noise_mps``: measured, not
         modelled, as the second differences of one-period means a window apart (a
         steady drift cancels; the median, so the start or end of a drift does not
@@ -201,7 +214,7 @@ class StrideComb:
         mean = self._mean
         window_s = self.drift_window_s
         while True:
-            lag = window_s / self.BIN_S
+            lag = window_s / BIN_S
             d2 = []
             for k in range(end - n + int(q + 2.0 * lag) + 3, end + 1):
                 d2.append(abs(mean(k, q) - 2.0 * mean(k - lag, q) + mean(k - 2.0 * lag, q)))
@@ -212,9 +225,9 @@ class StrideComb:
             d2.sort()
             # median |N(0, s)| = 0.6745 s; white noise: var(2nd diff) = 3 var(1st diff)
             sigma_mps = d2[len(d2) // 2] / 0.6745 / math.sqrt(3.0) / window_s
-            if sigma_mps <= self.drift_noise_mps or window_s >= self.MAX_DRIFT_WINDOW_S:
+            if sigma_mps <= self.drift_noise_mps or window_s >= self.max_drift_window_s:
                 break
-            window_s = min(window_s * 1.5, self.MAX_DRIFT_WINDOW_S)
+            window_s = min(window_s * 1.5, self.max_drift_window_s)
         return window_s
 
     def _mean(self, end: float, q: float) -> float:
@@ -225,7 +238,7 @@ class StrideComb:
         """Sum of the grid up to fractional bin index ``x`` (bin k spans (k-1, k])."""
         k = math.floor(x)
         frac = x - k
-        size = self.SIZE
+        size = RING_BINS
         return self._cum[k % size] + frac * self._val[(k + 1) % size]
 
     def estimate(self, t_s: float):
@@ -233,14 +246,14 @@ class StrideComb:
         period_s = self.period_s
         if period_s is None or not self._n:
             return None
-        q = period_s / self.BIN_S
+        q = period_s / BIN_S
         window_s = self.window_s
-        lag = window_s / self.BIN_S
+        lag = window_s / BIN_S
         if q + lag + 2.0 > self._n:       # both means must lie in the bins held
             return None
         end = self._k_last
         mean_now = self._mean(end, q)
         mean_then = self._mean(end - lag, q)
         drift_mps = (mean_now - mean_then) / window_s
-        centre_s = (end + 1) * self.BIN_S - period_s / 2.0
+        centre_s = (end + 1) * BIN_S - period_s / 2.0
         return mean_now + drift_mps * (t_s - centre_s), drift_mps

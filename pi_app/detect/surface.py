@@ -10,7 +10,7 @@ smaller (rise). The ground is learned as a plane in time and in the spot's reach
 runner changes the height with time, and the stride's pitch swing sweeps the spot up to
 1.2 m along it, which changes the height with reach. Residuals past the threshold are
 kept out of it (unless they last ``relearn_after_s``: a new level), near-threshold ones
-count once they last ``SLOW_PERSIST_S`` (a bias, not a root's face). ``confirm_samples``
+count once they last ``slow_persist_s`` (a bias, not a root's face). ``confirm_samples``
 consecutive samples beyond ``drop_m`` / ``rise_m`` (same sign) give a WARNING with
 detail "drop" or "rise".
 
@@ -29,7 +29,7 @@ Out of range: a sensor whose ground lies near its range limit (a short-mode VL53
 pitched 45 deg down reads 1.2 of its 1.36 m) loses the ground entirely where it drops
 away. A NO_TARGET reading (the chip's "nothing within range" in low ambient light:
 then the range limit is the datasheet's, ``max_range_m``) from a sensor that has had
-the ground in range steadily (``BEYOND_VALIDITY`` of its readings returned a distance,
+the ground in range steadily (``beyond_validity`` of its readings returned a distance,
 valid or a sigma fail's) says the ground is at least the range
 limit away: a drop of at least that limit's height less the learned ground. It counts
 as a drop sample of that size when that is past ``drop_m`` - never learned, never a
@@ -51,19 +51,6 @@ from pi_app.sensors.base import RangeStatus
 
 class SurfaceDetector:
     kind = "surface"
-    # The first ground level is the median of at least LEARN_SAMPLES readings spanning
-    # LEARN_S: long enough that a hand flicking through the beam (~30 ms) is outvoted.
-    LEARN_SAMPLES = 5
-    LEARN_S = 0.2
-    FIT_SAMPLES = 12        # the learned ground spans at least this many samples
-    SLOW_PERSIST_S = 0.05   # a near-threshold residual is fully learned after lasting this
-    SUPPORT_SHARE = 1.0     # share of a threshold that keeps a streak going
-    VALIDITY_TAU_S = 0.5    # time constant of the valid-reading share
-    STRICT_VALIDITY = 0.7   # below it only twice-the-threshold deviations count
-    NOISE_TAU_S = 2.0       # time constant of the ground residuals' RMS
-    NOISE_LEARN_S = 1.0     # ordinary ground seen this long before one sample may confirm
-    RELEARN_SHARE = 0.3     # fewer readings than this matching the ground: it is wrong
-    BEYOND_VALIDITY = 0.9   # "nothing within range" means a drop only from a sensor this steady
 
     def __init__(self, sensor_id: str, cfg, *, mount_height_m: float = 1.0,
                  mount_pitch_deg: float = -25.0, half_fov_deg: float = 1.0,
@@ -94,7 +81,9 @@ class SurfaceDetector:
         self._ordinary_t_s = 0.0  # last time a reading matched the learned ground
         self._ordinary_share = 1.0  # recent share of readings that matched it
         self._share_t_s = 0.0
-        self.fit = GroundFit(cfg.surface.baseline_tau_s)  # the learned ground
+        c = cfg.surface
+        self.fit = GroundFit(c.baseline_tau_s, min_weight=c.fit_min_weight,  # the learned ground
+                             ridge_t_s=c.fit_ridge_s, ridge_reach_m=c.fit_ridge_reach_m)
         self.noise_m = 0.0        # RMS of the residuals on ordinary ground
         self._last_learn_t_s = 0.0
         self._slow_t0_s: float | None = None  # since when residuals are near the threshold
@@ -108,10 +97,13 @@ class SurfaceDetector:
         self.configure(cfg)
 
     def configure(self, cfg) -> None:
-        self.cfg = cfg.surface
-        self.hold.hold_s = cfg.surface.hold_s
+        c = self.cfg = cfg.surface
+        self.hold.hold_s = c.hold_s
         # a slow sensor's fit needs a few more samples than tau_s holds at 30 Hz
-        self.fit.tau_s = max(cfg.surface.baseline_tau_s, self.FIT_SAMPLES * self.sample_period_s)
+        self.fit.tau_s = max(c.baseline_tau_s, c.fit_samples * self.sample_period_s)
+        self.fit.min_weight = c.fit_min_weight
+        self.fit.ridge_t_s = c.fit_ridge_s
+        self.fit.ridge_reach_m = c.fit_ridge_reach_m
 
     def reach_m(self, trunk_pitch_deg: float) -> float:
         """How far behind the sensor (horizontally) the first ray meets the learned
@@ -140,11 +132,11 @@ class SurfaceDetector:
         # returns the ground only at some phases of the stride, a biased sample.
         if self._validity_t_s is None:
             self._validity_t_s = t_s  # after a fault: the share starts from nothing
-        k = min(max(t_s - self._validity_t_s, 0.0) / self.VALIDITY_TAU_S, 1.0)
+        k = min(max(t_s - self._validity_t_s, 0.0) / self.cfg.validity_tau_s, 1.0)
         self._validity_t_s = t_s
         # "no target" bounds the ground only from a sensor that has had it in range:
         # a valid reading or a sigma fail (a real target near the range limit)
-        steady = self.returns >= self.BEYOND_VALIDITY
+        steady = self.returns >= self.cfg.beyond_validity
         self.validity += k * ((reading.distance_m is not None) - self.validity)
         self.returns += k * ((reading.distance_m is not None or reading.raw_m is not None)
                              - self.returns)
@@ -172,7 +164,7 @@ class SurfaceDetector:
         c = self.cfg
         provisional = self.baseline_m is None
         if provisional:
-            if self.validity >= self.STRICT_VALIDITY:
+            if self.validity >= self.cfg.strict_validity:
                 # learn only from an unbiased sample: near its range limit (bright sun)
                 # the sensor returns the ground only at the stride's steep-beam phases
                 self._learn(h, t_s)
@@ -212,10 +204,10 @@ class SurfaceDetector:
         self._last_t_s_seen = t_s
         changed = beyond or d != self._last_raw_m    # (no target is not a repeated number)
         self._last_raw_m = d
-        # A streak is a run of samples at least SUPPORT_SHARE of the way to a threshold
+        # A streak is a run of samples at least support_share of the way to a threshold
         # on one side; it confirms when long enough and at least two of its samples
         # pass the threshold itself (a 6 cm root read through 1.5 cm of noise).
-        support = self.SUPPORT_SHARE
+        support = self.cfg.support_share
         if dev >= support * c.drop_m:
             if self._streak <= 0:
                 self._new_streak(t_s)
@@ -266,8 +258,8 @@ class SurfaceDetector:
 
     def _note_ordinary(self, ordinary: bool, t_s: float) -> None:
         # time constant such that, with nothing matching, the share falls to
-        # RELEARN_SHARE in exactly relearn_after_s (as the configuration says)
-        tau_s = self.cfg.relearn_after_s / math.log(1.0 / self.RELEARN_SHARE)
+        # relearn_share in exactly relearn_after_s (as the configuration says)
+        tau_s = self.cfg.relearn_after_s / math.log(1.0 / self.cfg.relearn_share)
         k = min(max(t_s - self._share_t_s, 0.0) / tau_s, 1.0)
         self._share_t_s = t_s
         self._ordinary_share += k * (ordinary - self._ordinary_share)
@@ -277,7 +269,7 @@ class SurfaceDetector:
         little has lately (hands crossing the beam can match a ground learned from a
         box's face now and then, while the real ground reads as an endless drop)."""
         return (t_s - self._ordinary_t_s > self.cfg.relearn_after_s
-                or self._ordinary_share < self.RELEARN_SHARE)
+                or self._ordinary_share < self.cfg.relearn_share)
 
     def _slow_weight(self, ordinary: bool, t_s: float) -> float:
         """Weight in the learned ground of this sample. A residual between half the
@@ -290,12 +282,12 @@ class SurfaceDetector:
             return 1.0
         if self._slow_t0_s is None:
             self._slow_t0_s = t_s
-        return min((t_s - self._slow_t0_s) / self.SLOW_PERSIST_S, 1.0)
+        return min((t_s - self._slow_t0_s) / self.cfg.slow_persist_s, 1.0)
 
     def _learn_noise(self, dev: float, dt: float) -> None:
         """Mean square of the residuals on ordinary ground (slow too: a residual a
         little under the threshold is exactly the scatter that must widen the gate)."""
-        k = min(dt / self.NOISE_TAU_S, 1.0)
+        k = min(dt / self.cfg.noise_tau_s, 1.0)
         self._noise_s += dt
         var = self.noise_m * self.noise_m
         self.noise_m = math.sqrt(var + k * (dev * dev - var))
@@ -303,7 +295,7 @@ class SurfaceDetector:
     @property
     def scatter_learned(self) -> bool:
         """The RMS of the ground's residuals has been learned long enough to judge by."""
-        return self._noise_s >= self.NOISE_LEARN_S
+        return self._noise_s >= self.cfg.noise_learn_s
 
     def single_sample_ok(self) -> bool:
         """One sample may confirm: a slow sensor whose ground residuals are learned."""
@@ -323,7 +315,7 @@ class SurfaceDetector:
         if not learning:
             self._learn_t_s = t_s
         learning.append(h)
-        if len(learning) >= self.LEARN_SAMPLES and t_s - self._learn_t_s >= self.LEARN_S:
+        if len(learning) >= self.cfg.learn_samples and t_s - self._learn_t_s >= self.cfg.learn_s:
             learning.sort()
             self.baseline_m = learning[len(learning) // 2]
             learning.clear()
@@ -340,12 +332,12 @@ class SurfaceDetector:
         # a stuck sensor repeats itself.
         streak = abs(self._streak)
         # Two samples past the threshold - but all of them past twice the threshold when
-        # the sensor sees the ground less than STRICT_VALIDITY of the time (near its
+        # the sensor sees the ground less than strict_validity of the time (near its
         # range limit, in bright sun): its valid readings are then a biased sample (only
         # the strides' steep-beam phases), good for a wall or a deep hole, not a 5 cm root.
         # (a "nothing within range" bound is not such a sample: it is judged as is)
         validity = 1.0 if self._beyond else self.validity
-        if validity >= self.STRICT_VALIDITY:
+        if validity >= self.cfg.strict_validity:
             # ... and at least half of the streak: a long run of near-threshold samples
             # is a biased ground level (a slope being learned), not a step
             strong = self._strong >= min(2, c.confirm_samples) and 2 * self._strong >= streak
@@ -355,9 +347,9 @@ class SurfaceDetector:
             streak >= c.confirm_samples
             or (streak >= 2 and self._last_t_s_seen - self._streak_t_s >= c.confirm_s))
         # one sample of a slow sensor: past the threshold (twice it when the ground is
-        # seen less than STRICT_VALIDITY of the time, as above) and far outside the
+        # seen less than strict_validity of the time, as above) and far outside the
         # ground's own scatter (abs: a drop and a rise are judged alike)
-        one = self._very_strong if validity < self.STRICT_VALIDITY else self._strong
+        one = self._very_strong if validity < self.cfg.strict_validity else self._strong
         if not confirmed and streak >= 1 and one >= 1 and self.single_sample_ok():
             confirmed = (self._sample_changed
                          and abs(self.deviation_m) >= c.single_sample_sigmas * self.noise_m)
@@ -365,7 +357,7 @@ class SurfaceDetector:
         # fast sensor whose spot the stride sweeps across a hole in 20 ms (at 4.5 m/s,
         # 3.5 m back) has a third sample on the hole's grazing-lit far wall
         if (not confirmed and streak >= 2 and self._strong >= 2 and self._changed_in_streak
-                and validity >= self.STRICT_VALIDITY and c.pair_sigmas > 0.0
+                and validity >= self.cfg.strict_validity and c.pair_sigmas > 0.0
                 and self.scatter_learned and self._least_m >= c.pair_sigmas * self.noise_m):
             confirmed = True
         if self._blocked:
