@@ -21,7 +21,7 @@ from pi_app.loop import DeviceLoop
 from pi_app.profile import ProfileSwitch
 from pi_app.selftest import open_button, open_outputs, report
 from pi_app.upkeep import READY, ButtonKeeper, DeckReachKeeper, OutputKeeper, can_alert
-from pi_app.sensors.factory import bring_up, driver_class, nominal_period_s
+from pi_app.sensors.factory import bring_up, nominal_period_s
 from pi_app.sensors.chips import chip, chip_optics, max_range_m
 
 log = logging.getLogger(__name__)
@@ -160,7 +160,8 @@ def _start_imu(cfg, bus, clock, errors):
     for sc in cfg.sensors:
         if sc.role != "imu":
             continue
-        driver = driver_class("mpu6050")(bus, sc.bus_address, clock=clock, sample_rate_hz=IMU_RATE_HZ)
+        driver = chip(sc.kind).driver_class()(bus, sc.bus_address, clock=clock,
+                                              sample_rate_hz=IMU_RATE_HZ)
         try:
             driver.start()
         except OSError as exc:

@@ -23,6 +23,7 @@ import logging
 from dataclasses import replace
 
 from pi_app.exc import ConfigError
+from pi_app.sensors.chips import XSHUT, chip
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def describe_sensor(sc) -> str:
     where = f"at 0x{sc.bus_address:02x}"
     if sc.mux_address is not None:
         where += f" behind TCA9548A 0x{sc.mux_address:02x} channel {sc.mux_channel}"
-    if sc.xshut_pin is not None and sc.kind == "vl53l1x":
+    if sc.xshut_pin is not None and chip(sc.kind).sharing == XSHUT:
         where += f", XSHUT GPIO{sc.xshut_pin}"
     return f"{sc.id} ({sc.kind} {where})"
 
@@ -129,14 +130,13 @@ class NoOutputs:
         pass
 
 
-def open_button(cfg, *, clock, pin_factory, errors: dict[str, str], on_profile_request=None):
+def open_button(cfg, *, clock, pin_factory, errors: dict[str, str]):
     """The mute/profile button of ``cfg`` (None when not configured or when it failed;
     the failure goes to ``errors["button"]``)."""
     from pi_app.alert.button import MuteButton
 
     try:
-        return MuteButton.from_config(cfg, clock=clock, pin_factory=pin_factory,
-                                      on_profile_request=on_profile_request)
+        return MuteButton.from_config(cfg, clock=clock, pin_factory=pin_factory)
     except (OSError, ConfigError) as exc:
         errors["button"] = str(exc)
         log.error("self-test: %s failed: %s", describe_output("button", cfg), exc)

@@ -13,7 +13,7 @@ import logging
 from pi_app.detect import AlertState, Level
 from pi_app.loop import DeviceLoop
 from pi_app.selftest import describe_output, open_button
-from pi_app.sim.optics import max_range_m
+from pi_app.sensors.chips import max_range_m
 
 log = logging.getLogger(__name__)
 

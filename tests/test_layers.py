@@ -135,9 +135,6 @@ def sim_imports_reachable_from(roots) -> list[str]:
     return sorted(set(chains))
 
 
-@pytest.mark.xfail(strict=True, reason="pi_app/upkeep.py (DeckReachKeeper) still imports "
-                   "pi_app.sim.optics.max_range_m; pi_app.sensors.chips.max_range_m takes the "
-                   "same arguments. Remove this mark when it does.")
 def test_nothing_the_core_imports_reaches_the_simulator():
     chains = sim_imports_reachable_from(core_files())
     assert not chains, "\n".join(chains)

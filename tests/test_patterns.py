@@ -6,7 +6,7 @@ import pytest
 
 from pi_app.alert import patterns as pt
 from pi_app.alert.patterns import Pattern, PatternPlayer, pattern_for
-from pi_app.detect import AlertState, Kind, Level
+from pi_app.detect import AlertState, Level
 
 C, W, D = Level.CAUTION, Level.WARNING, Level.DANGER
 
@@ -83,7 +83,6 @@ def test_surface_is_a_double_pulse_with_a_lower_pitch_and_deck_keeps_direction()
     (AlertState(C, "posture", "imu"), pt.POSTURE),
     (AlertState(C, "rest"), pt.REST),
     (AlertState(W, "something-new", "x"), pt.OBSTACLE[W]),   # unknown: still felt
-    (AlertState(W, Kind.OBSTACLE, "rear"), pt.OBSTACLE[W]),  # the enum works as the string
 ])
 def test_pattern_for(state, expected):
     assert pattern_for(state) is expected

@@ -56,12 +56,9 @@ class MuteButton(Closeable):
         self._button.when_released = self._on_release
 
     @classmethod
-    def from_config(cls, cfg, *, clock, pin_factory=None, on_profile_request: None = None):
-        """The button of ``cfg.alert``, or None when ``alert.button_pin`` is -1.
-        ``on_profile_request`` is accepted only because ``selftest.open_button`` still
-        passes it (always None): long presses are counted in ``profile_requests``."""
-        if on_profile_request is not None:
-            raise TypeError("MuteButton has no profile callback: poll profile_requests")
+    def from_config(cls, cfg, *, clock, pin_factory=None):
+        """The button of ``cfg.alert``, or None when ``alert.button_pin`` is -1 (long
+        presses are counted in ``profile_requests``)."""
         if cfg.alert.button_pin < 0:
             return None
         return cls(cfg.alert.button_pin, clock=clock, pin_factory=pin_factory,

@@ -24,17 +24,6 @@ class Level(enum.IntEnum):
         return self.name.lower()
 
 
-class Kind(str, enum.Enum):
-    """What an alert is about (the ``kind`` of the sim JSON)."""
-
-    OBSTACLE = "obstacle"
-    SURFACE = "surface"
-    DECK = "deck"
-    POSTURE = "posture"
-    REST = "rest"
-    FAULT = "fault"
-
-
 class AlertState(NamedTuple):
     """One commanded output state. ``kind``/``source`` are None when CLEAR.
 
