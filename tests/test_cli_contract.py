@@ -1,4 +1,4 @@
-"""The command-line contracts of DESIGN.md, checked from outside: real subprocesses of
+"""The command-line contracts of docs/design.md, checked from outside: real subprocesses of
 ``python -m pi_app``, their exit codes, stdout JSON and stderr messages."""
 
 import json
@@ -34,7 +34,7 @@ def opt_number(x) -> bool:
 
 
 def check_result(obj: dict, *, policy: str | None = None) -> None:
-    """One ``sim --json`` object against DESIGN.md, key by key."""
+    """One ``sim --json`` object against docs/design.md, key by key."""
     assert set(obj) == TOP_KEYS
     assert isinstance(obj["scenario"], str) and obj["scenario"]
     assert obj["policy"] in ("backsight", "naive")

@@ -1,5 +1,6 @@
 """The product's safety claims, checked on every shipped scenario against the naive
-fixed-distance policy in the same run (DESIGN.md's JSON, as `backsight sim --all`).
+fixed-distance policy in the same run (the ``sim --json`` object of docs/design.md, as
+``backsight sim --all``).
 
 - No false alarm, anywhere: a device that cries wolf gets switched off.
 - Every hazard the sensors can see is warned as early as physics allows:
