@@ -19,12 +19,9 @@ from dataclasses import replace
 from typing import Callable
 
 from pi_app.detect import AlertState, CLEAR
-from pi_app.detect.health import SensorHealth
+from pi_app.detect.health import HealthReason, SensorHealth
 
 log = logging.getLogger(__name__)
-
-#: health reason for a sensor that does not answer (it is re-initialised, not read)
-NO_ANSWER = "no answer"
 
 
 def role_in_mode(role: str, mode: str) -> str | None:
@@ -96,7 +93,7 @@ class Channel:
         if detector is None:
             return
         health = self.health
-        if read and health.reason != NO_ANSWER:
+        if read and health.reason != HealthReason.NO_ANSWER:
             # A sensor that stopped answering is not read but re-initialised: even if it
             # answers again, a replugged chip has lost its settings (a TF-Luna is back at
             # 100 Hz), which only a restart puts back.
@@ -129,7 +126,7 @@ class Channel:
     def restart_due(self, t_s: float) -> bool:
         """True when the sensor does not answer and its re-initialisation is due."""
         return (self.detector is not None and self.restart is not None
-                and self.health.reason == NO_ANSWER and self.health.retry_due(t_s))
+                and self.health.reason == HealthReason.NO_ANSWER and self.health.retry_due(t_s))
 
     def try_restart(self, t_s_after) -> bool:
         """Re-initialise the driver; True when it works again (``t_s_after()`` gives the

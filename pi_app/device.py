@@ -168,7 +168,7 @@ def _start_imu(cfg, bus, clock, errors):
             errors[sc.id] = str(exc)
             log.error("IMU %s did not start: %s (no pitch/bounce compensation)", sc.id, exc)
             return None
-        return ImuTracker(driver, health=SensorHealth(sc.id, cfg, role="imu",
+        return ImuTracker(driver, cfg=cfg, health=SensorHealth(sc.id, cfg, role="imu",
                                                       start_t_s=clock.now_s()))
     return None
 

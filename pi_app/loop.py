@@ -85,7 +85,7 @@ class DeviceLoop(Closeable):
         self.outputs = outputs
         self.clock = clock
         self.imu = imu
-        self.pose = Pose(imu, cfg.obstacle.first_sight_bounce_m)  # the trunk's pitch and bounce, updated each cycle
+        self.pose = Pose(imu, cfg)   # the trunk's pitch, bounce, running: updated each cycle
         self.coaches = list(coaches)
         self.button = button
         self.notifier = notifier
@@ -160,13 +160,15 @@ class DeviceLoop(Closeable):
         self.cfg = cfg
         self.period_s = cfg.device.loop_period_s
         self.arbiter.configure(cfg)
-        self.pose.running_bounce_m = cfg.obstacle.first_sight_bounce_m
+        self.pose.configure(cfg)
         for channel in self.channels:
             channel.configure(cfg, t_s)
         for coach in self.coaches:
             coach.configure(cfg)
-        if self.imu is not None and self.imu.health is not None:
-            self.imu.health.configure(cfg)
+        if self.imu is not None:
+            self.imu.configure(cfg)
+            if self.imu.health is not None:
+                self.imu.health.configure(cfg)
         if hasattr(self.outputs, "reconfigure"):
             self.outputs.reconfigure(cfg)
 

@@ -91,7 +91,7 @@ def replay(recording, *, policy: str = "backsight", cfg: Config | None = None):
         sc = known.get(sid) or SensorConfig(sid, "vl53l1x", "obstacle")
         channels.append(Channel(sc, ReplayDriver(readings, clock), SensorHealth(sid, cfg, role=sc.role),
                                 lambda s, c: make_detector(s, c, policy), cfg))
-    imu = ImuTracker(ReplayImu(recording.imu, clock)) if recording.imu else None
+    imu = ImuTracker(ReplayImu(recording.imu, clock), cfg=cfg) if recording.imu else None
     loop = DeviceLoop(cfg, channels, SilentOutputs(), clock, imu=imu)
     times = [r.t_s for rs in per_sensor.values() for r in rs[-1:]]
     end_s = max(times, default=0.0) + loop.period_s  # beyond the data every sensor would look dead

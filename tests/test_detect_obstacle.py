@@ -163,7 +163,7 @@ def test_ground_gate_follows_the_bounce():
 def run_running(det, distances, bounce_m=0.03, step_hz=2.8, t0=0.0):
     """As ``run``, with the IMU's bounce of a runner (``bounce_m`` amplitude)."""
     out = []
-    pose = Pose(ScriptedImu(), CFG.obstacle.first_sight_bounce_m)
+    pose = Pose(ScriptedImu(), CFG)
     for k, d in enumerate(distances):
         t = t0 + k * PERIOD_S
         b = bounce_m * math.sin(2 * math.pi * step_hz * t)

@@ -14,8 +14,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from pi_app.clock import PacedClock
-from pi_app.commands.run import ConfigHolder
-from pi_app.config import FIELDS, Config
+from pi_app.config import FIELDS, Config, ConfigHolder
 from pi_app.detect import Level
 from pi_app.device import build_device
 from pi_app.exc import ConfigError, OutputError

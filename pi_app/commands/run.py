@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 
 from pi_app.commands.argtypes import positive_float
+from pi_app.config import ConfigHolder
 
 log = logging.getLogger("backsight")
 
@@ -28,44 +29,6 @@ def configure_parser(p) -> None:
     p.add_argument("--duration", type=positive_float, metavar="S", help="stop after S seconds")
     p.add_argument("--record", metavar="FILE", help="record readings and alerts to FILE")
     p.add_argument("--policy", choices=("backsight", "naive"), default="backsight")
-
-
-class ConfigHolder:
-    """The latest accepted configuration, shared between the console and the loop.
-
-    ``apply(cfg)`` hands ``cfg`` to the loop and, from any thread but the loop's own,
-    waits (at most ``APPLY_WAIT_S``) for the loop to take it: a config the loop could
-    not apply raises ``ConfigError`` and is not kept, so the console answers ERR.
-    """
-
-    #: the loop swaps a config in before its next cycle (4 ms); a stalled loop must not
-    #: hang the console: past this the config stays pending and the console says OK
-    APPLY_WAIT_S = 1.0
-
-    def __init__(self, cfg) -> None:
-        self.cfg = cfg
-        self.loop = None
-        self._lock = threading.Lock()
-
-    def attach(self, loop) -> None:
-        """Hand every later config to ``loop`` (before: only kept here)."""
-        self.loop = loop
-
-    def get(self):
-        with self._lock:
-            return self.cfg
-
-    def apply(self, cfg) -> None:
-        from pi_app.exc import ConfigError
-
-        loop = self.loop
-        if loop is not None:
-            handover = loop.apply_config(cfg)
-            on_loop_thread = loop.thread_ident in (None, threading.get_ident())
-            if not on_loop_thread and handover.wait(self.APPLY_WAIT_S) and handover.error:
-                raise ConfigError(f"not applied, the device keeps its settings: {handover.error}")
-        with self._lock:
-            self.cfg = cfg
 
 
 def load_startup_config(path: str | None):

@@ -24,7 +24,6 @@ OBSTACLE = (
     F("obstacle.near_birth_m", float, 0.6, "m", "a target first seen nearer than this (hands, arms) must persist near_confirm_s", 0.0, 2.0),
     F("obstacle.near_confirm_s", float, 0.12, "s", "persistence needed for a target that appears near without approach history", 0.0, 1.0),
     F("obstacle.first_sight_speed_mps", float, 1.5, "m/s", "while running (IMU bounce), a new target's first reading warns if the runner alone (at least this fast: a jog) reaches it within warning_ttc_s; 0 = wait for a second reading", 0.0, 5.0),
-    F("obstacle.first_sight_bounce_m", float, 0.01, "m", "IMU bounce that means running, not standing (no IMU = never)", 0.0, 0.2),
     F("obstacle.track_timeout_s", float, 0.3, "s", "a track with no agreeing reading for this long is dropped", 0.05, 3.0),
     F("obstacle.ground_margin_deg", float, 0.5, "deg", "readings at least as far as the ground would be with the beam this much steeper are the ground", 0.0, 10.0),
     F("obstacle.hold_s", float, 0.5, "s", "a level is held at least this long before it may drop", 0.0, 5.0),
@@ -142,4 +141,9 @@ IMU = (
       "is ignored", 0.05, 1.0),
     F("imu.stale_periods", int, 3, DIMENSIONLESS,
       "samples missed (bus errors) before the trunk pitch is not trusted", 1, 50),
+    F("imu.running_bounce_m", float, 0.01, "m",
+      "the one rule for 'running' (first-sight warnings, rest reminders): the stride's bounce "
+      "peak at least this (no IMU = never running)", 0.0, 0.2),
+    F("imu.bounce_peak_tau_s", float, 2.0, "s",
+      "the bounce peak fades with this time constant; every step (~0.35 s) renews it", 0.1, 30.0),
 )

@@ -18,26 +18,34 @@ from pi_app.detect import AlertState
 class Pose:
     """The runner's trunk in this cycle, from the IMU (or level and still without one).
 
-    ``pitch_deg``: forward lean (+ = bent over; it tilts a rear beam up by as much);
+    ``running``: the one rule for it - the stride's bounce peak, fading over
+    ``imu.bounce_peak_tau_s``, is at least ``imu.running_bounce_m``. ``pitch_deg``: forward lean (+ = bent over; it tilts a rear beam up by as much);
     None while a fitted IMU has not settled or has gone stale (detectors that need it
     wait). ``bounce_m``: vertical displacement of the stride. ``at(t_s)`` gives both
     at an earlier instant of this cycle's history. Updated in place each cycle: the hot
     path allocates nothing for it.
     """
 
-    __slots__ = ("imu", "t_s", "pitch_deg", "bounce_m", "running", "running_bounce_m", "_peak_m")
+    __slots__ = ("imu", "t_s", "pitch_deg", "bounce_m", "running", "running_bounce_m",
+                 "peak_tau_s", "_peak_m")
 
-    #: the bounce's peak fades with this time constant: every step (~0.35 s) renews it
-    PEAK_TAU_S = 2.0
-
-    def __init__(self, imu=None, running_bounce_m: float = 0.01) -> None:
+    def __init__(self, imu=None, cfg=None) -> None:
         self.imu = imu
         self.t_s = 0.0
         self.pitch_deg: float | None = 0.0
         self.bounce_m = 0.0
         self.running = False
-        self.running_bounce_m = running_bounce_m
         self._peak_m = 0.0
+        self.configure(cfg)
+
+    def configure(self, cfg) -> None:
+        """``imu.running_bounce_m`` and ``imu.bounce_peak_tau_s`` (None = the defaults)."""
+        if cfg is None:
+            from pi_app.config import Config
+
+            cfg = Config.defaults()
+        self.running_bounce_m = cfg.imu.running_bounce_m
+        self.peak_tau_s = cfg.imu.bounce_peak_tau_s
 
     def update(self, t_s: float) -> None:
         imu = self.imu
@@ -50,7 +58,7 @@ class Pose:
         else:
             self.pitch_deg, self.bounce_m = None, 0.0
         if self.pitch_deg is not None and imu is not None:
-            self._peak_m = max(abs(self.bounce_m), self._peak_m * math.exp(-dt / self.PEAK_TAU_S))
+            self._peak_m = max(abs(self.bounce_m), self._peak_m * math.exp(-dt / self.peak_tau_s))
             self.running = self._peak_m >= self.running_bounce_m
 
     def at(self, t_s: float) -> tuple[float | None, float]:

@@ -10,7 +10,7 @@ A target nearer than the distance floors but not closing is reported with
 
 First sight: a new target is tracked once a second reading agrees, which at 30 Hz
 costs 33 ms - a tenth of what a cyclist closing at 8.5 m/s leaves. While the IMU's
-bounce says the runner is running (``first_sight_bounce_m``), the runner alone closes
+bounce says the runner is running (``Pose.running``), the runner alone closes
 at least at a jog (``first_sight_speed_mps``), so a new target's first valid reading
 beyond ``near_birth_m`` warns at once when that speed reaches it within
 ``warning_ttc_s``; the second reading then judges it as usual.
