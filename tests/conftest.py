@@ -108,3 +108,15 @@ def feed_and_judge(detector, reading, pitch_deg=0.0, bounce_m=0.0, pose=None):
         pose.update(reading.t_s)
     detector.feed(reading, pose)
     return detector.judge(reading.t_s)
+
+
+@pytest.fixture(scope="session")
+def shipped_runs():
+    """Every shipped scenario under both policies, run once per test session: the list
+    ``backsight sim --all --json`` prints, in its order (the safety claims, the golden
+    test and the CLI contract all read it instead of running the scenarios again)."""
+    from pi_app.sim.rig import run_scenario
+    from pi_app.sim.scenario import load_scenario, shipped_scenarios
+
+    return [run_scenario(load_scenario(name), policy)
+            for name in shipped_scenarios() for policy in ("backsight", "naive")]
