@@ -1,45 +1,11 @@
 """Serial console protocol (device side), independent of any port: bytes in, replies out.
 
-``LineFramer`` cuts the byte stream into lines, ``ConsoleProtocol.handle_bytes`` answers
-one line. ``pi_app.serial_console.SerialConsole`` runs them on a port in a thread.
-ASCII lines end with ``\\n`` or ``\\r\\n`` (a bare ``\\r``, as a terminal sends for Enter,
-works too); replies end with ``\\r\\n``.
-
-Commands::
-
-    help [KEY]        the command list (or one setting: doc, unit, range, default, and
-                      whether it applies live or at the next start)
-    version           OK backsight <version> protocol <n>
-    get [KEY]         OK KEY=VALUE; without a key: every KEY=VALUE line, then OK
-    set KEY VALUE [confirm]
-                      validate, then hand the new config to the loop (not saved)
-    save              write the current config atomically to the config file
-    defaults          factory settings, live and not saved; keeps the sensors and the
-                      wiring (KEPT_BY_DEFAULTS: pins, bus, mode, drivers, serial link)
-    status            OK key=value ... (level, sensors, faults, loop rate, unsaved=0|1)
-    stream on|off     telemetry lines "DATA t_s=... key=value ..." at most every
-                      serial.stream_period_s
-
-Every command answers with exactly one final line, ``OK ...`` or ``ERR <code> <message>``
-(``get``/``help`` send their data lines before it). Error codes are stable::
-
-    1 unknown command   2 unknown key   3 bad value   4 save failed
-    5 line too long (> 256 bytes; the rest up to the next newline is discarded)
-    6 not printable (bytes outside ASCII 0x20..0x7e)   7 usage (wrong arguments)
-    8 unavailable (status/stream not wired here, or an internal error)
-    9 confirm (the change would cut this console off; repeat with "confirm")
-
-A bad line never changes the config and never stops the console thread. ``set`` of a
-value that breaks a rule of ``Config.check`` is ERR 3, and so is one the loop could not
-apply (``apply_config`` raised ``ConfigError``; the loop kept its config).
-
-Most settings apply at once; ``i2c.bus``, ``serial.port`` and ``serial.baudrate`` (the
-fields whose ``applies`` is RESTART) are taken at the next start, after ``save``, and
-``set`` says so: ``OK serial.baudrate=9600 (applies at the next start, after save)``.
-The console's own link is guarded: ``set serial.port X`` / ``set serial.baudrate N``
-that differ from the current value answer ``ERR 9 confirm: ...`` (after save and a
-restart the console moves to X / N baud and this session is cut off); the same line
-with a trailing word ``confirm`` (``set serial.baudrate 9600 confirm``) accepts.
+``LineFramer`` cuts the byte stream into ASCII lines (ending ``\\n``, ``\\r\\n`` or a bare
+``\\r``); ``ConsoleProtocol`` answers each line. Commands: help, version, get, set, save,
+defaults, status, stream (``HELP_LINES``). Every command ends with one ``OK ...`` or
+``ERR <code> <message>`` line (``ERROR_CODES``, stable), replies end with ``\\r\\n``, and
+a bad line never changes the config. The full protocol is in the README's "Serial
+console" section; ``pi_app.serial_console.SerialConsole`` runs it on a port.
 """
 
 from __future__ import annotations

@@ -1,42 +1,13 @@
 """Uneven-surface detector for a sensor angled down behind the heels.
 
-Each reading becomes the height of the sensor above the ground spot it hits:
-``height_m = r * sin(angle below horizontal)`` with the angle of the ray that hits
-first (the beam's lower edge: mount pitch + trunk pitch from the IMU - half FoV),
-minus the body's bounce (from the IMU at the step frequency). On level ground this
-is the mount height; a hole or kerb down makes it larger (drop), a root or kerb up
-smaller (rise). The ground is learned as a plane in time and in the spot's reach
-(``filters.GroundFit``, time constant ``baseline_tau_s``): a grade passing under the
-runner changes the height with time, and the stride's pitch swing sweeps the spot up to
-1.2 m along it, which changes the height with reach. Residuals past the threshold are
-kept out of it (unless they last ``relearn_after_s``: a new level), near-threshold ones
-count once they last ``slow_persist_s`` (a bias, not a root's face). ``confirm_samples``
-consecutive samples beyond ``drop_m`` / ``rise_m`` (same sign) give a WARNING with
-detail "drop" or "rise".
-
-A slow sensor (a VL53L1X at 20-30 Hz: ``sample_period_s >= single_sample_period_s``)
-cannot be asked for several samples: the spot it ranges crosses a 10 cm root in
-22-40 ms at 2.5-4.5 m/s, so it sees the root once. For it one sample confirms when it
-is past the threshold AND ``single_sample_sigmas`` times the scatter of the learned
-ground's own residuals (an RMS learned on ordinary ground): a clean, well-compensated
-ground makes a 5 cm step a 10-sigma event; rough going, poor pitch compensation or
-sunlight raise the scatter and the detector falls back to consecutive samples. A fast
-sensor has the like with two samples (``pair_sigmas``): the stride's pitch swing can
-sweep its spot across a hole 3.5 m back in 20 ms, and the third sample lands on the
-hole's far wall, lit at a grazing angle and so less deep.
-
-Out of range: a sensor whose ground lies near its range limit (a short-mode VL53L1X
-pitched 45 deg down reads 1.2 of its 1.36 m) loses the ground entirely where it drops
-away. A NO_TARGET reading (the chip's "nothing within range" in low ambient light:
-then the range limit is the datasheet's, ``max_range_m``) from a sensor that has had
-the ground in range steadily (``beyond_validity`` of its readings returned a distance,
-valid or a sigma fail's) says the ground is at least the range
-limit away: a drop of at least that limit's height less the learned ground. It counts
-as a drop sample of that size when that is past ``drop_m`` - never learned, never a
-rise. In sun or glare the chip reports SIGNAL_FAIL instead, which says nothing. Near
-the limit a share of readings fail the chip's sigma check but still carry a distance
-(``raw_m``, a few cm noisier): from such a steady sensor one counts as a drop sample
-when it is twice ``drop_m`` below the ground, and is never learned.
+Each reading becomes the height of the sensor above the ground spot its beam's lower
+edge hits (``ground_height_m``: mount pitch plus the IMU's trunk pitch, less the body's
+bounce). The ground is learned as a plane in time and in the spot's reach
+(``filters.GroundFit``), so a grade passing under the runner is followed. A height
+above the learned ground by ``drop_m`` is a hole or kerb down, below it by ``rise_m`` a
+root or kerb up: once confirmed, a WARNING of kind "surface", detail "drop" or "rise".
+Settings: ``surface.*`` in docs/config.md; why a slow sensor may confirm on one sample
+and what its out-of-range readings say: docs/notes.md.
 """
 
 from __future__ import annotations
@@ -50,6 +21,25 @@ from pi_app.sensors.base import RangeStatus
 
 
 class SurfaceDetector:
+    """Judges one down-angled sensor's readings against the ground it has learned.
+
+    ``feed(reading, pose)`` takes each reading with the trunk pitch and bounce at its
+    time; ``judge(t_s)`` gives the alert state. ``confirm_samples`` consecutive samples
+    past ``drop_m`` / ``rise_m`` (same sign) confirm. A slow sensor
+    (``sample_period_s >= single_sample_period_s``) confirms on one sample past the
+    threshold and ``single_sample_sigmas`` times the RMS residual of the learned ground,
+    any sensor on two in a row past ``pair_sigmas``; rough ground raises that RMS and the
+    detector falls back to ``confirm_samples``. Residuals past the threshold are kept out
+    of the ground unless they last ``relearn_after_s`` (a new level); near-threshold ones
+    are learned once they last ``slow_persist_s`` (a bias, not a root's face).
+
+    From a sensor that has had the ground in range (``beyond_validity``), NO_TARGET means
+    the ground is at least ``max_range_m`` away: a drop sample when that is past
+    ``drop_m``, never learned, never a rise. A sigma fail's ``raw_m`` is a drop sample
+    when it is twice ``drop_m`` below the ground, and is never learned. SIGNAL_FAIL (sun,
+    glare) says nothing.
+    """
+
     kind = "surface"
 
     def __init__(self, sensor_id: str, cfg, *, mount_height_m: float = 1.0,
@@ -240,7 +230,7 @@ class SurfaceDetector:
         # Below the threshold but not ordinary: learned too, once it lasts (see
         # _slow_weight) - a learned ground a few cm off recovers, and a grade's start,
         # where the residual grows until the fit catches up, does not reach the
-        # threshold (learned 3-10x slower, it did: false alarms on 3-8 % grades).
+        # threshold (docs/notes.md, "detect/surface.py").
         slow = not ordinary and abs(dev) < threshold_m
         self._note_ordinary(ordinary, t_s)
         if ordinary or slow or self._lost_ground(t_s):
