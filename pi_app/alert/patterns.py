@@ -1,35 +1,13 @@
 """The pattern table: what the buzzer and the haptic motor do for each alert state.
 
-A runner moving backwards cannot look at anything, so every pattern must be told
-apart by *rhythm alone* (a passive buzzer's pitch and the motor's strength only
-help). The rhythm families:
-
-================  =====================================  ================================
-kind              rhythm                                  why
-================  =====================================  ================================
-obstacle          single pulses, faster with urgency,     car parking sensors (the beep
-                  continuous at DANGER                    rate rises, continuous ≈ 0.3 m)
-surface           double pulse "da-da"                    a step hazard, not a wall
-deck console      triple pulse "da-da-da"                 treadmill: move away from the
-deck rear         long pulse "daaa"                       console / off the rear edge —
-deck off_deck     continuous                              the runner must know which way
-fault             long-short "daaa-dit", slow             the device cannot watch
-posture           two soft taps, motor only, once         coaching, never alarming
-rest              three long slow pulses, once            a reminder, not a hazard
-ready             one short high chirp, once              self-test passed (start-up)
-selftest_fail     one long low tone, once                 parking-sensor fault tone
-================  =====================================  ================================
-
-Timing choices: every pattern starts *on* at the moment it is commanded, so the
-first cue costs no extra latency (tactile reaction is ≈ 0.3–0.4 s and a warning is
-useful only ≥ 2 s before contact). Pulses are ≥ 60 ms because a coin ERM motor
-needs ≈ 30–50 ms to spin up and as long to stop; gaps are ≥ 60 ms so two pulses
-stay two pulses on the motor. Repeating patterns have periods ≤ 1.2 s, so the
-rhythm is recognisable within the first second and, for surface hazards that
-reach the heels 0.4–0.8 s after detection, the first pulse is already the cue.
-Pitch (TonalBuzzer only) rises with urgency and sits near the 2.5–3 kHz resonance
-of common piezo discs for DANGER, where they are loudest; surface hazards and
-faults use lower pitches.
+A runner moving backwards cannot look at anything, so every pattern is told apart by
+*rhythm alone* (a passive buzzer's pitch and the motor's strength only help): obstacles
+beep like a parking sensor, surface hazards double-pulse, the deck's console side
+triple-pulses and its rear side pulses long, a fault goes long-short (the whole table:
+README, "What the sounds and vibrations mean"). Every pattern starts *on* when it is
+commanded; pulses and gaps are >= 60 ms and repeating periods <= 1.2 s (why:
+docs/notes.md). ``pattern_for`` picks the pattern for a state; ``PatternPlayer`` says
+where it is at any clock time.
 """
 
 from __future__ import annotations

@@ -1,38 +1,12 @@
 """Sway-free position and drift of a treadmill runner's back.
 
-A runner's back sways fore-aft with every step by a few cm (braked at each landing,
-pushed on at each take-off), at the step frequency: 160-190 steps/min when running,
-so a period of 0.32-0.38 s. Its speed (+-0.5 m/s for +-3 cm) dwarfs a drift toward the
-rear edge (0.1-0.3 m/s), so the drift must be read through the sway.
-
-A mean over exactly one step period removes the sway - and its harmonics, whatever its
-shape and phase - leaving the position; a window of any other length leaves some of it
-in, and a least-squares slope over a window of 1.7 periods reads up to +-0.1 m/s of
-"drift" from a +-3 cm sway. So ``StrideComb``:
-
-- resamples the readings onto a fixed grid (``BIN_S``): the mean of the readings in
-  each bin, bins without a reading (a 10 Hz sensor) interpolated between neighbours;
-- measures the step period from the grid's autocorrelation over the last
-  ``period_window_s``, every ``period_every_s``, after taking out a ``detrend_s``
-  moving mean (a drift is not a period): the shortest lag between the step periods of
-  running cadences whose correlation peak is at least ``min_correlation`` and three
-  times what noise alone gives, and near the best peak (``near_best_share``: a
-  multiple of the period cancels the sway too, only more slowly). The period is the
-  median of the last ``period_median_of`` found, and is kept when the
-  readings stop looking periodic (a runner losing the belt stumbles; a faint sway in a
-  coarse sensor's noise) until ``clear()``;
-- gives the mean over the last period (``position_m``, extrapolated to now) and its
-  change over the last ``drift_window_s`` (``drift_mps``), or over a longer window
-  for a noisy or slow sensor: long enough that the drift, measured over the last
-  ``period_window_s``, is steadier than ``drift_noise_mps``.
-
-The ``deck.*`` settings named here reach it through ``configure(cfg.deck)``.
-
-No period yet (the first ~1.5 s; a runner whose sway the sensor cannot see) ->
-``period_s`` is None and the caller falls back to its own smoothing. The grid lives in
-preallocated rings and costs a few additions per reading; the autocorrelation (twice
-a second, with its few small lists) is spread over the readings that arrive
-meanwhile, so no cycle of the loop carries it whole.
+The back sways fore-aft a few cm with every step, and the sway's speed (+-0.5 m/s for
++-3 cm) dwarfs a drift toward the deck's rear edge (0.1-0.3 m/s), so the drift must be
+read through the sway. A mean over exactly one step period removes it, whatever its
+shape and phase: ``StrideComb`` measures the step period from the readings and gives
+that mean and how it moves. Until it has a period ``period_s`` is None and the caller
+falls back to its own smoothing. The ``deck.*`` settings reach it through
+``configure(cfg.deck)``; why other windows fail: docs/notes.md.
 """
 
 from __future__ import annotations
@@ -55,6 +29,29 @@ WORK_PER_BIN = 400
 
 
 class StrideComb:
+    """Step period, sway-free position and drift from one sensor's readings.
+
+    ``add(t_s, value)`` takes each reading; ``estimate(t_s)`` gives
+    ``(position_m, drift_mps)``, or None without a period or enough history.
+
+    - The readings are resampled onto a grid of ``BIN_S`` bins: the mean of the readings
+      in each bin, bins without one (a 10 Hz sensor) interpolated between neighbours.
+    - Every ``period_every_s`` the step period is measured from the grid's
+      autocorrelation over the last ``period_window_s``, less a ``detrend_s`` moving mean
+      (a drift is not a period): the shortest lag between ``MIN_STEP_PERIOD_S`` and
+      ``MAX_STEP_PERIOD_S`` whose peak is at least ``min_correlation``, three times what
+      noise alone gives, and at least ``near_best_share`` of the best peak. ``period_s`` is
+      the median of the last ``period_median_of`` found; it is kept when the readings
+      stop looking periodic, until ``clear()``.
+    - The position is the mean over the last period, extrapolated to now; the drift is
+      its change over ``drift_window_s``, or over a longer window for a noisy or slow
+      sensor: long enough to be steadier than ``drift_noise_mps``.
+
+    The grid lives in preallocated rings and costs a few additions per reading; the
+    autocorrelation is spread over the readings that arrive meanwhile
+    (``WORK_PER_BIN``), so no cycle of the loop carries it whole.
+    """
+
     __slots__ = ("drift_window_s", "drift_noise_mps", "max_drift_window_s", "period_window_s",
                  "detrend_s", "period_every_s", "period_median_of", "min_correlation",
                  "near_best_share", "max_gap_s", "period_s", "window_s", "_val", "_cum",
