@@ -1,31 +1,12 @@
 """Soak runs: hours of simulated running with faults sprinkled in.
 
 The runner laps a short course (``LapWorld``: the path wraps every ``lap_m``) past a
-hole, a root and a wall across the path; the wall is placed just beyond the wrap, so
-every lap ends with an obstacle warning without a collision, and the world stays as
-cheap at hour 8 as at minute 1. Faults go in at a quiet point of a lap (before the
-hole comes into view), one every ``fault_every_laps`` laps, cycling through
-``SOAK_FAULTS``. ``run_soak`` runs the real device on SimRig in chunks and reports:
-
-- ``memory``: (simulated s, bytes traced by tracemalloc after a garbage collection) at
-  every checkpoint from ``trace_from_s`` on (tracing slows Python ~6x, so long runs
-  trace only their last part); ``memory_growth_bytes`` = last - second of those (the
-  first traced window is settling: objects allocated before tracing started that are
-  replaced later, e.g. in ring buffers, show up as new once). Only the device is
-  measured: what this module allocates itself (the alert archive, the report's lists)
-  is left out - it grows by design, and an array resized under tracing would count
-  whole, its earlier block having been allocated before tracing started;
-- ``blocks``: (simulated s, ``sys.getallocatedblocks()``, alerts so far) at every
-  checkpoint - cheap, so it covers the whole run: a leak anywhere shows as a steady
-  rise. Two histories that grow by design are moved out first: the mock pins' change
-  record (a simulation artefact real pins do not keep) is cleared, and
-  ``DeviceLoop.alerts`` (which keeps every alert change, ~1,700 an hour here) is moved
-  into a compact ``AlertArchive``; ``alerts_per_hour`` reports how fast it grows;
-- ``cycles_per_window``: loop cycles in each checkpoint window (its simulated rate);
-- ``faults``: per injected fault, when it was signalled (FAULT alert from the expected
-  source) and when the commanded output left FAULT after it ended;
-- ``laps`` / ``missed``: lap hazards (hole, root, wall) warned of / not warned of;
-  ``false_alarms``: alarm onsets that are about no lap hazard.
+hole, a root and a wall placed just beyond the wrap, so every lap ends with an obstacle
+warning and no collision, and the world stays as cheap at hour 8 as at minute 1.
+Faults go in at a quiet point of a lap, one every ``fault_every_laps`` laps, cycling
+through ``SOAK_FAULTS``. ``run_soak`` runs the real device on SimRig in chunks and
+returns a ``SoakReport``: memory and allocated blocks over time, the loop's simulated
+rate, when each fault was signalled and cleared, and the lap hazards missed.
 """
 
 from __future__ import annotations
@@ -142,6 +123,27 @@ class FaultOutcome:
 
 @dataclass
 class SoakReport:
+    """What ``run_soak`` found.
+
+    - ``memory``: (simulated s, bytes traced by tracemalloc after a garbage collection)
+      at every checkpoint from ``trace_from_s`` on (tracing slows Python about 6x, so
+      long runs trace only their last part). ``memory_growth_bytes`` = last - second of
+      them: the first traced window is settling (objects allocated before tracing
+      started and replaced later, as in ring buffers, show up as new once). Only the
+      device is measured (``device_traced_bytes``): what this module allocates grows by
+      design.
+    - ``blocks``: (simulated s, ``sys.getallocatedblocks()``, alerts so far) at every
+      checkpoint: cheap, so it covers the whole run, and a leak anywhere shows as a
+      steady rise. Two histories that grow by design are moved out first: the mock pins'
+      change record is cleared and ``DeviceLoop.alerts`` goes into an ``AlertArchive``;
+      ``alerts_per_hour`` says how fast the latter grows.
+    - ``cycles_per_window``: loop cycles in each checkpoint window (its simulated rate).
+    - ``faults``: a ``FaultOutcome`` per injected fault: when it was signalled (a FAULT
+      alert from the expected source) and when the commanded output left FAULT after it.
+    - ``laps`` / ``missed``: lap hazards (hole, root, wall) warned of / not warned of;
+      ``false_alarms``: onsets of alarms about no lap hazard.
+    """
+
     duration_s: float
     period_s: float
     memory: list = field(default_factory=list)             # (t_s, bytes traced)

@@ -1,32 +1,12 @@
 """VL53L1X time-of-flight ranger emulator (ST), register level.
 
-What a driver sees on the wire, per ST's datasheet and Ultra Lite Driver (ULD):
-16-bit big-endian register index, auto-increment, index kept between transactions;
-identification 0x010F..0x0111 = EA CC 10; firmware status 0x00E5 (bit0 booted,
-bit1 "first range done", as ST describes it); address change through 0x0001;
-data-ready in 0x0031 bit0 with the polarity of 0x0030 bit4; results in 0x0089..0x0099
-(the block ULD ``GetResult`` and Pololu's ``readResults`` read).
-
-Timing: boot takes ``BOOT_S`` after power-on, XSHUT release or a soft reset (the I2C
-interface answers meanwhile, 0x00E5 reads 0). A measurement takes the timing budget;
-in timed mode (0x0087 <- 0x40) one starts every max(budget, inter-measurement period).
-A result is flagged only if the previous one was cleared (0x0086 <- 1); otherwise
-it is dropped and the registers keep the old one.
-
-Physics: ranges from ``pi_app.sim.optics`` (distance mode, budget, sunlight).
-Noise is Gaussian with, in mm,
-    sigma_mm = 1 + 2 * d_m**2 * (1 + 3 * sunlight) * sqrt(50 / budget_ms)
-(grows with distance and ambient light, shrinks with a longer budget: about 3 mm at
-1 m in the dark with 50 ms, 19 mm at 3 m). In the last 10 % before the range limit
-a growing share of results (up to 50 %) fail the sigma check (raw status 6).
-Beyond the limit, with nothing in the beam or when blinded: signal fail (raw 4)
-with a meaningless distance; the ambient rate (RESULT__AMBIENT_COUNT_RATE_MCPS_SD0)
-grows with the sunlight, and blinded it reads the sun itself (AMBIENT_GLARE_MCPS).
-Closer than the minimum range: raw 8.
-
-Approximations: the power-on contents of 0x002D..0x0087 are taken to be ST's default
-configuration, except GPIO_HV_MUX__CTRL = 0x11 (active-low interrupt); a soft reset
-keeps the I2C address; the ROI does not narrow the beam.
+What a driver sees on the wire, per ST's datasheet and Ultra Lite Driver (ULD): a
+16-bit big-endian register index with auto-increment, kept between transactions;
+identification 0x010F..0x0111 = EA CC 10; firmware status 0x00E5 (bit0 booted, bit1
+"first range done"); address change through 0x0001; data-ready in 0x0031 bit0 with the
+polarity of 0x0030 bit4; results in 0x0089..0x0099 (the block ULD ``GetResult`` and
+Pololu's ``readResults`` read). Ranges come from ``pi_app.sim.optics``; the timing, the
+noise and what is approximated are in ``VL53L1XDevice`` and its ``_sample``.
 """
 
 from __future__ import annotations
@@ -129,6 +109,17 @@ class VL53L1XDevice(RegisterDevice):
     ``stuck``: set True to make the chip keep flagging results that repeat the last one.
     ``garbage``: set True to make it flag implausible results: range status valid but
     a distance of 61-65 m (0xF000-0xFFFF mm), far beyond any VL53L1X's 4 m.
+
+    Timing: boot takes ``BOOT_S`` after power-on, XSHUT release or a soft reset (the I2C
+    interface answers meanwhile, 0x00E5 reads 0). A measurement takes the timing budget;
+    in timed mode (0x0087 <- 0x40) one starts every max(budget, inter-measurement
+    period). A result is flagged only if the previous one was cleared (0x0086 <- 1);
+    otherwise it is dropped and the registers keep the old one.
+
+    Approximations: the power-on contents of 0x002D..0x0087 are ST's default
+    configuration (``DEFAULT_CONFIGURATION``) except GPIO_HV_MUX__CTRL = 0x11
+    (active-low interrupt); a soft reset keeps the I2C address; the ROI does not narrow
+    the beam.
     """
 
     DEFAULT_ADDRESS = chips.VL53L1X.default_address
@@ -331,7 +322,16 @@ class VL53L1XDevice(RegisterDevice):
 
     def _sample(self, t_s: float) -> tuple:
         """One measurement of the source at ``t_s``:
-        (raw status, distance mm, sigma mm, signal MCPS, ambient MCPS)."""
+        (raw status, distance mm, sigma mm, signal MCPS, ambient MCPS).
+
+        Noise is Gaussian, ``sigma_mm = 1 + 2 * d_m**2 * (1 + 3 * sunlight) *
+        sqrt(50 / budget_ms)``: it grows with distance and ambient light and shrinks with
+        a longer budget (about 3 mm at 1 m in the dark with 50 ms, 19 mm at 3 m). In the
+        last ``SIGMA_FAIL_ZONE`` before the range limit a growing share of results (up to
+        ``SIGMA_FAIL_MAX_SHARE``) fail the sigma check (raw 6). Beyond the limit, with
+        nothing in the beam or when blinded: signal fail (raw 4) with a meaningless
+        distance; the ambient rate grows with the sunlight, and blinded it reads the sun
+        itself (``AMBIENT_GLARE_MCPS``). Closer than the minimum range: raw 8."""
         source = self.range_source
         sunlight = getattr(source, "sunlight", 0.0)
         if callable(sunlight):
