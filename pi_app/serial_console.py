@@ -2,25 +2,11 @@
 
 ``SerialConsole`` runs in its own daemon thread on ``/dev/serial0`` (GPIO UART),
 ``/dev/ttyGS0`` (USB gadget), a pty or any pyserial URL (``loop://``, ``socket://``),
-115200 8N1. It hands every validated change to the loop through ``apply_config``; the
-loop swaps the new immutable config in between two cycles.
-
-Commands, replies and ``ERR`` codes: see ``pi_app.serial_protocol`` (also ``help``).
-
-The console never holds up the device: a port that cannot be opened yet (ttyGS0 with
-no USB host, a missing adapter) is retried in the console thread with back-off; a port
-that disappears is closed and retried; a write nobody reads times out and is dropped.
-Reads time out every ``read_timeout_s`` so ``close()`` returns promptly.
-
-Nor can a flood of input slow the device loop, which shares the interpreter (and its
-GIL) with this thread: the console handles at most ``max_lines_per_s`` lines a second
-(``LineBudget``) and spends at most ``cpu_share`` of a core in runs of about
-``cpu_burst_s`` (``CpuShare``). It reads no more than ``read_chunk_bytes`` at a time
-and nothing more until it has answered what it read, so input beyond the budget waits
-in the kernel's buffer and the host's writes block: every line is still answered, in
-order, only later; the console discards nothing. (A port without flow control, like
-the GPIO UART, has no back-pressure: input the kernel's buffer cannot hold is lost there,
-as with any device answering slower than its host sends.)
+115200 8N1, and hands every validated change to the loop through ``apply_config`` (the
+loop swaps it in between two cycles). It never holds up the device: a port that cannot
+be opened yet or disappears is retried with back-off, a write nobody reads times out and
+is dropped, and a flood of input is answered later, in order, within a line rate and a
+CPU share (``LineBudget``, ``CpuShare``), so the loop sharing its GIL is not slowed.
 """
 
 from __future__ import annotations
@@ -141,7 +127,15 @@ class SerialConsole:
     back to ``status``). ``config_path``: where ``save`` writes (None = ``save`` fails).
     ``clock``: times the telemetry stream and the line budget (default: monotonic).
 
-    The work budget (see the module docstring), with why these defaults:
+    The work budget: at most ``max_lines_per_s`` lines a second (``LineBudget``) and at
+    most ``cpu_share`` of a core, in runs of about ``cpu_burst_s`` (``CpuShare``). The
+    console reads no more than ``read_chunk_bytes`` at a time and nothing more until it
+    has answered what it read, so input beyond the budget waits in the kernel's buffer
+    and the host's writes block: every line is still answered, in order, only later;
+    the console discards nothing. (A port without flow control, like the GPIO UART, has
+    no back-pressure: input the kernel's buffer cannot hold is lost there, as with any
+    device answering slower than its host sends.) Reads time out every
+    ``read_timeout_s`` so ``close()`` returns promptly. Why these defaults:
 
     - ``max_lines_per_s`` = 1000, ``burst_lines`` = 100: a person types under 10 lines
       a second and ``backsight config`` sends one command per reply, so real use never

@@ -1,24 +1,12 @@
-"""Obstacle detector: time to contact from a range track, plus distance floors.
+"""Obstacle detector: time to contact (TTC) from a range track, plus distance floors.
 
-Levels (the settings and their defaults: docs/config.md):
-- DANGER: distance <= danger_distance_m, or closing and TTC <= danger_ttc_s.
-- WARNING: closing and TTC <= warning_ttc_s (FCW practice alerts at TTC >= 2.1 s),
-  or distance <= warning_distance_m.
-- CAUTION: closing and TTC <= caution_ttc_s, or distance <= caution_distance_m.
-A target nearer than the distance floors but not closing is reported with
-``detail="steady"`` so the arbiter can quieten it after ``alert.steady_mute_s``.
-
-First sight: a new target is tracked once a second reading agrees, which at 30 Hz
-costs 33 ms - a tenth of what a cyclist closing at 8.5 m/s leaves. While the IMU's
-bounce says the runner is running (``Pose.running``), the runner alone closes
-at least at a jog (``first_sight_speed_mps``), so a new target's first valid reading
-beyond ``near_birth_m`` warns at once when that speed reaches it within
-``warning_ttc_s``; the second reading then judges it as usual.
-
-Ground rejection: a level beam's lower edge reaches the ground some metres behind
-the runner (further when the trunk leans forward and tilts a rear sensor up); a
-reading at or beyond the expected ground range (given the beam pitch, from the IMU
-when fitted) is the ground, not an obstacle.
+DANGER when nearer than ``danger_distance_m`` or closing with TTC <= ``danger_ttc_s``;
+WARNING and CAUTION likewise with their ``warning_*`` / ``caution_*`` settings
+(``obstacle.*`` in docs/config.md). A target inside a distance floor that is not
+closing is reported with ``detail="steady"`` so the arbiter can quieten it after
+``alert.steady_mute_s``. A reading at or beyond the range where the beam meets the
+ground is the ground, not an obstacle. How a new target is first judged:
+``ObstacleDetector``.
 """
 
 from __future__ import annotations
@@ -32,6 +20,20 @@ from pi_app.sensors.base import RangeStatus
 
 
 class ObstacleDetector:
+    """TTC and distance levels for one sensor watching for obstacles.
+
+    First sight: a new target is tracked once a second reading agrees. While the IMU's
+    bounce says the runner is running (``Pose.running``), the runner alone closes at
+    least at ``first_sight_speed_mps``, so a new target's first valid reading beyond
+    ``near_birth_m`` warns at once when that speed reaches it within ``warning_ttc_s``;
+    the second reading then judges it as usual.
+
+    Ground rejection: a level beam's lower edge reaches the ground some metres behind the
+    runner (further when the trunk leans forward and tilts a rear sensor up); a reading
+    at or beyond the expected ground range (from the beam's pitch, with the IMU's when
+    fitted) is the ground.
+    """
+
     kind = "obstacle"
 
     def __init__(self, sensor_id: str, cfg, *, mount_height_m: float = 1.0,

@@ -1,24 +1,12 @@
 """Posture coaching: a gentle nudge when the runner stays bent over.
 
-Trainers tell backward runners to keep the back straight and not bend over (it
-shifts the weight onto the heels they cannot see past). The belt's IMU is already
-there for tilt compensation, so it can coach: when the trunk leans forward more
-than ``posture.max_pitch_deg`` continuously for ``posture.hold_s``, the coach
-reports CAUTION / kind "posture" for ``NUDGE_S`` (the outputs play two soft taps on
-the motor, once), and again at most every ``posture.repeat_s`` while the lean lasts:
-a coach, not a nag.
-
-**Belt mode only.** In treadmill mode the unit is clamped to the handrail, its IMU
-measures the handrail, not the runner, so there is nothing to coach from; the advice
-still applies on a treadmill, but this device cannot see it. ``posture.enabled``
-turns it off in belt mode too.
-
-Pitch: degrees, + = leaning forward (bent over), as ``pi_app.detect.imu`` reports it.
-The trunk swings a few degrees at the step frequency (160–190 steps/min, a step every
-0.32–0.38 s); an exponential average over ``posture.smoothing_s`` = 1 s passes a
-sustained lean but cuts that swing to ≈ 6 %, so a runner whose mean lean sits just
-under the limit is not nudged by every stride. Once counting, the lean only ends when
-the average drops ``posture.hysteresis_deg`` below the limit.
+Trainers tell backward runners to keep the back straight (bending over shifts the
+weight onto the heels they cannot see past), and the belt's IMU is already there for
+tilt compensation. When the smoothed trunk pitch (degrees, + = leaning forward, as
+``pi_app.detect.imu`` reports it) stays above ``posture.max_pitch_deg`` for
+``posture.hold_s``, ``PostureCoach`` reports CAUTION / kind "posture" for ``NUDGE_S``
+(two soft taps on the motor), again at most every ``posture.repeat_s`` while the lean
+lasts. Belt mode only: on the treadmill handrail the IMU measures the handrail.
 """
 
 from __future__ import annotations
@@ -33,7 +21,14 @@ NUDGE_S = 1.0
 
 
 class PostureCoach:
-    """``update(pitch_deg, t_s)`` once per loop cycle (or per IMU sample)."""
+    """``update(pitch_deg, t_s)`` once per loop cycle (or per IMU sample).
+
+    The pitch is averaged exponentially over ``posture.smoothing_s``: a sustained lean
+    passes, the trunk's swing of a few degrees at the step frequency is cut to a few per
+    cent, so a runner whose mean lean sits just under the limit is not nudged by every
+    stride. Once counting, the lean only ends when the average drops
+    ``posture.hysteresis_deg`` below the limit. Off when ``posture.enabled`` is false or
+    ``device.mode`` is not belt."""
 
     def __init__(self, cfg, *, source: str | None = "imu") -> None:
         self.nudge = AlertState(Level.CAUTION, "posture", source)

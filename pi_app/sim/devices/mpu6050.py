@@ -1,24 +1,12 @@
 """InvenSense MPU-6050 6-axis IMU, register level (register map RM-MPU-6000A rev 4.2).
 
-- WHO_AM_I 0x75 reads 0x68 (whatever AD0 is); PWR_MGMT_1 0x6B resets to 0x40: the chip
-  sleeps at power-up and its data registers read 0 until it is woken (0x6B <- 0x00 or a
-  clock source such as 0x01). Bit 7 (DEVICE_RESET) restores every register's default.
-- ACCEL_XOUT_H 0x3B .. GYRO_ZOUT_L 0x48: accel X/Y/Z, TEMP, gyro X/Y/Z, signed 16-bit
-  big-endian; one burst read is one consistent sample. Temp degC = raw / 340 + 36.53.
-- ACCEL_CONFIG 0x1C bits 4:3 AFS_SEL: +-2/4/8/16 g = 16384/8192/4096/2048 LSB/g.
-  GYRO_CONFIG 0x1B bits 4:3 FS_SEL: +-250/500/1000/2000 dps = 131/65.5/32.8/16.4 LSB/dps.
-- CONFIG 0x1A bits 2:0 DLPF_CFG (bandwidth 260..5 Hz); SMPLRT_DIV 0x19: sample rate =
-  gyro output rate (8 kHz with DLPF_CFG 0 or 7, else 1 kHz) / (1 + SMPLRT_DIV).
-  INT_STATUS 0x3A bit 0 (DATA_RDY_INT) is set by each new sample, cleared when read.
-- Noise from the product specification: accel 400 ug/sqrt(Hz), gyro 0.005 dps/sqrt(Hz),
-  integrated over the DLPF bandwidth. Values clip at full scale.
-
+``MPU6050Device`` answers as the register map says: WHO_AM_I, sleep at power-up (data
+reads 0 until woken), one consistent sample per burst read of 0x3B..0x48, the full-scale,
+DLPF and sample-rate settings, DATA_RDY_INT, and the product specification's noise.
 Chip frame for the belt (and handrail) mount, ISO 8855 style: x = the runner's forward
-(the way the chest faces, i.e. opposite to the direction of travel when running backwards,
-away from the rear sensors), y = the runner's left, z = up when standing straight. A
-trunk pitch theta (+ = leaning forward / bent over, as ``pitch_deg`` in scenarios) is a
-positive rotation about y: at rest the accelerometer reads (-sin theta, 0, cos theta) g
-and the gyro reads +d(theta)/dt about y. See ``motion_from_pitch``.
+(the way the chest faces, away from the rear sensors), y = the runner's left, z = up
+when standing straight; a forward lean (``pitch_deg`` in scenarios, + = bent over) is
+a positive rotation about y (``motion_from_pitch``).
 """
 
 from __future__ import annotations
@@ -63,7 +51,8 @@ def motion_from_pitch(pitch_deg: float, pitch_rate_dps: float,
     """(accel_g, gyro_dps) in the chip frame for a trunk leaning ``pitch_deg`` forward,
     pitching at ``pitch_rate_dps``, while the hip accelerates ``vertical_accel_g`` upward
     (the bounce of each step). The accelerometer measures specific force: gravity's
-    reaction (1 g up) plus the vertical acceleration, seen through the tilted chip."""
+    reaction (1 g up) plus the vertical acceleration, seen through the tilted chip: at
+    rest (-sin theta, 0, cos theta) g, and the gyro reads +d(theta)/dt about y."""
     theta = math.radians(pitch_deg)
     up_g = 1.0 + vertical_accel_g
     return ((-up_g * math.sin(theta), 0.0, up_g * math.cos(theta)),
@@ -80,7 +69,24 @@ def _to_raw(value: float, lsb_per_unit: float) -> int:
 
 class MPU6050Device(RegisterDevice):
     """An MPU-6050 at 0x68 (0x69 with ``ad0=True``). ``motion_source(t_s)`` returns
-    ``((ax, ay, az) g, (gx, gy, gz) dps)`` in the chip frame (default: at rest, level)."""
+    ``((ax, ay, az) g, (gx, gy, gz) dps)`` in the chip frame (default: at rest, level).
+
+    - WHO_AM_I 0x75 reads 0x68 (whatever AD0 is); PWR_MGMT_1 0x6B resets to 0x40: the
+      chip sleeps at power-up and its data registers read 0 until it is woken (0x6B <-
+      0x00 or a clock source such as 0x01). Bit 7 (DEVICE_RESET) restores every
+      register's default.
+    - ACCEL_XOUT_H 0x3B .. GYRO_ZOUT_L 0x48: accel X/Y/Z, TEMP, gyro X/Y/Z, signed
+      16-bit big-endian; one burst read is one consistent sample. Temp degC = raw / 340
+      + 36.53.
+    - ACCEL_CONFIG 0x1C bits 4:3 AFS_SEL: +-2/4/8/16 g = 16384/8192/4096/2048 LSB/g.
+      GYRO_CONFIG 0x1B bits 4:3 FS_SEL: +-250/500/1000/2000 dps = 131/65.5/32.8/16.4
+      LSB/dps.
+    - CONFIG 0x1A bits 2:0 DLPF_CFG (bandwidth 260..5 Hz); SMPLRT_DIV 0x19: sample rate
+      = gyro output rate (8 kHz with DLPF_CFG 0 or 7, else 1 kHz) / (1 + SMPLRT_DIV).
+      INT_STATUS 0x3A bit 0 (DATA_RDY_INT) is set by each new sample, cleared when read.
+    - Noise from the product specification: accel 400 ug/sqrt(Hz), gyro 0.005
+      dps/sqrt(Hz), integrated over the DLPF bandwidth. Values clip at full scale.
+    """
 
     DEFAULT_ADDRESS = chips.MPU6050.default_address
 
