@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pi_app.cli import main
 from pi_app.clock import SimClock
 from pi_app.config import Config, SensorConfig
-from pi_app.doctor import FAIL, OK, WARN, Doctor, format_findings, scan
+from pi_app.doctor import FAIL, OK, WARN, Doctor, format_findings, scan, simulated_bus_factory
 from pi_app.doctor.i2c import missing_bus_hint
 from pi_app.doctor.system import BootConfig
 from pi_app.sim.devices.base import RegisterDevice
@@ -242,6 +242,23 @@ def test_multiplexer_left_alone_while_the_service_runs(tmp_path):
                       run_command=lambda argv: answers[argv[1]]).run()
     assert writes == [] and mux.mask == 0x04
     assert named(findings, WARN, "not checked while the service runs")
+
+
+def test_simulated_bus_has_an_emulator_of_every_chip_kind(tmp_path):
+    cfg = Config.defaults().with_value("alert.haptic", "drv2605").with_sensors([
+        SensorConfig("rear", "vl53l1x", "obstacle", address=0x30, xshut_pin=17),
+        SensorConfig("side", "vl53l1x", "obstacle", mux_address=0x71, mux_channel=3),
+        SensorConfig("ground", "tfluna", "surface", pitch_deg=-25.0),
+        SensorConfig("sonar", "mb1242", "obstacle"),
+        SensorConfig("imu", "mpu6050", "imu"),
+    ])
+    factory, notes = simulated_bus_factory(cfg)
+    assert notes == []
+    findings = doctor(factory(cfg.i2c.bus), cfg, make_root(tmp_path))
+    for what in ("VL53L1X 'rear' at 0x30", "VL53L1X 'side'", "TF-Luna 'ground' at 0x10",
+                 "MB1242 'sonar' at 0x70", "MPU-6050 'imu' at 0x68", "DRV2605L haptic driver",
+                 "TCA9548A multiplexer at 0x71"):
+        assert named(findings, OK, what, "identified"), (what, format_findings(findings))
 
 
 def test_address_clash_between_sonar_and_multiplexer(tmp_path):

@@ -22,8 +22,9 @@ from pi_app.alert.base import PatternOutput
 from pi_app.alert.patterns import Pattern
 from pi_app.exc import ChipIdError, ConfigError, OutputError
 from pi_app.sensors.base import I2CDriver
+from pi_app.sensors.chips import DRV2605 as _FACTS
 
-DEFAULT_ADDRESS = 0x5A
+DEFAULT_ADDRESS = _FACTS.default_address
 
 _STATUS = 0x00
 _MODE = 0x01

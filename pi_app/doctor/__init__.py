@@ -25,6 +25,7 @@ from pi_app.config import DEFAULT_CONFIG_PATH, Config, load_config
 from pi_app.doctor import i2c_dev, system
 from pi_app.doctor.findings import FAIL, OK, WARN, Finding, format_findings
 from pi_app.doctor.i2c import BusCheck, expected_devices, identify, scan
+from pi_app.sensors.chips import TCA9548A, chip
 
 __all__ = ["Doctor", "Finding", "OK", "WARN", "FAIL", "format_findings", "identify", "scan",
            "configure_parser", "run", "simulated_bus_factory"]
@@ -94,10 +95,6 @@ def _module_available(name: str) -> bool:
 
 
 # --- simulated hardware ------------------------------------------------------------------
-_EMULATORS = {"vl53l1x": "VL53L1XDevice", "tfluna": "TFLunaDevice", "mb1242": "MB1242Device",
-              "mpu6050": "MPU6050Device", "drv2605": "DRV2605Device", "tca9548a": "TCA9548ADevice"}
-
-
 def simulated_bus_factory(cfg: Config):
     """``(bus_factory, notes)``: each call builds a SimBus with an emulator of every chip
     ``cfg`` expects, at its configured address (as if XSHUT re-addressing had run), on
@@ -110,7 +107,7 @@ def simulated_bus_factory(cfg: Config):
     def emulator(kind):
         try:
             module = importlib.import_module(f"pi_app.sim.devices.{kind}")
-            return getattr(module, _EMULATORS[kind])()
+            return getattr(module, chip(kind).emulator)()
         except (ImportError, AttributeError):
             notes.append(f"no {kind} emulator in this build: it is left off the simulated bus")
             return None
@@ -118,10 +115,10 @@ def simulated_bus_factory(cfg: Config):
     def factory(number: int):
         bus = SimBus(SimClock(), bus=number)
         expected = expected_devices(cfg)
-        muxes = {e.address: bus.attach(emulator("tca9548a"), e.address)
-                 for e in expected if e.kind == "tca9548a"}
+        muxes = {e.address: bus.attach(emulator(TCA9548A.kind), e.address)
+                 for e in expected if e.kind == TCA9548A.kind}
         for e in expected:
-            if e.kind == "tca9548a":
+            if e.kind == TCA9548A.kind:
                 continue
             device = emulator(e.kind)
             if device is None:

@@ -7,7 +7,8 @@ import math
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from pi_app.sim.optics import chip_optics, max_range_m
+from pi_app.sensors.chips import chip_optics
+from pi_app.sim.optics import max_range_m
 from pi_app.sim.world import RUNNER_HALF_WIDTH_M
 
 #: a warning this long before t_detectable still counts: one sample period of the slowest

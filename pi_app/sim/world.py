@@ -25,18 +25,18 @@ behind the deck) and the sensor sees the room: a wall ``ROOM_BEHIND_DECK_M`` beh
 the deck's rear edge. ``runner_x_m(t)`` is then the back's distance from the sensor.
 
 Sensors look through a fixed pattern of rays (``geometry.beam_rays``, the chip's full
-FoV from ``optics``); a view returns the nearest hit within ``CAST_LIMIT_M``. Sunlight
-is not geometry: it is the views' ``sunlight`` attribute; the emulators and the
-evaluator turn it into range limits (``optics.max_range_m``).
+FoV from the catalogue ``pi_app.sensors.chips``); a view returns the nearest hit within
+``CAST_LIMIT_M``. Sunlight is not geometry: it is the views' ``sunlight`` attribute; the
+emulators and the evaluator turn it into range limits (``optics.max_range_m``).
 """
 
 from __future__ import annotations
 
 import math
 
+from pi_app.sensors.chips import chip_optics
 from pi_app.sim.gait import Gait, HandCrossing, PiecewiseLinear
 from pi_app.sim.geometry import BOX_FOOTING_M, EPS, GroundProfile, beam_rays, cast_box
-from pi_app.sim.optics import chip_optics
 
 CAST_LIMIT_M = 12.0           # nothing further is reported (beyond every chip's range)
 ROOM_BEHIND_DECK_M = 2.5      # wall of the room behind a treadmill's rear edge
