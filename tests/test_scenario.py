@@ -11,7 +11,9 @@ from pi_app.exc import ConfigError, ScenarioError
 from pi_app.sim import scenario
 from pi_app.sim.randomize import random_scenario_data
 from pi_app.sim.rig import XSHUT_PINS
+from pi_app.sensors.chips import RANGE_KINDS, chip
 from pi_app.sim.scenario import load_scenario, parse_scenario, shipped_scenarios
+from pi_app.sim.scenario_file import read_scenario
 
 
 def base(**top):
@@ -222,6 +224,46 @@ def test_limits_are_inclusive_and_match_the_rig():
     assert len(sc.obstacles) == scenario.MAX_OBSTACLES and sc.seed == 2**63 - 1
     at_limit["obstacles"].append(at_limit["obstacles"][0])
     assert error(at_limit) == "wall.toml: obstacles: at most 1000 entries, got 1001"
+
+
+@pytest.mark.parametrize("kind", RANGE_KINDS)
+def test_sensor_kinds_and_distance_modes_are_the_chip_catalogue_s(kind):
+    modes = chip(kind).distance_modes
+    for mode in modes:
+        sc = parse_scenario(base(sensors=[{"id": "s", "kind": kind, "role": "obstacle",
+                                           "distance_mode": mode}]))
+        assert (sc.sensors[0].kind, sc.sensors[0].distance_mode) == (kind, mode)
+    plain = parse_scenario(base(sensors=[{"id": "s", "kind": kind, "role": "obstacle"}]))
+    assert plain.sensors[0].distance_mode == (scenario.DEFAULT_DISTANCE_MODE if modes else None)
+    if not modes:
+        assert "only for kind" in error(base(sensors=[{"id": "s", "kind": kind,
+                                                        "role": "obstacle",
+                                                        "distance_mode": "long"}]))
+
+
+def test_an_unknown_distance_mode_names_the_chip_s_modes():
+    data = base()
+    data["sensors"][0]["distance_mode"] = "medium"
+    assert error(data) == ("wall.toml: sensors[0].distance_mode: 'medium' is not one of "
+                           + ", ".join(repr(m) for m in chip("vl53l1x").distance_modes))
+
+
+def test_one_xshut_pin_per_vl53l1x():
+    rears = [{"id": f"r{i}", "kind": "vl53l1x", "role": "obstacle"}
+             for i in range(scenario.MAX_VL53L1X + 1)]
+    assert len(parse_scenario(base(sensors=rears[:-1])).sensors) == scenario.MAX_VL53L1X
+    assert error(base(sensors=rears)) == ('wall.toml: sensors: at most 6 of kind "vl53l1x" '
+                                          "(one XSHUT pin each), got 7")
+
+
+def test_a_file_reads_as_the_table_and_the_source_its_errors_name(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text('duration_s = 12.0\n[runner]\nspeed_mps = 2.0\n')
+    assert read_scenario(path) == ({"duration_s": 12.0, "runner": {"speed_mps": 2.0}},
+                                   str(path))
+    table, source = read_scenario("wall-approach")
+    assert source == "wall-approach.toml" and parse_scenario(table, source).name == \
+        "wall-approach"
 
 
 @pytest.mark.parametrize("mutate, message", [

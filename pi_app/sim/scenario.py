@@ -1,10 +1,10 @@
 """Scenario files: what the simulated runner, sensors and world are (TOML, docs/scenarios.md).
 
 ``load_scenario("wall-approach")`` reads a shipped scenario (``pi_app/scenarios/``),
-``load_scenario("my.toml")`` any file; ``parse_scenario(dict, source)`` checks an
-already-read table. Every key is checked against a table of allowed keys (type,
-default, limits): an unknown key, a wrong type or an impossible value raises
-``ScenarioError`` naming the file and the key, e.g.
+``load_scenario("my.toml")`` any file (read by ``pi_app.sim.scenario_file``);
+``parse_scenario(dict, source)`` checks an already-read table. Every key is checked
+against a table of allowed keys (type, default, limits): an unknown key, a wrong type or
+an impossible value raises ``ScenarioError`` naming the file and the key, e.g.
 ``wall.toml: obstacles[0].width_m: must be > 0, got -1``.
 
 Notes on some keys (every key, with its unit and range: docs/scenarios.md):
@@ -37,13 +37,14 @@ Notes on some keys (every key, with its unit and range: docs/scenarios.md):
   ``alert.mute_s`` (never DANGER), longer switches the profile (belt <-> treadmill).
 - ``[expect]``: ground truth for documentation and tests - ``hazards`` and ``contacts``
   (what the evaluator must find), ``false_alarms_max`` and ``missed_max`` (what a good
-  device should achieve).
+  device should achieve); the device never reads it (tests/helpers/expect.py does).
 In treadmill mode the runner's speed is the belt's: ``[runner]`` gives only the gait.
 
 Limits (a file beyond them is refused with the file and the key, never run for hours):
-the file at most 4 MiB of UTF-8 TOML; ``duration_s`` at most 86,400 (24 h); at most
-8 ``[[sensors]]`` of which 6 VL53L1X; 1,000 ``[[obstacles]]``, 1,000 ``[[ground]]``,
-10,000 ``[[faults]]``, 1,000 ``[[button]]`` presses; 10,000 points per profile;
+the file at most 4 MiB of UTF-8 TOML (``scenario_file.MAX_FILE_BYTES``); ``duration_s``
+at most 86,400 (24 h); at most 8 ``[[sensors]]`` of which 6 VL53L1X; 1,000
+``[[obstacles]]``, 1,000 ``[[ground]]``, 10,000 ``[[faults]]``, 1,000 ``[[button]]``
+presses; 10,000 points per profile;
 obstacle and ground positions within +-1,036.8 km (the fastest runner over the longest
 run), lateral positions within +-100 m, obstacle sizes at most 100 m, fault times and
 durations at most 24 h, ``seed`` at most 2**63 - 1.
@@ -52,11 +53,12 @@ durations at most 24 h, ``seed`` at most 2**63 - 1.
 from __future__ import annotations
 
 import math
-import tomllib
-from importlib import resources
 from pathlib import Path
 
 from pi_app.exc import ScenarioError
+from pi_app.sensors.chips import RANGE_KINDS, XSHUT, chip
+from pi_app.sim.scenario_file import read_scenario, shipped_scenarios  # noqa: F401
+from pi_app.sim.scenario_file import shipped_dir as _shipped_dir  # noqa: F401
 from pi_app.sim.scenario_types import (ButtonPress, Expect, Fault, GroundFeature,  # noqa: F401
                                        Obstacle, Runner, Scenario, ScenarioSensor,
                                        Treadmill)
@@ -64,7 +66,11 @@ from pi_app.sim.schema import (REQUIRED, Key, all_of, at_least, at_most, at_most
                                between, greater, nonzero, one_of, read_array, read_table, show)
 
 MODES = ("belt", "treadmill")
-SENSOR_KINDS = ("vl53l1x", "tfluna", "mb1242")
+SENSOR_KINDS = RANGE_KINDS
+#: kinds that take distance_mode and timing_budget_ms, and the modes they may be set to
+TUNABLE_KINDS = tuple(k for k in SENSOR_KINDS if chip(k).distance_modes)
+DISTANCE_MODES = tuple(dict.fromkeys(m for k in TUNABLE_KINDS for m in chip(k).distance_modes))
+DEFAULT_DISTANCE_MODE = "long"  # no distance_mode given: the mode that reaches farthest
 SENSOR_ROLES = ("obstacle", "surface", "deck")
 #: ground kinds and the sign of depth_m they need (+1 = down, -1 = up, 0 = either)
 GROUND_SIGN = {"hole": 1, "drop": 1, "kerb_down": 1, "root": -1, "rise": -1, "kerb_up": -1,
@@ -97,10 +103,10 @@ MAX_BUTTON_PRESSES = 1000
 #: a belt carries a few sensors; 8 keeps a second..eighth TF-Luna (0x10..0x17) and
 #: MB1242 (0x70..0x77) on valid addresses clear of the others
 MAX_SENSORS = 8
-#: each VL53L1X beyond the first needs its own XSHUT pin (``pi_app.sim.rig.XSHUT_PINS``)
+#: each VL53L1X (each chip of XSHUT sharing) needs its own XSHUT pin
+#: (``pi_app.sim.rig.XSHUT_PINS``)
 MAX_VL53L1X = 6
-#: bigger than any scenario at every limit above with comments; read into memory whole
-MAX_FILE_BYTES = 4 * 1024 * 1024
+XSHUT_KINDS = tuple(k for k in SENSOR_KINDS if chip(k).sharing == XSHUT)
 
 
 # --- the allowed keys ---------------------------------------------------------------
@@ -130,7 +136,7 @@ _SENSOR = {
     "pitch_deg": Key(float, 0.0, between(-90.0, 90.0)),
     "yaw_deg": Key(float, 0.0, between(-180.0, 180.0)),
     "y_m": Key(float, 0.0, between(-1.0, 1.0)),
-    "distance_mode": Key(str, None, one_of(("short", "long"))),
+    "distance_mode": Key(str, None, one_of(DISTANCE_MODES)),
     "timing_budget_ms": Key(int, None, between(15, 500)),
 }
 _ALONG = between(-MAX_PATH_M, MAX_PATH_M)
@@ -240,7 +246,7 @@ def _default_sensors(mode: str) -> list[dict]:
         if s.role in SENSOR_ROLES:
             d = {"id": s.id, "kind": s.kind, "role": s.role, "mount_height_m": s.mount_height_m,
                  "pitch_deg": s.pitch_deg, "yaw_deg": s.yaw_deg}
-            if s.kind == "vl53l1x":
+            if s.kind in TUNABLE_KINDS:
                 d.update(distance_mode=s.distance_mode, timing_budget_ms=s.timing_budget_ms)
             out.append(d)
     return out
@@ -259,22 +265,26 @@ def _sensors(raw: list | None, mode: str, where: _Where) -> tuple[ScenarioSensor
         if (s["role"] == "deck") != (mode == "treadmill"):
             where.fail(f"{key}.role", f"{s['role']!r} does not fit mode {mode!r} "
                        "(deck sensors are for treadmill mode, obstacle/surface for belt mode)")
-        if s["kind"] == "vl53l1x":
-            mode_ = s["distance_mode"] or "long"
+        if s["kind"] in TUNABLE_KINDS:
+            mode_ = s["distance_mode"] or DEFAULT_DISTANCE_MODE
             budget = s["timing_budget_ms"] or VL53L1X_DEFAULT_BUDGET_MS
         else:
             for k in ("distance_mode", "timing_budget_ms"):
                 if s[k] is not None:
-                    where.fail(f"{key}.{k}", "only for kind = \"vl53l1x\"")
+                    where.fail(f"{key}.{k}", f"only for kind = {_kinds(TUNABLE_KINDS)}")
             mode_ = budget = None
         out.append(ScenarioSensor(s["id"], s["kind"], s["role"], s["mount_height_m"],
                                   s["pitch_deg"], s["yaw_deg"], s["y_m"], mode_, budget))
     _unique([s.id for s in out], "sensors id", where)
-    n_vl = sum(1 for s in out if s.kind == "vl53l1x")
-    if n_vl > MAX_VL53L1X:
-        where.fail("sensors", f"at most {MAX_VL53L1X} of kind \"vl53l1x\" (one XSHUT pin "
-                   f"each), got {n_vl}")
+    n_xshut = sum(1 for s in out if s.kind in XSHUT_KINDS)
+    if n_xshut > MAX_VL53L1X:
+        where.fail("sensors", f"at most {MAX_VL53L1X} of kind {_kinds(XSHUT_KINDS)} (one "
+                   f"XSHUT pin each), got {n_xshut}")
     return tuple(out)
+
+
+def _kinds(kinds: tuple[str, ...]) -> str:
+    return " or ".join(f'"{k}"' for k in kinds)
 
 
 def _obstacle(o: dict, i: int) -> Obstacle:
@@ -360,58 +370,6 @@ def _unique(ids: list[str], what: str, where: _Where) -> None:
 
 
 # --- files ---------------------------------------------------------------------------
-def _shipped_dir():
-    return resources.files("pi_app").joinpath("scenarios")
-
-
-def shipped_scenarios() -> list[str]:
-    """Names of the scenarios shipped in ``pi_app/scenarios`` (sorted)."""
-    return sorted(p.name[:-5] for p in _shipped_dir().iterdir() if p.name.endswith(".toml"))
-
-
 def load_scenario(name_or_path) -> Scenario:
     """A shipped scenario by name (``"wall-approach"``), else a TOML file path."""
-    text = str(name_or_path)
-    shipped = _shipped_dir().joinpath(f"{text}.toml")
-    if "/" not in text and not text.endswith(".toml") and shipped.is_file():
-        raw, source = shipped.read_bytes(), f"{text}.toml"
-    else:
-        raw, source = _read_file(Path(text)), text
-    return parse_scenario(_toml(raw, Path(source).name), source)
-
-
-def _read_file(path: Path) -> bytes:
-    """The bytes of a scenario file, or ``ScenarioError`` saying why not."""
-    try:
-        if not path.exists():
-            raise ScenarioError(f"{path}: no such scenario file or shipped scenario "
-                                f"(shipped: {', '.join(shipped_scenarios())})")
-        if not path.is_file():
-            raise ScenarioError(f"{path}: not a scenario file (a directory or a device?)")
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ScenarioError(f"{path.name}: larger than {MAX_FILE_BYTES // 2**20} MiB: "
-                                "not a scenario file")
-        return path.read_bytes()
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read ({exc.strerror or exc})") from None
-
-
-def _toml(raw: bytes, file: str) -> dict:
-    """Parse TOML text; any failure of the parser is a ``ScenarioError`` naming ``file``."""
-    try:
-        text = raw.decode("utf-8-sig")      # a BOM from a Windows editor is fine
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise ScenarioError(f"{file}: line {line}: not UTF-8 text (byte "
-                            f"0x{raw[exc.start]:02x}); save the file as UTF-8") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        problem = str(exc)
-    except RecursionError:
-        problem = "arrays or tables nested too deeply"
-    except ValueError as exc:           # e.g. an integer of thousands of digits
-        problem = str(exc).split(";")[0]
-    except Exception as exc:            # the parser's own failure: still the file's fault
-        problem = f"{type(exc).__name__}: {exc}"
-    raise ScenarioError(f"{file}: not valid TOML: {problem}")
+    return parse_scenario(*read_scenario(name_or_path))
