@@ -27,9 +27,9 @@ import time
 
 import pytest
 
+from helpers.pty_port import PtyPort
 from pi_app.clock import MonotonicClock
 from pi_app.commands.run import ConfigHolder, telemetry
-from pi_app.host import PtyPort
 from pi_app.serial_console import SerialConsole
 from pi_app.sim.rig import SimRig
 from pi_app.sim.scenario import load_scenario

@@ -12,12 +12,8 @@ Exit codes: 0 = the device answered OK, 1 = it answered ERR (printed on stderr),
 from __future__ import annotations
 
 import collections
-import fcntl
 import os
-import select
 import sys
-import termios
-import tty
 
 import serial
 
@@ -150,61 +146,6 @@ class ConsoleClient:
         self._ser = None if self._owns else self._ser
 
     def __enter__(self) -> "ConsoleClient":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-
-class PtyPort:
-    """A pseudo-terminal as a null-modem cable, for a device run on this machine.
-
-    The device opens ``slave_path`` like a serial port (``backsight run --sim NAME
-    --serial-port <slave_path>``); this object is the other end, serial-like enough for
-    ``ConsoleClient``. The slave stays open here in raw mode, so nothing is echoed before
-    the device opens it and the link survives the device restarting.
-    """
-
-    def __init__(self, timeout: float = _READ_TIMEOUT_S, write_timeout: float = 2.0) -> None:
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)
-        self.slave_path = os.ttyname(self._slave)
-        self.port = f"pty:{self.slave_path}"
-        self.timeout = timeout
-        self.write_timeout = write_timeout
-        os.set_blocking(self._master, False)
-
-    @property
-    def in_waiting(self) -> int:
-        buf = fcntl.ioctl(self._master, termios.FIONREAD, b"\0\0\0\0")
-        return int.from_bytes(buf, sys.byteorder)
-
-    def read(self, size: int = 1) -> bytes:
-        """Up to ``size`` bytes, as soon as any arrive; b"" after ``timeout``."""
-        ready, _, _ = select.select([self._master], [], [], self.timeout)
-        if not ready:
-            return b""
-        try:
-            return os.read(self._master, size)
-        except BlockingIOError:
-            return b""
-
-    def write(self, data: bytes) -> int:
-        view = memoryview(data)
-        while view:
-            _, ready, _ = select.select([], [self._master], [], self.write_timeout)
-            if not ready:
-                raise serial.SerialTimeoutException(f"write to {self.port} timed out")
-            view = view[os.write(self._master, view):]
-        return len(data)
-
-    def close(self) -> None:
-        for fd in (self._master, self._slave):
-            if fd >= 0:
-                os.close(fd)
-        self._master = self._slave = -1
-
-    def __enter__(self) -> "PtyPort":
         return self
 
     def __exit__(self, *exc_info) -> None:

@@ -18,10 +18,11 @@ import serial
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers.pty_port import PtyPort
 from pi_app.clock import SimClock
 from pi_app.config import Config
 from pi_app.exc import ConfigError
-from pi_app.host import ConsoleClient, PtyPort
+from pi_app.host import ConsoleClient
 from pi_app.serial_console import CpuShare, LineBudget, SerialConsole
 from pi_app.serial_protocol import MAX_LINE_BYTES, ConsoleProtocol, LineFramer
 

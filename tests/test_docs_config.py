@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
+from helpers.expect import check_expect
 from pi_app.clock import SimClock
 from pi_app.config import FIELDS, Config
 from pi_app.device import build_device
 from pi_app.sim import devices as sim_devices
 from pi_app.sim import scenario as scenario_module
-from pi_app.sim.evaluate import check_expect
 from pi_app.sim.rig import run_scenario
 from pi_app.sim.schema import Key
 from pi_app.sim.simbus import SimBus

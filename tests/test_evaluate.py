@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from pi_app.sim.evaluate import (CONTACT_HORIZON_S, GRACE_S, TOLERANCE_S, Hazard,
-                                 check_expect, evaluate, hazards)
+from helpers.expect import check_expect
+from pi_app.sim.evaluate import CONTACT_HORIZON_S, GRACE_S, TOLERANCE_S, Hazard, evaluate, hazards
 from pi_app.sim.optics import max_range_m
 from pi_app.sim.scenario import load_scenario, parse_scenario, shipped_scenarios
 from pi_app.sim.world import World

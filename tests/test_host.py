@@ -13,9 +13,10 @@ import threading
 
 import pytest
 
+from helpers.pty_port import PtyPort
 from pi_app.cli import main
 from pi_app.config import SCHEMA, Config, load_config
-from pi_app.host import ConsoleClient, ConsoleReplyError, PtyPort, shell
+from pi_app.host import ConsoleClient, ConsoleReplyError, shell
 from pi_app.serial_console import SerialConsole
 
 KEY = "obstacle.warning_ttc_s"

@@ -12,11 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers.pty_port import PtyPort
 from pi_app.clock import SimClock
 from pi_app.config import SCHEMA, Config, load_config
 from pi_app.config_store import save_config
 from pi_app.exc import ConfigError, DeviceClosed
-from pi_app.host import ConsoleClient, ConsoleReplyError, PtyPort
+from pi_app.host import ConsoleClient, ConsoleReplyError
 from pi_app.serial_console import SerialConsole
 from pi_app.serial_protocol import KEPT_BY_DEFAULTS, ConsoleProtocol, LineFramer
 

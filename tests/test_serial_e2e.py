@@ -15,9 +15,10 @@ import time
 
 import pytest
 
+from helpers.pty_port import PtyPort
 from pi_app.config import load_config
 from pi_app.exc import SerialConsoleError
-from pi_app.host import ConsoleClient, PtyPort
+from pi_app.host import ConsoleClient
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("pi_app.commands.run") is None

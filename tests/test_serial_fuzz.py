@@ -11,9 +11,10 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers.pty_port import PtyPort
 from pi_app.config import FIELDS, Config
 from pi_app.exc import ConfigError
-from pi_app.host import ConsoleClient, PtyPort
+from pi_app.host import ConsoleClient
 from pi_app.serial_console import SerialConsole
 from pi_app.serial_protocol import KEPT_BY_DEFAULTS, MAX_LINE_BYTES, ConsoleProtocol, LineFramer
 

@@ -192,19 +192,5 @@ def evaluate(scenario, world, alerts, policy: str, seed: int, *, hazard_list=Non
             "false_alarms": false_alarms, "summary": summarize(rows, false_alarms, segments)}
 
 
-def check_expect(scenario, result: dict) -> list[str]:
-    """Ways ``result`` (from ``evaluate``) breaks the scenario's ``[expect]`` table."""
-    e, s, problems = scenario.expect, result["summary"], []
-    contacts = s["hit"] + s["late"] + s["missed"]
-    checks = (("hazards", s["hazards"], e.hazards, True),
-              ("contacts", contacts, e.contacts, True),
-              ("false_alarms_max", s["false_alarms"], e.false_alarms_max, False),
-              ("missed_max", s["missed"], e.missed_max, False))
-    for name, actual, limit, exact in checks:
-        if limit is not None and (actual != limit if exact else actual > limit):
-            problems.append(f"{scenario.name}: expect.{name} = {limit}, got {actual}")
-    return problems
-
-
 def _r(x):
     return None if x is None else round(x, 3)
