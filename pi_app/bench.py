@@ -1,22 +1,10 @@
 """Benchmarks of the device loop (``backsight bench``).
 
-What is measured, honestly:
-- ``cycle_us``: CPU time of one loop cycle over N sensors (p50/p99), with the sensors'
-  readings replayed from a simulated run, so it is the cost of *our* code (polling,
-  tracking, detection, health, arbitration, output patterns on mock pins) without the
-  simulator's cost. On a Pi each I2C transaction adds bus time that cannot be measured
-  here.
-- ``cycle_simbus_us``: the same with the real drivers talking to SimBus emulators.
-- ``naive_cycle_us``: the naive fixed-distance policy in the same run; ``ratio`` =
-  ours / naive.
-- ``sim_speedup``: simulated seconds per wall-clock second for a whole scenario.
-- ``decision_latency_us``: from a reading being returned by the driver to the outputs
-  being commanded, CPU time (the loop period adds up to ``device.loop_period_s`` of
-  polling delay on top, reported as ``poll_delay_max_ms``).
-- ``startup_ms``: importing backsight and bringing a simulated device up, in a fresh
-  interpreter, minus the bare interpreter start; ``rss_mb``: peak RSS of that process
-  after running a scenario.
-
+``run_all`` measures the CPU time of one loop cycle over 1, 3 and 5 sensors with their
+readings replayed from a simulated run (the cost of our own code, not the simulator's),
+the same with the real drivers on SimBus emulators, the naive fixed-distance policy for
+comparison, the decision latency, the simulator's speed-up, and start-up time and peak
+memory. On a Pi each I2C transaction adds bus time that cannot be measured here.
 ``load_baseline`` reads a saved ``--json`` result for ``--compare`` (checked before
 anything is measured); ``compare_lines`` prints now/then per sensor count.
 """
@@ -198,6 +186,22 @@ def measure_startup(name: str = "wall-approach") -> tuple[float, float]:
 
 
 def run_all(cycles: int = CYCLES) -> dict:
+    """Every measurement, as ``bench --json`` writes it:
+
+    - ``cycle_us``: CPU time of one loop cycle per sensor count (p50/p99), the sensors'
+      readings replayed from a simulated run: polling, tracking, detection, health,
+      arbitration and output patterns on mock pins, without the simulator's cost.
+    - ``cycle_simbus_us``: the same with the real drivers talking to SimBus emulators.
+    - ``naive_cycle_us``: the naive fixed-distance policy in the same run; ``ratio`` =
+      ours / naive.
+    - ``decision_latency_us``: CPU time from a reading returned by the driver to the
+      outputs commanded; the loop period adds up to ``device.loop_period_s`` of polling
+      delay on top (``poll_delay_max_ms``).
+    - ``sim_speedup``: simulated seconds per wall-clock second for a whole scenario.
+    - ``startup_ms``: importing backsight and bringing a simulated device up in a fresh
+      interpreter (not its own start); ``rss_mb``: peak RSS of that process after
+      running a scenario.
+    """
     if not 1 <= cycles <= MAX_CYCLES:
         raise ValueError(f"cycles must be within 1..{MAX_CYCLES}, got {cycles}")
     result = {"cycle_us": {}, "cycle_simbus_us": {}, "naive_cycle_us": {}, "ratio": {}}

@@ -1,20 +1,12 @@
 """Random belt scenarios (docs/scenarios.md), from a seed (``backsight sim --random``).
 
 The shipped scenarios are each built to show one thing; a device is also judged on
-runs nobody wrote down. These are drawn from a backward runner's world: a jog to
-record pace (1.5-4.5 m/s), 160-190 steps/min, 4-8 cm of bounce, a few degrees of lean
-and swing, hands in the beam now and then, daylight from none to strong; along the
-path 1-4 things, 12-20 m apart, each one of:
-
-- an obstacle on the path (a post to a van's width, 0.6-1.8 m tall): a hazard;
-- an obstacle beside the path, its near edge 0.9-2.5 m off the line: not a hazard;
-- a person walking toward the runner on the path (1.4 m/s): a hazard;
-- a person crossing the path 12+ m behind the runner (gone long before): not a hazard;
-- a hole (0.2-0.5 m long, 6-15 cm deep) or a root (8-15 cm long, 5-10 cm high) across
-  the path: a hazard.
-
-The kit is the default one (level VL53L1X, TF-Luna 25-35 degrees down). The evaluator
-decides what each run's hazards are; nothing here is tuned to the detectors.
+runs nobody wrote down. These are drawn from a backward runner's world (a jog to
+record pace, hands in the beam now and then, daylight from none to strong) with 1-4
+things along the path: obstacles on and beside it, people walking toward or across
+it, holes and roots (the ranges: ``random_scenario_data``). The kit is the default one
+(level VL53L1X, TF-Luna 25-35 degrees down). The evaluator decides what each run's
+hazards are; nothing here is tuned to the detectors.
 """
 
 from __future__ import annotations
@@ -33,7 +25,20 @@ CROSSING_BEHIND_M = 12.0
 
 
 def random_scenario_data(seed: int) -> dict:
-    """The scenario table (as read from TOML) drawn from ``seed``."""
+    """The scenario table (as read from TOML) drawn from ``seed``.
+
+    The runner: 1.5-4.5 m/s, 160-190 steps/min, 4-8 cm of bounce, a few degrees of lean
+    and swing, hands in the beam in 30 % of runs. Along the path 1-4 things, 12-20 m
+    apart, each one of:
+
+    - an obstacle on the path (a post to a van's width, 0.6-1.8 m tall): a hazard;
+    - an obstacle beside the path, its near edge 0.9-2.5 m off the line: not a hazard;
+    - a person walking toward the runner on the path (1.4 m/s): a hazard;
+    - a person crossing the path 12+ m behind the runner (gone long before): not a
+      hazard;
+    - a hole (0.2-0.5 m long, 6-15 cm deep) or a root (8-15 cm long, 5-10 cm high)
+      across the path: a hazard.
+    """
     r = random.Random(seed)
     speed = r.choice(SPEEDS_MPS)
     runner = {"speed_mps": speed, "bounce_m": round(r.uniform(0.04, 0.08), 3),

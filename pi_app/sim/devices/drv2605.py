@@ -1,20 +1,13 @@
 """DRV2605L haptic driver emulator (TI, I²C 0x5A, 8-bit registers).
 
-Modelled: STATUS DEVICE_ID, power-up in standby (MODE = 0x40), DEV_RESET, the
-register defaults of the datasheet's register map, internal-trigger playback of
-WAV_FRM_SEQ1..8 started by GO (GO clears itself when the sequence ends; writing
-GO = 0 cancels it), waits in sequence slots (bit 7, 10 ms units), real-time
-playback (MODE = 5) where RTP_INPUT drives the motor in the signed or unsigned
-format (CONTROL3 DATA_FORMAT_RTP), and standby stopping everything.
-
-Not modelled: the analog/PWM input, audio-to-vibe, auto-calibration results
-(calibration and diagnostics just pass after an estimated time), the ERM/LRA
-mechanics (the "drive level" is what the chip commands, not the motor's speed).
-
-For tests, as a mock pin's history is for a GPIO: ``history`` lists every register
-write ``(t_s, register, value)``, ``timeline`` every change of the drive level
-``(t_s, level)`` (level -1..1 of full scale, 0 = not driven), ``level_at(t_s)`` /
-``playing(t_s)`` answer for any past time, ``rtp_level`` is the real-time level now.
+Modelled: STATUS DEVICE_ID, power-up in standby (MODE = 0x40), DEV_RESET, the register
+defaults of the datasheet's register map, internal-trigger playback of WAV_FRM_SEQ1..8
+started by GO (GO clears itself when the sequence ends; writing GO = 0 cancels it),
+waits in sequence slots (bit 7, 10 ms units), real-time playback (MODE = 5) in the
+signed or unsigned RTP format, and standby stopping everything. Not modelled: the
+analog/PWM input, audio-to-vibe, auto-calibration results (calibration and diagnostics
+pass after an estimated time), the motor's mechanics (the "drive level" is what the
+chip commands).
 """
 
 from __future__ import annotations
@@ -61,7 +54,12 @@ AUTO_CALIBRATION_S = 1.0
 
 class DRV2605Device(RegisterDevice):
     """Emulated DRV2605 family chip; ``device_id`` 7 = DRV2605L (3 DRV2605, 4 DRV2604,
-    6 DRV2604L; anything else to test a driver's ID check)."""
+    6 DRV2604L; anything else to test a driver's ID check).
+
+    For tests, as a mock pin's history is for a GPIO: ``history`` lists every register
+    write ``(t_s, register, value)``, ``timeline`` every change of the drive level
+    ``(t_s, level)`` (level -1..1 of full scale, 0 = not driven), ``level_at(t_s)`` /
+    ``playing(t_s)`` answer for any past time, ``rtp_level`` is the real-time level now."""
 
     DEFAULT_ADDRESS = chips.DRV2605.default_address
 

@@ -1,21 +1,11 @@
 """MaxBotix MB1242 I2CXL-MaxSonar-EZ4 ultrasonic ranger, at the wire level.
 
-The chip has no registers (MaxBotix I2CXL-MaxSonar-EZ datasheet, "I2C commands"):
-
-- write the single byte 0x51 (81): take a range reading. While it ranges the sensor
-  ignores the bus ("I2C communications are ignored"), i.e. every transaction NACKs;
-  MaxBotix advise commanding a range ~80 ms before reading, 100 ms between readings.
-- read 2 bytes: the last range in cm, high byte first. After power-up, before any range
-  command, it answers with two "part info" bytes (values not published; modelled as the
-  part number 1242, which is beyond the 765 cm scale so no driver can take it for a range).
-- write [0xAA (170), 0xA5 (165), new 8-bit address]: change address. Odd values are
-  rounded down to even; 0, 80, 164 and 170 are invalid and ignored. Stored in EEPROM,
-  so it survives power cycles.
-
-Ranges: 20-765 cm at 1 cm resolution; objects closer than the minimum read as about the
-minimum; no echo (nothing within 765 cm) reads 765. Ultrasound does not care about
-sunlight or optical blinding; the beam is wide (the world model turns the optics table's
-FoV into the distance it passes here).
+The chip has no registers (MaxBotix I2CXL-MaxSonar-EZ datasheet, "I2C commands"): write
+0x51 to range, read 2 bytes (cm, high byte first), write 0xAA 0xA5 and a new address to
+move it; while it ranges it NACKs every transaction. Ranges are 20-765 cm at 1 cm, a
+closer object reads about 20 and no echo reads 765; ultrasound does not care about
+sunlight, and its wide beam is the world model's business (it turns the optics table's
+FoV into the distance it passes here). The commands in detail: ``MB1242Device``.
 """
 
 from __future__ import annotations
@@ -44,7 +34,19 @@ class MB1242Device(SimDevice):
     """An MB1242 at 0x70. ``range_source(t_s)`` gives the nearest echo in metres (None =
     nothing); the range is sampled when the ping goes out. ``stuck`` True keeps reporting
     the previous range after each new ranging cycle; ``garbage`` True reports values
-    beyond the 765 cm scale (766-65535 cm: a corrupted, e.g. clock-stretched, read)."""
+    beyond the 765 cm scale (766-65535 cm: a corrupted, e.g. clock-stretched, read).
+
+    - Write the single byte 0x51 (81): take a range reading. While it ranges the sensor
+      ignores the bus ("I2C communications are ignored"), i.e. every transaction NACKs;
+      MaxBotix advise commanding a range ~80 ms before reading, 100 ms between readings.
+    - Read 2 bytes: the last range in cm, high byte first. After power-up, before any
+      range command, it answers with two "part info" bytes (values not published;
+      modelled as the part number 1242, beyond the 765 cm scale so no driver can take it
+      for a range).
+    - Write [0xAA (170), 0xA5 (165), new 8-bit address]: change address. Odd values are
+      rounded down to even; 0, 80, 164 and 170 are invalid and ignored. Stored in
+      EEPROM, so it survives power cycles.
+    """
 
     DEFAULT_ADDRESS = chips.MB1242.default_address
 

@@ -1,23 +1,11 @@
 """Benewake TF-Luna LiDAR in I2C mode (pin 5 grounded at power-up), register level.
 
-Registers (8-bit index, auto-increment, 16-bit values little-endian), from Benewake's
-I2C register table (product manual, appendix III):
-
-- 0x00-0x01 DIST (cm), 0x02-0x03 AMP, 0x04-0x05 TEMP (0.01 degC), 0x06-0x07 TICK (ms
-  since boot, wraps at 16 bits), 0x08-0x09 ERROR, 0x0A-0x0C version (rev, minor, major),
-  0x10-0x1D serial number (14 ASCII bytes), 0x3C-0x3F signature "LUNA" (read-only).
-- 0x20 SAVE <- 0x01 (settings to flash), 0x21 SHUTDOWN/REBOOT <- 0x02, 0x22 SLAVE_ADDR
-  (0x08-0x77; active only after save + reboot), 0x23 MODE (0 continuous, 1 trigger),
-  0x24 TRIG_ONE_SHOT <- 0x01, 0x25 ENABLE (1 on, 0 off), 0x26-0x27 FPS (Hz, 500/n,
-  default 100, max 250), 0x28 LOW_POWER (frame rate capped at 10 Hz), 0x29 RESTORE
-  factory defaults <- 0x01, 0x2A-0x2B AMP_THR (100), 0x2C-0x2D DUMMY_DIST (0 cm),
-  0x2E-0x2F MIN_DIST / 0x30-0x31 MAX_DIST (mm, 0 and 9000: the manual's 0-900 cm).
-
-Behaviour modelled: frames at the frame rate (TICK = frame time), amplitude falling with
-distance squared and with sunlight, distance replaced by DUMMY_DIST when the amplitude is
-below AMP_THR or saturated (0xFFFF, ``blinded``), writes of invalid values ignored
-("the register value remains valid"), settings lost on a power cycle unless saved, the
-chip NACKing while it boots after a reboot or power-up.
+Registers: 8-bit index, auto-increment, 16-bit values little-endian, per Benewake's I2C
+register table (product manual, appendix III); the map is in ``TFLunaDevice``. Modelled:
+frames at the frame rate (TICK = frame time), amplitude falling with distance squared
+and with sunlight, DUMMY_DIST in place of the distance when the amplitude is below
+AMP_THR or saturated, invalid writes ignored, settings lost on a power cycle unless
+saved, and the chip NACKing while it boots.
 """
 
 from __future__ import annotations
@@ -86,7 +74,23 @@ class TFLunaDevice(RegisterDevice):
     nothing in the beam); its optional ``sunlight`` (0..1) shortens the range and its
     ``blinded(t_s)`` saturates the receiver. ``stuck`` True repeats the last frame's
     distance and amplitude in new frames (a frozen sensor that still ticks); ``garbage``
-    True puts implausible frames out: 9.01-655 m with a healthy amplitude."""
+    True puts implausible frames out: 9.01-655 m with a healthy amplitude.
+
+    - 0x00-0x01 DIST (cm), 0x02-0x03 AMP, 0x04-0x05 TEMP (0.01 degC), 0x06-0x07 TICK (ms
+      since boot, wraps at 16 bits), 0x08-0x09 ERROR, 0x0A-0x0C version (rev, minor,
+      major), 0x10-0x1D serial number (14 ASCII bytes), 0x3C-0x3F signature "LUNA"
+      (read-only).
+    - 0x20 SAVE <- 0x01 (settings to flash), 0x21 SHUTDOWN/REBOOT <- 0x02, 0x22
+      SLAVE_ADDR (0x08-0x77; active only after save + reboot), 0x23 MODE (0 continuous,
+      1 trigger), 0x24 TRIG_ONE_SHOT <- 0x01, 0x25 ENABLE (1 on, 0 off), 0x26-0x27 FPS
+      (Hz, 500/n, default 100, max 250), 0x28 LOW_POWER (frame rate capped at 10 Hz),
+      0x29 RESTORE factory defaults <- 0x01, 0x2A-0x2B AMP_THR (100), 0x2C-0x2D
+      DUMMY_DIST (0 cm), 0x2E-0x2F MIN_DIST / 0x30-0x31 MAX_DIST (mm, 0 and 9000: the
+      manual's 0-900 cm).
+
+    A saturated amplitude (``blinded``) reads 0xFFFF. A write of an invalid value is
+    ignored ("the register value remains valid"). The chip NACKs while it boots after
+    a reboot or power-up."""
 
     DEFAULT_ADDRESS = chips.TFLUNA.default_address
 
