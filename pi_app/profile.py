@@ -1,20 +1,13 @@
 """The profile (``device.mode``): where the unit is worn, and what that changes.
 
-One kit serves both places. On the **belt** the rear-facing sensors watch the path
-behind the runner; clamped to the **treadmill** handrail at the console end, the
-same level sensor faces the runner's back. Switching profile (a long press of the
-button, or ``set device.mode`` on the serial console) therefore changes:
-
-- what each range sensor watches (``pi_app.channel.role_in_mode``): belt - obstacle
-  sensors watch for obstacles, surface sensors the ground, a deck sensor obstacles;
-  treadmill - obstacle and deck sensors watch the deck band; surface sensors are not
-  used there, not polled and not judged by the health monitor;
-- posture coaching: belt only (on the handrail the IMU measures the handrail).
-
-Thresholds, outputs, the button and the serial settings stay as they are. A switch
-is announced: the log, ``status`` (``profile=...``) and a chirp on the outputs -
-one "ready" chirp for belt, two for treadmill - unless a WARNING or DANGER is on
-(an alarm is never interrupted by an announcement).
+One kit serves both places: on the **belt** the rear-facing sensors watch the path
+behind the runner; clamped to the **treadmill** handrail at the console end, the same
+level sensor faces the runner's back. A switch (a long press of the button, or ``set
+device.mode``) changes what each range sensor watches (``pi_app.channel.role_in_mode``;
+surface sensors are not used on the treadmill) and turns posture coaching off on the
+handrail; thresholds, outputs, the button and the serial settings stay. It is announced
+in the log, ``status`` (``profile=...``) and with chirps, one for belt and two for
+treadmill, unless a WARNING or DANGER is on (an alarm is never interrupted).
 """
 
 from __future__ import annotations

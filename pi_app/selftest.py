@@ -1,20 +1,13 @@
-"""Start-up self-test: every configured sensor and output is probed while the device
-is built (``pi_app.device.build_device``); what failed is named by id, kind and
-address, and the device runs on with what works and says what it cannot watch.
+"""Start-up self-test: every configured sensor and output is probed while the device is
+built (``pi_app.device.build_device``); what failed is named by id, kind and address,
+and the device runs on with what works and says what it cannot watch.
 
-- Sensors: the range sensors are started by ``sensors.factory.bring_up`` (chip-ID
-  check, XSHUT re-addressing); the IMU by ``device``. A sensor that did not start
-  keeps its slot (it never has a reading, its health reports FAULT "no answer" and
-  the loop keeps trying to re-initialise it with back-off, so a replugged chip comes
-  back by itself).
-- Outputs: ``open_outputs`` opens the configured buzzer and motor together; when
-  that fails it opens each alone and keeps the ones that work (a missing DRV2605L
-  must not silence the buzzer). Only configured outputs are tried: a pin the
-  configuration does not name may be wired to something else.
-- The button (optional): ``open_button``; without it the device simply has no mute.
-
-``report(...)`` is the one-line result for the log, the serial ``status``
-(``selftest=...``) and systemd's status line.
+The range sensors are started by ``sensors.factory.bring_up``: one that did not start
+keeps its slot, reports FAULT "no answer", and the loop keeps re-initialising it with
+back-off, so a replugged chip comes back by itself. ``open_outputs`` keeps whichever
+configured outputs work (a missing DRV2605L must not silence the buzzer);
+``open_button`` is optional. ``report`` is the one-line result for the log, the serial
+``status`` (``selftest=...``) and systemd's status line.
 """
 
 from __future__ import annotations
@@ -81,6 +74,9 @@ def open_outputs(cfg, *, clock, pin_factory, bus, errors: dict[str, str], quiet:
     ``errors`` ("buzzer", "haptic", or "outputs" when nothing can tell the runner).
     Never raises for hardware: with nothing working it returns ``NoOutputs``.
     A later configuration change (``reconfigure``) tries the failed part again.
+    The configured buzzer and motor are opened together; when that fails, each alone.
+    Only configured outputs are tried: a pin the configuration does not name may be
+    wired to something else.
     ``quiet``: do not log the failures (a retry every few seconds would flood the
     journal; the caller says it once)."""
     from pi_app.alert.outputs import AlertOutputs

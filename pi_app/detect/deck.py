@@ -1,20 +1,10 @@
 """Treadmill deck detector: keeps the runner inside the deck's safe band.
 
-The sensor sits on the handrail at the console end and ranges the runner's back,
-which sways fore-aft a few cm with every step. The position is the mean over exactly
-one step period, measured from the readings (``pi_app.detect.stride.StrideComb``:
-the sway cancels whatever its shape and phase), the drift is how far that mean moved
-in ``drift_window_s`` (longer for a noisy sensor). Until a step period is seen the
-position is judged alone for ``FALLBACK_AFTER_S`` (the first look at the period), then
-- a runner whose sway the sensor cannot see - a least-squares line over
-``smoothing_s`` stands in, once its readings span ``min_span_share`` of it. Warnings:
-- console side: position within ``console_warning_m``/``console_danger_m`` of the
-  console, or drifting toward it so that the contact line (``contact_margin_m``) is
-  reached within ``warning_ttc_s``/``danger_ttc_s``;
-- rear side: the same against the deck's rear edge (``deck_length_m``);
-- off the deck (detail "off_deck", DANGER): the runner is no longer seen on the deck
-  for ``lost_after_s`` (nothing in range, or only the room behind the deck: farther
-  than ``off_deck_margin_m`` past its rear edge).
+The sensor sits on the handrail at the console end and ranges the runner's back. The
+position is the mean over one step period (``pi_app.detect.stride.StrideComb``: the
+sway cancels), the drift how far it moved in ``drift_window_s``. ``DeckDetector`` warns
+on the console side, on the rear side (the deck's rear edge, ``deck_length_m``), and
+with a DANGER "off_deck" when the runner is no longer seen on the deck.
 """
 
 from __future__ import annotations
@@ -33,6 +23,21 @@ FALLBACK_SAMPLES = 256
 
 
 class DeckDetector:
+    """Console, rear and off-deck warnings for one handrail sensor.
+
+    Until a step period is seen the position is judged alone for ``FALLBACK_AFTER_S``;
+    then, for a runner whose sway the sensor cannot see, a least-squares line over
+    ``smoothing_s`` stands in once its readings span ``min_span_share`` of it.
+
+    - console side: position within ``console_warning_m`` / ``console_danger_m`` of the
+      console, or drifting toward it so that the contact line (``contact_margin_m``) is
+      reached within ``warning_ttc_s`` / ``danger_ttc_s``: detail "console";
+    - rear side: the same against the deck's rear edge (``deck_length_m``): "rear";
+    - off the deck (DANGER, "off_deck"): the runner is not seen on the deck for
+      ``lost_after_s`` (nothing in range, or only the room behind the deck: farther than
+      ``off_deck_margin_m`` past its rear edge).
+    """
+
     kind = "deck"
 
     def __init__(self, sensor_id: str, cfg) -> None:

@@ -1,20 +1,10 @@
 """Health monitor: is each sensor still watching, and can it be believed?
 
-A sensor is in FAULT when
-- it gave no live answer for ``stale_after_s`` (unplugged, bus errors, no data-ready),
-- it keeps answering with results its chip can never report when healthy (the driver's
-  OUT_OF_RANGE: a "valid" VL53L1X range of 61 m, a TF-Luna distance beyond its 900 cm
-  cap, an MB1242 range beyond 765 cm) at least ``implausible_samples`` times in a row
-  and gave no believable answer for ``stale_after_s``; a single stray value among good
-  ones is a glitch, not a fault,
-- it repeats exactly the same distance ``stuck_samples`` times in a row (a live
-  sensor's noise makes that near impossible; at 250 Hz it is found in 0.12 s, at a
-  slow MB1242's 10 Hz in 3 s, where a static scene may legitimately repeat a cm value),
-- a ground-watching sensor (surface role) has had no valid range for ``blind_after_s``
-  (it should always see the ground: sunlight or dirt is blinding it).
-An obstacle sensor with no target is healthy: an open path looks like that.
-A fault clears as soon as the condition is gone. ``retry_due`` paces re-initialisation
-with an exponential back-off between ``retry_backoff_s`` and ``retry_backoff_max_s``.
+``SensorHealth`` puts a sensor in FAULT (``HealthReason``) when it gives no live
+answer, keeps answering what a healthy chip never reports, repeats exactly the same
+distance, or - watching the ground - has lost the ground. An obstacle sensor with no
+target is healthy: an open path looks like that. A fault clears as soon as its cause
+is gone, and ``retry_due`` paces re-initialising a dead sensor with back-off.
 """
 
 from __future__ import annotations
@@ -40,6 +30,25 @@ _IMPOSSIBLE = frozenset({RangeStatus.OUT_OF_RANGE})
 
 
 class SensorHealth:
+    """One sensor's health. FAULT when
+
+    - it gave no live answer for ``stale_after_s`` (unplugged, bus errors, no data-ready);
+    - it keeps answering with results its chip can never report when healthy (the
+      driver's OUT_OF_RANGE: a "valid" VL53L1X range of 61 m, a TF-Luna distance beyond
+      its 900 cm cap, an MB1242 range beyond 765 cm) at least ``implausible_samples``
+      times in a row and gave no believable answer for ``stale_after_s``; a single stray
+      value among good ones is a glitch, not a fault;
+    - it repeats exactly the same distance ``stuck_samples`` times in a row (a live
+      sensor's noise makes that near impossible; at 250 Hz it is found in 0.12 s, at a
+      slow MB1242's 10 Hz in 3 s, where a static scene may legitimately repeat a cm
+      value);
+    - watching the ground (surface role), it has had no valid range for
+      ``blind_after_s`` (sunlight or dirt is blinding it).
+
+    ``retry_due`` paces re-initialisation with an exponential back-off between
+    ``retry_backoff_s`` and ``retry_backoff_max_s``.
+    """
+
     def __init__(self, sensor_id: str, cfg, *, role: str = "obstacle",
                  start_t_s: float = 0.0) -> None:
         self.sensor_id = sensor_id
