@@ -1,19 +1,11 @@
 """The mute / profile button (gpiozero ``Button``, to GND, internal pull-up).
 
-- A short press mutes alerts for ``mute_s`` seconds; a short press while muted
-  un-mutes (a second press meant "I did not hear that" is never worse than a
-  mute). The arbiter asks ``muted(t_s)`` each cycle and applies the mute to levels
-  below DANGER only: **DANGER is never muted — that rule lives in the arbiter**,
-  this class only reports the button.
-- A long press (held ``long_press_s`` or longer) asks to switch the profile
-  (belt <-> treadmill): ``profile_requests`` counts them, for the loop to poll.
-
-gpiozero calls ``when_pressed``/``when_released`` on its own thread on a Pi, so
-press duration is measured with the injected clock (not gpiozero's hold thread,
-which runs on the wall clock), and the state shared with the loop is three
-numbers written under a lock; ``muted`` reads one float (atomic in CPython) and
-never blocks the loop. Contact bounce is filtered by the same clock: a "press"
-shorter than ``debounce_s`` is ignored.
+A short press mutes alerts for ``mute_s`` seconds, a short press while muted un-mutes;
+a long press (``long_press_s`` or longer) asks to switch the profile (belt <->
+treadmill). The arbiter asks ``muted(t_s)`` each cycle and mutes only levels below
+DANGER: **DANGER is never muted — that rule lives in the arbiter**, this class only
+reports the button. Press times come from the injected clock and the state shared
+with the loop is written under a lock, so ``muted`` never blocks the loop.
 """
 
 from __future__ import annotations
@@ -29,7 +21,15 @@ from pi_app.exc import ConfigError, OutputError
 
 
 class MuteButton(Closeable):
-    """A push button on BCM ``pin``. ``clock`` is the loop's clock (``now_s()``)."""
+    """A push button on BCM ``pin``. ``clock`` is the loop's clock (``now_s()``).
+
+    A second short press un-mutes: a press meant as "I did not hear that" is never worse
+    than a mute. ``profile_requests`` counts long presses, for the loop to poll.
+    gpiozero calls ``when_pressed`` / ``when_released`` on its own thread on a Pi, so a
+    press is timed with the injected clock (not gpiozero's hold thread, which runs on
+    the wall clock), and the state shared with the loop is three numbers written under a
+    lock; ``muted`` reads one float (atomic in CPython). Contact bounce is filtered by
+    the same clock: a "press" shorter than ``debounce_s`` is ignored."""
 
     def __init__(self, pin: int, *, clock, pin_factory=None, mute_s: float = 10.0,
                  long_press_s: float = 1.5, debounce_s: float = 0.03) -> None:

@@ -1,19 +1,12 @@
 """``AlertOutputs``: the configured buzzer and haptic motor, commanded by the loop.
 
 The loop calls ``command(state, t_s)`` every cycle with the arbiter's state and the
-cycle's clock time. A state that differs from the current one switches to its
-pattern (``patterns.pattern_for``), which starts from its beginning at ``t_s``
-unless it is the pattern already playing (a new source for the same alert keeps
-the rhythm). Exception: a start-up chirp ("ready", "selftest_fail", at most 1 s)
-plays to its end unless a WARNING or DANGER arrives — the loop's first cycles would
-otherwise cut the self-test's fault tone to one cycle. Between pattern edges a call costs two comparisons; at an edge each
-output writes its pin (or the DRV2605's RTP register) once. So a simulated run
-commands the pins exactly as a real run at the same clock times would.
-
-Routing: the buzzer is fitted when ``alert.output`` is buzzer or both; the motor
-whenever ``alert.haptic`` is not none. Alerts go to the outputs ``alert.output``
-names; posture nudges (motor-only patterns) always go to the motor, so a runner
-who chose the buzzer for alerts still gets a silent posture tap.
+cycle's clock time; between pattern edges that costs two comparisons, and at an edge
+each output writes its pin (or the DRV2605's RTP register) once, so a simulated run
+commands the pins exactly as a real run at the same clock times would. The buzzer is
+fitted when ``alert.output`` is buzzer or both, the motor whenever ``alert.haptic`` is
+not none. Alerts go to the outputs ``alert.output`` names; posture nudges always go to
+the motor, so a runner who chose the buzzer still gets a silent posture tap.
 """
 
 from __future__ import annotations
@@ -162,7 +155,14 @@ class AlertOutputs(Closeable):
 
     def command(self, state: AlertState, t_s: float) -> None:
         """Play the pattern of ``state`` at clock time ``t_s`` (seconds). Called every
-        loop cycle; writes hardware only when the pattern switches or at its edges."""
+        loop cycle; writes hardware only when the pattern switches or at its edges.
+
+        A state that differs from the current one switches to its pattern, which starts
+        from its beginning at ``t_s`` unless it is the pattern already playing (a new
+        source for the same alert keeps the rhythm). A start-up chirp ("ready",
+        "selftest_fail", at most 1 s) plays to its end unless a WARNING or DANGER
+        arrives: the loop's first cycles would otherwise cut the self-test's fault tone
+        to one cycle."""
         if state is not self.current and state != self.current:
             if t_s >= self._chirp_until_s or state.level >= Level.WARNING:
                 self._switch(state, t_s)

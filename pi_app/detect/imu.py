@@ -1,19 +1,11 @@
 """Trunk pitch and vertical bounce from the belt's MPU-6050.
 
-Frame (the chip frame of ``pi_app.sim.devices.mpu6050``): x = the runner's forward
-(the way the chest faces, opposite to the direction of travel when running backwards),
-y = left, z = up when standing straight. A forward lean ``theta`` (bending over, +) is a
-positive rotation about y: gravity then reads (-sin theta, 0, cos theta) g. The same
-lean tilts a rear-facing sensor's beam UP by ``theta``.
-
-- Pitch: a complementary filter. The gyro (rate about y) is integrated for fast
-  changes; the accelerometer's gravity direction corrects its drift with time
-  constant ``imu.tau_s``, weighted down to nothing as the felt acceleration departs
-  from 1 g by ``imu.accel_trust_g`` (flight and landing phases of a stride). The accelerometer alone would
-  be wrong whenever the body accelerates, the gyro alone would drift.
-- Bounce: the body's vertical motion is nearly sinusoidal at the step frequency, so
-  its displacement is ``-a_vertical / (2*pi*f)^2``; ``f`` is measured from the
-  upward zero crossings of the vertical acceleration and kept within running cadences.
+Frame (the chip frame of ``pi_app.sim.devices.mpu6050``): x = the runner's forward, y =
+left, z = up when standing straight; a forward lean (bending over, +) is a positive
+rotation about y, and it tilts a rear-facing sensor's beam UP by as much. ``ImuTracker``
+gives the pitch from a complementary filter (the gyro for fast changes, the
+accelerometer's gravity direction for drift) and the bounce from the vertical
+acceleration at the step frequency.
 """
 
 from __future__ import annotations
@@ -38,7 +30,18 @@ HISTORY_SAMPLES = 64
 
 class ImuTracker:
     """``cfg``: the settings (its ``imu`` section; None = the defaults), and again
-    through ``configure(cfg)`` when they change."""
+    through ``configure(cfg)`` when they change.
+
+    - Pitch: the gyro's rate about y is integrated for fast changes; the accelerometer's
+      gravity direction (at a lean theta it reads (-sin theta, 0, cos theta) g) corrects
+      its drift with time constant ``imu.tau_s``, weighted down to nothing as the felt
+      acceleration departs from 1 g by ``imu.accel_trust_g`` (the flight and landing
+      phases of a stride). The accelerometer alone would be wrong whenever the body
+      accelerates, the gyro alone would drift.
+    - Bounce: the body's vertical motion is nearly sinusoidal at the step frequency, so
+      its displacement is ``-a_vertical / (2*pi*f)^2``; ``f`` is measured from the upward
+      zero crossings of the vertical acceleration and kept within ``MIN_STEP_HZ`` ..
+      ``MAX_STEP_HZ``."""
 
     def __init__(self, driver=None, *, period_s: float = 0.005, health=None, cfg=None) -> None:
         self.driver = driver

@@ -1,19 +1,13 @@
 """MaxBotix MB1242 (I2CXL-MaxSonar-EZ4) ultrasonic ranger driver.
 
 The chip has no registers: write 0x51 to start a range, read 2 bytes (cm, high byte
-first) when it is done. While it ranges it NACKs everything (errno 121), so a NACK soon
-after a range command means "busy", not "gone". MaxBotix advise ~80 ms before reading
-and 100 ms between ranges (acoustic dissipation). No target within 765 cm reads 765
-(NO_TARGET); targets closer than 20 cm read 20. So a healthy sensor only ever reports
-20-765 cm: anything else is a corrupted read (OUT_OF_RANGE), which the health monitor
-counts as implausible.
-
-Clock stretching: the sensor stretches SCL. The Raspberry Pi's hardware I2C controller
-mishandles stretching above low clock rates (corrupted bytes, errno 5/110). Either run
-the bus at <= 50 kHz (``dtparam=i2c_arm_baudrate=50000``; MaxBotix: 50 kHz without
-stretching, up to 400 kHz with it) or put the sensor on a bit-banged bus that supports
-stretching (``dtoverlay=i2c-gpio,bus=3,i2c_gpio_sda=..,i2c_gpio_scl=..``) and pass that
-bus here. Address 0x70 collides with a TCA9548A's default: move one of them.
+first) when it is done (MaxBotix advise ~80 ms, and 100 ms between ranges). While it
+ranges it NACKs everything (errno 121), so a NACK soon after a range command means
+"busy", not "gone". A healthy sensor only reports 20-765 cm (765 = NO_TARGET); anything
+else is a corrupted read (OUT_OF_RANGE), which the health monitor counts as implausible.
+The sensor stretches SCL, which the Pi's hardware I2C mishandles above low clock rates:
+run the bus at <= 50 kHz or put the sensor on a bit-banged ``i2c-gpio`` bus and pass
+that bus here. Its address 0x70 collides with a TCA9548A's default: move one of them.
 """
 
 from __future__ import annotations
@@ -44,7 +38,8 @@ class MB1242(RangeSensor):
     """MB1242 at ``address`` (0x70). ``range_period_s``: time from a range command to
     reading its result (datasheet: >= 80 ms, 100 ms advised). ``busy_timeout_s``: how
     long NACKs after a range command count as "still ranging" before ``read()`` reports
-    BUS_ERROR."""
+    BUS_ERROR. No target within 765 cm reads 765 (NO_TARGET); a target closer than
+    20 cm reads 20."""
 
     DEFAULT_ADDRESS = chips.MB1242.default_address
 

@@ -1,19 +1,13 @@
 """Benewake TF-Luna LiDAR driver, I2C mode (pin 5 tied to GND before power-up).
 
 Registers are 8-bit, values little-endian (Benewake product manual, I2C register table).
-The chip has no ID register; it is identified by its read-only signature 0x3C-0x3F =
-"LUNA" (firmware that lacks it is accepted when its SLAVE_ADDR register holds the address
-we talk to and its frame rate is a legal 500/n value). The firmware version (0x0A-0x0C)
-is kept in ``firmware_version``.
-
-A frame is new when TICK (0x06-0x07, ms) changed since the last read, so ``read()``
-returns one Reading per frame and None in between. Amplitude < 100, 0xFFFF (saturated)
-or >= 0x8000 (ambient light overexposure) makes the distance unreliable (the chip then
-reports DUMMY_DIST, 0 cm): LOW_AMPLITUDE. The chip limits its output to 0-900 cm and
-calls under 20 cm or over 800 cm unreliable (manual 6.9): those read UNRELIABLE, a
-believable answer without a usable distance. Beyond 900 cm with a good amplitude is
-what a healthy chip never reports: OUT_OF_RANGE, which the health monitor counts as
-implausible.
+The chip has no ID register: it is identified by its read-only signature 0x3C-0x3F =
+"LUNA", or on firmware without it by SLAVE_ADDR holding our address and a legal 500/n
+frame rate; ``firmware_version`` keeps 0x0A-0x0C. A frame is new when TICK changed, so
+``read()`` gives one Reading per frame and None in between. A weak or overexposed
+amplitude reads LOW_AMPLITUDE, under 20 cm or over 800 cm UNRELIABLE (manual 6.9), and
+beyond 900 cm with a good amplitude OUT_OF_RANGE: a healthy chip never reports that, so
+the health monitor counts it as implausible.
 """
 
 from __future__ import annotations

@@ -1,18 +1,14 @@
 """ST VL53L1X time-of-flight ranger over any smbus2-compatible bus.
 
-The chip has 16-bit register addresses, sent big-endian; only ``i2c_rdwr`` with
-``smbus2.i2c_msg`` can do that, so every access goes through it (a write message
-[index_hi, index_lo, data...]; a read is an index write then a read message).
-Sequence and register values follow ST's Ultra Lite Driver (ULD, STSW-IMG009).
+Its 16-bit register addresses (big-endian) need ``i2c_rdwr`` with ``smbus2.i2c_msg``,
+so every access goes through it; sequence and register values follow ST's Ultra Lite
+Driver (ULD, STSW-IMG009). A "valid" range beyond ``MAX_PLAUSIBLE_M`` (no VL53L1X
+ranges past 4 m) reads OUT_OF_RANGE, which the health monitor counts as implausible;
+every other ULD status is the chip's own judgement of a real measurement, believed.
 
     sensor = VL53L1X(smbus2.SMBus(1), clock=clock, distance_mode="long", timing_budget_ms=33)
     sensor.start()
     reading = sensor.read()     # None until a new result is ready
-
-What a healthy chip can never report: a "valid" range beyond ``MAX_PLAUSIBLE_M`` (no
-VL53L1X ranges past 4 m). Such a result reads OUT_OF_RANGE, which the health monitor
-counts as implausible; every other ULD status (signal or sigma fail, wrap-around, an
-unknown code) is the chip's own judgement of a real measurement and is believed.
 """
 
 from __future__ import annotations
