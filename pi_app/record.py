@@ -1,17 +1,12 @@
 """Recordings: raw readings, IMU samples and commanded alerts, append-only text.
 
-Format (one record per line, comma separated, so a power cut loses at most the lines
-after the last flush and a torn last line is simply skipped on reading):
+One record per line, comma separated, so a power cut loses at most the lines after the
+last flush and a torn last line is simply skipped on reading:
 
     # backsight-recording 1 {"config": {...}}      header: version + config as JSON
     r,<t_s>,<sensor>,<distance_m or ->,<status>   range reading
     m,<t_s>,<ax>,<ay>,<az>,<gx>,<gy>,<gz>          IMU sample (g, deg/s, chip frame)
     a,<t_s>,<level>,<kind or ->,<source or ->      commanded alert change
-
-The file is flushed (and fsync'ed) every ``flush_period_s`` of recording time and on
-close, so a running device writes to the SD card about once a second, not per cycle.
-On reading, a line whose numbers are not finite or whose time is beyond ``MAX_TIME_S``
-is damaged like a torn one; a file without the header is not a recording.
 """
 
 from __future__ import annotations
@@ -34,6 +29,10 @@ MAX_TIME_S = 1e9
 
 
 class Recorder(Closeable):
+    """Appends records to ``path``. The file is flushed (and fsync'ed) every
+    ``flush_period_s`` of recording time and on close, so a running device writes to
+    the SD card about once a second, not per cycle."""
+
     def __init__(self, path, cfg=None, *, flush_period_s: float = 1.0) -> None:
         self.path = str(path)
         self._f = open(self.path, "a", encoding="ascii", buffering=64 * 1024)
@@ -91,6 +90,8 @@ class Recording:
 
 def read_recording(path) -> Recording:
     """Parse a recording; a torn or corrupt line is counted and skipped, not fatal.
+    A line whose numbers are not finite or whose time is beyond ``MAX_TIME_S`` is
+    damaged like a torn one; a file without the header is not a recording.
 
     ``ConfigError`` if the file is not a recording; ``OSError`` if it cannot be read."""
     with open(path, encoding="ascii", errors="replace") as f:

@@ -1,16 +1,12 @@
 """systemd integration: the ``sd_notify`` protocol with the standard library only.
 
-systemd passes a service of ``Type=notify`` the address of its notification socket in
-``$NOTIFY_SOCKET`` (a path, or an abstract name written with a leading ``@``). The
-service sends newline-separated ``KEY=VALUE`` lines as one AF_UNIX datagram:
-``READY=1`` when start-up is finished, ``WATCHDOG=1`` as a keep-alive when
-``WatchdogSec=`` is set, ``STATUS=...`` for ``systemctl status``, ``STOPPING=1``.
-Outside systemd the variable is unset and every call is a cheap no-op.
-
-``backsight run`` builds one ``Notifier``, calls ``ready()`` after the self-test and
-``watchdog(now_s)`` from the polling loop on every cycle: the notifier sends at most
-one ping per half watchdog period, so a loop that stops cycling stops the pings and
-systemd restarts the service.
+systemd passes a ``Type=notify`` service the address of its notification socket in
+``$NOTIFY_SOCKET`` (a path, or an abstract name written with a leading ``@``); the
+service sends newline-separated ``KEY=VALUE`` lines (``READY=1``, ``WATCHDOG=1``,
+``STATUS=...``, ``STOPPING=1``) as one AF_UNIX datagram. ``backsight run`` calls
+``Notifier.ready()`` after the self-test and ``watchdog(now_s)`` every loop cycle; at
+most one ping goes out per half watchdog period, so a loop that stops cycling stops
+the pings and systemd restarts the service. Outside systemd every call is a no-op.
 """
 
 from __future__ import annotations

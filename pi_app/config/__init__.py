@@ -5,13 +5,9 @@ cross-field rules, and TOML reading/writing with errors that name the key.
 The loop reads ``cfg.obstacle.warning_ttc_s``; the serial console changes a value with
 ``cfg.with_value("obstacle.warning_ttc_s", "3.0")``, which validates and returns a new
 ``Config``. ``python3 -m pi_app.config`` prints the default config with a comment per
-key, using only the standard library (the installer runs it with the system python3):
-nothing in this package may import beyond it.
-
-Modules: ``fields`` (one setting), ``schema_device``/``schema_detect`` (the settings),
-``schema`` (the table), ``sensors`` ([[sensors]]), ``rules`` (cross-field rules),
-``document`` (a parsed file against the schema), ``core`` (``Config``), ``toml`` (text
-in and out), ``files`` (loading, the default file), ``holder`` (console <-> loop).
+key; the installer runs it with the system python3, so nothing in this package may
+import beyond the standard library. Modules: ``fields``, ``schema*``, ``sensors``,
+``rules``, ``document``, ``core``, ``toml``, ``files``, ``holder`` (console <-> loop).
 """
 
 from pi_app.config.board import GPIO_UART_PORTS, I2C_PINS, STANDARD_BAUDRATES, UART_PINS

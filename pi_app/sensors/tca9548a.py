@@ -1,17 +1,12 @@
 """TI TCA9548A 8-channel I2C switch driver.
 
-One control register: write a byte to enable channels (bit n = channel n), read it back.
-Power-up and RESET: no channel. ``channel_bus(n)`` gives an object with the smbus2
-``SMBus`` API that selects channel n before every call, so any driver (VL53L1X, TF-Luna,
-MB1242, ...) runs behind the switch unchanged, and several chips with the same fixed
-address can sit on different channels. The selected mask is cached so a run of calls on
-one channel costs one select; after any failed transaction the cache is dropped and the
-next call selects again (the switch may have been reset or glitched).
-
-Every ``TCA9548A`` object for the same bus and address shares one cached mask and one
-lock (several sensor bring-ups may each build their own), so they never disagree about
-which channel is live. Nothing else may write the switch's register on that bus.
-The default address 0x70 collides with the MB1242's: strap A0-A2 to move the switch.
+One control register: write a byte to enable channels (bit n = channel n), read it back;
+power-up and RESET select no channel. ``channel_bus(n)`` gives an object with the smbus2
+``SMBus`` API that selects channel n before every call, so any driver runs behind the
+switch unchanged and chips with the same fixed address can sit on different channels.
+Every ``TCA9548A`` for the same bus and address shares one cached mask and one lock;
+nothing else may write the switch's register on that bus. The default address 0x70
+collides with the MB1242's: strap A0-A2 to move the switch.
 """
 
 from __future__ import annotations
@@ -105,7 +100,13 @@ for _name in SMBUS_IO_METHODS:
 
 class TCA9548A(I2CDriver):
     """TCA9548A at ``address`` (0x70-0x77). ``start()`` checks it answers and selects no
-    channel; ``select(*channels)``; ``channel_bus(n)`` for drivers behind the switch."""
+    channel; ``select(*channels)``; ``channel_bus(n)`` for drivers behind the switch.
+
+    The selected mask is cached, so a run of calls on one channel costs one select; after
+    any failed transaction the cache is dropped and the next call selects again (the
+    switch may have been reset or glitched). The cache and the lock are shared by every
+    object for the same bus and address (several sensor bring-ups may each build their
+    own), so they never disagree about which channel is live."""
 
     DEFAULT_ADDRESS = chips.TCA9548A.default_address
 

@@ -2,16 +2,10 @@
 and trunk pitch at step frequency), the belt IMU's view of it, and the hands that
 cross a hip sensor's beam.
 
-Step frequency ``f = cadence_spm / 60`` (one step = one foot). The sensor mount rises
-and falls ``bounce_m / 2 * a(t) * sin(phi(t))``; the trunk pitch is
-``pitch_deg + pitch_swing_deg * a(t) * sin(phi(t))``, where ``phi' = 2 pi f (1 + w(t))``.
-
-A runner is not a metronome: step times vary by a few per cent (gait studies: a
-stride-time coefficient of variation of ~2-3 %), and no two steps are equally high.
-So the cadence wanders by ``w(t)`` (three slow sinusoids, +-``CADENCE_WANDER`` in
-all) and the step's size by ``a(t)`` (+-``SIZE_WANDER``), with phases drawn from the
-scenario's seed: a detector that needs a perfectly periodic gait fails here as it would
-on a runner.
+A runner is not a metronome (gait studies: a stride-time coefficient of variation of
+~2-3 %), so ``Gait`` lets the cadence and each step's size wander, with phases drawn
+from the scenario's seed: a detector that needs a perfectly periodic gait fails here
+as it would on a runner.
 """
 
 from __future__ import annotations
@@ -77,7 +71,13 @@ class PiecewiseLinear:
 
 
 class Gait:
-    """Bounce, fore-aft sway and trunk pitch of a runner (``Scenario.runner``) at time t."""
+    """Bounce, fore-aft sway and trunk pitch of a runner (``Scenario.runner``) at time t.
+
+    Step frequency ``f = cadence_spm / 60`` (one step = one foot). The sensor mount rises
+    and falls ``bounce_m / 2 * a(t) * sin(phi(t))``; the trunk pitch is ``pitch_deg +
+    pitch_swing_deg * a(t) * sin(phi(t))``, where ``phi' = 2 pi f (1 + w(t))``. The
+    cadence wanders by ``w(t)`` (sinusoids of ``WANDER_PERIODS_S``, +-``CADENCE_WANDER``
+    in all) and the step's size by ``a(t)`` (+-``SIZE_WANDER``)."""
 
     CADENCE_WANDER = 0.03           # the cadence strays this far (share) at most
     SIZE_WANDER = 0.10              # each step's bounce, sway and pitch swing, likewise
