@@ -13,6 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
+from pi_app.sensors.chips import chip as catalogue_chip
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from helpers.expect import check_expect
@@ -30,8 +32,6 @@ CONFIG_MD = ROOT / "docs" / "config.md"
 SCENARIOS_MD = ROOT / "docs" / "scenarios.md"
 REGENERATE = ".venv/bin/python -m pi_app.config.doc > docs/config.md"
 TOML_BLOCK = re.compile(r"```toml\n(.*?)```", re.S)
-EMULATORS = {"vl53l1x": "VL53L1XDevice", "tfluna": "TFLunaDevice", "mb1242": "MB1242Device",
-             "mpu6050": "MPU6050Device"}
 
 
 def toml_blocks(path: Path) -> list[dict]:
@@ -64,7 +64,7 @@ def _fit_chips(bus: SimBus, cfg: Config, pin_factory) -> None:
         kwargs = {}
         if s.xshut_pin is not None:
             kwargs["xshut_pin"] = pin_factory.pin(s.xshut_pin)
-        chip = getattr(sim_devices, EMULATORS[s.kind])(**kwargs)
+        chip = getattr(sim_devices, catalogue_chip(s.kind).emulator)(**kwargs)
         target = bus
         if s.mux_address is not None:
             if s.mux_address not in muxes:

@@ -11,14 +11,9 @@ from typing import Any, NamedTuple
 
 from pi_app.config.fields import TYPE_NAMES, got_name, show, show_key
 from pi_app.exc import ConfigError
-
-# --- chip facts: the chips a config may name and the I2C address each answers at from
-# the factory. The one place these live in the config package (to come from the
-# sensors' own chip facts when there is such a module; it must stay importable with
-# the standard library alone: ``python3 -m pi_app.config`` runs without site-packages).
-SENSOR_KINDS = ("vl53l1x", "tfluna", "mb1242", "mpu6050")
-_DEFAULT_ADDRESSES = {"vl53l1x": 0x29, "tfluna": 0x10, "mb1242": 0x70, "mpu6050": 0x68}
-# --- end of chip facts
+# which chips a config may name, and where each answers from the factory (standard library
+# only, as ``python3 -m pi_app.config`` runs without site-packages)
+from pi_app.sensors.chips import SENSOR_KINDS, default_address
 
 SENSOR_ROLES = ("obstacle", "surface", "deck", "imu")
 
@@ -42,7 +37,7 @@ class SensorConfig:
 
     @property
     def bus_address(self) -> int:
-        return _DEFAULT_ADDRESSES[self.kind] if self.address is None else self.address
+        return default_address(self.kind) if self.address is None else self.address
 
 
 class SensorKey(NamedTuple):
