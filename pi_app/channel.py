@@ -1,15 +1,12 @@
 """``Channel``: one fitted range sensor, from its driver to its judged state.
 
-A channel owns the driver (and the callable that re-initialises it after a fault),
-the health monitor that decides whether the sensor is still watching, and the
-detector of the role it has in the current profile. The loop does, per cycle::
-
-    pose.update(t_s)                                  # the trunk's pitch and bounce
-    for ch in channels: ch.poll(t_s, pose)           # -> ch.hazard, ch.fault
-
-A role or configuration change reaches it once, through ``configure(cfg, t_s)``
-called from the loop's config swap: a sensor with nothing to watch in this profile
-(a ground sensor on a treadmill) has no detector and is neither read nor judged.
+A channel owns the driver (and the callable that re-initialises it after a fault), the
+health monitor that decides whether the sensor is still watching, and the detector of
+its role in the current profile. Each cycle the loop updates the pose, then calls
+``ch.poll(t_s, pose)`` on every channel (-> ``ch.hazard``, ``ch.fault``). A role or
+configuration change reaches it once, through ``configure(cfg, t_s)`` from the loop's
+config swap: a sensor with nothing to watch in this profile (a ground sensor on a
+treadmill) has no detector and is neither read nor judged.
 """
 
 from __future__ import annotations

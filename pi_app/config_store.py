@@ -3,13 +3,10 @@
 ``save_config`` writes a temp file in the same directory, flushes and fsyncs it, renames
 it over the target with ``os.replace`` (atomic on POSIX) and fsyncs the directory, so
 after a crash at any instant the file on disk is either the old or the new config.
-
 ``load_config_or_defaults`` is what the device calls at start-up: a device that cannot
-read its config must still warn its runner, so it never raises. A file with mistakes
-keeps every good key and names each bad one; only a file that does not parse at all
-falls back to the defaults. Either way the file is copied aside once, as written, so a
-later ``save`` (which writes only good values) cannot lose what the user wrote; it stays
-in place too, so every start keeps reporting it until it is fixed or re-saved.
+read its config must still warn its runner, so it never raises. It keeps every good key
+and names each bad one (a file that does not parse means the defaults), and copies a
+faulty file aside once, as written, so a later ``save`` cannot lose what the user wrote.
 """
 
 from __future__ import annotations

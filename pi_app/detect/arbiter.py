@@ -1,15 +1,11 @@
 """Arbiter: many detector states in, one commanded ``AlertState`` out.
 
-Rules, in order:
-1. The highest level wins (Level is ordered by priority: DANGER > WARNING > FAULT >
-   CAUTION); among equal levels, the kind that is closest to hurting the runner
-   (obstacle > deck > surface > fault > posture > rest).
-2. A steady obstacle (near but not closing, ``detail == "steady"``) goes quiet after
-   ``alert.steady_mute_s`` as car parking sensors do, and comes back at once when it
-   closes in (its detail changes) or when it goes away (unreported for
-   ``alert.steady_gap_s``) and returns.
-3. A button mute silences everything below DANGER for ``alert.mute_s``; DANGER is
-   never muted.
+The highest level wins (DANGER > WARNING > FAULT > CAUTION), and among equal levels
+the kind closest to hurting the runner (obstacle > deck > surface > fault > posture >
+rest). A steady obstacle (``detail == "steady"``) goes quiet after
+``alert.steady_mute_s``, as car parking sensors do, and comes back at once when it
+closes in or goes away (unreported for ``alert.steady_gap_s``) and returns. A button
+mute silences everything below DANGER for ``alert.mute_s``; DANGER is never muted.
 """
 
 from __future__ import annotations

@@ -1,13 +1,10 @@
 """Why ``/dev/i2c-N`` is missing, and the fix, in one line.
 
 The kernel makes the node only when config.txt enables the bus (``dtparam=i2c_arm=on``
-for bus 1, an ``i2c-gpio`` overlay for others) AND the ``i2c-dev`` module is loaded -
+for bus 1, an ``i2c-gpio`` overlay for others) AND the ``i2c-dev`` module is loaded,
 which nothing does at boot unless a modules-load.d file, /etc/modules or the kernel
-command line names it (raspi-config's do_i2c writes /etc/modules; scripts/install.sh
-writes /etc/modules-load.d/backsight-i2c.conf).
-
-Standard library only and a few small file reads, so ``backsight run`` can put the same
-words in its status and journal as ``backsight doctor``::
+command line names it. Standard library only and a few small file reads, so ``backsight
+run`` can put the same words in its status and journal as ``backsight doctor``::
 
     missing_bus_hint(1)   # "/dev/i2c-1 does not exist: the i2c-dev module is not loaded ..."
 """
@@ -26,7 +23,8 @@ INSTALLED_CONF = "/etc/modules-load.d/backsight-i2c.conf"
 # systemd-modules-load's search path, first wins for files of the same name
 _MODULES_LOAD_DIRS = ("etc/modules-load.d", "run/modules-load.d", "usr/local/lib/modules-load.d",
                       "usr/lib/modules-load.d", "lib/modules-load.d")
-_DEBIAN_MODULES = "etc/modules"    # Debian's list, read by systemd-modules-load too
+# Debian's list, read by systemd-modules-load too (raspi-config's do_i2c writes it)
+_DEBIAN_MODULES = "etc/modules"
 _CMDLINES = ("proc/cmdline", "boot/firmware/cmdline.txt", "boot/cmdline.txt")
 _BUILTIN = "kernel/drivers/i2c/i2c-dev.ko"
 _BOOT_CONF_FIX = f"echo i2c-dev | sudo tee {INSTALLED_CONF} (sudo scripts/install.sh writes it)"

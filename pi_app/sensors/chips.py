@@ -1,15 +1,13 @@
 """The chips backsight knows, as datasheet facts: one ``ChipFacts`` per kind.
 
-A chip's name, default I2C address, how several of a kind share one bus, its driver
-(imported only when asked for), its emulator's class name in ``pi_app.sim.devices`` (a
-string, so the device core never imports the simulator), its ID register and, for a
-range sensor, the beam and range limits per distance mode and the sample period a
-sensor configuration gives. The drivers, the emulators, the simulator's ground truth,
-``backsight doctor`` and the sensor factory all read them here, so none can disagree.
+Name, default I2C address, how several share one bus, driver (imported only when asked
+for), emulator class name (a string, so the device core never imports the simulator),
+ID register and, for a range sensor, beam and range limits per distance mode. Drivers,
+emulators, the simulator's ground truth, ``backsight doctor`` and the sensor factory
+all read them here, so none can disagree.
 
     chip("tfluna").default_address                          # 0x10
     nominal_period_s(sensor_cfg)                            # 0.004 s: a TF-Luna at 250 Hz
-    max_range_m("vl53l1x", distance_mode="short", timing_budget_ms=33)
 """
 
 from __future__ import annotations

@@ -1,13 +1,12 @@
 """Several VL53L1X on one I2C bus, told apart by their XSHUT lines.
 
-Every VL53L1X wakes at the same default address and forgets a new address when
-powered off or held in XSHUT, so they are brought up one at a time: hold all XSHUT
-lines low, release one, wait for it to boot, move it from the default address to its
-own, check that it answers there, then the next. A sensor that was replugged (back at
-the default address) is fixed with ``readdress``, pulsing only its own XSHUT.
+Every VL53L1X wakes at the same default address and forgets a new address when powered
+off or held in XSHUT, so they are brought up one at a time: all XSHUT lines low, then
+each in turn released, booted, moved to its own address and checked there. A replugged
+sensor (back at the default address) is fixed with ``readdress``, pulsing only its own
+XSHUT.
 
     bank = assign_addresses(bus, [(17, 0x30), (27, 0x31)], pin_factory=factory)
-    ...
     bank.close()   # releases the GPIOs (the sensors then stay on, per the pull-ups)
 """
 

@@ -3,13 +3,8 @@
 One control register, no index: a write stores the command byte (if several bytes come,
 the last one counts), a read returns it. Bit n enables downstream channel n; several may
 be enabled at once; power-up / RESET state 0 = no channel. Address 0x70-0x77 (A2..A0).
-
-On SimBus the switch answers its own address and also claims a downstream address when
-a device on an enabled channel answers it, forwarding the transaction there. Downstream
-emulators see the upstream bus clock. If devices on two enabled channels answer the same
-address, both are driven, as on the wire: both receive writes, an ACK from either is an
-ACK, and read data is the wired-AND (open-drain) of what each sends.
-(Not modelled: the channel switching only at the STOP condition — SimBus has no STOP.)
+On SimBus the switch answers its own address and forwards a transaction to a device on
+an enabled channel that answers it (``TCA9548ADevice``).
 """
 
 from __future__ import annotations
@@ -82,7 +77,14 @@ class MuxChannel:
 
 
 class TCA9548ADevice(SimDevice):
-    """A TCA9548A at 0x70. ``mask`` is the control register; ``channel(n)`` the n-th bus."""
+    """A TCA9548A at 0x70. ``mask`` is the control register; ``channel(n)`` the n-th bus.
+
+    The switch claims a downstream address when a device on an enabled channel answers
+    it, and forwards the transaction there; downstream emulators see the upstream bus
+    clock. If devices on two enabled channels answer the same address, both are driven,
+    as on the wire: both receive writes, an ACK from either is an ACK, and read data is
+    the wired-AND (open-drain) of what each sends. Not modelled: the channel switching
+    only at the STOP condition (SimBus has no STOP)."""
 
     DEFAULT_ADDRESS = chips.TCA9548A.default_address
 
