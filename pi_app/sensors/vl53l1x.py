@@ -1,10 +1,9 @@
 """ST VL53L1X time-of-flight ranger over any smbus2-compatible bus.
 
-Its 16-bit register addresses (big-endian) need ``i2c_rdwr`` with ``smbus2.i2c_msg``,
-so every access goes through it; sequence and register values follow ST's Ultra Lite
-Driver (ULD, STSW-IMG009). A "valid" range beyond ``MAX_PLAUSIBLE_M`` (no VL53L1X
-ranges past 4 m) reads OUT_OF_RANGE, which the health monitor counts as implausible;
-every other ULD status is the chip's own judgement of a real measurement, believed.
+Its 16-bit register addresses need ``i2c_rdwr`` with ``smbus2.i2c_msg``; sequence and
+register values follow ST's Ultra Lite Driver (ULD, STSW-IMG009). A "valid" range beyond
+``MAX_PLAUSIBLE_M`` (no VL53L1X ranges past 4 m) reads OUT_OF_RANGE, counted as
+implausible by the health monitor; every other ULD status is the chip's own judgement.
 
     sensor = VL53L1X(smbus2.SMBus(1), clock=clock, distance_mode="long", timing_budget_ms=33)
     sensor.start()
