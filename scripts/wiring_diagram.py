@@ -6,7 +6,7 @@
 
 Left: the Pi's header pins that are used, each wired to what it drives. Right: the
 transistor driver of a plain ERM vibration motor (the motor row's GPIO). The table is the single
-source; tests/test_hardware_docs.py checks it against the config defaults.
+source; tests/system/test_hardware_docs.py checks it against the config defaults.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "systemd" / "backsight.service"
 RULES = ROOT / "systemd" / "99-backsight.rules"
 REAL_EXEC = "/opt/backsight/venv/bin/backsight"

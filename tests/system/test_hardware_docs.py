@@ -14,7 +14,7 @@ import pytest
 from pi_app.config import DEFAULT_SENSORS, FIELDS, SensorConfig
 from pi_app.doctor.i2c import CHIPS
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 HW = REPO / "hardware"
 sys.path.insert(0, str(REPO / "scripts"))
 from wiring_diagram import markdown_table, short  # noqa: E402

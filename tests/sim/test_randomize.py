@@ -1,6 +1,8 @@
 """Random belt runs (``backsight sim --random``): valid scenarios, reproducible from
 the seed, and the device's claims hold on runs nobody wrote down."""
 
+import pytest
+
 from pi_app.sim.randomize import random_scenario, random_scenario_data
 from pi_app.sim.rig import run_scenario
 
@@ -16,6 +18,7 @@ def test_random_scenarios_are_valid_and_reproducible():
     assert random_scenario_data(1) != random_scenario_data(2)
 
 
+@pytest.mark.slow
 def test_random_runs_raise_no_false_alarm_and_miss_little():
     """12 runs, 14 hazards: no false alarm; at most one missed (a 5.4 cm root - the
     threshold is 5 cm - seen by a TF-Luna 35 deg down through 1.5 cm of scatter is the

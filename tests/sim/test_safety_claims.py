@@ -16,6 +16,9 @@ import pytest
 from pi_app.sim.rig import run_scenario
 from pi_app.sim.scenario import load_scenario, shipped_scenarios
 
+#: every test here reads all shipped scenarios run under both policies
+pytestmark = pytest.mark.slow
+
 #: (scenario, hazard) -> (lead the device must still reach, why it is short of the goal)
 KNOWN_LATE = {  # (cyclist-from-behind and blind-sun-glare left it with first-sight warnings)
     ("treadmill-step-off", "rear-edge"): (

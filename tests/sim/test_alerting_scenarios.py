@@ -311,7 +311,7 @@ def test_button_follows_live_config_changes(rigs):
 
 
 # --- README: the table a runner learns --------------------------------------------------
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def _readme_table() -> dict[str, str]:

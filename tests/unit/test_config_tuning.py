@@ -23,7 +23,7 @@ from pi_app.detect.stride import StrideComb
 from pi_app.detect.surface import SurfaceDetector
 from pi_app.sensors.base import RangeStatus, Reading
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CFG = Config.defaults()
 
 #: The settings that were numbers inside the detectors, with the section of the

@@ -9,7 +9,7 @@ import pytest
 
 from pi_app.config import DEFAULT_SENSORS, FIELDS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FRAGMENT = ROOT / "firmware" / "config.txt.fragment"
 OVERLAY = ROOT / "firmware" / "backsight-overlay.dts"
 I2C1_PINS = {2, 3}

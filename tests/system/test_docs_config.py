@@ -27,7 +27,7 @@ from pi_app.sim.rig import run_scenario
 from pi_app.sim.schema import Key
 from pi_app.sim.simbus import SimBus
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG_MD = ROOT / "docs" / "config.md"
 SCENARIOS_MD = ROOT / "docs" / "scenarios.md"
 REGENERATE = ".venv/bin/python -m pi_app.config.doc > docs/config.md"

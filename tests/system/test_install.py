@@ -17,7 +17,7 @@ import pytest
 
 from pi_app.config import load_config
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 INSTALL = ROOT / "scripts" / "install.sh"
 UNINSTALL = ROOT / "scripts" / "uninstall.sh"
 BEGIN = "# >>> backsight >>>"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "pi_app"
+PACKAGE = Path(__file__).resolve().parents[2] / "pi_app"
 CORE_GLOBS = ("sensors/**/*.py", "detect/**/*.py", "alert/**/*.py", "loop.py", "device.py",
               "config*.py", "config/**/*.py", "serial_*.py")
 FORBIDDEN = "pi_app.sim"

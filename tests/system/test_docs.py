@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 TEST_REF = re.compile(r"`((?:tests|benchmarks)/[\w/]+\.py)::(\w+)`")
 #: what the device must survive loudly: each needs a row in docs/failure-modes.md

@@ -85,6 +85,7 @@ def test_sim_one_scenario_json():
     assert any(a["level"] in ("warning", "danger") for a in obj["alerts"])
 
 
+@pytest.mark.slow
 def test_sim_all_json_one_policy_is_an_array_over_every_shipped_scenario():
     done = backsight("sim", "--all", "--json", "--policy", "naive", timeout_s=300.0)
     assert done.returncode == 0, done.stderr

@@ -29,7 +29,7 @@ from pi_app.sim.devices.tfluna import TFLunaDevice
 from pi_app.sim.devices.vl53l1x import VL53L1XDevice
 from pi_app.sim.simbus import SimBus
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PI4 = b"Raspberry Pi 4 Model B Rev 1.4\0"
 GOOD_BOOT = "[all]\ndtparam=i2c_arm=on\ndtparam=i2c_arm_baudrate=400000\nenable_uart=1\ndtparam=watchdog=on\n"
 

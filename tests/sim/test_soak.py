@@ -85,6 +85,7 @@ def test_the_soaks_own_archive_is_not_measured_as_the_device():
             tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_five_minute_soak_with_a_fault_every_lap():
     report = run_soak(300.0, fault_every_laps=1, checkpoint_s=30.0, warmup_s=120.0,
                       trace_from_s=240.0)

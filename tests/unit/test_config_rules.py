@@ -16,7 +16,7 @@ from pi_app.config import (FIELDS, LIVE, RESTART, SCHEMA, Config, SensorConfig,
                            documented_defaults_toml)
 from pi_app.exc import ConfigError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BASE = Config.defaults()
 
 
