@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 
 from pi_app.detect import AlertState, CLEAR, Level
+from pi_app.alert.patterns import pattern_for
+from pi_app.detect.announce import Announcer
 from pi_app.detect.deck import DeckDetector
 from pi_app.detect.health import SensorHealth
 from pi_app.detect.imu import ImuTracker
@@ -115,6 +117,12 @@ def build_device(cfg, bus, clock, *, pin_factory=None, policy: str = "backsight"
     ``get()``/``apply(cfg)``); a long press of the button switches the profile through
     it. None = the loop's own configuration."""
     range_cfgs = [s for s in cfg.sensors if s.role != "imu"]
+    announcer = Announcer()
+
+    def announce(state, t_s: float) -> None:
+        """Play ``state``'s one-off pattern from ``t_s``, through the arbiter."""
+        announcer.announce(state, t_s, pattern_for(state).period_s)
+
     bringups, errors = bring_up(bus, range_cfgs, clock=clock, pin_factory=pin_factory)
     t0 = clock.now_s()
 
@@ -130,14 +138,16 @@ def build_device(cfg, bus, clock, *, pin_factory=None, policy: str = "backsight"
     button = open_button(cfg, clock=clock, pin_factory=pin_factory, errors=errors)
     coaches = _coaches(cfg, policy)
     loop = DeviceLoop(cfg, channels, outputs, clock, imu=imu, coaches=coaches, button=button,
-                      notifier=notifier, recorder=recorder)
+                      notifier=notifier, recorder=recorder, announcer=announcer)
     for b in bringups:  # restarts must not stall the loop: see CooperativeClock
         b.clock = loop.cooperative_clock
     profile = ProfileSwitch(loop, get_config=holder.get if holder else (lambda: loop.cfg),
-                            apply_config=holder.apply if holder else loop.apply_config)
+                            apply_config=holder.apply if holder else loop.apply_config,
+                            announce=announce)
     reach = DeckReachKeeper(loop)
     keeper = OutputKeeper(loop, lambda c: open_outputs(c, clock=clock, pin_factory=pin_factory,
-                                                       bus=bus, errors={}, quiet=True), t0)
+                                                       bus=bus, errors={}, quiet=True), t0,
+                          announce=announce)
     loop.config_listeners += [ButtonKeeper(loop, clock, pin_factory), profile.on_config, reach]
     loop.hooks[:0] = [profile, keeper]
     reach(cfg, cfg, t0)
@@ -145,7 +155,7 @@ def build_device(cfg, bus, clock, *, pin_factory=None, policy: str = "backsight"
     line = device.selftest_report()
     loop.notices["selftest"] = "ok" if device.selftest_ok else line
     (log.info if device.selftest_ok else log.error)(line)
-    outputs.command(READY if device.selftest_ok else SELFTEST_FAIL, t0)
+    announce(READY if device.selftest_ok else SELFTEST_FAIL, t0)
     return device
 
 

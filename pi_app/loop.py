@@ -79,7 +79,8 @@ class CooperativeClock:
 class DeviceLoop(Closeable):
     ALERTS_KEPT = 100_000  # ~2.5 days of a busy trail at ~1,700 changes an hour
     def __init__(self, cfg, channels, outputs, clock, *, imu=None, coaches=(), button=None,
-                 notifier=None, recorder=None, period_s: float | None = None) -> None:
+                 notifier=None, recorder=None, period_s: float | None = None,
+                 announcer=None) -> None:
         self.cfg = cfg
         self.channels = list(channels)
         self.outputs = outputs
@@ -87,6 +88,7 @@ class DeviceLoop(Closeable):
         self.imu = imu
         self.pose = Pose(imu, cfg)   # the trunk's pitch, bounce, running: updated each cycle
         self.coaches = list(coaches)
+        self.announcer = announcer  # start-up and profile chirps (pi_app.detect.announce)
         self.button = button
         self.notifier = notifier
         self.recorder = None
@@ -195,6 +197,8 @@ class DeviceLoop(Closeable):
         for coach in self.coaches:
             states.append(coach.update(pose, t_s))
         states.append(imu.fault_state(t_s) if imu is not None else CLEAR)
+        if self.announcer is not None:
+            states.append(self.announcer.update(pose, t_s))
         muted = self.button is not None and self.button.muted(t_s)
         state = self.arbiter.decide(states, t_s, muted)
         self._command(state, t_s)

@@ -31,21 +31,21 @@ class ProfileSwitch:
       (``loop.button.profile_requests`` went up) asks for the other profile through
       ``apply_config(get_config().with_value("device.mode", other))`` - the console's
       configuration holder on a device, so the console sees the switch and a later
-      ``set`` or ``save`` keeps it; and it plays the announcement's chirps.
+      ``set`` or ``save`` keeps it.
     - As a config listener (``on_config(old, new, t_s)``, called by the loop's swap):
       a change of mode is announced (log, ``status`` ``profile=...``, chirps). The
       channels themselves take their new roles in the same swap.
     Cost per cycle: two comparisons.
     """
 
-    def __init__(self, loop, *, get_config, apply_config) -> None:
+    def __init__(self, loop, *, get_config, apply_config, announce) -> None:
         self.loop = loop
         self.get_config = get_config
         self.apply_config = apply_config
+        self.announce = announce                   # (state, t_s): a chirp through the arbiter
         self.switches = 0
         self._button = loop.button
         self._handled = self._requests()
-        self._chirps: list[float] = []
         self._note(loop.cfg.device.mode)
 
     def _requests(self) -> int:
@@ -59,10 +59,6 @@ class ProfileSwitch:
         elif self._button is not None and self._button.profile_requests != self._handled:
             self._handled = self._button.profile_requests
             self.request_switch()
-        if self._chirps and t_s >= self._chirps[0]:
-            self._chirps.pop(0)
-            if loop.state.level < Level.WARNING:
-                loop.outputs.command(CHIRP, t_s)
 
     def request_switch(self) -> str:
         """Ask for the other profile (applied between two cycles); returns its name."""
@@ -78,7 +74,8 @@ class ProfileSwitch:
             return
         self.switches += 1
         self._note(mode)
-        self._chirps = [t_s + dt for dt in CHIRPS_S[mode]]
+        for dt in CHIRPS_S[mode]:
+            self.announce(CHIRP, t_s + dt)
         log.warning("profile %s", self.loop.notices["profile"])
 
     def _note(self, mode: str) -> None:

@@ -36,8 +36,9 @@ class OutputKeeper:
     #: opening pins or the DRV2605L is cheap, but not something to do every cycle
     RETRY_S = 2.0
 
-    def __init__(self, loop: DeviceLoop, open_outputs_for, t_s: float) -> None:
+    def __init__(self, loop: DeviceLoop, open_outputs_for, t_s: float, *, announce) -> None:
         self.loop = loop
+        self.announce = announce                   # (state, t_s): a chirp through the arbiter
         self.open_outputs_for = open_outputs_for   # cfg -> outputs (NoOutputs on failure)
         self.on_restored = None
         self.restored = 0
@@ -72,7 +73,7 @@ class OutputKeeper:
         loop.notices.pop("outputs", None)
         self.restored += 1
         log.warning("outputs work again: %s", describe_output("outputs", cfg))
-        outputs.command(READY, t_s)
+        self.announce(READY, t_s)
         if self.on_restored is not None:
             self.on_restored()
 

@@ -32,6 +32,8 @@ class Arbiter:
         for state in states:
             level = state.level
             if level == Level.CLEAR:
+                if state.detail is not None and best is CLEAR:
+                    best = state   # an announcement (a chirp): only while all else is clear
                 continue
             if state.detail == "steady":
                 entry = steady.get(state.source)

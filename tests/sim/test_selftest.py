@@ -75,10 +75,13 @@ def test_missing_sensor_is_named_and_the_selftest_tone_plays_first(rigs):
     assert "running with: rear, imu, buzzer, haptic" in report
     assert "cannot watch the ground" in report
     assert loop.status()["selftest"] == report
-    # commanded at start-up, before the first cycle: the buzzer is already on
+    # announced at start-up through the arbiter: on from the loop's first cycle
+    t_built = rig.clock.now_s()
+    loop.step()
     buzzer = rig.pin_factory.pin(rig.cfg.alert.buzzer_pin)
     assert on(buzzer) and loop.outputs.pattern is patterns.SELFTEST_FAIL
-    t0 = loop.outputs.buzzer.player.start_s     # when build_device commanded it
+    t0 = loop.outputs.buzzer.player.start_s     # when the first cycle commanded it
+    assert t0 - t_built <= loop.period_s
     samples = drive(rig, t0 + 2.5)
     on_s, off_s = patterns.SELFTEST_FAIL.segments[0]
     t_off, t_end = t0 + on_s, t0 + on_s + off_s
@@ -93,6 +96,7 @@ def test_missing_sensor_is_named_and_the_selftest_tone_plays_first(rigs):
 
 def test_selftest_tone_is_the_low_pitch_on_a_tonal_buzzer(rigs):
     rig = rigs("wall-approach", absent=("ground",), cfg=cfg_with(alert__tonal=True))
+    rig.loop.step()                                  # the first cycle plays the announcement
     pin = rig.pin_factory.pin(rig.cfg.alert.buzzer_pin)
     assert pin.state > 0 and pin.frequency == pytest.approx(patterns.SELFTEST_FAIL.tone_hz)
 
@@ -137,7 +141,7 @@ def test_all_present_plays_the_ready_chirp(rigs):
     assert rig.device.selftest_ok and rig.loop.status()["selftest"] == "ok"
     assert rig.device.selftest_report() == ("self-test ok: sensors rear, ground, imu; "
                                             "buzzer (active on GPIO18), haptic (PWM motor on GPIO13)")
-    t0 = rig.loop.outputs.buzzer.player.start_s
+    t0 = rig.clock.now_s()                           # the first cycle plays the chirp
     samples = drive(rig, t0 + 1.0)
     chirp_s = t0 + patterns.READY.segments[0][0]
     assert samples[0][1]
