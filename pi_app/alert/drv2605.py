@@ -1,19 +1,13 @@
 """TI DRV2605/DRV2605L haptic driver (I²C 0x5A) and the pattern output built on it.
 
 Register names follow TI's datasheet (SLOS825 / SLOS854) and Adafruit's
-``adafruit_drv2605``. Two ways to move the motor:
-
-- real-time playback (RTP, MODE = 5): the amplitude written to RTP_INPUT drives the
-  motor until changed. ``Drv2605Output`` uses it for every pattern, so the loop
-  times each edge on its own clock exactly as it does the PWM motor and the buzzer
-  (the same rhythm on every output, and simulated runs match real ones);
-- internal trigger (MODE = 0): effects from the ROM library (e.g. 1 strong click,
-  47 buzz 100 %) queued in WAV_FRM_SEQ1..8 play when GO is set; GO clears itself
-  when the sequence ends. ``play_sequence`` is for tests and ``backsight doctor``.
-
-RTP data is written in the signed format (CONTROL3 DATA_FORMAT_RTP = 0): 0x00 = no
-drive, 0x7F = full scale; valid for open-loop ERM and for closed-loop LRA with the
-default bidirectional input (CONTROL2 BIDIR_INPUT = 1).
+``adafruit_drv2605``. ``Drv2605Output`` plays every pattern in real-time playback
+(RTP, MODE = 5: the amplitude in RTP_INPUT drives the motor until changed), so the
+loop times each edge on its own clock, as it does for the PWM motor and the buzzer.
+RTP data is signed (0x00 = no drive, 0x7F = full scale): valid for open-loop ERM and,
+with the default bidirectional input, closed-loop LRA. ``play_sequence`` (internal
+trigger, MODE = 0: ROM library effects queued in WAV_FRM_SEQ1..8, started by GO) is for
+tests and ``backsight doctor``.
 """
 
 from __future__ import annotations
