@@ -1,53 +1,14 @@
-"""Scenario files: what the simulated runner, sensors and world are (TOML, docs/scenarios.md).
+"""Scenario files: the runner, sensors, world and faults of one simulated run (TOML).
 
 ``load_scenario("wall-approach")`` reads a shipped scenario (``pi_app/scenarios/``),
 ``load_scenario("my.toml")`` any file (read by ``pi_app.sim.scenario_file``);
-``parse_scenario(dict, source)`` checks an already-read table. Every key is checked
-against a table of allowed keys (type, default, limits): an unknown key, a wrong type or
-an impossible value raises ``ScenarioError`` naming the file and the key, e.g.
-``wall.toml: obstacles[0].width_m: must be > 0, got -1``.
-
-Notes on some keys (every key, with its unit and range: docs/scenarios.md):
-- ``[[sensors]]`` ``y_m`` (lateral offset of the mount, m), and for a VL53L1X
-  ``distance_mode`` ("short"/"long", default "long") and ``timing_budget_ms`` (default 33).
-  No ``[[sensors]]`` at all = the product's default kit (``pi_app.config.DEFAULT_SENSORS``)
-  in belt mode, one VL53L1X deck sensor 1.0 m up on the handrail in treadmill mode.
-- ``[[obstacles]]`` ``id``, ``vy_mps`` (lateral speed, m/s), ``depth_m`` (default 0.3).
-  ``y_m`` is the centre of the box across the path.
-- ``[[ground]]`` ``id`` and kind ``"slope"``: the ground changes height by ``-depth_m``
-  linearly over ``[x_m, x_m + length_m)`` and stays there (a gentle grade, not a hazard;
-  ``depth_m`` < 0 climbs).
-- ``[[faults]]`` ``sensor = "imu"`` names the belt IMU (unplug/replug/i2c_errors only).
-  Fault kinds (all injected below the drivers, at the wire or in the world):
-  ``unplug``/``replug`` (the chip stops answering and loses its volatile state: a
-  re-addressed VL53L1X comes back at 0x29), ``i2c_errors`` (``rate`` = share of the
-  chip's transactions failing with errno 121/5/110, or only ``errno`` = 121|5|110),
-  ``stuck`` (new results repeat the last one), ``blind`` (sunlight saturates the
-  receiver), ``garbage`` (results outside the chip's physical range with a "good"
-  status - VL53L1X valid status and 61-65 m, TF-Luna > 8 m with a fine amplitude,
-  MB1242 > 765 cm: the driver must report OUT_OF_RANGE), and two bus-wide kinds that
-  take no ``sensor``: ``bus_stuck`` (a slave holds SDA low: every transaction on the
-  bus times out, errno 110) and ``jitter`` (``jitter_s``: each loop wake-up comes up
-  to that much late, uniformly drawn - a loaded Pi). ``duration_s`` absent = to the
-  end of the run (an unplug: until a replug).
-- ``[[button]]`` ``t_s``, ``press_s`` (default 0.2): presses of the mute/profile
-  button, in time order and not overlapping, each ending within the run. The sim rig
-  fits the button (``alert.button_pin``, GPIO23 as wired when the config has none) and
-  drives its pin low for ``press_s``: shorter than the long press (1.5 s) mutes for
-  ``alert.mute_s`` (never DANGER), longer switches the profile (belt <-> treadmill).
-- ``[expect]``: ground truth for documentation and tests - ``hazards`` and ``contacts``
-  (what the evaluator must find), ``false_alarms_max`` and ``missed_max`` (what a good
-  device should achieve); the device never reads it (tests/helpers/expect.py does).
-In treadmill mode the runner's speed is the belt's: ``[runner]`` gives only the gait.
-
-Limits (a file beyond them is refused with the file and the key, never run for hours):
-the file at most 4 MiB of UTF-8 TOML (``scenario_file.MAX_FILE_BYTES``); ``duration_s``
-at most 86,400 (24 h); at most 8 ``[[sensors]]`` of which 6 VL53L1X; 1,000
-``[[obstacles]]``, 1,000 ``[[ground]]``, 10,000 ``[[faults]]``, 1,000 ``[[button]]``
-presses; 10,000 points per profile;
-obstacle and ground positions within +-1,036.8 km (the fastest runner over the longest
-run), lateral positions within +-100 m, obstacle sizes at most 100 m, fault times and
-durations at most 24 h, ``seed`` at most 2**63 - 1.
+``parse_scenario(dict, source)`` checks an already-read table into a ``Scenario``.
+Every key is checked against a table of allowed keys (type, default, limits): an
+unknown key, a wrong type, an impossible value or a file beyond the limits raises
+``ScenarioError`` naming the file and the key, e.g.
+``wall.toml: obstacles[0].width_m: must be > 0, got -1``. Every key with its unit,
+range and meaning, the fault kinds and the limits: docs/scenarios.md. ``[expect]`` is
+for tests (``tests/helpers/expect.py``); the device never reads it.
 """
 
 from __future__ import annotations
