@@ -1,33 +1,15 @@
-"""The world model: a noise-free, deterministic geometric scene the chip emulators
-measure and the evaluator judges against.
+"""The world model: a noise-free, deterministic scene that the chip emulators measure
+and the evaluator judges against (axes and units as in docs/scenarios.md).
 
-Belt mode. x runs along the path in the direction of travel (behind the runner, who
-runs backwards), y across it, z up; the ground is z = 0 apart from ``[[ground]]``
-features (full-width depressions/raised strips/steps, see ``geometry.GroundProfile``).
-The runner's reference point - the belt sensor - is at ``x = runner_x_m(t)`` (the
-integral of the speed profile), y = 0, standing on the ground under it. A sensor sits
-at ``(runner_x, y_m, ground + mount_height_m + bounce)``. Its beam is pitched by the
-mount's ``pitch_deg`` plus the trunk pitch: the belt turns with the trunk, and a
-forward lean (+, bending over: the chest goes down toward -x) turns the back - and a
-rear-facing sensor on it - to look UP by the same angle. Yaw turns the beam toward +y.
-Obstacles are boxes standing on the ground (near face at ``x_m - speed_mps * t``,
-centred at ``y_m + vy_mps * t``, top at ``height_m`` above the ground under ``x_m``).
-Hands (``arm_occlusion``) cross hip-high, rear-looking sensors once per step.
-
-Treadmill mode. The sensor is on the handrail at the console end, at x = 0, looking
-along the deck (+x); z = 0 is the deck. The runner's back is a plane across
-``|y| <= TORSO_HALF_WIDTH_M``, ``BACK_BOTTOM_M <= z <= BACK_TOP_M``, at
-``position_profile(t)`` from the sensor (at the sensor's height and the mean lean); it
-tilts with the trunk pitch about the hip, bobs with the bounce and sways fore-aft with
-the stride (``Gait.sway_m``: half the bounce, a real runner's few cm). Beyond
-``deck_length_m`` the runner has stepped off (out of the beam: off to a side or down
-behind the deck) and the sensor sees the room: a wall ``ROOM_BEHIND_DECK_M`` behind
-the deck's rear edge. ``runner_x_m(t)`` is then the back's distance from the sensor.
-
-Sensors look through a fixed pattern of rays (``geometry.beam_rays``, the chip's full
-FoV from the catalogue ``pi_app.sensors.chips``); a view returns the nearest hit within
-``CAST_LIMIT_M``. Sunlight is not geometry: it is the views' ``sunlight`` attribute; the
-emulators and the evaluator turn it into range limits (``optics.max_range_m``).
+Belt: x along the path (behind the runner, who runs backwards), y across it, z up. The
+belt sensor is the reference point, at ``x = runner_x_m(t)``, y = 0, riding the gait's
+bounce; a forward trunk lean tilts a rear-facing beam up by the same angle. Obstacles
+are moving boxes on the ground; ``[[ground]]`` features change its height
+(``geometry.GroundProfile``). Treadmill: the sensor is on the handrail at x = 0 looking
+along the deck; ``runner_x_m(t)`` is the distance to the runner's back, a plane that
+tilts, bobs and sways with the gait; beyond the deck the sensor sees the room. A
+``SensorView`` casts the chip's beam (``geometry.beam_rays``) and returns the nearest
+hit within ``CAST_LIMIT_M``. Sunlight is not geometry: it is the views' ``sunlight``.
 """
 
 from __future__ import annotations
