@@ -1,64 +1,14 @@
-"""Ground truth and scoring of a simulated run (the ``backsight sim --json`` object).
+"""Scoring of a simulated run: the ``backsight sim --json`` object (docs/design.md).
 
-Hazards (``hazards(scenario, world)``, computed in ``pi_app.sim.truth``, noise-free,
-from the world model):
-- belt: every ``[[obstacles]]`` box on the runner's path - one whose footprint the
-  runner's body (``RUNNER_HALF_WIDTH_M`` either side of the line) meets within the
-  run plus ``CONTACT_HORIZON_S``, or a static one across the line - kind "obstacle";
-  every ground feature except slopes, kind "surface".
-- treadmill: "console" and "rear-edge" always, "off-deck" when the position profile
-  leaves the deck; kind "deck".
-``t_contact_s``: the reference point reaches the near face of an obstacle (moving
-ones close at runner + object speed; a crossing one must be across the line then) or
-the start of a ground feature; treadmill: the back is ``<= CONTACT_M`` from the
-console, ``>= deck_length_m - CONTACT_M``, or beyond ``deck_length_m`` (off the deck).
-None when that does not happen within ``duration_s``.
-``t_detectable_s``: the first time a sensor that can see this kind of hazard
-(``DETECTING_ROLES``: an obstacle - the obstacle or the surface sensor; a ground
-feature - the surface sensor; the deck - the deck sensor) hits this hazard
-(``SensorView.hit`` names it; ground steps own the lowered or raised ground after
-them) at a range within the chip's ``min_range_m`` ..
-``optics.max_range_m`` (kind, distance mode, timing budget, the scenario's sunlight)
-while the sensor is in action (not inside a blind, unplug or stuck fault window).
-Deck hazards also wait for the final approach (``approach_start_s``): the deck sensor
-sees the runner from the start, but no sensor can know that a runner holding steady
-mid-deck will leave it until the runner starts toward that edge. The approach starts
-at the last time before contact at which the noise-free ``position_profile`` (linear
-between its points) was not moving strictly toward the edge (the console: toward a
-smaller distance; the rear edge and off-deck: larger): walking back from contact
-through the profile's segments while each moves toward the edge, the start of the
-earliest one (0 for a drift from t = 0). ``t_detectable_s`` is then the first sighting
-at or after it (the later of the two while the runner stays in view). A deck hazard
-never contacted, even within ``CONTACT_HORIZON_S``, has no approach: its
-``t_detectable_s`` is the first sighting.
-Searched on a ``GRID_S`` grid up to contact, refined by bisection. None = never.
-
-Scoring (``evaluate``), from ``alerts`` = every change of the commanded output:
-- window of a hazard: ``[t_detectable - TOLERANCE_S, t_contact]`` (the tolerance,
-  0.1 s, is one sample of the slowest rear sensor, a 10 Hz MB1242: enough for
-  sampling, not enough to credit an alarm that is always on with more lead than the
-  physical limit).
-- first warning: the first alarm onset inside the window with a matching kind
-  (``WARNING_KINDS``: "obstacle" and "surface" both count for anything on the path,
-  "deck" for the deck). An onset is a change of the commanded state to warning or
-  danger from below, or to a new level or kind (an escalation is a new cue). A
-  warning that was already on before the hazard could be seen tells the runner
-  nothing new about it and does not count, unless it escalates or changes kind.
-- ``lead_s = t_contact - t_first_warning``; ``limit_lead_s = t_contact - t_detectable``.
-- outcome: "hit" = warned with ``lead_s >= min(HIT_SHARE * limit_lead_s,
-  USEFUL_LEAD_S)``; "late" = warned later than that; "missed" = contact without a
-  warning in the window (or never detectable); "no_contact" = no contact in the run.
-- false alarms: episodes (maximal intervals at warning or danger, of any hazard kind;
-  posture/rest coaching and faults are not alarms) that start in no hazard's
-  ``[t_detectable - TOLERANCE_S, t_contact + GRACE_S]`` (an alarm that is on all
-  the time is one false alarm, and its time shows in ``alarm_time_s``). A hazard
-  contacted only just after the run (within ``CONTACT_HORIZON_S``) still justifies
-  warnings at its end.
-- summary: counts per outcome, false alarms, lead ratio (``lead_s / limit_lead_s``
-  per contacted hazard with a positive limit, 0 for a miss) min and mean, the
-  shortest lead, and the time spent at warning or danger.
-Warnings "before" a hazard that is never contacted (a near miss) are false alarms:
-the ground truth knows only contacts.
+``evaluate`` judges ``alerts`` (every change of the commanded output) against the
+noise-free ground truth of ``pi_app.sim.truth``: when each hazard is contacted and when
+it first becomes physically detectable. A hazard's window runs from ``TOLERANCE_S``
+before it is detectable to contact; its first warning is the first alarm onset of a
+matching kind (``WARNING_KINDS``) in the window; it is "hit" with a lead of at least
+``min(HIT_SHARE * limit_lead_s, USEFUL_LEAD_S)``, else "late", "missed" or
+"no_contact". A false alarm is an alarm episode (warning or danger of a hazard kind)
+that starts in no hazard's window stretched by ``GRACE_S`` after contact. Every
+definition in full: docs/scenarios.md, "Scoring".
 """
 
 from __future__ import annotations
