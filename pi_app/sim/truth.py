@@ -1,5 +1,5 @@
 """Noise-free ground truth of a scenario: its hazards, when each is contacted and when
-it first becomes physically detectable (definitions in ``pi_app.sim.evaluate``)."""
+it first becomes physically detectable (definitions in docs/scenarios.md, "Scoring")."""
 
 from __future__ import annotations
 
@@ -187,7 +187,7 @@ def _contacts(scenario, world):
 
 
 def hazards(scenario, world) -> list[Hazard]:
-    """Noise-free ground truth for every hazard of the scenario (see module doc)."""
+    """Noise-free ground truth for every hazard of the scenario (docs/scenarios.md, "Scoring")."""
     found = list(_contacts(scenario, world))
     # the time up to which each target matters: its contact, else the end of the run
     ends: dict[str, float] = {}
