@@ -187,6 +187,7 @@ def _no_miss_no_false_alarm(clean: dict, noisy: dict) -> None:
 
 
 @pytest.mark.parametrize("seed", [None, 2])
+@pytest.mark.slow
 def test_shipped_i2c_errors_5pct_misses_nothing_and_raises_no_false_alarm(seed):
     """5 % of transactions to every chip (both range sensors and the IMU) fail."""
     data = shipped("i2c-errors-5pct")
@@ -199,6 +200,7 @@ def test_shipped_i2c_errors_5pct_misses_nothing_and_raises_no_false_alarm(seed):
 
 
 @pytest.mark.parametrize("name", ["trail-roots-holes", "kerb-down", "park-bench"])
+@pytest.mark.slow
 def test_5pct_i2c_errors_on_every_sensor_over_surface_and_obstacle_scenarios(name):
     data = shipped(name)
     clean = run_scenario(parse_scenario(data))
@@ -345,6 +347,7 @@ def test_garbage_is_out_of_range_at_the_driver(device_cls):
 
 # --- the loop's own timing -------------------------------------------------------------
 @pytest.mark.parametrize("jitter_s", [0.003, 0.02])
+@pytest.mark.slow
 def test_clock_jitter_costs_no_warning(jitter_s):
     """Each wake-up up to ``jitter_s`` late: the deadline schedule keeps the rate while
     the jitter is below the period, and the wall is still warned of in time."""

@@ -311,6 +311,7 @@ def test_telemetry_keeps_its_period_while_a_flood_waits_for_the_budget():
         flood.join()
 
 
+@pytest.mark.slow
 def test_a_real_time_flood_with_the_default_budget_is_answered_in_order():
     lines = flood_lines(1500)
     expected = expected_replies(lines)

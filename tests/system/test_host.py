@@ -19,6 +19,10 @@ from pi_app.config import SCHEMA, Config, load_config
 from pi_app.host import ConsoleClient, ConsoleReplyError, shell
 from pi_app.serial_console import SerialConsole
 
+#: slow: the host tool over a real pty and a TCP bridge, at real time
+pytestmark = pytest.mark.slow
+
+
 KEY = "obstacle.warning_ttc_s"
 
 

@@ -300,6 +300,7 @@ def test_any_set_sequence_leaves_the_loop_running_the_console_config(live_rig, s
 
 
 # --- `backsight run` on a machine without the bus -------------------------------------------
+@pytest.mark.slow
 def test_run_without_the_i2c_device_keeps_running_and_names_the_fix(tmp_path):
     """No /dev/i2c-31 here: the device starts, names the bus and the fix once, runs for
     its duration and exits 0 - no traceback (it used to end in FileNotFoundError)."""

@@ -381,6 +381,7 @@ def test_terminal_style_input_with_bare_cr(link):
     assert wait_for(lambda: holder.cfg.obstacle.warning_ttc_s == 2.8)
 
 
+@pytest.mark.slow
 def test_thousands_of_pipelined_commands(link):
     holder, console, client = link
     n = 3000

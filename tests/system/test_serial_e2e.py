@@ -20,11 +20,11 @@ from pi_app.config import load_config
 from pi_app.exc import SerialConsoleError
 from pi_app.host import ConsoleClient
 
-pytestmark = pytest.mark.skipif(
+#: slow: a real device loop at real time behind a pty
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     importlib.util.find_spec("pi_app.commands.run") is None
     or importlib.util.find_spec("pi_app.sim.scenario") is None,
-    reason="needs `backsight run` (pi_app.commands.run) and the scenario loader")
-
+    reason="needs `backsight run` (pi_app.commands.run) and the scenario loader")]
 KEY = "obstacle.warning_ttc_s"
 CONTACT_S = 14.0  # wall-approach: 2.5 m/s toward a wall 35 m behind (scenario file)
 WARNING_TTC_S, DANGER_TTC_S = 0.9, 0.5  # later than the defaults, after the wall is in range
