@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from pi_app.detect import AlertState, CLEAR, Level
+from pi_app.detect import AlertState, CLEAR
 from pi_app.alert.patterns import pattern_for
-from pi_app.detect.announce import Announcer
+from pi_app.detect.announce import READY, SELFTEST_FAIL, Announcer
 from pi_app.detect.deck import DeckDetector
 from pi_app.detect.health import SensorHealth
 from pi_app.detect.imu import ImuTracker
@@ -22,13 +22,12 @@ from pi_app.channel import Channel
 from pi_app.loop import DeviceLoop
 from pi_app.profile import ProfileSwitch
 from pi_app.selftest import open_button, open_outputs, report
-from pi_app.upkeep import READY, ButtonKeeper, DeckReachKeeper, OutputKeeper, can_alert
+from pi_app.upkeep import ButtonKeeper, DeckReachKeeper, OutputKeeper, can_alert
 from pi_app.sensors.factory import bring_up, nominal_period_s
 from pi_app.sensors.chips import chip, chip_optics, max_range_m
 
 log = logging.getLogger(__name__)
 
-SELFTEST_FAIL = AlertState(Level.FAULT, "fault", None, "selftest_fail")
 IMU_RATE_HZ = 200  # pitch must follow the stride (about 50 deg/s) closely
 
 

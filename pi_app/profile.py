@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import logging
 
-from pi_app.detect import AlertState, Level
+from pi_app.detect.announce import READY
 
 log = logging.getLogger(__name__)
 
 MODES = ("belt", "treadmill")
-CHIRP = AlertState(Level.CLEAR, None, None, "ready")
 #: chirp start times after a switch: one chirp = belt, two = treadmill
 CHIRPS_S = {"belt": (0.0,), "treadmill": (0.0, 0.3)}
 
@@ -75,7 +74,7 @@ class ProfileSwitch:
         self.switches += 1
         self._note(mode)
         for dt in CHIRPS_S[mode]:
-            self.announce(CHIRP, t_s + dt)
+            self.announce(READY, t_s + dt)
         log.warning("profile %s", self.loop.notices["profile"])
 
     def _note(self, mode: str) -> None:

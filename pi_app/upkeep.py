@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import logging
 
-from pi_app.detect import AlertState, Level
+from pi_app.detect.announce import READY
 from pi_app.loop import DeviceLoop
 from pi_app.selftest import describe_output, open_button
 from pi_app.sensors.chips import max_range_m
 
 log = logging.getLogger(__name__)
-
-READY = AlertState(Level.CLEAR, None, None, "ready")
 
 
 def can_alert(outputs) -> bool:

@@ -9,7 +9,12 @@ outputs play it to its end unless a WARNING or DANGER arrives.
 
 from __future__ import annotations
 
-from pi_app.detect import AlertState, CLEAR
+from pi_app.detect import AlertState, CLEAR, Level
+
+#: the ready chirp: self-test passed, a profile switch (one per chirp), outputs back
+READY = AlertState(Level.CLEAR, None, None, "ready")
+#: the self-test's fault tone: a sensor or output did not start
+SELFTEST_FAIL = AlertState(Level.FAULT, "fault", None, "selftest_fail")
 
 
 class Announcer:
