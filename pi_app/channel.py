@@ -36,27 +36,23 @@ class Channel:
 
     ``sensor``: its ``SensorConfig`` (role as configured); ``driver``: has ``read()``;
     ``health``: its ``SensorHealth``; ``detector_for(sensor_cfg, cfg)`` builds the
-    detector of a role (a ``pi_app.detect.contract.Detector``); ``restart()`` re-initialises the driver after a fault and
-    returns the working driver, or None while the chip is still absent.
-    ``hazard``/``fault``: the states judged in the last cycle.
+    detector of a role (a ``pi_app.detect.contract.Detector``); ``restart()``
+    re-initialises the driver after a fault and returns the working driver, or None
+    while the chip is still absent. ``hazard``/``fault``: the states judged in the last
+    cycle.
     """
 
     def __init__(self, sensor, driver, health: SensorHealth,
-                 detector_for: Callable, cfg, *, restart: Callable | None = None,
-                 t_s: float = 0.0) -> None:
+                 detector_for: Callable, cfg, *, restart: Callable | None = None) -> None:
         self.sensor = sensor
         self.id: str = sensor.id
         self.driver = driver
         self.health = health
         self.restart = restart
         self.detector_for = detector_for
-        self.role: str | None = None
-        self.detector = None
         self.last_reading = None
-        self.hazard: AlertState = CLEAR
-        self.fault: AlertState = CLEAR
         self._faulted = False
-        self.configure(cfg, t_s)
+        self._take_role(role_in_mode(sensor.role, cfg.device.mode), cfg)
 
     @property
     def used(self) -> bool:
@@ -68,20 +64,21 @@ class Channel:
         one only when the role changes), thresholds to detector and health."""
         role = role_in_mode(self.sensor.role, cfg.device.mode)
         if role != self.role:
-            was_unused = self.role is None and self.detector is None
-            self.role = role
-            self.detector = None if role is None else \
-                self.detector_for(replace(self.sensor, role=role), cfg)
-            self.health.role = role or self.sensor.role
-            if was_unused and role is not None and self._configured:
+            was_unused = self.role is None
+            self._take_role(role, cfg)
+            if was_unused:
                 self.health.revived(t_s)   # it was not polled: start its clocks afresh
-            self.hazard = self.fault = CLEAR
         elif self.detector is not None:
             self.detector.configure(cfg)
         self.health.configure(cfg)
-        self._configured = True
 
-    _configured = False
+    def _take_role(self, role: str | None, cfg) -> None:
+        self.role = role
+        self.detector = None if role is None else \
+            self.detector_for(replace(self.sensor, role=role), cfg)
+        self.health.role = role or self.sensor.role
+        self.hazard: AlertState = CLEAR
+        self.fault: AlertState = CLEAR
 
     def poll(self, t_s: float, pose, recorder=None, read: bool = True) -> None:
         """One cycle: read (unless ``read`` is False: the channel is being restarted),

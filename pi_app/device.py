@@ -130,7 +130,7 @@ def build_device(cfg, bus, clock, *, pin_factory=None, policy: str = "backsight"
 
     channels = [Channel(b.cfg, b.driver or AbsentDriver(),
                         SensorHealth(b.cfg.id, cfg, role=b.cfg.role, start_t_s=t0),
-                        detector_for, cfg, restart=_restarter(b), t_s=t0) for b in bringups]
+                        detector_for, cfg, restart=_restarter(b)) for b in bringups]
     imu = _start_imu(cfg, bus, clock, errors)
     if outputs is None:
         outputs = open_outputs(cfg, clock=clock, pin_factory=pin_factory, bus=bus, errors=errors)
