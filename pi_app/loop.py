@@ -169,8 +169,6 @@ class DeviceLoop(Closeable):
             coach.configure(cfg)
         if self.imu is not None:
             self.imu.configure(cfg)
-            if self.imu.health is not None:
-                self.imu.health.configure(cfg)
         if hasattr(self.outputs, "reconfigure"):
             self.outputs.reconfigure(cfg)
 
@@ -277,7 +275,8 @@ class DeviceLoop(Closeable):
         uptime_s = now_s - self._started_t_s
         last_s = self._last_cycle_t_s
         since_cycle_s = None if last_s is None else now_s - last_s
-        stalled = (since_cycle_s if since_cycle_s is not None else uptime_s) > STALL_PERIODS * self.period_s
+        quiet_s = uptime_s if since_cycle_s is None else since_cycle_s
+        stalled = quiet_s > STALL_PERIODS * self.period_s
         out = {"level": self.state.level.label, "kind": self.state.kind,
                "source": self.state.source, "uptime_s": round(uptime_s, 1),
                "cycles": self.cycles, "overruns": self.overruns,

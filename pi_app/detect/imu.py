@@ -64,8 +64,11 @@ class ImuTracker:
         self.configure(Config.defaults() if cfg is None else cfg)
 
     def configure(self, cfg) -> None:
-        """Take the ``imu`` settings; the pitch and bounce found so far are kept."""
+        """Take the ``imu`` settings (and the chip's health its ``health`` settings); the
+        pitch and bounce found so far are kept."""
         self.cfg = cfg.imu
+        if self.health is not None:
+            self.health.configure(cfg)
 
     def pitch_at(self, t_s: float) -> float:
         """Pitch at ``t_s``: extrapolated with the last gyro rate after the last sample
