@@ -59,26 +59,26 @@ def run(args) -> int:
 
     cfg, notice, config_path = load_startup_config(args.config)
     notifier = Notifier()
+    scenario = None
     if args.sim:
-        from pi_app.sim.rig import SimRig, scenario_config
+        from pi_app.sim.rig import scenario_config
         from pi_app.sim.scenario import load_scenario
 
         scenario = load_scenario(args.sim)
         cfg = scenario_config(scenario, cfg)
-        holder = ConfigHolder(cfg)
+    holder = ConfigHolder(cfg)
+    recorder = _recorder(args.record, cfg)
+    if scenario is not None:
+        from pi_app.sim.rig import SimRig
+
         rig = SimRig(scenario, policy=args.policy, cfg=cfg, clock=PacedClock(speed=args.speed),
-                     holder=holder)
+                     holder=holder, notifier=notifier, recorder=recorder)
         device, clock, port = rig.device, rig.clock, args.serial_port
-        recorder = _recorder(args.record, cfg)
-        device.loop.attach_recorder(recorder)
-        device.loop.notifier = notifier
         close_extra = rig.close
     else:
         from pi_app.sensors.bus import BusKeeper, ReopeningBus, smbus2_opener
 
         clock = MonotonicClock()
-        recorder = _recorder(args.record, cfg)
-        holder = ConfigHolder(cfg)
         bus = ReopeningBus(smbus2_opener(cfg.i2c.bus), f"/dev/i2c-{cfg.i2c.bus}")
         device = build_device(cfg, bus, clock, notifier=notifier, recorder=recorder,
                               policy=args.policy, holder=holder)

@@ -96,11 +96,11 @@ class SimRig:
 
     def __init__(self, scenario, *, policy: str = "backsight", cfg: Config | None = None,
                  clock=None, seed: int | None = None, absent=(), jitter_s: float = 0.0,
-                 world=None, holder=None) -> None:
+                 world=None, holder=None, notifier=None, recorder=None) -> None:
         """``jitter_s``: each loop wake-up comes up to this much late (uniform, seeded),
         all run long (``[[faults]]`` kind "jitter" adds windows of it). ``world``: a
-        ready world model for the scenario (default ``World(scenario)``). ``holder``:
-        the console's configuration holder (``backsight run --sim``), see build_device."""
+        ready world model for the scenario (default ``World(scenario)``). ``holder``,
+        ``notifier``, ``recorder``: what ``backsight run --sim`` hands build_device."""
         from pi_app.device import build_device
         from pi_app.sim.world import World
 
@@ -119,7 +119,8 @@ class SimRig:
             self.emulators[sc.id] = self._attach(sc, seed=self.seed * 101 + i,
                                                  plugged=sc.id not in self.absent)
         self.device = build_device(self.cfg, self.bus, self.clock, pin_factory=self.pin_factory,
-                                   policy=policy, holder=holder)
+                                   policy=policy, holder=holder,
+                                   notifier=notifier, recorder=recorder)
         self.loop: DeviceLoop = self.device.loop
         self.button_pin = None  # the gpiozero mock pin of the mute/profile button
         if self.cfg.alert.button_pin >= 0:
