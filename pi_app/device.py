@@ -135,7 +135,7 @@ def build_device(cfg, bus, clock, *, pin_factory=None, policy: str = "backsight"
     if outputs is None:
         outputs = open_outputs(cfg, clock=clock, pin_factory=pin_factory, bus=bus, errors=errors)
     button = open_button(cfg, clock=clock, pin_factory=pin_factory, errors=errors)
-    coaches = _coaches(cfg, policy)
+    coaches = make_coaches(cfg, policy)
     loop = DeviceLoop(cfg, channels, outputs, clock, imu=imu, coaches=coaches, button=button,
                       notifier=notifier, recorder=recorder, announcer=announcer)
     for b in bringups:  # restarts must not stall the loop: see CooperativeClock
@@ -182,7 +182,7 @@ def _start_imu(cfg, bus, clock, errors):
     return None
 
 
-def _coaches(cfg, policy: str):
+def make_coaches(cfg, policy: str):
     if policy == "naive":
         return []
     from pi_app.detect.posture import PostureCoach

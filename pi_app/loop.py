@@ -115,12 +115,31 @@ class DeviceLoop(Closeable):
         self.hooks: list = []  # callables of t_s run before each cycle (sim fault injection)
         self._stop = threading.Event()
         self._states: list[AlertState] = []   # refilled each cycle: no allocation
+        self._muted = False
 
     def attach_recorder(self, recorder) -> None:
-        """Record raw readings, IMU samples and commanded alerts (None = stop)."""
+        """Record what the loop uses from here on, so that ``pi_app.replay`` can feed
+        it back exactly: the configuration, each sensor's health clocks, announcements
+        queued, then per cycle its time and what was read (None = stop). Attach it
+        before the first cycle: a replay starts from the state written here."""
         self.recorder = recorder
-        if self.imu is not None:
-            self.imu.on_sample = None if recorder is None else recorder.imu
+        imu, announcer = self.imu, self.announcer
+        if imu is not None:
+            imu.on_sample = None if recorder is None else recorder.imu
+            imu.on_restart = None if recorder is None else recorder.imu_restart
+        if announcer is not None:
+            announcer.on_announce = None if recorder is None else recorder.announce
+        if recorder is None:
+            return
+        t_s = self.clock.now_s()
+        recorder.config(t_s, self.cfg)
+        for channel in self.channels:
+            recorder.start(channel.health.start_t_s, channel.id, "range")
+        if imu is not None and imu.health is not None:
+            recorder.start(imu.health.start_t_s, imu.health.sensor_id, "imu")
+        if announcer is not None:
+            for start_s, end_s, state in announcer.pending():
+                recorder.announce(start_s, end_s - start_s, state)
 
     # --- configuration handed over from other threads ------------------------------
     def apply_config(self, cfg) -> ConfigHandover:
@@ -133,14 +152,14 @@ class DeviceLoop(Closeable):
             previous.finish(None)
         return handover
 
-    def _swap_config(self) -> None:
-        """Apply the pending config to every part; whatever goes wrong, the loop keeps
-        the config it had (re-applied to every part), logs why and runs on."""
+    def _swap_config(self, t_s: float) -> None:
+        """Apply the pending config to every part at the cycle's time ``t_s``; whatever
+        goes wrong, the loop keeps the config it had (re-applied to every part), logs
+        why and runs on."""
         handover, self._pending = self._pending, None
         if handover is None:
             return
         old = self.cfg
-        t_s = self.clock.now_s()
         try:
             self._configure_parts(handover.cfg, t_s)
             for listener in self.config_listeners:
@@ -156,6 +175,8 @@ class DeviceLoop(Closeable):
             handover.finish(error)
             return
         log.info("configuration updated")
+        if self.recorder is not None:
+            self.recorder.config(t_s, handover.cfg)
         handover.finish(None)
 
     def _configure_parts(self, cfg, t_s: float) -> None:
@@ -174,9 +195,12 @@ class DeviceLoop(Closeable):
 
     # --- one cycle -------------------------------------------------------------------
     def step(self) -> AlertState:
-        if self._pending is not None:
-            self._swap_config()
         t_s = self.clock.now_s()
+        if self._pending is not None:
+            self._swap_config(t_s)
+        recorder = self.recorder
+        if recorder is not None:
+            recorder.cycle(t_s)
         for hook in self.hooks:
             hook(t_s)
         imu = self.imu
@@ -187,7 +211,6 @@ class DeviceLoop(Closeable):
         states = self._states
         states.clear()
         restarting = self._restarting
-        recorder = self.recorder
         for channel in self.channels:
             channel.poll(t_s, pose, recorder, read=channel is not restarting)
             states.append(channel.hazard)
@@ -198,6 +221,10 @@ class DeviceLoop(Closeable):
         if self.announcer is not None:
             states.append(self.announcer.update(pose, t_s))
         muted = self.button is not None and self.button.muted(t_s)
+        if muted != self._muted:
+            self._muted = muted
+            if recorder is not None:
+                recorder.muted(t_s, muted)
         state = self.arbiter.decide(states, t_s, muted)
         self._command(state, t_s)
         self.cycles += 1
@@ -215,15 +242,20 @@ class DeviceLoop(Closeable):
         return state
 
     def _try_restart(self, channel) -> None:
+        recorder = self.recorder
+        if recorder is not None:
+            recorder.restart_begin(self.clock.now_s(), channel.id)
         self._restarting = channel
+        outcome = "error"
         try:
-            ok = channel.try_restart(self.clock.now_s)
+            outcome = "ok" if channel.try_restart(self.clock.now_s) else "absent"
         except OSError as exc:  # SensorError is an OSError too
             log.debug("re-initialising %s failed: %s", channel.id, exc)
-            return
         finally:
             self._restarting = None
-        if ok:
+            if recorder is not None:
+                recorder.restart_end(self.clock.now_s(), channel.id, outcome)
+        if outcome == "ok":
             log.warning("sensor %s is answering again", channel.id)
 
     def _command(self, state: AlertState, t_s: float) -> None:

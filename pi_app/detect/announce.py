@@ -23,10 +23,17 @@ class Announcer:
 
     def __init__(self) -> None:
         self._due: list[tuple[float, float, AlertState]] = []   # (start_s, end_s, state)
+        self.on_announce = None  # callable(start_s, duration_s, state), e.g. a Recorder
 
     def announce(self, state: AlertState, start_s: float, duration_s: float) -> None:
         self._due.append((start_s, start_s + duration_s, state))
         self._due.sort(key=lambda d: d[0])
+        if self.on_announce is not None:
+            self.on_announce(start_s, duration_s, state)
+
+    def pending(self) -> list[tuple[float, float, AlertState]]:
+        """What is queued and not yet over: (start_s, end_s, state), by start."""
+        return list(self._due)
 
     def configure(self, cfg) -> None:
         """Nothing to configure: what is announced is decided by who announces."""

@@ -53,6 +53,7 @@ class SensorHealth:
                  start_t_s: float = 0.0) -> None:
         self.sensor_id = sensor_id
         self.role = role
+        self.start_t_s = start_t_s      # when its clocks started (a recording replays from it)
         self.last_alive_t_s = start_t_s
         self.last_believable_t_s = start_t_s
         self.last_valid_t_s = start_t_s

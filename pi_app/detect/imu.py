@@ -56,6 +56,7 @@ class ImuTracker:
         self.history = RingSeries(HISTORY_SAMPLES)
         self.bounce_history = RingSeries(HISTORY_SAMPLES)
         self.on_sample = None  # callable(t_s, accel_g, gyro_dps), e.g. a Recorder
+        self.on_restart = None  # callable(t_s, sensor_id, ok) after a re-initialisation
         self._next_t_s = 0.0
         self._last_t_s: float | None = None
         self._last_cross_t_s: float | None = None
@@ -132,7 +133,11 @@ class ImuTracker:
         try:
             self.driver.start()
         except OSError:  # still unplugged: try again after the back-off
+            if self.on_restart is not None:
+                self.on_restart(t_s, self.health.sensor_id, False)
             return
+        if self.on_restart is not None:
+            self.on_restart(t_s, self.health.sensor_id, True)
         self.health.revived(t_s)
         self._last_t_s = None  # find "down" again before trusting the pitch
 
