@@ -266,12 +266,28 @@ class DeviceLoop(Closeable):
             if self.recorder is not None:
                 self.recorder.alert(t_s, state)
             if log.isEnabledFor(logging.INFO):   # one line per change, never per cycle
-                kind = state.kind if state.kind and state.kind != state.level.label else ""
-                log.info("alert %s%s%s%s", state.level.label, f" {kind}" if kind else "",
-                         f" from {state.source}" if state.source else "",
-                         f" ({state.detail})" if state.detail else "")
+                log.info("alert %s", self._describe(state))
         self.state = state
         self.outputs.command(state, t_s)
+
+    def _describe(self, state: AlertState) -> str:
+        """``warning obstacle from rear (2.31 m, contact in 1.9 s)``: for the journal."""
+        words = [state.level.label]
+        if state.kind and state.kind != state.level.label:
+            words.append(state.kind)
+        if state.source:
+            words.append(f"from {state.source}")
+        facts = [state.detail] if state.detail else []
+        for channel in self.channels:
+            if channel.id != state.source:
+                continue
+            r = channel.last_reading
+            if r is not None and r.distance_m is not None:
+                facts.append(f"{r.distance_m:.2f} m")
+            ttc_s = getattr(channel.detector, "ttc_s", None)
+            if ttc_s is not None:
+                facts.append(f"contact in {ttc_s:.1f} s")
+        return " ".join(words) + (f" ({', '.join(facts)})" if facts else "")
 
     # --- running -----------------------------------------------------------------------
     def run(self, until_s: float | None = None) -> None:

@@ -161,3 +161,14 @@ def test_a_reading_stamped_in_the_past_is_judged_with_the_pose_at_its_instant():
     assert pose.at(2.0) == (20.0, 0.02)
     assert pose.at(1.5) == (15.0, 0.015)       # an ultrasonic echo 0.5 s old
     assert Pose().at(1.0) == (0.0, 0.0)        # no IMU: level and still
+
+
+def test_each_alert_change_is_one_info_line_with_distance_and_time_to_contact(caplog):
+    loop, clock, _ = make_loop(approaching_wall)
+    with caplog.at_level("INFO", logger="pi_app.loop"):
+        loop.run(until_s=2.0)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("alert ")]
+    assert len(lines) == len(loop.alerts) >= 2          # one per change, none per cycle
+    first = lines[0]
+    assert first.startswith(f"alert {loop.alerts[0][1].level.label} obstacle from rear (")
+    assert " m" in first and "contact in" in first
