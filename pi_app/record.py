@@ -1,24 +1,13 @@
 """Recordings: everything the loop used, append-only text, replayed exactly.
 
-One record per line, comma separated, numbers written exactly (Python's shortest
-round-trip form), so ``backsight replay`` can feed the same loop code the same inputs
-at the same instants. A power cut loses at most the lines after the last flush; a torn
-last line is skipped on reading:
-
-    # backsight-recording 2 {"config": {...}, "policy": "backsight"}
-    g,<t_s>,<config as JSON>                       configuration in force from here
-    h,<t_s>,<sensor>,range|imu                     a sensor's health clocks start
-    n,<start_s>,<duration_s>,<level>,<kind>,<source>,<detail>   announcement queued
-    c,<t_s>                                        a loop cycle starts
-    b,<t_s>,0|1                                    the mute button's state changed
-    r,<t_s>,<sensor>,<distance_m>,<status>,<raw_m> range reading fed to the detector
-    m,<t_s>,<ax>,<ay>,<az>,<gx>,<gy>,<gz>          IMU sample (g, deg/s, chip frame)
-    y,<t_s>,<sensor>,ok|error                      IMU re-initialised
-    X,<t_s>,<sensor>                               range sensor re-initialisation starts
-    x,<t_s>,<sensor>,ok|absent|error               ... and ends (t_s: clock after it)
-    a,<t_s>,<level>,<kind>,<source>,<detail>       commanded alert change
-
-``-`` stands for None. Version 1 recordings (readings, IMU samples and alerts only,
+One record per line, comma separated, tagged by its first letter (the format is in
+docs/design.md, "Recordings and replay"): the configuration (``g``), each sensor's
+health clocks (``h``), announcements (``n``), then per cycle its time (``c``), the
+readings (``r``), IMU samples (``m``), the mute state (``b``), re-initialisations
+(``X``/``x``, ``y``) and alert changes (``a``). Numbers are written in Python's
+shortest exact form, so ``backsight replay`` feeds the same loop the same inputs at
+the same instants. A power cut loses at most the lines after the last flush; a torn
+line is skipped on reading. Version 1 files (readings, IMU samples and alerts,
 rounded) are still read; they replay approximately.
 """
 
