@@ -98,21 +98,39 @@ class Gait:
                              for period_s in self.WANDER_PERIODS_S)
         self._share = share
         self._size_phase = rng.uniform(0.0, TWO_PI)
+        self._cos_p = tuple(math.cos(p) for _, p, _ in self._wander)
+        # The world's views, the IMU and the evaluator ask for the same instant several
+        # times (bounce, pitch, sway, hands): the last phase and size are kept.
+        self._phase_at = (math.nan, 0.0)
+        self._size_at = (math.nan, 0.0)
 
     def phase(self, t_s: float) -> float:
         """Gait phase (rad): one turn per step."""
+        last_t, last = self._phase_at
+        if t_s == last_t:
+            return last
         phi = self.omega * t_s
-        for w, p, c in self._wander:
-            phi += c * (math.cos(p) - math.cos(w * t_s + p))
+        for (w, p, c), cos_p in zip(self._wander, self._cos_p):
+            phi += c * (cos_p - math.cos(w * t_s + p))
+        self._phase_at = (t_s, phi)
         return phi
 
     def rate(self, t_s: float) -> float:
         """d phase / dt (rad/s)."""
-        return self.omega * (1.0 + self._share * sum(math.sin(w * t_s + p) for w, p, _ in self._wander))
+        return self._rates(t_s)[0]
 
     def rate_change(self, t_s: float) -> float:
         """d2 phase / dt2 (rad/s2)."""
-        return self.omega * self._share * sum(w * math.cos(w * t_s + p) for w, p, _ in self._wander)
+        return self._rates(t_s)[1]
+
+    def _rates(self, t_s: float) -> tuple[float, float]:
+        """``(rate, rate_change)`` at ``t_s``: one pass over the wander terms."""
+        sin_sum = cos_sum = 0
+        for w, p, _ in self._wander:
+            arg = w * t_s + p
+            sin_sum += math.sin(arg)
+            cos_sum += w * math.cos(arg)
+        return self.omega * (1.0 + self._share * sin_sum), self.omega * self._share * cos_sum
 
     def steps(self, t_s: float) -> float:
         """Steps taken since t = 0 (fractional)."""
@@ -122,7 +140,12 @@ class Gait:
 
     def size(self, t_s: float) -> float:
         """This step's size relative to the runner's mean (1 +- SIZE_WANDER)."""
-        return 1.0 + self.SIZE_WANDER * math.sin(TWO_PI * self.SIZE_HZ * t_s + self._size_phase)
+        last_t, last = self._size_at
+        if t_s == last_t:
+            return last
+        size = 1.0 + self.SIZE_WANDER * math.sin(TWO_PI * self.SIZE_HZ * t_s + self._size_phase)
+        self._size_at = (t_s, size)
+        return size
 
     def _size_rates(self, t_s: float) -> tuple[float, float]:
         """First and second time derivatives of ``size``."""
@@ -144,6 +167,13 @@ class Gait:
         """Forward lean of the trunk (+ = bent over)."""
         return self.pitch_deg + self.swing_deg * self.size(t_s) * math.sin(self.phase(t_s))
 
+    def bounce_and_pitch(self, t_s: float) -> tuple[float, float]:
+        """``(bounce_m(t_s), trunk_pitch_deg(t_s))``, the same numbers, computed together."""
+        size = self.size(t_s)
+        sin_phase = math.sin(self.phase(t_s))
+        return (self.half_bounce_m * size * sin_phase,
+                self.pitch_deg + self.swing_deg * size * sin_phase)
+
     def imu_motion(self, t_s: float, forward_accel_mps2: float = 0.0):
         """``((ax, ay, az) g, (gx, gy, gz) dps)`` in the MPU-6050 chip frame of
         ``pi_app.sim.devices.mpu6050`` (x = the runner's forward, y = left, z = up when
@@ -152,8 +182,7 @@ class Gait:
         along the direction of travel (backward) when the speed changes. Exact
         derivatives of ``bounce_m`` and ``trunk_pitch_deg``, wander included."""
         phase = self.phase(t_s)
-        rate = self.rate(t_s)
-        accel = self.rate_change(t_s)
+        rate, accel = self._rates(t_s)
         size = self.size(t_s)
         size_v, size_a = self._size_rates(t_s)
         sin_p, cos_p = math.sin(phase), math.cos(phase)

@@ -130,14 +130,38 @@ class GroundProfile:
 
 def cast_box(ox, oy, oz, dx, dy, dz, x0, x1, y0, y1, z0, z1, s_max):
     """Slab test: distance along the ray to the axis-aligned box, or None. A ray that
-    starts inside the box hits it at 0."""
-    t_near, t_far = 0.0, s_max
-    for o, d, lo, hi in ((ox, dx, x0, x1), (oy, dy, y0, y1), (oz, dz, z0, z1)):
-        if -EPS < d < EPS:
-            if o < lo or o > hi:
-                return None
-            continue
-        a, b = (lo - o) / d, (hi - o) / d
+    starts inside the box hits it at 0. (The three slabs are written out: this runs for
+    every ray of every beam sample against every box.)"""
+    if -EPS < dx < EPS:
+        if ox < x0 or ox > x1:
+            return None
+        t_near, t_far = 0.0, s_max
+    else:
+        a, b = (x0 - ox) / dx, (x1 - ox) / dx
+        if a > b:
+            a, b = b, a
+        t_near = a if a > 0.0 else 0.0
+        t_far = b if b < s_max else s_max
+        if t_near > t_far:
+            return None
+    if -EPS < dy < EPS:
+        if oy < y0 or oy > y1:
+            return None
+    else:
+        a, b = (y0 - oy) / dy, (y1 - oy) / dy
+        if a > b:
+            a, b = b, a
+        if a > t_near:
+            t_near = a
+        if b < t_far:
+            t_far = b
+        if t_near > t_far:
+            return None
+    if -EPS < dz < EPS:
+        if oz < z0 or oz > z1:
+            return None
+    else:
+        a, b = (z0 - oz) / dz, (z1 - oz) / dz
         if a > b:
             a, b = b, a
         if a > t_near:

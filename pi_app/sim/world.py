@@ -27,6 +27,9 @@ BACK_BOTTOM_M = 0.5           # buttocks; below are the legs, narrower and movin
 BACK_TOP_M = 1.45             # shoulders of an adult
 HIP_HEIGHT_M = 0.95           # the trunk pitches about the hip
 RUNNER_HALF_WIDTH_M = 0.25    # body + swinging arms: an obstacle this near the line is hit
+#: a box further than CAST_LIMIT_M + this along x is left out of a cast: a ray's x step
+#: is at most 1 per metre (+ rounding), so no slab test could reach it
+_BOX_REACH_MARGIN_M = 1.0
 
 
 class SensorView:
@@ -74,19 +77,20 @@ class SensorView:
 
     def _cast_belt(self, t_s: float):
         w = self.world
-        ox = w.runner_x_m(t_s)
+        ox, ground_z, bounce, c, s, boxes = w.belt_pose(t_s)
         oy = self.sensor.y_m
-        oz = w.ground.height_m(ox) + self.sensor.mount_height_m + w.gait.bounce_m(t_s)
-        theta = math.radians(w.gait.trunk_pitch_deg(t_s))
-        c, s = math.cos(theta), math.sin(theta)
-        boxes = w.boxes_at(t_s)
-        ground_cast = w.ground.cast
+        oz = ground_z + self.sensor.mount_height_m + bounce
+        ground_cast = None if w.ground.flat else w.ground.cast
         best, label = CAST_LIMIT_M, None
         for rx, ry, rz in self.rays:
             dx, dz = rx * c - rz * s, rx * s + rz * c
-            g = ground_cast(ox, oz, dx, dz, best)
-            if g is not None and g[0] < best:
-                best, label = g
+            if ground_cast is None:             # GroundProfile.cast on flat ground
+                if dz < -EPS and -oz / dz < best:
+                    best, label = -oz / dz, "ground"
+            else:
+                g = ground_cast(ox, oz, dx, dz, best)
+                if g is not None and g[0] < best:
+                    best, label = g
             for bid, x0, x1, y0, y1, z0, z1 in boxes:
                 d = cast_box(ox, oy, oz, dx, ry, dz, x0, x1, y0, y1, z0, z1, best)
                 if d is not None and d < best:
@@ -139,6 +143,8 @@ class World:
              self.ground.height_m(o.x_m) + o.height_m, -o.speed_mps, o.vy_mps)
             for o in scenario.obstacles)
         self._views: dict[str, SensorView] = {}
+        self._pose_t = math.nan
+        self._pose = None
 
     # --- the runner ------------------------------------------------------------------
     def runner_x_m(self, t_s: float) -> float:
@@ -185,6 +191,26 @@ class World:
         x = x0 + vx * t_s
         y = yc + vy * t_s
         return x, x + depth, y - hw, y + hw
+
+    def belt_pose(self, t_s: float) -> tuple:
+        """Belt: ``(x, ground height at x, bounce, cos, sin of the trunk pitch, boxes)`` at
+        ``t_s``: what every view's cast starts from, computed once per instant. ``boxes``
+        leaves out those no ray can reach (more than ``CAST_LIMIT_M`` away along x: their
+        slab test can only miss)."""
+        if t_s == self._pose_t:
+            return self._pose
+        ox = self.runner_x_m(t_s)
+        bounce, pitch_deg = self.gait.bounce_and_pitch(t_s)
+        theta = math.radians(pitch_deg)
+        boxes = ()
+        if self._obstacles:
+            reach = CAST_LIMIT_M + _BOX_REACH_MARGIN_M
+            boxes = tuple([b for b in self.boxes_at(t_s)
+                           if b[1] - ox <= reach and ox - b[2] <= reach])
+        self._pose = (ox, self.ground.height_m(ox), bounce, math.cos(theta), math.sin(theta),
+                      boxes)
+        self._pose_t = t_s
+        return self._pose
 
     def boxes_at(self, t_s: float) -> list:
         """Every obstacle as ``(id, x0, x1, y0, y1, z0, z1)`` at ``t_s``."""
