@@ -20,6 +20,8 @@ from pi_app.closeable import Closeable
 
 #: errno values the Linux i2c-dev driver reports: no ACK, bus error, timeout.
 I2C_ERRNOS = (errno.EREMOTEIO, errno.EIO, errno.ETIMEDOUT)
+#: the one-byte write message that sets a register index, per index
+_INDEX = tuple(bytes((i,)) for i in range(256))
 
 
 def nack(address: int) -> OSError:
@@ -61,7 +63,7 @@ class SimBus(Closeable):
     def device_at(self, address: int):
         """The emulator that would acknowledge ``address`` now, or None."""
         for device in self._devices:
-            if device.present and device.answers(address):
+            if device.acks(address):
                 return device
         return None
 
@@ -97,12 +99,14 @@ class SimBus(Closeable):
         if self._stuck_until_s >= 0 and self.clock.now_s() < self._stuck_until_s:
             self.failed_transactions += 1
             raise OSError(errno.ETIMEDOUT, "Connection timed out (bus stuck)")
-        device = self.device_at(address)
-        if device is None:
+        for device in self._devices:        # device_at, written out: every transaction
+            if device.acks(address):
+                break
+        else:
             self.failed_transactions += 1
             raise nack(address)
-        fault = self._error_rates.get(address)  # the addressed chip, also behind a mux
-        if fault is not None and self._rng.random() < fault[0]:
+        fault = self._error_rates.get(address) if self._error_rates else None
+        if fault is not None and self._rng.random() < fault[0]:   # also behind a mux
             self.failed_transactions += 1
             code = self._rng.choice(fault[1])
             raise OSError(code, f"{errno.errorcode.get(code, code)} (injected) at 0x{address:02X}")
@@ -118,7 +122,7 @@ class SimBus(Closeable):
         return data
 
     def _write_read(self, address: int, data: bytes, length: int) -> bytes:
-        self._write(address, data)
+        self._device_for(address).i2c_write(address, bytes(data))   # _write, written out
         return self._read(address, length)
 
     # --- smbus2 SMBus API ----------------------------------------------------------
@@ -140,14 +144,14 @@ class SimBus(Closeable):
         self._write(i2c_addr, bytes([value & 0xFF]))
 
     def read_byte_data(self, i2c_addr: int, register: int, force=None) -> int:
-        return self._write_read(i2c_addr, bytes([register & 0xFF]), 1)[0]
+        return self._write_read(i2c_addr, _INDEX[register & 0xFF], 1)[0]
 
     def write_byte_data(self, i2c_addr: int, register: int, value: int, force=None) -> None:
         self._write(i2c_addr, bytes([register & 0xFF, value & 0xFF]))
 
     def read_word_data(self, i2c_addr: int, register: int, force=None) -> int:
         # SMBus words are little-endian on the wire.
-        return int.from_bytes(self._write_read(i2c_addr, bytes([register & 0xFF]), 2), "little")
+        return int.from_bytes(self._write_read(i2c_addr, _INDEX[register & 0xFF], 2), "little")
 
     def write_word_data(self, i2c_addr: int, register: int, value: int, force=None) -> None:
         self._write(i2c_addr, bytes([register & 0xFF]) + (value & 0xFFFF).to_bytes(2, "little"))
@@ -170,7 +174,7 @@ class SimBus(Closeable):
     def read_i2c_block_data(self, i2c_addr: int, register: int, length: int, force=None) -> list[int]:
         if length > 32:
             raise ValueError("Desired block length over 32 bytes")
-        return list(self._write_read(i2c_addr, bytes([register & 0xFF]), length))
+        return list(self._write_read(i2c_addr, _INDEX[register & 0xFF], length))
 
     def write_i2c_block_data(self, i2c_addr: int, register: int, data, force=None) -> None:
         data = bytes(data)
@@ -182,7 +186,7 @@ class SimBus(Closeable):
         """Combined transactions (``smbus2.i2c_msg``); read messages are filled in place."""
         for msg in i2c_msgs:
             if msg.flags & I2C_M_RD:
-                data = self._read(msg.addr, msg.len)
-                ctypes.memmove(msg.buf, data, msg.len)
+                length = msg.len
+                ctypes.memmove(msg.buf, self._read(msg.addr, length), length)
             else:
-                self._write(msg.addr, bytes(msg))
+                self._write(msg.addr, ctypes.string_at(msg.buf, msg.len))  # bytes(msg)

@@ -10,6 +10,7 @@ index, which persists between transactions (as on the real chips).
 from __future__ import annotations
 
 import random
+from bisect import bisect_left
 
 from pi_app.sim.simbus import nack
 
@@ -46,6 +47,20 @@ class SimDevice:
     def answers(self, address: int) -> bool:
         return address == self.address
 
+    def acks(self, address: int) -> bool:
+        """True when the chip acknowledges ``address`` now: ``present and answers``
+        (asked of every chip on the bus at each transaction; a subclass that overrides
+        ``answers`` gets ``_present_and_answers``)."""
+        return self.present and address == self.address
+
+    def _present_and_answers(self, address: int) -> bool:
+        return self.present and self.answers(address)
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "answers" in cls.__dict__ and "acks" not in cls.__dict__:
+            cls.acks = SimDevice._present_and_answers
+
     def now_s(self) -> float:
         return self.bus.clock.now_s() if self.bus is not None else 0.0
 
@@ -78,11 +93,26 @@ class RegisterDevice(SimDevice):
     """A chip with a register file addressed by ``INDEX_BYTES`` big-endian index bytes.
 
     Subclasses override ``read_register``/``write_register`` for registers with side
-    effects and may call ``update()`` to advance internal state to the bus time.
+    effects and may call ``update()`` to advance internal state to the bus time. A
+    subclass that overrides ``read_register`` lists the registers it computes in
+    ``COMPUTED_READS``: a read that touches none of them is copied straight out of
+    ``regs`` (the other registers read as stored); without the list every byte goes
+    through ``read_register``.
     """
 
     INDEX_BYTES = 1
     REGISTER_SPACE = 0x100
+    #: registers whose value ``read_register`` computes or whose read has a side effect
+    #: (None = any of them may)
+    COMPUTED_READS: frozenset | None = frozenset()
+    _computed_sorted: tuple | None = ()
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "read_register" in cls.__dict__ and "COMPUTED_READS" not in cls.__dict__:
+            cls.COMPUTED_READS = None
+        computed = cls.COMPUTED_READS
+        cls._computed_sorted = None if computed is None else tuple(sorted(computed))
 
     def __init__(self, *, seed: int = 0) -> None:
         super().__init__(seed=seed)
@@ -105,20 +135,33 @@ class RegisterDevice(SimDevice):
         self.regs[register % self.REGISTER_SPACE] = value
 
     def i2c_write(self, address: int, data: bytes) -> None:
-        self.update(self.now_s())
-        if len(data) < self.INDEX_BYTES:
+        bus = self.bus                                    # self.now_s(), written out
+        self.update(bus.clock.now_s() if bus is not None else 0.0)
+        n_index = self.INDEX_BYTES
+        if len(data) <= n_index:
+            if len(data) == n_index:                      # the index alone: a read follows
+                self.index = data[0] if n_index == 1 else int.from_bytes(data, "big")
+                return
             if data:
                 raise nack(address)  # half an index: the chip NACKs the stray byte
             return  # a quick write: just an ACK
-        index = int.from_bytes(data[: self.INDEX_BYTES], "big")
-        for value in data[self.INDEX_BYTES:]:
+        index = int.from_bytes(data[:n_index], "big")
+        for value in data[n_index:]:
             self.write_register(index, value)
             index = (index + 1) % self.REGISTER_SPACE
         self.index = index
 
     def i2c_read(self, address: int, length: int) -> bytes:
-        self.update(self.now_s())
+        bus = self.bus
+        self.update(bus.clock.now_s() if bus is not None else 0.0)
         index = self.index
+        end = index + length
+        computed = self._computed_sorted
+        if end <= self.REGISTER_SPACE and computed is not None:
+            i = bisect_left(computed, index)
+            if i == len(computed) or computed[i] >= end:  # nothing computed in the range
+                self.index = end % self.REGISTER_SPACE
+                return bytes(self.regs[index:end])
         out = bytearray(length)
         for i in range(length):
             out[i] = self.read_register(index) & 0xFF

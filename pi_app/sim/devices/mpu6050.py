@@ -12,6 +12,7 @@ a positive rotation about y (``motion_from_pitch``).
 from __future__ import annotations
 
 import math
+import struct
 
 from pi_app.sensors import chips
 from pi_app.sim.devices.base import RegisterDevice
@@ -42,6 +43,10 @@ ACCEL_NOISE_G_PER_RTHZ = 400e-6
 GYRO_NOISE_DPS_PER_RTHZ = 0.005
 CHIP_TEMP_C = 30.0
 _READ_ONLY = set(range(_INT_STATUS, _GYRO_ZOUT_L + 1)) | {_WHO_AM_I}
+_SAMPLE = struct.Struct(">7h")      # ACCEL_XOUT_H .. GYRO_ZOUT_L, signed big-endian
+#: noise sigma per DLPF_CFG: the noise densities over each bandwidth
+_ACCEL_SIGMA_G = tuple(ACCEL_NOISE_G_PER_RTHZ * math.sqrt(bw) for bw in ACCEL_BANDWIDTH_HZ)
+_GYRO_SIGMA_DPS = tuple(GYRO_NOISE_DPS_PER_RTHZ * math.sqrt(bw) for bw in GYRO_BANDWIDTH_HZ)
 
 Motion = tuple[tuple[float, float, float], tuple[float, float, float]]
 
@@ -89,6 +94,7 @@ class MPU6050Device(RegisterDevice):
     """
 
     DEFAULT_ADDRESS = chips.MPU6050.default_address
+    COMPUTED_READS = frozenset((_INT_STATUS,))
 
     def __init__(self, motion_source=None, *, seed: int = 0, ad0: bool = False) -> None:
         self.DEFAULT_ADDRESS = self._strap_address = chips.MPU6050.addresses[int(ad0)]
@@ -129,8 +135,8 @@ class MPU6050Device(RegisterDevice):
         return gyro_rate_hz / (1 + self.regs[_SMPLRT_DIV])
 
     def update(self, now_s: float) -> None:
-        if self.asleep:
-            return                           # data registers hold their last values
+        if self.regs[_PWR_MGMT_1] & _SLEEP:
+            return                           # asleep: data registers hold their last values
         period_s = 1.0 / self.sample_rate_hz()
         index = math.floor(now_s / period_s + 1e-9)
         if index != self._sample_index:
@@ -138,17 +144,21 @@ class MPU6050Device(RegisterDevice):
             self._write_sample(index * period_s)
 
     def _write_sample(self, t_s: float) -> None:
-        accel_g, gyro_dps = self.motion_source(t_s)
-        dlpf_cfg = self.regs[_CONFIG] & 0x07
-        accel_sigma = ACCEL_NOISE_G_PER_RTHZ * math.sqrt(ACCEL_BANDWIDTH_HZ[dlpf_cfg])
-        gyro_sigma = GYRO_NOISE_DPS_PER_RTHZ * math.sqrt(GYRO_BANDWIDTH_HZ[dlpf_cfg])
-        accel_lsb = ACCEL_LSB_PER_G[(self.regs[_ACCEL_CONFIG] >> 3) & 0x03]
-        gyro_lsb = GYRO_LSB_PER_DPS[(self.regs[_GYRO_CONFIG] >> 3) & 0x03]
+        (ax, ay, az), (gx, gy, gz) = self.motion_source(t_s)
+        regs = self.regs
+        dlpf_cfg = regs[_CONFIG] & 0x07
+        accel_sigma = _ACCEL_SIGMA_G[dlpf_cfg]
+        gyro_sigma = _GYRO_SIGMA_DPS[dlpf_cfg]
+        accel_lsb = ACCEL_LSB_PER_G[(regs[_ACCEL_CONFIG] >> 3) & 0x03]
+        gyro_lsb = GYRO_LSB_PER_DPS[(regs[_GYRO_CONFIG] >> 3) & 0x03]
         gauss = self.rng.gauss
-        raw = [_to_raw(a + gauss(0.0, accel_sigma), accel_lsb) for a in accel_g]
-        raw.append(_to_raw(CHIP_TEMP_C - 36.53 + gauss(0.0, 0.02), 340.0))
-        raw.extend(_to_raw(g + gauss(0.0, gyro_sigma), gyro_lsb) for g in gyro_dps)
-        for i, value in enumerate(raw):
-            self.regs[_ACCEL_XOUT_H + 2 * i:_ACCEL_XOUT_H + 2 * i + 2] = \
-                (value & 0xFFFF).to_bytes(2, "big")
-        self.regs[_INT_STATUS] |= _DATA_RDY_INT
+        # the noise is drawn in register order: accel x, y, z, temperature, gyro x, y, z
+        _SAMPLE.pack_into(regs, _ACCEL_XOUT_H,
+                          _to_raw(ax + gauss(0.0, accel_sigma), accel_lsb),
+                          _to_raw(ay + gauss(0.0, accel_sigma), accel_lsb),
+                          _to_raw(az + gauss(0.0, accel_sigma), accel_lsb),
+                          _to_raw(CHIP_TEMP_C - 36.53 + gauss(0.0, 0.02), 340.0),
+                          _to_raw(gx + gauss(0.0, gyro_sigma), gyro_lsb),
+                          _to_raw(gy + gauss(0.0, gyro_sigma), gyro_lsb),
+                          _to_raw(gz + gauss(0.0, gyro_sigma), gyro_lsb))
+        regs[_INT_STATUS] |= _DATA_RDY_INT

@@ -68,7 +68,7 @@ class MuxChannel:
     def device_at(self, address: int):
         """The emulator that would acknowledge ``address`` on this channel, or None."""
         for device in self._devices:
-            if device.present and device.answers(address):
+            if device.acks(address):
                 return device
         return None
 

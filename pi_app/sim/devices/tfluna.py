@@ -11,6 +11,7 @@ saved, and the chip NACKing while it boots.
 from __future__ import annotations
 
 import math
+import struct
 
 from pi_app.sensors import chips
 from pi_app.sim.devices.base import RegisterDevice, fixed_range
@@ -65,6 +66,12 @@ _NEAR_LIMIT_M = 3.0
 _FAR_ACCURACY_SHARE = 0.02            # ... and +-2 % (3-8 m); noise sigma = half of it
 
 
+_FRAME = struct.Struct("<4H")          # DIST, AMP, TEMP, TICK: one frame's registers
+_LIMITS = struct.Struct("<4H")         # AMP_THR, DUMMY_DIST, MIN_DIST, MAX_DIST
+#: the amplitude model holds below half the minimum range (see ``_amplitude``)
+_AMP_FLOOR_M = chip_optics(chips.TFLUNA.kind).min_range_m / 2.0
+
+
 def _valid_slave_address(value: int) -> bool:
     return 0x08 <= value <= 0x77
 
@@ -100,6 +107,7 @@ class TFLunaDevice(RegisterDevice):
         self.garbage = False
         self._flash = dict(FACTORY_SETTINGS)
         self._serial = f"SIMLUNA{seed % 10_000_000:07d}".encode()
+        self._limits_m: dict[float, float] = {}   # max_range_m by sunlight
         super().__init__(seed=seed)          # calls reset(): registers from flash
         self._ready_at_s = 0.0          # built = powered and booted long ago
 
@@ -196,15 +204,21 @@ class TFLunaDevice(RegisterDevice):
 
     # --- frames -----------------------------------------------------------------------
     def _start_frames(self, t0_s: float) -> None:
-        """Restart the frame clock at ``t0_s``: the next frame is one period later."""
+        """Restart the frame clock at ``t0_s``: the next frame is one period later. Called
+        on every change of the settings that time frames, so it works out their period
+        (None = no free-running frames)."""
         self._frames_t0_s = t0_s
         self._frame_index = 0
-
-    def update(self, now_s: float) -> None:
         rate_hz = self.frame_rate_hz
         if self.regs[_MODE] != 0 or not self.regs[_ENABLE] or rate_hz == 0:
+            self._frame_period_s = None
+        else:
+            self._frame_period_s = (BASE_RATE_HZ // rate_hz) / BASE_RATE_HZ  # 166 Hz: 500/3
+
+    def update(self, now_s: float) -> None:
+        period_s = self._frame_period_s
+        if period_s is None:
             return
-        period_s = (BASE_RATE_HZ // rate_hz) / BASE_RATE_HZ     # 166 Hz really is 500/3
         index = math.floor((now_s - self._frames_t0_s) / period_s + 1e-9)
         if index > self._frame_index:
             self._frame_index = index
@@ -212,15 +226,16 @@ class TFLunaDevice(RegisterDevice):
 
     def _make_frame(self, t_s: float) -> None:
         if self.garbage:
-            self._put_u16(_DIST_LOW, self.rng.randint(GARBAGE_MIN_CM, 0xFFFE))
-            self._put_u16(_AMP_LOW, self.rng.randint(AMP_GOOD_MIN, AMP_NORMAL_MAX))
+            distance_cm = self.rng.randint(GARBAGE_MIN_CM, 0xFFFE)
+            amplitude = self.rng.randint(AMP_GOOD_MIN, AMP_NORMAL_MAX)
         elif not self.stuck:
             distance_cm, amplitude = self._measure(t_s)
-            self._put_u16(_DIST_LOW, distance_cm)
-            self._put_u16(_AMP_LOW, amplitude)
+        else:
+            distance_cm, amplitude = self._u16(_DIST_LOW), self._u16(_AMP_LOW)
         temp = CHIP_TEMP_C + self.rng.gauss(0.0, 0.05)
-        self._put_u16(_TEMP_LOW, int(round(temp * 100)))
-        self._put_u16(_TICK_LOW, int((t_s - self._boot_s) * 1000.0))
+        _FRAME.pack_into(self.regs, _DIST_LOW, distance_cm & 0xFFFF, amplitude & 0xFFFF,
+                         int(round(temp * 100)) & 0xFFFF,
+                         int((t_s - self._boot_s) * 1000.0) & 0xFFFF)
 
     def _measure(self, t_s: float) -> tuple[int, int]:
         """(distance cm as the chip reports it, amplitude) for a frame at ``t_s``."""
@@ -230,22 +245,24 @@ class TFLunaDevice(RegisterDevice):
             return self._u16(_DUMMY_DIST_LOW), AMP_OVEREXPOSED
         distance_m = source(t_s)
         amplitude = self._amplitude(distance_m, getattr(source, "sunlight", 0.0))
-        if amplitude < self._u16(_AMP_THR_LOW):
-            return self._u16(_DUMMY_DIST_LOW), amplitude
+        amp_thr, dummy_cm, min_mm, max_mm = _LIMITS.unpack_from(self.regs, _AMP_THR_LOW)
+        if amplitude < amp_thr:
+            return dummy_cm, amplitude
         sigma_m = (_NEAR_ACCURACY_M if distance_m <= _NEAR_LIMIT_M
                    else _FAR_ACCURACY_SHARE * distance_m) / 2.0
         measured_cm = int(round(max(0.0, distance_m + self.rng.gauss(0.0, sigma_m)) * 100.0))
-        low_cm = self._u16(_MIN_DIST_LOW) // 10
-        high_cm = self._u16(_MAX_DIST_LOW) // 10
-        return min(max(measured_cm, low_cm), high_cm), amplitude
+        return min(max(measured_cm, min_mm // 10), max_mm // 10), amplitude
 
     def _amplitude(self, distance_m: float | None, sunlight: float) -> int:
         """Signal amplitude: 100 (the validity threshold) exactly at the optics table's
         maximum range for this sunlight, growing as 1/d^2 closer, capped at 30000."""
         if distance_m is None:
             return self.rng.randint(0, 40)            # only noise comes back
-        limit_m = max_range_m(chips.TFLUNA.kind, sunlight=sunlight)
-        d_m = max(distance_m, chip_optics(chips.TFLUNA.kind).min_range_m / 2.0)
+        limit_m = self._limits_m.get(sunlight)
+        if limit_m is None:
+            limit_m = self._limits_m[sunlight] = max_range_m(chips.TFLUNA.kind,
+                                                             sunlight=sunlight)
+        d_m = max(distance_m, _AMP_FLOOR_M)
         amplitude = 100.0 * (limit_m / d_m) ** 2
         if distance_m > limit_m:
             return min(99, int(amplitude))

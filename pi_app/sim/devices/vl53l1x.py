@@ -125,6 +125,8 @@ class VL53L1XDevice(RegisterDevice):
     DEFAULT_ADDRESS = chips.VL53L1X.default_address
     INDEX_BYTES = 2
     REGISTER_SPACE = 0x10000
+    COMPUTED_READS = frozenset((_GPIO__TIO_HV_STATUS, _FIRMWARE__SYSTEM_STATUS,
+                                _SYSTEM__INTERRUPT_CLEAR))
 
     def __init__(self, range_source=None, *, seed: int = 0, xshut_pin=None) -> None:
         self.range_source = range_source if range_source is not None else fixed_range(1.0)
@@ -167,8 +169,11 @@ class VL53L1XDevice(RegisterDevice):
             self._present = False       # supply back, but XSHUT still holds it in reset
 
     def answers(self, address: int) -> bool:
-        self._sync_xshut()
+        if self._xshut_pin is not None:
+            self._sync_xshut()
         return self._present and address == self.address
+
+    acks = answers      # ``present and answers`` in one look at XSHUT
 
     def reset(self) -> None:
         super().reset()
