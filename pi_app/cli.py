@@ -1,6 +1,7 @@
 """``backsight`` command line. Each sub-command lives in its own module exposing
 ``configure_parser(parser)`` and ``run(args) -> int``; this file only dispatches, and
-imports a sub-command's module only when it is used (start-up stays fast).
+imports a sub-command's module only when that command is named (``backsight --help``
+imports none, and logging only once a command runs: start-up stays fast).
 
 Every command ends with one line on stderr and an exit code, never a traceback:
 0 done; 1 ``backsight CMD: error: ...`` (bad input: a BacksightError, or an OSError
@@ -12,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
-import traceback
 
 from pi_app import __version__
 from pi_app.exc import BacksightError
@@ -41,13 +40,15 @@ COMMANDS = {
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; only the sub-command ``only`` gets its own options (its
+    module imported), the others just their name and help line."""
     parser = argparse.ArgumentParser(prog="backsight", description="backsight: rear-obstacle warnings for backward runners")
     parser.add_argument("--version", action="version", version=f"backsight {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
-        if only is None or only == name:
+        if only == name:
             try:
                 module = importlib.import_module(module_name)
             except ModuleNotFoundError as exc:
@@ -65,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     only = next((a for a in argv if a in COMMANDS), None)
     parser = build_parser(only)
     args = parser.parse_args(argv)
+    import logging
+
     logging.basicConfig(level=logging.WARNING - 10 * min(args.verbose, 2),
                         format="%(levelname)s %(name)s: %(message)s")
     if args.command is None:
@@ -90,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except Exception as exc:
         if args.verbose >= TRACEBACK_VERBOSITY:
+            import traceback
+
             traceback.print_exc()
         _say(args.command, f"internal error: {type(exc).__name__}: {exc} "
              "(run with -vv for the traceback)")
