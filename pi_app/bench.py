@@ -3,25 +3,29 @@
 ``run_all`` measures the CPU time of one loop cycle over 1, 3 and 5 sensors with their
 readings replayed from a simulated run (the cost of our own code, not the simulator's),
 the same with the real drivers on SimBus emulators, the naive fixed-distance policy for
-comparison, the decision latency, the simulator's speed-up, and start-up time and peak
-memory. On a Pi each I2C transaction adds bus time that cannot be measured here.
-``load_baseline`` reads a saved ``--json`` result for ``--compare`` (checked before
-anything is measured); ``compare_lines`` prints now/then per sensor count.
+comparison, the decision latency, the simulator's speed-up, peak memory, and start-up
+time as a ratio to a bare interpreter measured alongside (machine-independent). On a Pi
+each I2C transaction adds bus time that cannot be measured here. ``load_baseline``
+reads a saved ``--json`` result for ``--compare`` (checked before anything is
+measured); ``compare_lines`` gives now/then per figure with better/worse/same.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from pi_app.clock import SimClock
 from pi_app.config import Config, SensorConfig
-from pi_app.exc import ConfigError
+from pi_app.exc import BacksightError, ConfigError
 from pi_app.sim.simbus import SimBus
 
 SENSOR_COUNTS = (1, 3, 5)
@@ -53,12 +57,17 @@ def _percentiles(samples_ns) -> dict:
 
 
 class _TimedOutputs:
-    """Wraps outputs to time from the last reading to the command (decision latency)."""
+    """Wraps outputs to time from the last reading to the command (decision latency).
+    Everything else (``buzzer``, ``haptic``, ``pattern`` ...) is the wrapped outputs'
+    own, so the device sees working outputs, as it would on a Pi."""
 
     def __init__(self, inner) -> None:
         self.inner = inner
         self.read_ns = None
         self.latencies_ns = []
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
 
     def command(self, state, t_s) -> None:
         if self.read_ns is not None:
@@ -153,36 +162,96 @@ def measure_cycles(n: int, policy: str, cycles: int = CYCLES) -> dict:
 
 
 def measure_speedup(name: str = "wall-approach") -> float:
+    """Simulated seconds per CPU second of this process for a whole scenario (the
+    default belt kit): one core's worth, whatever else the machine is doing."""
     from pi_app.sim.rig import SimRig
     from pi_app.sim.scenario import load_scenario
 
     sc = load_scenario(name)
     rig = SimRig(sc)
-    t0 = time.perf_counter()
-    rig.run()
-    wall = time.perf_counter() - t0
-    rig.close()
-    return round(sc.duration_s / wall, 1)
+    try:
+        t0 = time.process_time()
+        rig.run()
+        cpu_s = time.process_time() - t0
+    finally:
+        rig.close()
+    return round(sc.duration_s / cpu_s, 1) if cpu_s > 0 else float("inf")
 
 
-_STARTUP_CODE = """
-import time, resource
-t0 = time.perf_counter()
+#: fresh interpreters per start-up figure; the median of this many ignores a busy
+#: moment or two and the whole measurement stays a few seconds
+STARTUP_RUNS = 7
+
+_DEVICE_UP_CODE = """
+from pi_app.sim.rig import SimRig
+from pi_app.sim.scenario import load_scenario
+SimRig(load_scenario({name!r})).close()
+"""
+
+_RSS_CODE = """
+import resource
 from pi_app.sim.rig import SimRig
 from pi_app.sim.scenario import load_scenario
 rig = SimRig(load_scenario({name!r}))
-t1 = time.perf_counter()
 rig.run()
 rig.close()
-print((t1 - t0) * 1000.0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
 """
 
 
-def measure_startup(name: str = "wall-approach") -> tuple[float, float]:
-    """(import + start ms, peak RSS MB) in a fresh interpreter."""
-    out = subprocess.run([sys.executable, "-c", _STARTUP_CODE.format(name=name)],
-                         capture_output=True, text=True, check=True).stdout.split()
-    return round(float(out[0]), 1), round(float(out[1]), 1)
+def help_command() -> list[str]:
+    """``backsight --help`` as installed beside this interpreter (the console script),
+    else ``python -m pi_app --help``."""
+    script = Path(sys.executable).with_name("backsight")
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script), "--help"]
+    return [sys.executable, "-m", "pi_app", "--help"]
+
+
+def _child(argv: list[str]) -> str:
+    """Run one fresh process; its stdout, or ``BacksightError`` with its last words."""
+    done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if done.returncode != 0:
+        said = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise BacksightError(f"start-up measurement failed: {argv[0]} exited with "
+                             f"{done.returncode}: {said}")
+    return done.stdout
+
+
+def _wall_ms(argv: list[str]) -> float:
+    """Wall time of one fresh process, from spawn to exit."""
+    t0 = time.perf_counter()
+    _child(argv)
+    return (time.perf_counter() - t0) * 1000.0
+
+
+def measure_startup(name: str = "wall-approach", runs: int = STARTUP_RUNS) -> dict:
+    """Start-up of fresh interpreters, each figure the median of ``runs`` wall times,
+    the three kinds taken in turn so a busy moment touches them alike:
+
+    - ``bare_python_ms``: ``python -c pass`` (this interpreter, its site and .pth files);
+    - ``startup_ms``: importing backsight and bringing a simulated device up;
+    - ``help_ms``: ``backsight --help``;
+    - ``startup_ratio`` / ``help_ratio``: those two over the bare interpreter.
+    """
+    argvs = {"bare_python_ms": [sys.executable, "-c", "pass"],
+             "startup_ms": [sys.executable, "-c", _DEVICE_UP_CODE.format(name=name)],
+             "help_ms": help_command()}
+    samples: dict[str, list[float]] = {key: [] for key in argvs}
+    for _ in range(runs):
+        for key, argv in argvs.items():
+            samples[key].append(_wall_ms(argv))
+    out = {key: round(statistics.median(ms), 1) for key, ms in samples.items()}
+    bare = statistics.median(samples["bare_python_ms"])
+    out["startup_ratio"] = round(statistics.median(samples["startup_ms"]) / bare, 2)
+    out["help_ratio"] = round(statistics.median(samples["help_ms"]) / bare, 2)
+    return out
+
+
+def measure_rss(name: str = "wall-approach") -> float:
+    """Peak RSS (MB) of a fresh interpreter that ran the scenario."""
+    out = _child([sys.executable, "-c", _RSS_CODE.format(name=name)])
+    return round(float(out.split()[-1]), 1)
 
 
 def run_all(cycles: int = CYCLES) -> dict:
@@ -194,13 +263,13 @@ def run_all(cycles: int = CYCLES) -> dict:
     - ``cycle_simbus_us``: the same with the real drivers talking to SimBus emulators.
     - ``naive_cycle_us``: the naive fixed-distance policy in the same run; ``ratio`` =
       ours / naive.
+    - ``per_sensor_cycle_us``: ``cycle_us`` p50 for 5 sensors / 5.
     - ``decision_latency_us``: CPU time from a reading returned by the driver to the
       outputs commanded; the loop period adds up to ``device.loop_period_s`` of polling
       delay on top (``poll_delay_max_ms``).
-    - ``sim_speedup``: simulated seconds per wall-clock second for a whole scenario.
-    - ``startup_ms``: importing backsight and bringing a simulated device up in a fresh
-      interpreter (not its own start); ``rss_mb``: peak RSS of that process after
-      running a scenario.
+    - ``sim_speedup``: simulated seconds per CPU second for a whole belt scenario.
+    - ``bare_python_ms``, ``startup_ms``, ``help_ms``, ``startup_ratio``, ``help_ratio``:
+      see ``measure_startup``; ``rss_mb``: peak RSS of a process that ran a scenario.
     """
     if not 1 <= cycles <= MAX_CYCLES:
         raise ValueError(f"cycles must be within 1..{MAX_CYCLES}, got {cycles}")
@@ -221,7 +290,8 @@ def run_all(cycles: int = CYCLES) -> dict:
     result["decision_latency_us"] = latency
     result["poll_delay_max_ms"] = Config.defaults().device.loop_period_s * 1000.0
     result["sim_speedup"] = measure_speedup()
-    result["startup_ms"], result["rss_mb"] = measure_startup()
+    result.update(measure_startup())
+    result["rss_mb"] = measure_rss()
     result["python"] = sys.version.split()[0]
     return result
 
@@ -235,15 +305,48 @@ def format_table(r: dict) -> str:
     lines.append(f"per sensor-cycle: {r['per_sensor_cycle_us']} us   decision latency p50/p99: "
                  f"{r['decision_latency_us']['p50']}/{r['decision_latency_us']['p99']} us "
                  f"(+ up to {r['poll_delay_max_ms']:g} ms polling)")
-    lines.append(f"sim speed-up: {r['sim_speedup']}x real time   start-up: {r['startup_ms']} ms"
-                 f"   peak RSS: {r['rss_mb']} MB")
+    lines.append(f"sim speed-up: {r['sim_speedup']}x real time per CPU second   "
+                 f"peak RSS: {r['rss_mb']} MB")
+    lines.append(f"start-up: {r['startup_ms']} ms = {r['startup_ratio']}x bare python "
+                 f"({r['bare_python_ms']} ms)   --help: {r['help_ms']} ms = {r['help_ratio']}x")
     return "\n".join(lines)
 
 
-def load_baseline(path) -> dict[str, float]:
-    """``{sensor count: cycle p50 us}`` from a saved ``bench --json`` result.
+#: the figures ``--compare`` divides, each with the direction that is better
+LOWER, HIGHER = "lower", "higher"
+COMPARED = tuple(
+    [(f"{key}.{n}.p50", LOWER) for key in ("cycle_us", "cycle_simbus_us", "naive_cycle_us")
+     for n in SENSOR_COUNTS]
+    + [("per_sensor_cycle_us", LOWER), ("decision_latency_us.p50", LOWER),
+       ("sim_speedup", HIGHER), ("startup_ms", LOWER), ("startup_ratio", LOWER),
+       ("help_ms", LOWER), ("help_ratio", LOWER), ("rss_mb", LOWER)])
+#: a now/then ratio within this of 1 is "same": a busy machine reads ~10 % slower
+SAME_WITHIN = 0.10
 
-    ``ConfigError`` naming the file if it is not one; ``OSError`` if it cannot be read."""
+
+_ABSENT = object()
+
+
+def _figure(result: dict, path: str, absent=None):
+    """``result["a"]["b"]`` for ``"a.b"``; ``absent`` where a key is missing."""
+    value = result
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return absent
+        value = value[part]
+    return value
+
+
+def _usable(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
+
+
+def load_baseline(path) -> dict[str, float]:
+    """``{figure: value}`` for every figure of ``COMPARED`` in a saved ``bench --json``
+    result (an older file may lack some: ``compare_lines`` says so).
+
+    ``ConfigError`` naming the file and the key if it is not one; ``OSError`` if it
+    cannot be read."""
     with open(path, encoding="utf-8") as f:
         try:
             saved = json.load(f)
@@ -253,20 +356,35 @@ def load_baseline(path) -> dict[str, float]:
         except RecursionError:
             raise ConfigError(f"{path}: not a saved `backsight bench --json` result "
                               "(nested too deeply)") from None
-    cycle = saved.get("cycle_us") if isinstance(saved, dict) else None
-    if not isinstance(cycle, dict):
+    if not isinstance(saved, dict) or not isinstance(saved.get("cycle_us"), dict):
         raise ConfigError(f"{path}: not a saved `backsight bench --json` result (no cycle_us)")
     out = {}
-    for n, figures in cycle.items():
-        p50 = figures.get("p50") if isinstance(figures, dict) else None
-        if not (isinstance(p50, (int, float)) and not isinstance(p50, bool)
-                and math.isfinite(p50) and p50 > 0):
-            raise ConfigError(f"{path}: cycle_us.{n}.p50: expected a number > 0, got {p50!r}")
-        out[n] = float(p50)
+    for name, _ in COMPARED:
+        value = _figure(saved, name, _ABSENT)
+        if value is _ABSENT:
+            continue
+        if not _usable(value):
+            raise ConfigError(f"{path}: {name}: expected a number > 0, got {value!r}")
+        out[name] = float(value)
     return out
 
 
-def compare_lines(result: dict, baseline_p50: dict[str, float]) -> list[str]:
-    """One line per sensor count in both: ``N sensors: p50 now/then = R``."""
-    return [f"{n} sensors: p50 now/then = {now['p50'] / baseline_p50[n]:.2f}"
-            for n, now in result["cycle_us"].items() if n in baseline_p50 and now["p50"]]
+def compare_lines(result: dict, baseline: dict[str, float]) -> list[str]:
+    """One line per figure of ``COMPARED`` measured now:
+    ``startup_ms  now/then = 0.91  (120.3 / 132.0 ms) better``."""
+    lines = []
+    for name, better in COMPARED:
+        now, then = _figure(result, name), baseline.get(name)
+        if not _usable(now):
+            continue
+        if then is None:
+            lines.append(f"{name:<24} now {now:g}; not in the baseline")
+            continue
+        ratio = now / then
+        if abs(ratio - 1.0) <= SAME_WITHIN:
+            word = "same"
+        else:
+            word = "better" if (ratio < 1.0) == (better == LOWER) else "worse"
+        lines.append(f"{name:<24} now/then = {ratio:.2f}  ({now:g} / {then:g})  {word} "
+                     f"({better} is better)")
+    return lines

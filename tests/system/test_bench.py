@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from pi_app.bench import (MAX_CYCLES, SENSOR_COUNTS, _percentiles, compare_lines, format_table,
-                          load_baseline, run_all)
+from pi_app.bench import (COMPARED, MAX_CYCLES, SENSOR_COUNTS, _percentiles, compare_lines,
+                          format_table, load_baseline, run_all)
 from pi_app.exc import ConfigError
 
-BASELINE = Path(__file__).resolve().parents[2] / "benchmarks" / "baseline.json"
+BASELINE = Path(__file__).resolve().parents[2] / "bench" / "baseline.json"
 PER_COUNT = ("cycle_us", "cycle_simbus_us", "naive_cycle_us")
-SCALARS = ("sim_speedup", "startup_ms", "rss_mb", "per_sensor_cycle_us")
+SCALARS = ("sim_speedup", "startup_ms", "rss_mb", "per_sensor_cycle_us", "bare_python_ms",
+           "help_ms", "startup_ratio", "help_ratio")
 
 
 def positive(x) -> bool:
@@ -50,9 +51,14 @@ def test_bench_json_has_every_figure(bench_run):
     assert result["cycle_us"]["5"]["p50"] > result["cycle_us"]["1"]["p50"]
 
 
-def test_compare_prints_now_over_then_per_sensor_count(bench_run):
-    lines = [l for l in bench_run.stderr.splitlines() if "now/then" in l]
-    assert [l.split()[0] for l in lines] == [str(n) for n in SENSOR_COUNTS]
+def test_compare_prints_now_over_then_for_every_figure_and_nothing_else(bench_run):
+    # the committed baseline has every figure: one ratio line each, with its verdict;
+    # stderr holds nothing else (no log lines from the benchmark's devices)
+    lines = bench_run.stderr.splitlines()
+    assert [l.split()[0] for l in lines] == [name for name, _ in COMPARED]
+    for line in lines:
+        assert "now/then = " in line
+        assert line.split("  ")[-1].split()[0] in ("better", "worse", "same")
 
 
 def test_the_committed_baseline_has_the_same_shape():
@@ -66,14 +72,28 @@ def test_table_and_percentiles():
     assert "per sensor-cycle" in table and "sim speed-up" in table
 
 
-def test_compare_reads_the_baseline_and_divides_per_sensor_count(tmp_path):
+def test_compare_reads_the_baseline_and_judges_each_figure(tmp_path):
     baseline = load_baseline(BASELINE)
-    assert set(baseline) == {str(n) for n in SENSOR_COUNTS} and all(map(positive, baseline.values()))
-    now = {"cycle_us": {"1": {"p50": 2 * baseline["1"], "p99": 0}, "7": {"p50": 1.0, "p99": 1.0}}}
-    assert compare_lines(now, baseline) == ["1 sensors: p50 now/then = 2.00"]   # 7: not in both
+    assert set(baseline) == {name for name, _ in COMPARED} and all(map(positive, baseline.values()))
+    now = {"cycle_us": {"1": {"p50": 2 * baseline["cycle_us.1.p50"], "p99": 0},
+                        "7": {"p50": 1.0, "p99": 1.0}},
+           "sim_speedup": 2 * baseline["sim_speedup"],
+           "startup_ratio": baseline["startup_ratio"] * 1.05}
+    lines = compare_lines(now, baseline)
+    assert len(lines) == 3          # 7 sensors: not a compared figure
+    assert lines[0].startswith("cycle_us.1.p50") and "now/then = 2.00" in lines[0]
+    assert lines[0].endswith("worse (lower is better)")
+    assert lines[1].startswith("sim_speedup") and lines[1].endswith("better (higher is better)")
+    assert lines[2].startswith("startup_ratio") and " same " in lines[2]
+    old = {"cycle_us.1.p50": 1.0}   # a baseline from before a figure existed
+    assert compare_lines({"help_ratio": 1.5}, old) == [
+        f"{'help_ratio':<24} now 1.5; not in the baseline"]
     bad = tmp_path / "bad.json"
     bad.write_text('{"cycle_us": {"1": {"p50": null}}}')
     with pytest.raises(ConfigError, match=r"bad\.json: cycle_us\.1\.p50: expected a number > 0"):
+        load_baseline(bad)
+    bad.write_text('{"cycle_us": {}, "startup_ratio": "fast"}')
+    with pytest.raises(ConfigError, match=r"bad\.json: startup_ratio: expected a number > 0"):
         load_baseline(bad)
 
 
