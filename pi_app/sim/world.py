@@ -202,23 +202,24 @@ class World:
         ox = self.runner_x_m(t_s)
         bounce, pitch_deg = self.gait.bounce_and_pitch(t_s)
         theta = math.radians(pitch_deg)
-        boxes = ()
-        if self._obstacles:
-            reach = CAST_LIMIT_M + _BOX_REACH_MARGIN_M
-            boxes = tuple([b for b in self.boxes_at(t_s)
-                           if b[1] - ox <= reach and ox - b[2] <= reach])
+        boxes = tuple(self.boxes_at(t_s, ox, CAST_LIMIT_M + _BOX_REACH_MARGIN_M)) \
+            if self._obstacles else ()
         self._pose = (ox, self.ground.height_m(ox), bounce, math.cos(theta), math.sin(theta),
                       boxes)
         self._pose_t = t_s
         return self._pose
 
-    def boxes_at(self, t_s: float) -> list:
-        """Every obstacle as ``(id, x0, x1, y0, y1, z0, z1)`` at ``t_s``."""
+    def boxes_at(self, t_s: float, near_x_m: float = 0.0, reach_m: float = math.inf) -> list:
+        """Every obstacle as ``(id, x0, x1, y0, y1, z0, z1)`` at ``t_s``; with ``reach_m``,
+        only those within it along x of ``near_x_m``."""
         out = []
         for oid, x0, depth, yc, hw, top, vx, vy in self._obstacles:
             x = x0 + vx * t_s
+            x1 = x + depth
+            if x - near_x_m > reach_m or near_x_m - x1 > reach_m:
+                continue
             y = yc + vy * t_s
-            out.append((oid, x, x + depth, y - hw, y + hw, -BOX_FOOTING_M, top))
+            out.append((oid, x, x1, y - hw, y + hw, -BOX_FOOTING_M, top))
         return out
 
     def back_plane(self, t_s: float):
