@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import logging
 
-    logging.basicConfig(level=logging.WARNING - 10 * min(args.verbose, 2),
+    base = getattr(args, "_log_level", logging.WARNING)     # a command may log more
+    logging.basicConfig(level=max(logging.DEBUG, base - 10 * min(args.verbose, 2)),
                         format="%(levelname)s %(name)s: %(message)s")
     if args.command is None:
         parser.print_help()

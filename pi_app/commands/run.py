@@ -17,6 +17,8 @@ from pi_app.commands.argtypes import positive_float
 from pi_app.config import ConfigHolder
 
 log = logging.getLogger("backsight")
+#: the device's journal: each alert change, config update and recovery is an INFO line
+LOG_LEVEL = logging.INFO
 
 
 def configure_parser(p) -> None:
@@ -29,6 +31,7 @@ def configure_parser(p) -> None:
     p.add_argument("--duration", type=positive_float, metavar="S", help="stop after S seconds")
     p.add_argument("--record", metavar="FILE", help="record readings and alerts to FILE")
     p.add_argument("--policy", choices=("backsight", "naive"), default="backsight")
+    p.set_defaults(_log_level=LOG_LEVEL)
 
 
 def load_startup_config(path: str | None):
