@@ -83,11 +83,14 @@ class SensorView:
         ground_cast = None if w.ground.flat else w.ground.cast
         best, label = CAST_LIMIT_M, None
         for rx, ry, rz in self.rays:
-            dx, dz = rx * c - rz * s, rx * s + rz * c
+            dz = rx * s + rz * c
             if ground_cast is None:             # GroundProfile.cast on flat ground
                 if dz < -EPS and -oz / dz < best:
                     best, label = -oz / dz, "ground"
-            else:
+                if not boxes:
+                    continue
+            dx = rx * c - rz * s
+            if ground_cast is not None:
                 g = ground_cast(ox, oz, dx, dz, best)
                 if g is not None and g[0] < best:
                     best, label = g
