@@ -63,14 +63,12 @@ def stop(proc: subprocess.Popen) -> int:
 
 
 def recorded(path) -> tuple[dict, list[tuple[float, str, str]]]:
-    header, alerts = None, []
-    for line in path.read_text().splitlines():
-        if line.startswith("# backsight-recording"):
-            header = json.loads(line.split(" ", 3)[3])
-        elif line.startswith("a,"):
-            _, t_s, level, kind, _source = line.split(",")
-            alerts.append((float(t_s), level, kind))
-    return header, alerts
+    """The recording's header and its alert changes, read with the project's reader."""
+    from pi_app.record import read_recording
+
+    rec = read_recording(path)
+    return {"config": rec.config, "policy": rec.policy}, \
+        [(t_s, level, kind) for t_s, level, kind, _source in rec.alerts]
 
 
 def test_set_save_restart_keeps_the_value_and_the_alerts_follow_it(tmp_path):
