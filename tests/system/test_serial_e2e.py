@@ -7,7 +7,6 @@ at the times the new thresholds call for (contact - warning_ttc_s, contact - dan
 from __future__ import annotations
 
 import importlib.util
-import json
 import signal
 import subprocess
 import sys
