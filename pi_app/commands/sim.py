@@ -1,17 +1,23 @@
 """``backsight sim``: run scenarios faster than real time and report.
 
 ``backsight sim NAME [--json]``, ``--scenario-file FILE``, ``--all`` or ``--random N``
-(both policies side by side unless ``--policy``). JSON: docs/design.md.
+(both policies side by side unless ``--policy``; spread over ``--jobs`` worker processes,
+same output whatever the number, a progress bar when stderr is a terminal, and Ctrl-C
+prints the runs finished so far). JSON: docs/design.md. The simulator is imported only
+when the command runs, so ``backsight --help`` stays fast.
 """
 
 from __future__ import annotations
 
-import json
+import os
 import sys
 
 from pi_app.commands.argtypes import non_negative_int, positive_int
 
 POLICIES = ("backsight", "naive")
+#: how the human table names an outcome (the JSON keeps the evaluator's words)
+OUTCOME_LABELS = {"hit": "in time", "no_contact": "no contact"}
+OUTCOMES = ("hit", "late", "missed", "no_contact")
 
 
 def configure_parser(p) -> None:
@@ -24,11 +30,16 @@ def configure_parser(p) -> None:
     p.add_argument("--policy", choices=POLICIES, help="only this policy (default: backsight "
                    "for one scenario, both for --all)")
     p.add_argument("--seed", type=non_negative_int, help="override the scenario's seed")
+    p.add_argument("--jobs", type=positive_int, metavar="N",
+                   help="worker processes for --all / --random (default: the CPU count; "
+                   "1 runs them in this process); the output is the same for any N")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def run(args) -> int:
-    from pi_app.sim.rig import run_scenario
+    import json
+
+    from pi_app.sim.batch import Batch, Progress, Run
     from pi_app.sim.scenario import load_scenario, shipped_scenarios
 
     if args.list:
@@ -41,65 +52,86 @@ def run(args) -> int:
               "--random N", file=sys.stderr)
         return 2
     many = args.all or args.random is not None
-    if args.random is not None:
-        from pi_app.sim.randomize import random_scenario
-        first = args.seed or 0
-        scenarios = (random_scenario(first + i) for i in range(args.random))  # drawn as run
-    elif args.all:
-        scenarios = [load_scenario(n) for n in shipped_scenarios()]
-    else:
-        scenarios = [load_scenario(args.scenario_file or args.name)]
     if many:
         policies = (args.policy,) if args.policy else POLICIES
     else:
         policies = (args.policy or "backsight",)
-    results = []
-    for sc in scenarios:
-        if args.seed is not None and args.random is None:
-            from dataclasses import replace
-            sc = replace(sc, seed=args.seed)
-        for policy in policies:
-            results.append(run_scenario(sc, policy))
-    if args.json:
-        out = results if many else results[0]
-        json.dump(out, sys.stdout, indent=None if many else 2)
-        sys.stdout.write("\n")
+    if args.random is not None:
+        first = args.seed or 0
+        runs = [Run(policy, random_seed=first + i)            # drawn where it runs
+                for i in range(args.random) for policy in policies]
     else:
+        names = shipped_scenarios() if args.all else [args.scenario_file or args.name]
+        scenarios = [load_scenario(n) for n in names]
+        if args.seed is not None:
+            from dataclasses import replace
+            scenarios = [replace(sc, seed=args.seed) for sc in scenarios]
+        runs = [Run(policy, scenario=sc) for sc in scenarios for policy in policies]
+    jobs = args.jobs or os.cpu_count() or 1
+    show_bar = many and not args.json and sys.stderr.isatty()
+    with Progress(len(runs), enabled=show_bar) as progress:
+        batch = Batch(runs, jobs if many else 1).run(progress)
+    results = batch.results
+    if args.json:
+        if many:
+            json.dump(results, sys.stdout, indent=None)
+        elif results:
+            json.dump(results[0], sys.stdout, indent=2)
+        if many or results:
+            sys.stdout.write("\n")
+    elif results:
         print_table(results, policies)
+    if batch.interrupted:
+        from pi_app.cli import EXIT_INTERRUPTED
+
+        sys.stdout.flush()
+        print(f"backsight sim: interrupted: {len(results)} of {batch.total} runs finished",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
 
 
-def _fmt(x, spec=".2f"):
+def _fmt(x, spec=".2f") -> str:
     return "-" if x is None else format(x, spec)
 
 
-def print_table(results, policies) -> None:
-    """Human table: per scenario, per hazard, each policy's lead and outcome."""
+def _label(outcome: str) -> str:
+    return OUTCOME_LABELS.get(outcome, outcome)
+
+
+def print_table(results: list[dict], policies: tuple[str, ...]) -> None:
+    """Human table (within 100 columns for the shipped names): per scenario, per hazard,
+    each policy's lead, outcome and the scenario's false alarms; a policy's cells are "-"
+    for a run that did not finish (Ctrl-C)."""
     by_name: dict[str, dict[str, dict]] = {}
     for r in results:
         by_name.setdefault(r["scenario"], {})[r["policy"]] = r
-    head = f"{'scenario':28} {'hazard':16} {'limit_s':>7}"
-    for p in policies:
-        head += f" | {p + ' lead':>14} {'outcome':>10}"
-    head += " | false alarms"
+    name_w = max([len("scenario")] + [len(n) for n in by_name])
+    hazard_w = max([len("hazard")] + [len(h["id"]) for r in results for h in r["hazards"]])
+    lead_w, outcome_w, alarms_w = len("lead_s"), len("no contact"), len("alarms")
+    group_w = lead_w + outcome_w + alarms_w + 2
+    left = f"{'scenario':{name_w}} {'hazard':{hazard_w}} {'limit_s':>7}"
+    print((" " * len(left) + "".join(f"  {p:^{group_w}}" for p in policies)).rstrip())
+    head = left + f"  {'lead_s':>{lead_w}} {'outcome':>{outcome_w}} {'alarms':>{alarms_w}}" \
+        * len(policies)
     print(head)
     print("-" * len(head))
     for name, per in by_name.items():
-        first = per[policies[0]]
+        first = next(per[p] for p in policies if p in per)
         rows = first["hazards"] or [None]
         for i, hz in enumerate(rows):
-            line = f"{name if i == 0 else '':28} {(hz or {}).get('id', '(none)'):16} " \
-                   f"{_fmt((hz or {}).get('limit_lead_s')):>7}"
+            hz_id, limit_s = (hz["id"], hz["limit_lead_s"]) if hz else ("(none)", None)
+            line = f"{name if i == 0 else '':{name_w}} {hz_id:{hazard_w}} {_fmt(limit_s):>7}"
             for p in policies:
-                h = per[p]["hazards"][i] if hz else {}
-                line += f" | {_fmt(h.get('lead_s')):>14} {h.get('outcome', '-'):>10}"
-            if i == 0:
-                line += " | " + "  ".join(f"{p}={per[p]['false_alarms']}" for p in policies)
-            print(line)
+                h = per[p]["hazards"][i] if hz and p in per else {}
+                alarms = "" if i else per[p]["false_alarms"] if p in per else "-"
+                line += f"  {_fmt(h.get('lead_s')):>{lead_w}} " \
+                        f"{_label(h.get('outcome', '-')):>{outcome_w}} {alarms:>{alarms_w}}"
+            print(line.rstrip())
     print("-" * len(head))
     for p in policies:
         mine = [r for r in results if r["policy"] == p]
         outcomes = [h["outcome"] for r in mine for h in r["hazards"]]
-        counts = "  ".join(f"{o}={outcomes.count(o)}" for o in ("hit", "late", "missed", "no_contact"))
-        print(f"{p:>10}: {counts}  false_alarms={sum(r['false_alarms'] for r in mine)}"
+        counts = "  ".join(f"{_label(o)}={outcomes.count(o)}" for o in OUTCOMES)
+        print(f"{p:>10}: {counts}  false alarms={sum(r['false_alarms'] for r in mine)}"
               f" in {sum(r['duration_s'] for r in mine):.0f} s simulated")
