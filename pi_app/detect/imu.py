@@ -132,7 +132,8 @@ class ImuTracker:
     def _restart(self, t_s: float) -> None:
         try:
             self.driver.start()
-        except OSError:  # still unplugged: try again after the back-off
+        except OSError:  # still unplugged: its start is a few register writes, cheap
+            self.health.probe_failed(t_s)   # to try again each probe period
             if self.on_restart is not None:
                 self.on_restart(t_s, self.health.sensor_id, False)
             return
