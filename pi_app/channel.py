@@ -17,6 +17,7 @@ from typing import Callable
 
 from pi_app.detect import AlertState, CLEAR
 from pi_app.detect.health import HealthReason, SensorHealth
+from pi_app.sensors.base import RangeStatus
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class Channel:
         self.restart = restart
         self.detector_for = detector_for
         self.last_reading = None
+        self.answered_t_s: float | None = None   # when the chip last answered on the bus
         self._faulted = False
         self._take_role(role_in_mode(sensor.role, cfg.device.mode), cfg)
 
@@ -93,6 +95,8 @@ class Channel:
             # 100 Hz), which only a restart puts back.
             reading = self.driver.read()
             if reading is not None:
+                if reading.status is not RangeStatus.BUS_ERROR:
+                    self.answered_t_s = t_s
                 self.last_reading = reading
                 health.note(reading, t_s)
                 if not self._faulted:
@@ -117,16 +121,29 @@ class Channel:
                 self._faulted = True
             self.hazard = CLEAR
 
-    def restart_due(self, t_s: float) -> bool:
-        """True when the sensor does not answer and its re-initialisation is due."""
-        return (self.detector is not None and self.restart is not None
-                and self.health.reason == HealthReason.NO_ANSWER and self.health.retry_due(t_s))
+    def restart_due(self, t_s: float, bus_answered) -> bool:
+        """True when the sensor does not answer and its re-initialisation is due.
+        ``bus_answered(t_s)``: whether another chip on the bus answered in this cycle
+        (then a back-off from failed starts begins afresh)."""
+        health = self.health
+        if self.detector is None or self.restart is None or health.reason != HealthReason.NO_ANSWER:
+            return False
+        if health.backing_off and bus_answered(t_s):
+            health.bus_answered(t_s)
+        return health.retry_due(t_s)
 
     def try_restart(self, t_s_after) -> bool:
         """Re-initialise the driver; True when it works again (``t_s_after()`` gives the
-        clock time after the attempt, to restart the health clocks from)."""
-        driver = self.restart()
+        clock time after the attempt, to restart the health clocks from). ``restart()``
+        returns None when nothing answers (probed again soon) and raises ``OSError``
+        when the chip answers but does not start (retried on a back-off)."""
+        try:
+            driver = self.restart()
+        except OSError:
+            self.health.start_failed(t_s_after())
+            raise
         if driver is None:
+            self.health.probe_failed(t_s_after())
             return False
         self.driver = driver
         self.health.revived(t_s_after())

@@ -11,7 +11,7 @@ import logging
 
 from pi_app.detect import AlertState, CLEAR
 from pi_app.alert.patterns import pattern_for
-from pi_app.detect.announce import READY, SELFTEST_FAIL, Announcer
+from pi_app.detect.announce import SELFTEST_FAIL, Announcer
 from pi_app.detect.deck import DeckDetector
 from pi_app.detect.health import SensorHealth
 from pi_app.detect.imu import ImuTracker
@@ -22,7 +22,7 @@ from pi_app.channel import Channel
 from pi_app.loop import DeviceLoop
 from pi_app.profile import ProfileSwitch
 from pi_app.selftest import open_button, open_outputs, report
-from pi_app.upkeep import ButtonKeeper, DeckReachKeeper, OutputKeeper, can_alert
+from pi_app.upkeep import ArmedWatch, ButtonKeeper, DeckReachKeeper, OutputKeeper, can_alert
 from pi_app.sensors.factory import bring_up, nominal_period_s
 from pi_app.sensors.chips import chip, chip_optics, max_range_m
 
@@ -83,6 +83,7 @@ class Device:
         self.cfg = cfg if cfg is not None else loop.cfg
         self.profile = profile
         self.output_keeper = output_keeper
+        self.armed = None    # the ArmedWatch: armed or not, and after how long
 
     @property
     def selftest_ok(self) -> bool:
@@ -154,7 +155,11 @@ def build_device(cfg, bus, clock, *, pin_factory=None, policy: str = "backsight"
     line = device.selftest_report()
     loop.notices["selftest"] = "ok" if device.selftest_ok else line
     (log.info if device.selftest_ok else log.error)(line)
-    announce(READY if device.selftest_ok else SELFTEST_FAIL, t0)
+    # the ready chirp waits for arming; a failed self-test is said at once
+    device.armed = ArmedWatch(loop, t0, announce=announce, chirp=device.selftest_ok)
+    loop.hooks.insert(loop.hooks.index(keeper) + 1, device.armed)
+    if not device.selftest_ok:
+        announce(SELFTEST_FAIL, t0)
     return device
 
 

@@ -237,9 +237,13 @@ class DeviceLoop(Closeable):
             # Last in the cycle: a restart's waits run whole cycles for the other
             # sensors (see CooperativeClock), so re-initialising one never stalls them.
             for channel in self.channels:
-                if channel.restart_due(t_s):
+                if channel.restart_due(t_s, self._bus_answered):
                     self._try_restart(channel)
         return state
+
+    def _bus_answered(self, t_s: float) -> bool:
+        """True when some sensor answered on the bus in the cycle at ``t_s``."""
+        return any(channel.answered_t_s == t_s for channel in self.channels)
 
     def _try_restart(self, channel) -> None:
         recorder = self.recorder

@@ -2,8 +2,9 @@
 
 Config listeners (called by the loop's swap with ``(old, new, t_s)``): the button
 follows ``alert.button_pin``/``alert.mute_s``; a deck sensor that cannot range the
-whole deck is named. Loop hook (called with ``t_s`` before each cycle): with no
-buzzer or motor working, the outputs are retried until one works.
+whole deck is named. Loop hooks (called with ``t_s`` before each cycle): with no
+buzzer or motor working, the outputs are retried until one works; the device says
+when it is armed (watching with every detector it has) and chirps then.
 """
 
 from __future__ import annotations
@@ -131,3 +132,52 @@ class DeckReachKeeper:
             self.loop.notices["deck"] = note
         else:
             self.loop.notices.pop("deck", None)
+
+
+class ArmedWatch:
+    """Loop hook: the device is *armed* once the IMU has found "down" (``imu.settle_s``
+    after its first sample) and every detector in use has learned what it needs (a
+    detector's ``armed``; one without it watches from its first reading). Until then
+    ``status`` says ``armed=0`` and what it waits for; at arming it says ``armed=1``
+    and the time it took, logs it, and plays the ready chirp (after a passed
+    self-test). Losing the IMU and finding it again arms afresh. Cost per cycle once
+    armed: a few attribute reads."""
+
+    def __init__(self, loop: DeviceLoop, t_s: float, *, announce, chirp: bool) -> None:
+        self.loop = loop
+        self.announce = announce
+        self.chirp = chirp                 # the self-test passed: arming is worth a chirp
+        self.since_t_s = t_s
+        self.armed = False
+        self.armed_after_s: float | None = None
+        loop.notices["armed"] = "0 (finding down, learning the ground)"
+
+    def waiting_for(self) -> list[str]:
+        loop = self.loop
+        out = []
+        imu = loop.imu
+        if imu is not None and not (imu.ready and imu.settled):
+            out.append("finding down")
+        for channel in loop.channels:
+            if channel.used and channel.fault.level == 0 and \
+                    not getattr(channel.detector, "armed", True):
+                out.append(f"{channel.id} learning the ground")
+        return out
+
+    def __call__(self, t_s: float) -> None:
+        waiting = self.waiting_for()
+        if not waiting:
+            if not self.armed:
+                self.armed = True
+                self.armed_after_s = t_s - self.since_t_s
+                self.loop.notices["armed"] = f"1 (after {self.armed_after_s:.2f} s)"
+                log.info("armed after %.2f s", self.armed_after_s)
+                if self.chirp:
+                    self.announce(READY, t_s)
+                    self.chirp = False      # once: a later re-arming is said, not chirped
+            return
+        if self.armed:
+            self.armed = False
+            self.since_t_s = t_s
+            log.warning("not armed: %s", ", ".join(waiting))
+        self.loop.notices["armed"] = f"0 ({', '.join(waiting)})"

@@ -133,6 +133,10 @@ DECK = (
 )
 
 IMU = (
+    F("imu.settle_s", float, 1.0, "s",
+      "after power-on or a re-initialisation, the pitch is found from this long of samples "
+      "(about two strides, whose own accelerations average out) before any detector uses it",
+      0.0, 10.0),
     F("imu.tau_s", float, 0.5, "s",
       "time constant with which the accelerometer's gravity corrects the gyro's trunk pitch",
       0.05, 10.0),

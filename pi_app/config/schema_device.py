@@ -24,8 +24,11 @@ HEALTH = (
     F("health.blind_after_s", float, 0.5, "s", "a ground sensor with no valid range this long cannot see the ground", 0.05, 10.0),
     F("health.stuck_samples", int, 30, DIMENSIONLESS, "identical distances in a row that mean a stuck sensor (noise makes it near impossible for a live one)", 5, 10000),
     F("health.fault_signal_s", float, 0.25, "s", "the fault pattern starts within this", 0.05, 5.0),
-    F("health.retry_backoff_s", float, 0.1, "s", "first wait before re-initialising a failed sensor", 0.05, 30.0),
-    F("health.retry_backoff_max_s", float, 0.8, "s", "longest wait between re-initialisations", 0.1, 120.0),
+    F("health.probe_period_s", float, 0.05, "s",
+      "a sensor that does not answer is probed this often (one I2C address probe, about "
+      "0.1 ms of bus time); it is re-initialised as soon as it answers", 0.01, 5.0),
+    F("health.retry_backoff_s", float, 0.1, "s", "first wait before re-initialising again a sensor that answered but failed to start", 0.05, 30.0),
+    F("health.retry_backoff_max_s", float, 0.8, "s", "longest wait between re-initialisations that fail (it starts again from retry_backoff_s once anything on the bus answers)", 0.1, 120.0),
     F("health.implausible_samples", int, 2, DIMENSIONLESS,
       "results no healthy chip gives, in a row, before they can be a fault (one stray value "
       "between good ones is a glitch)", 1, 1000),

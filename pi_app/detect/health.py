@@ -45,8 +45,11 @@ class SensorHealth:
     - watching the ground (surface role), it has had no valid range for
       ``blind_after_s`` (sunlight or dirt is blinding it).
 
-    ``retry_due`` paces re-initialisation with an exponential back-off between
-    ``retry_backoff_s`` and ``retry_backoff_max_s``.
+    ``retry_due`` paces re-initialisation: a sensor that does not answer is probed every
+    ``probe_period_s`` (``probe_failed``: the wait does not grow, so a sensor is back
+    within a probe period of the bus answering again); one that answers but fails to
+    start waits on an exponential back-off between ``retry_backoff_s`` and
+    ``retry_backoff_max_s`` (``start_failed``), which ``bus_answered`` resets.
     """
 
     def __init__(self, sensor_id: str, cfg, *, role: str = "obstacle",
@@ -136,11 +139,33 @@ class SensorHealth:
         return self.state
 
     def retry_due(self, t_s: float) -> bool:
-        """True when a dead sensor should be re-initialised now (and arms the back-off)."""
+        """True when a dead sensor should be probed and re-initialised now. The caller
+        reports the outcome: ``probe_failed``, ``start_failed`` or ``revived``."""
         if self.reason != HealthReason.NO_ANSWER or t_s < self._next_retry_t_s:
             return False
+        # until the outcome is known, no second attempt in the same instant
+        self._next_retry_t_s = t_s + self.cfg.probe_period_s
+        return True
+
+    @property
+    def backing_off(self) -> bool:
+        """True while failed starts lengthen the wait between attempts."""
+        return self._backoff_s > 0.0
+
+    def probe_failed(self, t_s: float) -> None:
+        """Nothing answered at the sensor's address: probe again a probe period on."""
+        self._next_retry_t_s = t_s + self.cfg.probe_period_s
+
+    def start_failed(self, t_s: float) -> None:
+        """It answered but did not start: wait longer each time, up to the cap."""
         c = self.cfg
         self._backoff_s = c.retry_backoff_s if self._backoff_s == 0 else \
             min(self._backoff_s * 2.0, c.retry_backoff_max_s)
         self._next_retry_t_s = t_s + self._backoff_s
-        return True
+
+    def bus_answered(self, t_s: float) -> None:
+        """Another chip on the bus answered: the bus works, so a failed start was most
+        likely the bus's fault. Start the back-off afresh and probe soon."""
+        if self._backoff_s:
+            self._backoff_s = 0.0
+            self._next_retry_t_s = min(self._next_retry_t_s, t_s + self.cfg.probe_period_s)

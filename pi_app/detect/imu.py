@@ -62,6 +62,7 @@ class ImuTracker:
         self._last_cross_t_s: float | None = None
         self._prev_av = 0.0
         self._av_lp = 0.0
+        self._settle_from(0.0)
         self.configure(Config.defaults() if cfg is None else cfg)
 
     def configure(self, cfg) -> None:
@@ -84,8 +85,9 @@ class ImuTracker:
         return self.history.interpolate(t_s)
 
     def fresh(self, t_s: float) -> bool:
-        """True when the last sample is recent enough to trust the pitch at ``t_s``."""
-        return self._last_t_s is not None and t_s - self._last_t_s <= self.cfg.stale_periods * self.period_s
+        """True when the pitch has settled and the last sample is recent enough to trust
+        it at ``t_s``."""
+        return self.settled and self._last_t_s is not None and t_s - self._last_t_s <= self.cfg.stale_periods * self.period_s
 
     def bounce_at(self, t_s: float) -> float:
         """Bounce at ``t_s``: the latest, or from the recent history for a past stamp."""
@@ -132,7 +134,8 @@ class ImuTracker:
     def _restart(self, t_s: float) -> None:
         try:
             self.driver.start()
-        except OSError:  # still unplugged: try again after the back-off
+        except OSError:  # still unplugged: its start is a few register writes, cheap
+            self.health.probe_failed(t_s)   # to try again each probe period
             if self.on_restart is not None:
                 self.on_restart(t_s, self.health.sensor_id, False)
             return
@@ -151,13 +154,26 @@ class ImuTracker:
         if self._last_t_s is None:
             if trust < 0.5:
                 return  # wait for a sample that shows where "down" is
-            self.pitch_deg = accel_pitch_deg
+            self._settle_from(t_s)
             dt = 0.0
         else:
             dt = max(t_s - self._last_t_s, 0.0)
             # trapezoid: a lost sample (bus error) leaves a longer step to integrate
-            self.pitch_deg += 0.5 * (gyro_dps[1] + self.rate_dps) * dt
-            self.pitch_deg += min(dt / self.cfg.tau_s, 1.0) * trust * (accel_pitch_deg - self.pitch_deg)
+            turned_deg = 0.5 * (gyro_dps[1] + self.rate_dps) * dt
+            self.pitch_deg += turned_deg
+            if self.settled:
+                self.pitch_deg += min(dt / self.cfg.tau_s, 1.0) * trust * (accel_pitch_deg - self.pitch_deg)
+            else:
+                self._turned_deg += turned_deg
+        if not self.settled:
+            # Settling: every sample measures the starting pitch (its gravity direction
+            # less what the gyro has turned since); their trusted mean over whole strides
+            # averages out the stride's own accelerations, where one sample is degrees off.
+            self._start_sum_deg += trust * (accel_pitch_deg - self._turned_deg)
+            self._start_weight += trust
+            if self._start_weight > 0.0:
+                self.pitch_deg = self._start_sum_deg / self._start_weight + self._turned_deg
+            self.settled = t_s - self._first_t_s >= self.cfg.settle_s
         self._last_t_s = t_s
         self.history.append(t_s, self.pitch_deg)
         self.rate_dps = gyro_dps[1]
@@ -182,6 +198,14 @@ class ImuTracker:
         omega = 2.0 * math.pi * self.step_hz
         self.bounce_m = -av / (omega * omega)
         self.bounce_history.append(t_s, self.bounce_m)
+
+    def _settle_from(self, t_s: float) -> None:
+        """Start finding "down" afresh from the sample at ``t_s``."""
+        self._first_t_s = t_s
+        self._turned_deg = 0.0
+        self._start_sum_deg = 0.0
+        self._start_weight = 0.0
+        self.settled = False
 
     def close(self) -> None:
         if self.driver is not None:

@@ -64,20 +64,18 @@ class SensorBringUp:
         return driver
 
     def restart(self) -> bool:
-        """Re-initialise after a fault. Cheap when the chip is still absent (one probe)."""
+        """Re-initialise after a fault: False when nothing answers at the chip's address
+        (one probe: cheap), True when it runs again; ``SensorError`` (an ``OSError``)
+        when it answered but did not start."""
         sc = self.cfg
         if not (answers(self.bus, sc.bus_address) or
                 (self.moves_address and answers(self.bus, self.facts.default_address))):
             return False
-        try:
-            old = self.driver
-            self.start()
-            if old is not None and old is not self.driver:
-                old._closed = True  # the chip was reset; nothing to tell it
-            return True
-        except (SensorError, OSError) as exc:
-            log.debug("restart of %s failed: %s", sc.id, exc)
-            return False
+        old = self.driver
+        self.start()
+        if old is not None and old is not self.driver:
+            old._closed = True  # the chip was reset; nothing to tell it
+        return True
 
 
 def bring_up(bus, sensor_cfgs, *, clock, pin_factory=None):

@@ -248,6 +248,31 @@ def test_a_stuck_bus_is_signalled_and_every_sensor_recovers():
         rig.close()
 
 
+def test_bursts_of_bus_errors_cost_no_more_than_a_probe_period_each():
+    """The shipped bus-error-bursts run: 0.6 s bursts with 0.25 s clean between them.
+    A sensor that stopped answering is probed every ``health.probe_period_s`` whatever
+    happened before, so each sensor reads again early in every clean spell (on a
+    doubling back-off it stayed silent through whole spells and the wall was missed)."""
+    scenario = load_scenario("bus-error-bursts")
+    rig = SimRig(scenario)
+    readings = record_readings(rig)
+    try:
+        rig.run()
+        result = rig.result()
+    finally:
+        rig.close()
+    assert [h["outcome"] for h in result["hazards"]] == ["hit"]
+    assert result["false_alarms"] == 0
+    cfg = Config.defaults()
+    # a VL53L1X re-initialised: probe wait, boot and one 33 ms ranging, plus a cycle
+    back_within_s = cfg.health.probe_period_s + 0.1
+    spells = [(f.t_s + f.duration_s, f.t_s + f.duration_s + 0.25) for f in scenario.faults]
+    for sid in ("rear", "ground"):
+        good = [r.t_s for r in readings[sid] if r.status != RangeStatus.BUS_ERROR]
+        for start_s, end_s in spells[:-1]:
+            assert any(start_s < t <= start_s + back_within_s for t in good), (sid, start_s)
+
+
 # --- chips that lie -------------------------------------------------------------------
 def test_a_stuck_ground_sensor_is_signalled_as_stuck_and_clears():
     rig = run_rig(shipped("stuck-sensor"))        # ground TF-Luna frozen 6 s .. 10 s

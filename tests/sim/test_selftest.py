@@ -136,17 +136,24 @@ def test_missing_imu_is_named_and_what_it_costs_said(rigs):
     assert rig.loop.imu is None
 
 
-def test_all_present_plays_the_ready_chirp(rigs):
+def test_all_present_chirps_ready_once_armed(rigs):
+    """Silent while the IMU finds "down" and the ground is learned (status says so),
+    then one ready chirp at the moment it is armed."""
     rig = rigs("wall-approach")
     assert rig.device.selftest_ok and rig.loop.status()["selftest"] == "ok"
     assert rig.device.selftest_report() == ("self-test ok: sensors rear, ground, imu; "
                                             "buzzer (active on GPIO18), haptic (PWM motor on GPIO13)")
-    t0 = rig.clock.now_s()                           # the first cycle plays the chirp
-    samples = drive(rig, t0 + 1.0)
-    chirp_s = t0 + patterns.READY.segments[0][0]
-    assert samples[0][1]
-    assert all(b for t, b, _, _, _ in samples if t < chirp_s - 0.01)
-    assert not any(b or m for t, b, m, _, _ in samples if t > chirp_s + 0.01)
+    t0 = rig.clock.now_s()
+    assert rig.loop.status()["armed"].startswith("0 (finding down")
+    samples = drive(rig, t0 + 3.0)
+    watch = rig.device.armed
+    assert watch.armed and 1.0 <= watch.armed_after_s <= 1.6
+    armed_t = t0 + watch.armed_after_s
+    on = [t for t, b, m, _, _ in samples if b]
+    assert on and abs(on[0] - armed_t) < 0.02          # nothing before, the chirp at arming
+    chirp_s = patterns.READY.segments[0][0]
+    assert all(t <= on[0] + chirp_s + 0.01 for t in on)   # one chirp
+    assert rig.loop.status()["armed"] == f"1 (after {watch.armed_after_s:.2f} s)"
 
 
 # --- outputs -------------------------------------------------------------------------------

@@ -229,13 +229,14 @@ def test_the_posture_coach_smooths_and_ends_a_lean_as_configured(smoothing_s, hy
 
 
 def test_the_imu_tracker_trusts_its_pitch_for_stale_periods_samples():
-    imu = ImuTracker(period_s=0.005)
+    settled = CFG.with_value("imu.settle_s", 0.0)     # trusted from the first sample
+    imu = ImuTracker(period_s=0.005, cfg=settled)
     imu.update(0.0, (0.0, 0.0, 1.0), (0.0, 0.0, 0.0))
     assert imu.fresh(0.014) and not imu.fresh(0.017)              # 3 periods
-    imu.configure(CFG.with_value("imu.stale_periods", 10))
+    imu.configure(settled.with_value("imu.stale_periods", 10))
     assert imu.fresh(0.05)
-    slow = ImuTracker(period_s=0.005, cfg=CFG.with_value("imu.tau_s", 5.0))
-    fast = ImuTracker(period_s=0.005)
+    slow = ImuTracker(period_s=0.005, cfg=settled.with_value("imu.tau_s", 5.0))
+    fast = ImuTracker(period_s=0.005, cfg=settled)
     for imu in (slow, fast):
         imu.update(0.0, (0.0, 0.0, 1.0), (0.0, 0.0, 0.0))
         imu.update(0.1, (-0.5, 0.0, 0.866), (0.0, 0.0, 0.0))      # gravity says 30 deg

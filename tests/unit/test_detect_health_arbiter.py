@@ -51,19 +51,39 @@ def test_identical_readings_in_a_row_are_stuck():
     assert h.evaluate((n + 1) * 0.004) == CLEAR
 
 
-def test_retry_backoff_grows_to_its_cap():
+def _attempts(h, until_s, outcome):
+    """Times ``retry_due`` says yes from 1 s to ``until_s`` (10 ms steps), each attempt
+    reported through ``outcome(h, t)``."""
+    times = []
+    t = 1.0
+    while t < until_s:
+        if h.retry_due(t):
+            times.append(t)
+            outcome(h, t)
+        t += 0.01
+    return [b - a for a, b in zip(times, times[1:])]
+
+
+def test_a_sensor_that_does_not_answer_is_probed_every_probe_period():
     h = SensorHealth("rear", CFG)
     h.evaluate(1.0)
     assert h.reason == "no answer"
-    times = []
-    t = 1.0
-    while t < 6.0:
-        if h.retry_due(t):
-            times.append(t)
-        t += 0.01
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = _attempts(h, 6.0, SensorHealth.probe_failed)
+    assert len(gaps) > 50           # the wait does not grow with failed probes
+    assert all(abs(g - CFG.health.probe_period_s) < 0.011 for g in gaps)
+
+
+def test_failed_starts_back_off_to_the_cap_and_a_working_bus_resets_it():
+    h = SensorHealth("rear", CFG)
+    h.evaluate(1.0)
+    gaps = _attempts(h, 6.0, SensorHealth.start_failed)
     assert abs(gaps[0] - CFG.health.retry_backoff_s) < 0.02
-    assert max(gaps) <= CFG.health.retry_backoff_max_s + 0.02
+    assert gaps[1] > gaps[0] and max(gaps) <= CFG.health.retry_backoff_max_s + 0.02
+    assert h.backing_off
+    h.bus_answered(6.0)             # another chip answered: the bus works
+    assert not h.backing_off
+    assert not h.retry_due(6.0 + CFG.health.probe_period_s / 2)
+    assert h.retry_due(6.0 + CFG.health.probe_period_s)
 
 
 def warn(kind="obstacle", level=Level.WARNING, source="rear", detail=None):

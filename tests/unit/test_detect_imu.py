@@ -38,3 +38,40 @@ def test_standing_still_level():
     for k in range(200):
         imu.update(k * 0.01, (0.0, 0.0, 1.0), (0.0, 0.0, 0.0))
     assert abs(imu.pitch_deg) < 1e-6 and abs(imu.bounce_m) < 1e-6
+
+
+def landing_motion(t, f_hz=2.8, fore_aft_mps2=2.0):
+    """``motion`` plus the trunk's fore-aft acceleration of each step (braking at the
+    landing, pushing off after): along the direction of travel, zero over a step."""
+    (ax, ay, az), gyro = motion(t, f_hz=f_hz)
+    pitch = math.radians(5.0 + 3.0 * math.sin(2 * math.pi * f_hz * t))
+    f_g = fore_aft_mps2 * math.cos(2 * math.pi * f_hz * t) / G_MPS2
+    return (ax - f_g * math.cos(pitch), ay, az - f_g * math.sin(pitch)), gyro
+
+
+def test_switched_on_mid_stride_the_pitch_is_found_before_it_is_trusted():
+    """One sample in a step's braking or push-off reads degrees off "down"; over
+    ``imu.settle_s`` (about two strides) the trusted samples, each less what the gyro
+    turned since, average it out. Until then ``fresh`` is False: no detector learns the
+    ground at a wrong angle (nor with a bounce from a step frequency not yet measured)."""
+    worst_first_deg = worst_settled_deg = 0.0
+    for k in range(12):                      # switched on at 12 phases of the stride
+        t0 = k / (12 * 2.8)
+        imu = ImuTracker(period_s=0.005)
+        t = t0
+        first = None
+        while not imu.settled:
+            acc, gyro = landing_motion(t)
+            imu.update(t, acc, gyro)
+            if first is None and imu.ready:
+                first = abs(imu.pitch_deg - (5.0 + 3.0 * math.sin(2 * math.pi * 2.8 * t)))
+                first_t = t
+                assert not imu.fresh(t)
+            t += 0.005
+        assert t - 0.005 - first_t == pytest.approx(imu.cfg.settle_s, abs=0.006)
+        true_deg = 5.0 + 3.0 * math.sin(2 * math.pi * 2.8 * (t - 0.005))
+        worst_first_deg = max(worst_first_deg, first)
+        worst_settled_deg = max(worst_settled_deg, abs(imu.pitch_deg - true_deg))
+        assert imu.fresh(t - 0.005)
+    assert worst_first_deg > 5.0             # what starting from one sample would cost
+    assert worst_settled_deg < 1.5           # a part-step in the window leaves ~1 degree
