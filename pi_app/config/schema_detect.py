@@ -24,6 +24,22 @@ OBSTACLE = (
     F("obstacle.near_birth_m", float, 0.6, "m", "a target first seen nearer than this (hands, arms) must persist near_confirm_s", 0.0, 2.0),
     F("obstacle.near_confirm_s", float, 0.12, "s", "persistence needed for a target that appears near without approach history", 0.0, 1.0),
     F("obstacle.first_sight_speed_mps", float, 1.5, "m/s", "while running (IMU bounce), a new target's first reading warns if the runner alone (at least this fast: a jog) reaches it within warning_ttc_s; 0 = wait for a second reading", 0.0, 5.0),
+    F("obstacle.slowing_tau_s", float, 1.5, "s",
+      "time constant over which the IMU's acceleration along the path sums to the speed the "
+      "runner has just lost; that much is taken off first_sight_speed_mps (a runner braking "
+      "to a stop no longer closes at a jog)", 0.2, 10.0),
+    F("obstacle.slowing_min_mps", float, 0.25, "m/s",
+      "the runner counts as slowing once they have lost this much speed (see slowing_tau_s); "
+      "while slowing or not running, a young track must earn a closing speed beyond the "
+      "runner's own", 0.05, 3.0),
+    F("obstacle.evidence_sigmas", float, 2.0, DIMENSIONLESS,
+      "... and its samples prove a closing speed when it is this many sigmas below their "
+      "estimate (one sigma is crossed by chance one time in six)", 0.0, 5.0),
+    F("obstacle.earned_sigma_mps", float, 0.15, "m/s",
+      "a track's closing speed counts as measured once its one-sigma uncertainty (range_noise_m "
+      "over the samples' time spread) is below this; until then, while the runner slows or "
+      "walks, it is judged faster than its samples prove only up to the runner's own closing "
+      "speed on a static object", 0.05, 2.0),
     F("obstacle.track_timeout_s", float, 0.3, "s", "a track with no agreeing reading for this long is dropped", 0.05, 3.0),
     F("obstacle.ground_margin_deg", float, 0.5, "deg", "readings at least as far as the ground would be with the beam this much steeper are the ground", 0.0, 10.0),
     F("obstacle.hold_s", float, 0.5, "s", "a level is held at least this long before it may drop", 0.0, 5.0),

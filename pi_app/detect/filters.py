@@ -15,13 +15,14 @@ REBASE_S = 60.0
 
 
 class RingSeries:
-    """Fixed-size ring of (t_s, value) samples; oldest overwritten."""
+    """Fixed-size ring of (t_s, value) samples, each with a flag; oldest overwritten."""
 
-    __slots__ = ("_t", "_v", "_size", "_start", "count", "last_sxx")
+    __slots__ = ("_t", "_v", "_f", "_size", "_start", "count", "last_sxx")
 
     def __init__(self, size: int) -> None:
         self._t = [0.0] * size
         self._v = [0.0] * size
+        self._f = [False] * size
         self._size = size
         self._start = 0
         self.count = 0
@@ -31,7 +32,7 @@ class RingSeries:
         self._start = 0
         self.count = 0
 
-    def append(self, t_s: float, value: float) -> None:
+    def append(self, t_s: float, value: float, flag: bool = False) -> None:
         if self.count < self._size:
             i = (self._start + self.count) % self._size
             self.count += 1
@@ -40,6 +41,7 @@ class RingSeries:
             self._start = (self._start + 1) % self._size
         self._t[i] = t_s
         self._v[i] = value
+        self._f[i] = flag
 
     def last(self) -> tuple[float, float]:
         i = (self._start + self.count - 1) % self._size
@@ -110,6 +112,11 @@ class RangeTrack:
     Closing speeds are clipped to ``max_speed_mps``; a two-sample birth implying a
     faster approach than ``max_birth_speed_mps``, or a faster retreat than
     ``max_birth_opening_mps``, waits for a third sample.
+
+    A *weak* reading (one the chip itself flags as unreliable, e.g. a VL53L1X sigma
+    fail near its range limit, ten times noisier) may corroborate a candidate, but the
+    closing speed is fitted to valid readings only: a track born of weak readings has
+    no measured speed (``speed_uncertainty`` at its maximum) until two valid ones came.
     """
 
     def __init__(self, *, max_step_m: float, confirm_samples: int, near_birth_m: float,
@@ -164,8 +171,13 @@ class RangeTrack:
         if cand.count and cand.last()[1] < self.near_birth_m:
             cand.clear()  # a near target must persist without a gap: hands flicker
 
-    def add(self, t_s: float, distance_m: float) -> bool:
-        """Offer a valid reading; True when it was accepted into the track."""
+    def add(self, t_s: float, distance_m: float, weak: bool = False) -> bool:
+        """Offer a reading (``weak``: flagged unreliable by the chip; it may only
+        corroborate a candidate); True when it was accepted into the track."""
+        if weak:
+            if self.distance_m is None:
+                self._offer_candidate(t_s, distance_m, weak=True)
+            return False
         if self.distance_m is not None:
             dt = t_s - self.last_t_s
             expected = self.distance_m - self.closing_mps * dt
@@ -177,7 +189,7 @@ class RangeTrack:
                 self._drop_track()
         return self._offer_candidate(t_s, distance_m)
 
-    def _offer_candidate(self, t_s: float, distance_m: float) -> bool:
+    def _offer_candidate(self, t_s: float, distance_m: float, weak: bool = False) -> bool:
         cand = self._cand
         if cand.count:
             last_t, last_d = cand.last()
@@ -186,7 +198,7 @@ class RangeTrack:
                 cand.clear()
         if cand.count == 0:
             self._cand_first_t = t_s
-        cand.append(t_s, distance_m)
+        cand.append(t_s, distance_m, weak)
         if cand.count < self.confirm_samples:
             return False
         if distance_m < self.near_birth_m and t_s - self._cand_first_t < self.near_confirm_s:
@@ -200,12 +212,13 @@ class RangeTrack:
                 closing_mps = (first_d - distance_m) / (t_s - first_t)
                 if not -self.max_birth_opening_mps <= closing_mps <= self.max_birth_speed_mps:
                     return False
-        # Born: the candidates become the track.
+        # Born: the candidates become the track; only valid readings measure its speed.
         self.samples.clear()
         size = cand._size
         for k in range(cand.count):
             i = (cand._start + k) % size
-            self.samples.append(cand._t[i], cand._v[i])
+            if not cand._f[i]:
+                self.samples.append(cand._t[i], cand._v[i])
         cand.clear()
         self._accept(t_s, distance_m, already_added=True)
         return True

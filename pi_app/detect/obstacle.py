@@ -26,7 +26,23 @@ class ObstacleDetector:
     bounce says the runner is running (``Pose.running``), the runner alone closes at
     least at ``first_sight_speed_mps``, so a new target's first valid reading beyond
     ``near_birth_m`` warns at once when that speed reaches it within ``warning_ttc_s``;
-    the second reading then judges it as usual.
+    the second reading then judges it as usual. What the runner has just lost of their
+    speed (``Pose.speed_change_mps``, from the IMU's accelerometer) is taken off that
+    speed: a runner braking to a stop no longer closes at a jog.
+
+    Earned speed: a young track knows its closing speed only roughly (two samples 33 ms
+    apart near the range limit: +-1 m/s), and judging it on the pessimistic end of that
+    made a wall warn for a runner easing to a stop short of it. While the IMU says the
+    runner is slowing (lost ``slowing_min_mps``) or not running, a track whose speed is
+    not yet measured to ``earned_sigma_mps`` is judged on the closing speed its samples
+    prove (estimate minus ``evidence_sigmas`` sigmas) or on the runner's own closing
+    speed on a static object (the first-sight speed less what was lost; 0 when not
+    running), whichever is faster, never beyond its pessimistic estimate: a static
+    object still warns at once, a faster one as soon as its samples show it, a slow one
+    only on evidence. A running runner's speed is not known (at least a jog, at most a
+    sprint), so then the pessimistic estimate stands. Readings the chip flags as
+    unreliable never measure a speed (see ``RangeTrack``); a track that has no measured
+    speed yet is judged at the runner's own closing speed, as on first sight.
 
     Ground rejection: a level beam's lower edge reaches the ground some metres behind the
     runner (further when the trunk leans forward and tilts a rear sensor up); a reading
@@ -53,6 +69,8 @@ class ObstacleDetector:
         self._pitch_deg = 0.0  # last known trunk pitch (the IMU may miss a sample)
         self._bounce_m = 0.0   # and bounce
         self._running = False
+        self._doubtful = False     # the IMU says the runner is slowing or not running
+        self._static_mps = 0.0     # the runner's least closing speed on a static object
         self._first_sight = False  # this reading is a new target's first sight
         self.configure(cfg)
         self._states = {}
@@ -100,14 +118,22 @@ class ObstacleDetector:
         t_s = reading.t_s
         d = reading.distance_m
         self._running = pose.running
+        change_mps = pose.speed_change_mps
+        if self._running:
+            self._static_mps = max(0.0, self.cfg.first_sight_speed_mps + min(0.0, change_mps))
+        else:
+            self._static_mps = 0.0
+        self._doubtful = pose.imu is not None and (
+            not self._running or change_mps <= -self.cfg.slowing_min_mps)
         if d is None and reading.status == RangeStatus.MIN_RANGE:
             d = self.min_range_m  # closer than the sensor can measure: as near as it gets
         if d is None:
             raw = reading.raw_m
             if raw is not None and not self.track.active:
                 # A sigma-fail reading near the range limit still says "something is
-                # there": it may corroborate a candidate (two agreeing readings).
-                self.track.add(t_s, raw)
+                # there": it may corroborate a candidate (two agreeing readings), but
+                # it is too noisy to measure a speed.
+                self.track.add(t_s, raw, weak=True)
             else:
                 self.track.miss(t_s)
         else:
@@ -132,14 +158,15 @@ class ObstacleDetector:
     def _first_sight_ok(self, d: float, status) -> bool:
         """May this lone valid reading of a new target warn before a second confirms
         it? Only while the runner is running (the IMU's bounce), so that the runner
-        closes on it at least ``first_sight_speed_mps`` whatever it does, and only for
-        a target beyond ``near_birth_m`` (nearer ones are hands and arms)."""
+        closes on it at least ``first_sight_speed_mps`` (less what they have just lost
+        of their speed) whatever it does, and only for a target beyond
+        ``near_birth_m`` (nearer ones are hands and arms)."""
         o = self.cfg
-        running = self._running
-        return (self.first_sight and running and o.first_sight_speed_mps > 0.0
+        static_mps = self._static_mps
+        return (self.first_sight and self._running and static_mps > 0.0
                 and status == RangeStatus.VALID
                 and d >= o.near_birth_m
-                and d <= o.first_sight_speed_mps * o.warning_ttc_s)
+                and d <= static_mps * o.warning_ttc_s)
 
     def judge(self, t_s: float) -> AlertState:
         """Level from the current track at ``t_s`` (also called when no reading came)."""
@@ -155,18 +182,32 @@ class ObstacleDetector:
             # Judge on the pessimistic closing speed: the estimate plus one sigma of
             # what the range noise allows. Two samples 33 ms apart know the speed only
             # to +-1 m/s; that must not turn a runner's 2.5 m/s into "caution".
-            v_hi = v + o.range_noise_m * track.speed_uncertainty
+            sigma = o.range_noise_m * track.speed_uncertainty
+            v_hi = v + sigma
+            judged = closing
+            if track.samples.count < 2:
+                # Corroborated by a weak reading, no speed measured yet: a static object
+                # closes at the runner's own speed (as on first sight).
+                v_hi = self._static_mps
+                judged = v_hi >= o.min_closing_speed_mps
+            elif self._doubtful and sigma > o.earned_sigma_mps:
+                # The runner is slowing (or walking) and the speed is not yet measured:
+                # faster than its samples prove only up to the runner's own closing
+                # speed on a static object.
+                v_hi = min(v_hi, max(v - o.evidence_sigmas * sigma, self._static_mps))
+                judged = v_hi >= o.min_closing_speed_mps
             if closing:
                 ttc = d / v
                 self.ttc_s = ttc
-                ttc_hi = d / min(v_hi, track.max_speed_mps)
                 # A closing speed from a few samples of a new track is too noisy to
                 # call DANGER on (3.20 -> 3.06 m in 35 ms reads as 4 m/s); WARNING is
                 # as far as it goes until the samples span half the speed window.
                 settled = track.samples.count >= 3 and track.span_s() >= 0.5 * o.speed_window_s
                 if ttc <= o.danger_ttc_s and settled:
                     level = Level.DANGER
-                elif ttc_hi <= o.warning_ttc_s:
+            if judged and level < Level.DANGER and v_hi > 0.0:
+                ttc_hi = d / min(v_hi, track.max_speed_mps)
+                if ttc_hi <= o.warning_ttc_s:
                     level = Level.WARNING
                 elif ttc_hi <= o.caution_ttc_s:
                     level = Level.CAUTION

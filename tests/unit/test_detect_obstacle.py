@@ -126,8 +126,13 @@ def test_configure_keeps_track_and_applies_new_threshold():
 def test_sigma_fail_distance_corroborates_a_new_target_near_the_range_limit():
     det = ObstacleDetector("rear", CFG)
     feed_and_judge(det, Reading(0.0, None, RangeStatus.SIGMA_FAIL, 3.14))
-    s = feed_and_judge(det, Reading(PERIOD_S, 3.06, RangeStatus.VALID))
-    assert s.level >= Level.CAUTION and det.track.active
+    feed_and_judge(det, Reading(PERIOD_S, 3.06, RangeStatus.VALID))
+    assert det.track.active and det.track.distance_m == 3.06
+    # ... but its distance (ten times noisier) measures no speed: two valid ones do
+    assert det.track.closing_mps == 0.0
+    s = feed_and_judge(det, Reading(2 * PERIOD_S, 2.98, RangeStatus.VALID))
+    assert det.track.closing_mps == pytest.approx(0.08 / PERIOD_S)
+    assert s.level >= Level.WARNING
 
 
 def test_a_single_sigma_fail_reading_never_alarms():
@@ -160,10 +165,12 @@ def test_ground_gate_follows_the_bounce():
     assert ground_up - ground_down == pytest.approx(0.06 / math.sin(math.radians(12.0)), rel=1e-6)
 
 
-def run_running(det, distances, bounce_m=0.03, step_hz=2.8, t0=0.0):
-    """As ``run``, with the IMU's bounce of a runner (``bounce_m`` amplitude)."""
+def run_running(det, distances, bounce_m=0.03, step_hz=2.8, t0=0.0, speed_change_mps=0.0):
+    """As ``run``, with the IMU's bounce of a runner (``bounce_m`` amplitude) who has
+    just gained (+) or lost (-) ``speed_change_mps``."""
     out = []
     pose = Pose(ScriptedImu(), CFG)
+    pose.motion.speed_change_mps = speed_change_mps
     for k, d in enumerate(distances):
         t = t0 + k * PERIOD_S
         b = bounce_m * math.sin(2 * math.pi * step_hz * t)
@@ -200,3 +207,68 @@ def test_an_ultrasonic_sensor_always_waits_for_a_second_echo():
     assert run_running(det, [None] * 60 + [3.0])[60].level == Level.CLEAR
     tof = make_detector(SensorConfig("rear", "vl53l1x", "obstacle"), CFG, "backsight")
     assert run_running(tof, [None] * 60 + [3.0])[60].level == Level.WARNING
+
+
+# What a runner easing to a stop 2.8 m short of a wall saw (``slowing-stop-short-of-wall``,
+# ~0.7 m/s left): the wall at 3.19 m, then readings whose two-sample speed reads 0.9-1.7
+# m/s through the chip's 2.5 cm of noise at that range.
+EASING_TO_A_STOP = [None] * 60 + [3.190, 3.162, 3.157, 3.128, 3.140, 3.083, 3.125, 3.025, 3.050,
+                                  3.030, 2.976, 2.987, 2.955, 2.904, 2.912, 2.912, 2.942]
+
+
+def test_a_runner_braking_to_a_stop_is_not_warned_of_a_wall_they_will_not_reach():
+    # the same readings from a runner at a steady jog warn at once: the runner alone
+    # closes at >= 1.5 m/s, TTC <= 2.1 s
+    steady = run_running(ObstacleDetector("rear", CFG), EASING_TO_A_STOP)
+    assert steady[60].level == Level.WARNING
+    # ... but the IMU saw this runner lose 0.6 m/s: the jog is no longer a given, and
+    # the track's own speed (0.5-0.9 m/s measured, TTC > 3 s) never proves a warning
+    braking = run_running(ObstacleDetector("rear", CFG), EASING_TO_A_STOP, speed_change_mps=-0.6)
+    assert all(s.level <= Level.CAUTION for s in braking)
+    assert braking[-1].level == Level.CAUTION          # still watched: TTC under 4 s
+
+
+def test_a_braking_runner_is_still_warned_of_what_closes_fast():
+    # a cyclist closing at 8 m/s while the runner slows: its samples prove the speed
+    det = ObstacleDetector("rear", CFG)
+    states = run_running(det, [None] * 60 + approach(3.2, 8.0, 4, noise_m=0.02), speed_change_mps=-1.0)
+    assert states[60].level == Level.CLEAR             # no first sight while braking hard
+    assert states[61].level == Level.WARNING           # the second reading proves > 4 m/s
+
+
+def test_a_walking_runner_needs_evidence_not_a_two_sample_speed():
+    # walking (no running bounce) at 1.4 m/s behind a person walking at 1.0 m/s: the
+    # first two readings read 2.8 m/s (noise); the judged speed stays at what the
+    # samples prove (2.8 - 2 x 1.3 m/s) until the speed is measured: 0.4 m/s
+    seq = [None] * 60 + [3.227, 3.137, 3.201, 3.12, 3.146, 3.093, 3.10, 3.08, 3.095, 3.07]
+    walking = run_running(ObstacleDetector("rear", CFG), seq, bounce_m=0.005)
+    assert all(s.level < Level.WARNING for s in walking)
+    # without an IMU nothing is known about the runner: the pessimistic speed stands
+    blind = run(ObstacleDetector("rear", CFG), seq)
+    assert blind[61].level == Level.WARNING
+
+
+def sigma_fails_while_running(raws_m, speed_change_mps):
+    """A running stride's bounce for 2 s with nothing in view, then sigma-fail readings
+    carrying ``raws_m``; returns the detector and the state after each of them."""
+    det = ObstacleDetector("rear", CFG)
+    pose = Pose(ScriptedImu(), CFG)
+    pose.motion.speed_change_mps = speed_change_mps
+    for k in range(60):
+        bounce_m = 0.03 * math.sin(2 * math.pi * 2.8 * k * PERIOD_S)
+        feed_and_judge(det, Reading(k * PERIOD_S, None, RangeStatus.SIGNAL_FAIL), 0.0, bounce_m, pose=pose)
+    states = [feed_and_judge(det, Reading((60 + k) * PERIOD_S, None, RangeStatus.SIGMA_FAIL, raw_m),
+                             0.0, 0.03, pose=pose) for k, raw_m in enumerate(raws_m)]
+    return det, states
+
+
+def test_a_track_born_of_sigma_fails_is_judged_at_the_runners_own_speed():
+    # two sigma fails 3.22 -> 3.16 m in 33 ms "read" 1.8 m/s: ten times noisier than
+    # valid readings, they corroborate a target but measure no speed
+    det, states = sigma_fails_while_running([3.22, 3.16], 0.0)
+    assert det.track.active and det.track.samples.count == 0 and det.track.closing_mps == 0.0
+    # a static object 3.16 m away closes at >= 1.5 m/s (a jog): TTC 2.1 s, as on first sight
+    assert states[-1].level == Level.WARNING
+    # a runner who has just lost 1 m/s closes at >= 0.5 m/s: TTC 6 s
+    det, states = sigma_fails_while_running([3.22, 3.16], -1.0)
+    assert det.track.active and states[-1].level == Level.CLEAR
