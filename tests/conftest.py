@@ -79,10 +79,14 @@ def unchecked_config(base=None, sensors=None, **values):
 
 
 class ScriptedImu:
-    """What ``Pose`` reads of an IMU, set by the test: pitch and bounce now."""
+    """What ``Pose`` reads of an IMU, set by the test: pitch and bounce now, and the
+    runner's speed change (``motion.speed_change_mps``)."""
 
     def __init__(self) -> None:
+        from pi_app.detect.motion import RunnerMotion
+
         self.pitch_deg, self.bounce_m = 0.0, 0.0
+        self.motion = RunnerMotion(1.5)
 
     def fresh(self, t_s):
         return self.pitch_deg is not None

@@ -13,7 +13,6 @@ import math
 from typing import Protocol, runtime_checkable
 
 from pi_app.detect import AlertState
-from pi_app.detect.motion import RunnerMotion
 
 
 class Pose:
@@ -25,12 +24,12 @@ class Pose:
     wait). ``bounce_m``: vertical displacement of the stride. ``at(t_s)`` gives both
     at an earlier instant of this cycle's history. ``speed_change_mps``: the speed the
     runner has just gained (+) or lost (-) along the path, from the IMU's accelerometer
-    (``pi_app.detect.motion``; 0 without an IMU). Updated in place each cycle: the hot
+    (the IMU tracker's ``motion``; 0 without an IMU). Updated in place each cycle: the hot
     path allocates nothing for it.
     """
 
     __slots__ = ("imu", "t_s", "pitch_deg", "bounce_m", "running", "running_bounce_m",
-                 "peak_tau_s", "_peak_m", "motion", "_tap")
+                 "peak_tau_s", "_peak_m")
 
     def __init__(self, imu=None, cfg=None) -> None:
         self.imu = imu
@@ -39,33 +38,24 @@ class Pose:
         self.bounce_m = 0.0
         self.running = False
         self._peak_m = 0.0
-        self.motion = RunnerMotion(1.0)
-        self._tap = _SampleTap(self.motion, imu)
         self.configure(cfg)
 
     def configure(self, cfg) -> None:
-        """``imu.running_bounce_m``, ``imu.bounce_peak_tau_s`` and
-        ``obstacle.slowing_tau_s`` (None = the defaults)."""
+        """``imu.running_bounce_m`` and ``imu.bounce_peak_tau_s`` (None = the defaults)."""
         if cfg is None:
             from pi_app.config import Config
 
             cfg = Config.defaults()
         self.running_bounce_m = cfg.imu.running_bounce_m
         self.peak_tau_s = cfg.imu.bounce_peak_tau_s
-        self.motion.tau_s = cfg.obstacle.slowing_tau_s
 
     @property
     def speed_change_mps(self) -> float:
-        return self.motion.speed_change_mps
+        motion = getattr(self.imu, "motion", None)
+        return 0.0 if motion is None else motion.speed_change_mps
 
     def update(self, t_s: float) -> None:
         imu = self.imu
-        tap = self._tap
-        if imu is not None and getattr(imu, "on_sample", tap) is not tap:
-            # Every IMU sample reaches the runner's motion: chained in front of whatever
-            # else observes the samples (a recorder), re-chained when that changes.
-            tap.then = imu.on_sample
-            imu.on_sample = tap
         dt = max(t_s - self.t_s, 0.0)
         self.t_s = t_s
         if imu is None:
@@ -84,23 +74,6 @@ class Pose:
         if imu is not None and self.pitch_deg is not None and t_s < self.t_s:
             return imu.pitch_at(t_s), imu.bounce_at(t_s)
         return self.pitch_deg, self.bounce_m
-
-
-class _SampleTap:
-    """Hands each IMU sample, with the trunk pitch the tracker found for it, to the
-    runner's motion, then to the tracker's other observer (``then``)."""
-
-    __slots__ = ("motion", "imu", "then")
-
-    def __init__(self, motion: RunnerMotion, imu) -> None:
-        self.motion = motion
-        self.imu = imu
-        self.then = None
-
-    def __call__(self, t_s: float, accel_g, gyro_dps) -> None:
-        self.motion.note(t_s, accel_g, self.imu.pitch_deg)
-        if self.then is not None:
-            self.then(t_s, accel_g, gyro_dps)
 
 
 @runtime_checkable

@@ -15,6 +15,7 @@ import math
 from pi_app.config import Config
 from pi_app.detect import CLEAR
 from pi_app.detect.filters import RingSeries
+from pi_app.detect.motion import RunnerMotion
 from pi_app.detect.health import HealthReason
 from pi_app.sensors.base import RangeStatus, Reading
 
@@ -57,6 +58,7 @@ class ImuTracker:
         self.bounce_history = RingSeries(HISTORY_SAMPLES)
         self.on_sample = None  # callable(t_s, accel_g, gyro_dps), e.g. a Recorder
         self.on_restart = None  # callable(t_s, sensor_id, ok) after a re-initialisation
+        self.motion = RunnerMotion(1.0)   # the runner's speed change along the path
         self._next_t_s = 0.0
         self._last_t_s: float | None = None
         self._last_cross_t_s: float | None = None
@@ -69,6 +71,7 @@ class ImuTracker:
         """Take the ``imu`` settings (and the chip's health its ``health`` settings); the
         pitch and bounce found so far are kept."""
         self.cfg = cfg.imu
+        self.motion.tau_s = cfg.obstacle.slowing_tau_s
         if self.health is not None:
             self.health.configure(cfg)
 
@@ -143,6 +146,7 @@ class ImuTracker:
             self.on_restart(t_s, self.health.sensor_id, True)
         self.health.revived(t_s)
         self._last_t_s = None  # find "down" again before trusting the pitch
+        self.motion.reset()    # and sum speed changes from here
 
     def update(self, t_s: float, accel_g, gyro_dps) -> None:
         ax, ay, az = accel_g
@@ -176,6 +180,7 @@ class ImuTracker:
             self.settled = t_s - self._first_t_s >= self.cfg.settle_s
         self._last_t_s = t_s
         self.history.append(t_s, self.pitch_deg)
+        self.motion.note(t_s, accel_g, self.pitch_deg)
         self.rate_dps = gyro_dps[1]
         self.samples += 1
         # Vertical (world z) specific force minus gravity, in m/s^2.

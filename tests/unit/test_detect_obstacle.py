@@ -170,7 +170,7 @@ def run_running(det, distances, bounce_m=0.03, step_hz=2.8, t0=0.0, speed_change
     just gained (+) or lost (-) ``speed_change_mps``."""
     out = []
     pose = Pose(ScriptedImu(), CFG)
-    pose.motion.speed_change_mps = speed_change_mps
+    pose.imu.motion.speed_change_mps = speed_change_mps
     for k, d in enumerate(distances):
         t = t0 + k * PERIOD_S
         b = bounce_m * math.sin(2 * math.pi * step_hz * t)
@@ -253,7 +253,7 @@ def sigma_fails_while_running(raws_m, speed_change_mps):
     carrying ``raws_m``; returns the detector and the state after each of them."""
     det = ObstacleDetector("rear", CFG)
     pose = Pose(ScriptedImu(), CFG)
-    pose.motion.speed_change_mps = speed_change_mps
+    pose.imu.motion.speed_change_mps = speed_change_mps
     for k in range(60):
         bounce_m = 0.03 * math.sin(2 * math.pi * 2.8 * k * PERIOD_S)
         feed_and_judge(det, Reading(k * PERIOD_S, None, RangeStatus.SIGNAL_FAIL), 0.0, bounce_m, pose=pose)
