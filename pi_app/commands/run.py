@@ -70,7 +70,7 @@ def run(args) -> int:
         scenario = load_scenario(args.sim)
         cfg = scenario_config(scenario, cfg)
     holder = ConfigHolder(cfg)
-    recorder = _recorder(args.record, cfg)
+    recorder = _recorder(args.record, cfg, args.policy)
     if scenario is not None:
         from pi_app.sim.rig import SimRig
 
@@ -151,12 +151,12 @@ def telemetry(loop) -> str:
     return " ".join(parts)
 
 
-def _recorder(path, cfg):
+def _recorder(path, cfg, policy: str):
     if not path:
         return None
     from pi_app.record import Recorder
 
-    return Recorder(path, cfg)
+    return Recorder(path, cfg, policy=policy)
 
 
 def _install_signal_handlers(loop):

@@ -12,8 +12,6 @@ import logging
 import math
 import random
 
-from gpiozero.pins.mock import MockFactory, MockPWMPin
-
 from pi_app.clock import SimClock
 from pi_app.config import FIELDS, Config, SensorConfig
 from pi_app.exc import ConfigError, ScenarioError
@@ -111,6 +109,8 @@ class SimRig:
         self.base_jitter_s = jitter_s
         self.world = world if world is not None else World(scenario)
         self.bus = SimBus(self.clock, seed=self.seed)
+        from gpiozero.pins.mock import MockFactory, MockPWMPin   # gpiozero is slow to import
+
         self.pin_factory = MockFactory(pin_class=MockPWMPin)
         self.cfg = scenario_config(scenario, cfg)
         self.absent = _check_absent(absent, self.cfg)
@@ -118,6 +118,8 @@ class SimRig:
         for i, sc in enumerate(self.cfg.sensors):
             self.emulators[sc.id] = self._attach(sc, seed=self.seed * 101 + i,
                                                  plugged=sc.id not in self.absent)
+        if hasattr(self.clock, "rebase"):
+            self.clock.rebase()     # a paced run starts now: building the world took no runner time
         self.device = build_device(self.cfg, self.bus, self.clock, pin_factory=self.pin_factory,
                                    policy=policy, holder=holder,
                                    notifier=notifier, recorder=recorder)
@@ -255,7 +257,7 @@ def record_scenario(scenario, path, policy: str = "backsight") -> dict:
     from pi_app.record import Recorder
 
     rig = SimRig(scenario, policy=policy)
-    recorder = Recorder(path, rig.cfg)
+    recorder = Recorder(path, rig.cfg, policy=policy)
     try:
         rig.loop.attach_recorder(recorder)
         rig.run()
