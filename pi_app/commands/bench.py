@@ -14,7 +14,7 @@ def configure_parser(p) -> None:
     p.add_argument("--cycles", type=at_most(positive_int, MAX_CYCLES), default=CYCLES,
                    help=f"cycles per measurement (default {CYCLES}, at most {MAX_CYCLES})")
     p.add_argument("--compare", metavar="FILE", help="a saved --json result: print now/then "
-                   "per figure on stderr, better/worse/same (e.g. bench/baseline.json)")
+                   "per figure on stderr, better/worse/same (e.g. benchmarks/baseline.json)")
 
 
 def run(args) -> int:

@@ -13,7 +13,7 @@ from pi_app.bench import (COMPARED, MAX_CYCLES, SENSOR_COUNTS, _percentiles, com
                           format_table, load_baseline, run_all)
 from pi_app.exc import ConfigError
 
-BASELINE = Path(__file__).resolve().parents[2] / "bench" / "baseline.json"
+BASELINE = Path(__file__).resolve().parents[2] / "benchmarks" / "baseline.json"
 PER_COUNT = ("cycle_us", "cycle_simbus_us", "naive_cycle_us")
 SCALARS = ("sim_speedup", "startup_ms", "rss_mb", "per_sensor_cycle_us", "bare_python_ms",
            "help_ms", "startup_ratio", "help_ratio")
