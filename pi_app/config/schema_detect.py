@@ -98,8 +98,9 @@ SURFACE = (
       "sweep comes back to it",
       0.1, 5.0),
     F("surface.step_margin_m", float, 0.15, "m",
-      "... beyond its near edge less this (the foot of a kerb's face, whose residuals are "
-      "still under the threshold: 5 cm up a face seen 20-30 deg down is 0.1 m of reach)",
+      "a step's face spans this much reach either side of its near edge (5 cm up a face "
+      "seen 20-30 deg down is 0.1 m of reach): nearer than the edge less this is the "
+      "runner's level, farther than the edge plus this the step's far level",
       0.0, 1.0),
     F("surface.hold_reach_m", float, 0.12, "m",
       "a deviation seen again, a stride later, no nearer than this less than where it was seen "

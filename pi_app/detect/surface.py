@@ -42,7 +42,10 @@ class SurfaceDetector:
     its near edge, less ``step_margin_m``, stay out of the ground (its face and far
     level, read through noise, would tilt the ground onto it); each of its residuals
     restarts the ``slow_persist_s`` clock; and the ground is not relearned until a runner
-    at ``approach_speed_mps`` would have reached the edge.
+    at ``approach_speed_mps`` would have reached the edge. Once the runner is on it (its
+    far level, past the face, reads the threshold nearer their own height,
+    ``confirm_samples`` readings in a row) it is behind them; a residual of its sign that
+    stays is the ground learned before it (a grade that ended there): learned again.
 
     Each streak is a sighting with a near edge (the least reach of its samples past the
     threshold). A streak that starts at least ``hold_reach_m`` / ``approach_speed_mps``
@@ -106,6 +109,8 @@ class SurfaceDetector:
         # threshold, two in a row, and the least reach of those lately (its near edge)
         self._step_t_s = [-math.inf, -math.inf]
         self._step_edge_m = [math.inf, math.inf]
+        self._far_h_m = [0.0, 0.0]   # ... and the height of its far level
+        self._crossing = 0           # readings in a row of the far level from on top of it
         self._near_side_t_s = -math.inf  # last ordinary reading nearer than a step's edge
         self._edge_m = math.inf    # near edge of this streak: least reach past the threshold
         self._streak_end_t_s = 0.0  # time of the streak's newest sample
@@ -229,6 +234,8 @@ class SurfaceDetector:
             return
         self._blocked_since_t_s = None
         self._blocked = False
+        if not (beyond or noisy or provisional) and self._crossed(t_s, reach_m, h, dev):
+            return
         self.deviation_m = dev
         self._beyond = beyond
         self._last_t_s_seen = t_s
@@ -248,7 +255,7 @@ class SurfaceDetector:
                 self._strong += 1
                 self._edge_m = min(self._edge_m, reach_m)
                 if not (beyond or noisy) and self._streak >= 2:
-                    self._note_step(0, t_s, reach_m)
+                    self._note_step(0, t_s, reach_m, h)
             self._very_strong += dev >= 2.0 * c.drop_m
             self._least_m = min(self._least_m, dev)
         elif dev <= -support * c.rise_m:
@@ -261,7 +268,7 @@ class SurfaceDetector:
                 self._strong += 1
                 self._edge_m = min(self._edge_m, reach_m)
                 if -self._streak >= 2:
-                    self._note_step(1, t_s, reach_m)
+                    self._note_step(1, t_s, reach_m, h)
             self._very_strong += dev <= -2.0 * c.rise_m
             self._least_m = min(self._least_m, -dev)
         elif self._streak:
@@ -330,16 +337,48 @@ class SurfaceDetector:
         return (t_s - self._ordinary_t_s > c.relearn_after_s
                 or self._ordinary_share < c.relearn_share)
 
-    def _note_step(self, i: int, t_s: float, reach_m: float) -> None:
+    def _note_step(self, i: int, t_s: float, reach_m: float, h_m: float) -> None:
         """A residual past the threshold, the second in a row or later: a step (a drop
         for ``i`` 0, a rise for 1) is in view, its near edge no farther than here. It
         restarts the slow_persist_s clock: a step's far level read through noise is no
         bias to learn."""
-        if t_s - self._step_t_s[i] >= self.cfg.step_memory_s:
+        c = self.cfg
+        if t_s - self._step_t_s[i] >= c.step_memory_s:
             self._step_edge_m[i] = reach_m       # a new step
+            self._far_h_m[i] = h_m
         else:
             self._step_edge_m[i] = min(self._step_edge_m[i], reach_m)
+            if reach_m >= self._step_edge_m[i] + c.step_margin_m:   # its far level
+                k = min((t_s - self._step_t_s[i]) / c.baseline_tau_s, 1.0)
+                self._far_h_m[i] += k * (h_m - self._far_h_m[i])
         self._step_t_s[i] = self._slow_t0_s = t_s
+
+    def _crossed(self, t_s: float, reach_m: float, h_m: float, dev_m: float) -> bool:
+        """The runner has stepped onto the step in view: its far level, past its face,
+        reads the threshold nearer the runner's own height than it did, confirm_samples
+        readings in a row (the sensor rose or fell by the step). The step is then behind
+        the runner; a residual of its sign that stays is the ground learned before it
+        (a grade that ended at the step): learned again now (True: the reading is done)."""
+        c = self.cfg
+        for i in (0, 1):
+            if (t_s - self._step_t_s[i] >= c.step_memory_s
+                    or reach_m < self._step_edge_m[i] + c.step_margin_m):
+                continue
+            toward_m = self._far_h_m[i] - h_m if i == 0 else h_m - self._far_h_m[i]
+            if toward_m < (c.drop_m if i == 0 else c.rise_m):
+                self._crossing = 0
+                return False
+            self._crossing += 1
+            if self._crossing < c.confirm_samples:
+                return False
+            self._crossing = 0
+            self._step_t_s[i] = -math.inf
+            threshold_m = min(c.drop_m, c.rise_m)
+            if (dev_m > 0.0) == (i == 0) and abs(dev_m) >= 0.5 * threshold_m:
+                self.relearn()
+                return True
+            return False
+        return False
 
     def _step_edge(self, t_s: float) -> float:
         """Near edge (m of reach) of the step in view; infinite when there is none."""
@@ -527,3 +566,4 @@ class SurfaceDetector:
         self.fit.clear()
         self._held = self._pending = False
         self._step_t_s[0] = self._step_t_s[1] = self._near_side_t_s = -math.inf
+        self._crossing = 0

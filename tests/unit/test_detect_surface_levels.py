@@ -160,3 +160,16 @@ def test_a_kerb_approached_slowly_is_not_relearned_before_the_runner_is_on_it():
     assert len(spans) == 1, spans
     assert 2.2 <= spans[0][0] < 2.6 and spans[0][1] <= 5.0 + CFG.surface.hold_s + 0.05, spans
     assert abs(det.baseline_m - H_M) < 0.03
+
+
+def test_a_kerb_at_the_foot_of_a_descent_is_behind_the_runner_once_on_it():
+    # a 5 % descent (1 cm steps every 0.2 m) from 4 m to 16 m, a 12 cm kerb up at its
+    # foot: the contact at 6.4 s. The grade learned on the descent is wrong past the
+    # kerb; once the runner is on it (its top reads the kerb's height nearer) the ground
+    # is learned again, so the warning ends with its hold
+    ground = [(-100.0, 0.0)] + [(4.0 + 0.2 * k, -0.01 * k) for k in range(1, 61)]
+    ground.append((16.0, -0.6 + 0.12))
+    states, _ = run(ground, speed_mps=2.5, duration_s=9.0)
+    spans = warning_spans(states)
+    assert len(spans) == 1, spans
+    assert 5.0 <= spans[0][0] < 5.3 and spans[0][1] <= 6.4 + CFG.surface.hold_s + 0.15, spans
