@@ -106,6 +106,31 @@ SURFACE = (
     F("surface.beyond_validity", float, 0.9, DIMENSIONLESS,
       "a 'nothing within range' reading is a drop only from a sensor that returned a distance "
       "at least this share of the time", 0.5, 1.0),
+    F("surface.step_memory_s", float, 0.8, "s",
+      "a step (two residuals in a row past the threshold) stays in view this long after its "
+      "last such residual: the readings beyond its near edge stay out of the learned ground "
+      "and the ground is not relearned (its face and far level are a new level the runner "
+      "is not on yet, not a bias); longer than a step at 120 steps/min, so the stride's "
+      "sweep comes back to it",
+      0.1, 5.0),
+    F("surface.step_margin_m", float, 0.15, "m",
+      "a step's face spans this much reach either side of its near edge (5 cm up a face "
+      "seen 20-30 deg down is 0.1 m of reach): nearer than the edge less this is the "
+      "runner's level, farther than the edge plus this the step's far level",
+      0.0, 1.0),
+    F("surface.hold_reach_m", float, 0.12, "m",
+      "a deviation seen again, a stride later, no nearer than this less than where it was seen "
+      "holds its distance: it does not approach the runner and is not warned", 0.03, 1.0),
+    F("surface.approach_speed_mps", float, 1.0, "m/s",
+      "the slowest backward run that brings a ground feature nearer: seen again after "
+      "hold_reach_m / this, a feature that approaches is hold_reach_m nearer; and a step in "
+      "view keeps the ground from being relearned until a runner this slow would be on it",
+      0.2, 5.0),
+    F("surface.hold_window_s", float, 1.2, "s",
+      "a deviation is compared with the last one of its sign seen at most this long before "
+      "(a stride at 60 steps/min, with its pauses); in the first this long after switching "
+      "on, a deviation waits for its next sighting (nothing seen before it to compare)",
+      0.2, 5.0),
 )
 
 DECK = (

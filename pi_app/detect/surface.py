@@ -6,6 +6,11 @@ bounce). The ground is learned as a plane in time and in the spot's reach
 (``filters.GroundFit``), so a grade passing under the runner is followed. A height
 above the learned ground by ``drop_m`` is a hole or kerb down, below it by ``rise_m`` a
 root or kerb up: once confirmed, a WARNING of kind "surface", detail "drop" or "rise".
+A step is a new level, never absorbed into the learned ground: after it the ground
+reads as before (heights are the sensor's above the spot), so the next step is judged
+against the same level. A deviation is a hazard only while it can approach the runner:
+one seen again a stride later at the same reach, or seen while the runner is not
+moving (no stride bounce), holds its distance (a wall's foot while jogging in place).
 Settings: ``surface.*`` in docs/config.md; why a slow sensor may confirm on one sample
 and what its out-of-range readings say: docs/notes.md.
 """
@@ -31,7 +36,26 @@ class SurfaceDetector:
     any sensor on two in a row past ``pair_sigmas``; rough ground raises that RMS and the
     detector falls back to ``confirm_samples``. Residuals past the threshold are kept out
     of the ground unless they last ``relearn_after_s`` (a new level); near-threshold ones
-    are learned once they last ``slow_persist_s`` (a bias, not a root's face).
+    are learned once they last ``slow_persist_s`` (a bias, not a root's face). A step in
+    view (two residuals in a row past the threshold within ``step_memory_s``) is a level
+    the runner is not on yet: while its near side is in view too, the readings beyond
+    its near edge, less ``step_margin_m``, stay out of the ground (its face and far
+    level, read through noise, would tilt the ground onto it); each of its residuals
+    restarts the ``slow_persist_s`` clock; and the ground is not relearned until a runner
+    at ``approach_speed_mps`` would have reached the edge. Once the runner is on it (its
+    far level, past the face, reads the threshold nearer their own height,
+    ``confirm_samples`` readings in a row) it is behind them; a residual of its sign that
+    stays is the ground learned before it (a grade that ended there): learned again.
+
+    Each streak is a sighting with a near edge (the least reach of its samples past the
+    threshold). A streak that starts at least ``hold_reach_m`` / ``approach_speed_mps``
+    after the last sighting of its sign (within ``hold_window_s``), no nearer than that
+    sighting's edge less ``hold_reach_m``, holds its distance and never confirms; a
+    streak after a shorter gap inherits the last one's verdict. A streak with no sighting
+    before it came into view - except in the first ``hold_window_s`` after switching on,
+    when there is nothing to compare with: then it waits for its next sighting (or warns
+    once it has lasted ``hold_window_s``). While the runner is not moving (an IMU fitted,
+    ``Pose.running`` false) nothing approaches.
 
     From a sensor that has had the ground in range (``beyond_validity``), NO_TARGET means
     the ground is at least ``max_range_m`` away: a drop sample when that is past
@@ -81,6 +105,24 @@ class SurfaceDetector:
         self._blocked = False
         self._beyond = False      # the newest sample judged was a "nothing within range"
         self._noise_s = 0.0       # how long the RMS has been learning
+        # a step in view, a drop [0] and a rise [1]: its last residual past the
+        # threshold, two in a row, and the least reach of those lately (its near edge)
+        self._step_t_s = [-math.inf, -math.inf]
+        self._step_edge_m = [math.inf, math.inf]
+        self._far_h_m = [0.0, 0.0]   # ... and the height of its far level
+        self._crossing = 0           # readings in a row of the far level from on top of it
+        self._near_side_t_s = -math.inf  # last ordinary reading nearer than a step's edge
+        self._edge_m = math.inf    # near edge of this streak: least reach past the threshold
+        self._streak_end_t_s = 0.0  # time of the streak's newest sample
+        self._held = False         # this streak holds its distance: not a hazard
+        # the last sighting of a drop [0] and of a rise [1]: when it ended, its near
+        # edge, whether it held its distance
+        self._seen_t_s = [-math.inf, -math.inf]
+        self._seen_edge_m = [math.inf, math.inf]
+        self._seen_held = [False, False]
+        self._still = False        # the runner is not moving (an IMU, no stride bounce)
+        self._watch_t0_s: float | None = None  # first reading since the start
+        self._pending = False      # held only for want of a stride watched: not yet known
         self.state = CLEAR
         self._drop = AlertState(Level.WARNING, self.kind, sensor_id, "drop")
         self._rise = AlertState(Level.WARNING, self.kind, sensor_id, "rise")
@@ -118,6 +160,9 @@ class SurfaceDetector:
     def feed(self, reading, pose) -> None:
         trunk_pitch_deg, bounce_m = pose.at(reading.t_s)
         t_s = reading.t_s
+        self._still = pose.imu is not None and not pose.running
+        if self._watch_t0_s is None:
+            self._watch_t0_s = t_s
         # Share of valid readings lately: near its range limit (bright sun) a sensor
         # returns the ground only at some phases of the stride, a biased sample.
         if self._validity_t_s is None:
@@ -189,6 +234,8 @@ class SurfaceDetector:
             return
         self._blocked_since_t_s = None
         self._blocked = False
+        if not (beyond or noisy or provisional) and self._crossed(t_s, reach_m, h, dev):
+            return
         self.deviation_m = dev
         self._beyond = beyond
         self._last_t_s_seen = t_s
@@ -200,19 +247,32 @@ class SurfaceDetector:
         support = self.cfg.support_share
         if dev >= support * c.drop_m:
             if self._streak <= 0:
-                self._new_streak(t_s)
+                self._new_streak(t_s, reach_m, 1)
             self._streak += 1
-            self._strong += dev >= c.drop_m
+            self._streak_end_t_s = t_s
+            self._resolve_pending(t_s)
+            if dev >= c.drop_m:
+                self._strong += 1
+                self._edge_m = min(self._edge_m, reach_m)
+                if not (beyond or noisy) and self._streak >= 2:
+                    self._note_step(0, t_s, reach_m, h)
             self._very_strong += dev >= 2.0 * c.drop_m
             self._least_m = min(self._least_m, dev)
         elif dev <= -support * c.rise_m:
             if self._streak >= 0:
-                self._new_streak(t_s)
+                self._new_streak(t_s, reach_m, -1)
             self._streak -= 1
-            self._strong += dev <= -c.rise_m
+            self._streak_end_t_s = t_s
+            self._resolve_pending(t_s)
+            if dev <= -c.rise_m:
+                self._strong += 1
+                self._edge_m = min(self._edge_m, reach_m)
+                if -self._streak >= 2:
+                    self._note_step(1, t_s, reach_m, h)
             self._very_strong += dev <= -2.0 * c.rise_m
             self._least_m = min(self._least_m, -dev)
-        else:
+        elif self._streak:
+            self._end_sighting()
             self._streak = 0
         # A stuck sensor repeats itself: a streak must hold a sample that changed from
         # the one before it in the streak; a lone sample, from the reading before it.
@@ -221,9 +281,11 @@ class SurfaceDetector:
             self._changed_in_streak = True
         threshold_m = min(c.drop_m, c.rise_m)
         ordinary = abs(dev) < 0.5 * threshold_m
+        if ordinary and reach_m < self._step_edge(t_s) - c.step_margin_m:
+            self._near_side_t_s = t_s
         if provisional:
             if abs(dev) < threshold_m:
-                self.fit.add(t_s, reach_m, h, self._slow_weight(ordinary, t_s))
+                self.fit.add(t_s, reach_m, h, self._weight(ordinary, reach_m, t_s))
             return
         if beyond or noisy:
             return   # a bound or a noisy reading: never learned
@@ -239,7 +301,11 @@ class SurfaceDetector:
             # threshold) is kept out of it
             dt = max(t_s - self._last_learn_t_s, 0.0)
             self._last_learn_t_s = t_s
-            self.fit.add(t_s, reach_m, h, self._slow_weight(ordinary, t_s))
+            if ordinary or slow:
+                weight = self._weight(ordinary, reach_m, t_s)
+            else:
+                weight = 1.0   # the ground is lost: learned again from what is seen
+            self.fit.add(t_s, reach_m, h, weight)
             self.baseline_m = predicted
             if ordinary or slow:
                 self._learn_noise(dev, dt)
@@ -257,9 +323,88 @@ class SurfaceDetector:
     def _lost_ground(self, t_s: float) -> bool:
         """The learned ground is wrong: nothing has matched it for relearn_after_s, or
         little has lately (hands crossing the beam can match a ground learned from a
-        box's face now and then, while the real ground reads as an endless drop)."""
-        return (t_s - self._ordinary_t_s > self.cfg.relearn_after_s
-                or self._ordinary_share < self.cfg.relearn_share)
+        box's face now and then, while the real ground reads as an endless drop).
+        Not while a step that approached is in view, until a runner at the slowest
+        approach_speed_mps would have reached its near edge: the runner still stands on
+        the learned level (learning the step's far level would warn of it again, the
+        other way, once they are on it, and hide the next step)."""
+        c = self.cfg
+        if not self._held:
+            reach_s = self._step_edge(t_s) / c.approach_speed_mps
+            if reach_s > c.relearn_after_s:
+                # (the share of matching readings may still remember the step before)
+                return t_s - self._ordinary_t_s > reach_s
+        return (t_s - self._ordinary_t_s > c.relearn_after_s
+                or self._ordinary_share < c.relearn_share)
+
+    def _note_step(self, i: int, t_s: float, reach_m: float, h_m: float) -> None:
+        """A residual past the threshold, the second in a row or later: a step (a drop
+        for ``i`` 0, a rise for 1) is in view, its near edge no farther than here. It
+        restarts the slow_persist_s clock: a step's far level read through noise is no
+        bias to learn."""
+        c = self.cfg
+        if t_s - self._step_t_s[i] >= c.step_memory_s:
+            self._step_edge_m[i] = reach_m       # a new step
+            self._far_h_m[i] = h_m
+        else:
+            self._step_edge_m[i] = min(self._step_edge_m[i], reach_m)
+            if reach_m >= self._step_edge_m[i] + c.step_margin_m:   # its far level
+                k = min((t_s - self._step_t_s[i]) / c.baseline_tau_s, 1.0)
+                self._far_h_m[i] += k * (h_m - self._far_h_m[i])
+        self._step_t_s[i] = self._slow_t0_s = t_s
+
+    def _crossed(self, t_s: float, reach_m: float, h_m: float, dev_m: float) -> bool:
+        """The runner has stepped onto the step in view: its far level, past its face,
+        reads the threshold nearer the runner's own height than it did, confirm_samples
+        readings in a row (the sensor rose or fell by the step). The step is then behind
+        the runner; a residual of its sign that stays is the ground learned before it
+        (a grade that ended at the step): learned again now (True: the reading is done)."""
+        c = self.cfg
+        for i in (0, 1):
+            if (t_s - self._step_t_s[i] >= c.step_memory_s
+                    or reach_m < self._step_edge_m[i] + c.step_margin_m):
+                continue
+            toward_m = self._far_h_m[i] - h_m if i == 0 else h_m - self._far_h_m[i]
+            if toward_m < (c.drop_m if i == 0 else c.rise_m):
+                self._crossing = 0
+                return False
+            self._crossing += 1
+            if self._crossing < c.confirm_samples:
+                return False
+            self._crossing = 0
+            self._step_t_s[i] = -math.inf
+            threshold_m = min(c.drop_m, c.rise_m)
+            if (dev_m > 0.0) == (i == 0) and abs(dev_m) >= 0.5 * threshold_m:
+                self.relearn()
+                return True
+            return False
+        return False
+
+    def _step_edge(self, t_s: float) -> float:
+        """Near edge (m of reach) of the step in view; infinite when there is none."""
+        memory_s = self.cfg.step_memory_s
+        edge_m = math.inf
+        if t_s - self._step_t_s[0] < memory_s:
+            edge_m = self._step_edge_m[0]
+        if t_s - self._step_t_s[1] < memory_s:
+            edge_m = min(edge_m, self._step_edge_m[1])
+        return edge_m
+
+    def _weight(self, ordinary: bool, reach_m: float, t_s: float) -> float:
+        """Weight in the learned ground of a sample below the threshold: none beyond the
+        near edge (less ``step_margin_m``) of a step in view whose near side - ordinary
+        ground nearer than its edge - is in view as well: there it is the step's face,
+        or its far level read through noise, and learning it would tilt the ground onto
+        the step (which then reads as a step the other way once the runner is on it, and
+        hides the next one). A step filling the whole sweep cannot be told from a ground
+        learned a few cm off, which must recover: there each residual past the threshold
+        restarts ``_slow_weight``'s clock instead."""
+        c = self.cfg
+        if (t_s - self._near_side_t_s < c.step_memory_s
+                and reach_m >= self._step_edge(t_s) - c.step_margin_m):
+            self._slow_t0_s = None
+            return 0.0
+        return self._slow_weight(ordinary, t_s)
 
     def _slow_weight(self, ordinary: bool, t_s: float) -> float:
         """Weight in the learned ground of this sample. A residual between half the
@@ -294,11 +439,47 @@ class SurfaceDetector:
                 and self.sample_period_s >= c.single_sample_period_s
                 and self.scatter_learned)
 
-    def _new_streak(self, t_s: float) -> None:
+    def _new_streak(self, t_s: float, reach_m: float, sign: int) -> None:
+        if self._streak:
+            self._end_sighting()
+        c = self.cfg
+        i = 0 if sign > 0 else 1
+        gap_s = t_s - self._seen_t_s[i]
+        held = self._pending = False
+        if gap_s <= c.hold_window_s:
+            if gap_s * c.approach_speed_mps >= c.hold_reach_m:
+                # long enough for a moving runner to have brought it hold_reach_m nearer
+                held = reach_m >= self._seen_edge_m[i] - c.hold_reach_m
+            else:
+                held = self._seen_held[i]   # the same sighting, interrupted by a sample
+        else:
+            # nothing like it a stride ago: it came into view, unless the sweep has not
+            # been watched for a stride yet (just switched on: wait for the next sighting)
+            held = t_s - self._watch_t0_s < c.hold_window_s
+            self._pending = held
+        self._held = held or self._still
         self._streak = self._strong = self._very_strong = 0
-        self._least_m = math.inf
+        self._least_m = self._edge_m = math.inf
         self._changed_in_streak = False
         self._streak_t_s = t_s
+
+    def _resolve_pending(self, t_s: float) -> None:
+        """A deviation seen since the start that stays in view a whole hold_window_s
+        without a stride's sweep to judge it by (no second sighting) is warned: in doubt
+        a hazard."""
+        if self._pending and t_s - self._streak_t_s >= self.cfg.hold_window_s:
+            self._pending = False
+            self._held = self._still
+
+    def _end_sighting(self) -> None:
+        """The streak ends: remember it to compare the next one of its sign with, when
+        it passed the threshold twice (once for a slow sensor): one noisy sample is
+        no sighting."""
+        if self._strong >= (1 if self.sample_period_s >= self.cfg.single_sample_period_s else 2):
+            i = 0 if self._streak > 0 else 1
+            self._seen_t_s[i] = self._streak_end_t_s
+            self._seen_edge_m[i] = self._edge_m
+            self._seen_held[i] = self._held
 
     def _learn(self, h: float, t_s: float) -> None:
         learning = self._learning
@@ -333,20 +514,21 @@ class SurfaceDetector:
             strong = self._strong >= min(2, c.confirm_samples) and 2 * self._strong >= streak
         else:
             strong = self._very_strong >= c.confirm_samples
-        confirmed = self._changed_in_streak and strong and (
+        confirmed = self._changed_in_streak and strong and not self._held and (
             streak >= c.confirm_samples
             or (streak >= 2 and self._last_t_s_seen - self._streak_t_s >= c.confirm_s))
         # one sample of a slow sensor: past the threshold (twice it when the ground is
         # seen less than strict_validity of the time, as above) and far outside the
         # ground's own scatter (abs: a drop and a rise are judged alike)
         one = self._very_strong if validity < self.cfg.strict_validity else self._strong
-        if not confirmed and streak >= 1 and one >= 1 and self.single_sample_ok():
+        if not confirmed and streak >= 1 and one >= 1 and not self._held and self.single_sample_ok():
             confirmed = (self._sample_changed
                          and abs(self.deviation_m) >= c.single_sample_sigmas * self.noise_m)
         # two in a row, both past the threshold and far outside the ground's scatter: a
         # fast sensor whose spot the stride sweeps across a hole in 20 ms (at 4.5 m/s,
         # 3.5 m back) has a third sample on the hole's grazing-lit far wall
         if (not confirmed and streak >= 2 and self._strong >= 2 and self._changed_in_streak
+                and not self._held
                 and validity >= self.cfg.strict_validity and c.pair_sigmas > 0.0
                 and self.scatter_learned and self._least_m >= c.pair_sigmas * self.noise_m):
             confirmed = True
@@ -370,6 +552,7 @@ class SurfaceDetector:
         self.validity = 0.0
         self.returns = 0.0
         self._validity_t_s = None
+        self._seen_t_s[0] = self._seen_t_s[1] = -math.inf
 
     def relearn(self) -> None:
         """Forget the ground level (after a mode change or a long gap)."""
@@ -381,3 +564,6 @@ class SurfaceDetector:
         self.noise_m = 0.0
         self._noise_s = 0.0
         self.fit.clear()
+        self._held = self._pending = False
+        self._step_t_s[0] = self._step_t_s[1] = self._near_side_t_s = -math.inf
+        self._crossing = 0
