@@ -428,6 +428,12 @@ class SurfaceDetector:
         self.noise_m = math.sqrt(var + k * (dev * dev - var))
 
     @property
+    def armed(self) -> bool:
+        """The ground is learned: from here a rise or drop can be told (the device's
+        "armed" waits for it)."""
+        return self.baseline_m is not None
+
+    @property
     def scatter_learned(self) -> bool:
         """The RMS of the ground's residuals has been learned long enough to judge by."""
         return self._noise_s >= self.cfg.noise_learn_s
