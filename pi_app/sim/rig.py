@@ -108,6 +108,10 @@ class SimRig:
         self.clock = clock if clock is not None else JitterClock(jitter_s, seed=self.seed)
         self.base_jitter_s = jitter_s
         self.world = world if world is not None else World(scenario)
+        if hasattr(self.clock, "rebase"):
+            # a paced run starts now: building the world took no runner time (the chips
+            # below are powered from here on, so the clock never runs back past them)
+            self.clock.rebase()
         self.bus = SimBus(self.clock, seed=self.seed)
         from gpiozero.pins.mock import MockFactory, MockPWMPin   # gpiozero is slow to import
 
@@ -118,8 +122,6 @@ class SimRig:
         for i, sc in enumerate(self.cfg.sensors):
             self.emulators[sc.id] = self._attach(sc, seed=self.seed * 101 + i,
                                                  plugged=sc.id not in self.absent)
-        if hasattr(self.clock, "rebase"):
-            self.clock.rebase()     # a paced run starts now: building the world took no runner time
         self.device = build_device(self.cfg, self.bus, self.clock, pin_factory=self.pin_factory,
                                    policy=policy, holder=holder,
                                    notifier=notifier, recorder=recorder)
