@@ -121,7 +121,7 @@ class SurfaceDetector:
         self._seen_edge_m = [math.inf, math.inf]
         self._seen_held = [False, False]
         self._still = False        # the runner is not moving (an IMU, no stride bounce)
-        self._watch_t0_s: float | None = None  # first reading since the start
+        self._watch_t0_s: float | None = None  # first reading judged since the start
         self._pending = False      # held only for want of a stride watched: not yet known
         self.state = CLEAR
         self._drop = AlertState(Level.WARNING, self.kind, sensor_id, "drop")
@@ -161,8 +161,6 @@ class SurfaceDetector:
         trunk_pitch_deg, bounce_m = pose.at(reading.t_s)
         t_s = reading.t_s
         self._still = pose.imu is not None and not pose.running
-        if self._watch_t0_s is None:
-            self._watch_t0_s = t_s
         # Share of valid readings lately: near its range limit (bright sun) a sensor
         # returns the ground only at some phases of the stride, a biased sample.
         if self._validity_t_s is None:
@@ -192,6 +190,8 @@ class SurfaceDetector:
         if trunk_pitch_deg is None:
             # the IMU has not settled yet: the ground must not be learned at the wrong angle
             return
+        if self._watch_t0_s is None:
+            self._watch_t0_s = t_s     # the sweep is watched from here
         h = self.ground_height_m(d, trunk_pitch_deg, bounce_m)
         if h is None:
             return
