@@ -128,9 +128,12 @@ SURFACE = (
       0.2, 5.0),
     F("surface.hold_window_s", float, 1.2, "s",
       "a deviation is compared with the last one of its sign seen at most this long before "
-      "(a stride at 60 steps/min, with its pauses); in the first this long after switching "
-      "on, a deviation waits for its next sighting (nothing seen before it to compare)",
-      0.2, 5.0),
+      "(a stride at 60 steps/min, with its pauses)", 0.2, 5.0),
+    F("surface.first_look_s", float, 0.5, "s",
+      "for this long after the ground sensor's sweep is first watched, a deviation waits for "
+      "its next sighting (no stride's sweep seen before it to compare with; a step lasts at "
+      "most 0.4 s at 150 steps/min); longer would let a fast runner pass a first hazard",
+      0.0, 5.0),
 )
 
 DECK = (

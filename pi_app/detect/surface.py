@@ -52,8 +52,8 @@ class SurfaceDetector:
     after the last sighting of its sign (within ``hold_window_s``), no nearer than that
     sighting's edge less ``hold_reach_m``, holds its distance and never confirms; a
     streak after a shorter gap inherits the last one's verdict. A streak with no sighting
-    before it came into view - except in the first ``hold_window_s`` after switching on,
-    when there is nothing to compare with: then it waits for its next sighting (or warns
+    before it came into view - except in the first ``first_look_s`` of watching, when
+    there is nothing to compare with: then it waits for its next sighting (or warns
     once it has lasted ``hold_window_s``). While the runner is not moving (an IMU fitted,
     ``Pose.running`` false) nothing approaches.
 
@@ -461,7 +461,7 @@ class SurfaceDetector:
         else:
             # nothing like it a stride ago: it came into view, unless the sweep has not
             # been watched for a stride yet (just switched on: wait for the next sighting)
-            held = t_s - self._watch_t0_s < c.hold_window_s
+            held = t_s - self._watch_t0_s < c.first_look_s
             self._pending = held
         self._held = held or self._still
         self._streak = self._strong = self._very_strong = 0
@@ -495,6 +495,7 @@ class SurfaceDetector:
         if len(learning) >= self.cfg.learn_samples and t_s - self._learn_t_s >= self.cfg.learn_s:
             learning.sort()
             self.baseline_m = learning[len(learning) // 2]
+            self._watch_t0_s = t_s        # deviations from the ground are told from here
             learning.clear()
             self.fit.clear()
             self._last_learn_t_s = t_s
