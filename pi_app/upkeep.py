@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from pi_app.detect import CLEAR
 from pi_app.detect.announce import READY
 from pi_app.loop import DeviceLoop
 from pi_app.selftest import describe_output, open_button
@@ -141,7 +142,7 @@ class ArmedWatch:
     ``status`` says ``armed=0`` and what it waits for; at arming it says ``armed=1``
     and the time it took, logs it, and plays the ready chirp (after a passed
     self-test). Losing the IMU and finding it again arms afresh. Cost per cycle once
-    armed: a few attribute reads."""
+    armed: a few attribute reads; no list or string is built."""
 
     def __init__(self, loop: DeviceLoop, t_s: float, *, announce, chirp: bool) -> None:
         self.loop = loop
@@ -152,21 +153,20 @@ class ArmedWatch:
         self.armed_after_s: float | None = None
         loop.notices["armed"] = "0 (finding down, learning the ground)"
 
-    def waiting_for(self) -> list[str]:
+    def _waiting(self):
+        """What arming still waits for, in words, lazily: the first answer alone is
+        enough to know it is not armed."""
         loop = self.loop
-        out = []
         imu = loop.imu
         if imu is not None and not (imu.ready and imu.settled):
-            out.append("finding down")
+            yield "finding down"
         for channel in loop.channels:
-            if channel.used and channel.fault.level == 0 and \
+            if channel.used and channel.fault is CLEAR and \
                     not getattr(channel.detector, "armed", True):
-                out.append(f"{channel.id} learning the ground")
-        return out
+                yield f"{channel.id} learning the ground"
 
     def __call__(self, t_s: float) -> None:
-        waiting = self.waiting_for()
-        if not waiting:
+        if next(self._waiting(), None) is None:
             if not self.armed:
                 self.armed = True
                 self.armed_after_s = t_s - self.since_t_s
@@ -176,8 +176,9 @@ class ArmedWatch:
                     self.announce(READY, t_s)
                     self.chirp = False      # once: a later re-arming is said, not chirped
             return
+        waiting = ", ".join(self._waiting())   # only while not armed: a second or so
         if self.armed:
             self.armed = False
             self.since_t_s = t_s
-            log.warning("not armed: %s", ", ".join(waiting))
-        self.loop.notices["armed"] = f"0 ({', '.join(waiting)})"
+            log.warning("not armed: %s", waiting)
+        self.loop.notices["armed"] = f"0 ({waiting})"
