@@ -7,8 +7,10 @@ before it is detectable to contact; its first warning is the first alarm onset o
 matching kind (``WARNING_KINDS``) in the window; it is "hit" with a lead of at least
 ``min(HIT_SHARE * limit_lead_s, USEFUL_LEAD_S)``, else "late", "missed" or
 "no_contact". A false alarm is an alarm episode (warning or danger of a hazard kind)
-that starts in no hazard's window stretched by ``GRACE_S`` after contact. Every
-definition in full: docs/scenarios.md, "Scoring".
+that starts in no hazard's window stretched by ``GRACE_S`` after contact. A hazard
+may be made of pieces (a ``group`` of boxes, a staircase): ``truth`` gives it one
+window, so one warning counts for all of them. Every definition in full:
+docs/scenarios.md, "Scoring".
 """
 
 from __future__ import annotations

@@ -2,8 +2,11 @@
 and ray casts against it and against boxes.
 
 Frame: x along the path in the direction of travel (behind the runner), y across it
-(+y = the runner's left... when facing -x; any consistent lateral axis), z up.
-A ray is ``o + s * d`` with ``d`` a unit vector, so ``s`` is the slant range in metres.
+(+y = the runner's left), z up; a yaw turns +x toward +y (counter-clockwise seen from
+above). A ray is ``o + s * d`` with ``d`` a unit vector, so ``s`` is the slant range in
+metres. A box is axis-aligned (``cast_box``) or turned about the vertical axis
+(``cast_turned_box``: the same slab test in the box's own frame); its footprint on the
+ground is a convex polygon (``turned_corners``, ``band_x_interval``).
 """
 
 from __future__ import annotations
@@ -171,3 +174,43 @@ def cast_box(ox, oy, oz, dx, dy, dz, x0, x1, y0, y1, z0, z1, s_max):
         if t_near > t_far:
             return None
     return t_near
+
+
+def cast_turned_box(ox, oy, oz, dx, dy, dz, px, py, c, s, depth, hw, z0, z1, s_max):
+    """Distance along the ray to a box turned by a yaw of cosine ``c`` and sine ``s``
+    about the vertical through ``(px, py)``, or None. In its own frame (u along its
+    depth, v along its width) the box is ``u in [0, depth], v in [-hw, hw]``,
+    ``z in [z0, z1]``: the ray is turned by the opposite yaw and slab-tested there, so
+    the range is exact."""
+    rx, ry = ox - px, oy - py
+    return cast_box(c * rx + s * ry, c * ry - s * rx, oz, c * dx + s * dy, c * dy - s * dx,
+                    dz, 0.0, depth, -hw, hw, z0, z1, s_max)
+
+
+def turned_corners(px: float, py: float, c: float, s: float, depth_m: float,
+                   half_width_m: float) -> tuple:
+    """The footprint of a turned box (as ``cast_turned_box``): its four ``(x, y)``
+    corners in order around it."""
+    out = []
+    for u, v in ((0.0, -half_width_m), (depth_m, -half_width_m), (depth_m, half_width_m),
+                 (0.0, half_width_m)):
+        out.append((px + c * u - s * v, py + s * u + c * v))
+    return tuple(out)
+
+
+def band_x_interval(corners, y_lo: float, y_hi: float):
+    """``(x_min, x_max)`` of the convex polygon ``corners`` cut to the band
+    ``y_lo <= y <= y_hi`` (edges included), or None when they do not meet. A segment
+    across the band at ``x`` meets the polygon exactly when ``x_min <= x <= x_max``."""
+    x_min, x_max = INF, -INF
+    n = len(corners)
+    for i in range(n):
+        (xa, ya), (xb, yb) = corners[i], corners[(i + 1) % n]
+        if y_lo <= ya <= y_hi:                     # a corner inside the band
+            x_min, x_max = min(x_min, xa), max(x_max, xa)
+        if ya != yb:                               # where the edge crosses the band's lines
+            for y in (y_lo, y_hi):
+                if min(ya, yb) <= y <= max(ya, yb):
+                    x = xa + (xb - xa) * (y - ya) / (yb - ya)
+                    x_min, x_max = min(x_min, x), max(x_max, x)
+    return None if x_min > x_max else (x_min, x_max)

@@ -20,9 +20,9 @@ from pi_app.exc import ScenarioError
 from pi_app.sensors.chips import RANGE_KINDS, XSHUT, chip
 from pi_app.sim.scenario_file import read_scenario, shipped_scenarios  # noqa: F401
 from pi_app.sim.scenario_file import shipped_dir as _shipped_dir  # noqa: F401
-from pi_app.sim.scenario_types import (ButtonPress, Expect, Fault, GroundFeature,  # noqa: F401
-                                       Obstacle, Runner, Scenario, ScenarioSensor,
-                                       Treadmill)
+from pi_app.sim.scenario_types import (STAIRS_KINDS, ButtonPress, Expect, Fault,  # noqa: F401
+                                       GroundFeature, Obstacle, Runner, Scenario,
+                                       ScenarioSensor, Treadmill)
 from pi_app.sim.schema import (REQUIRED, Key, all_of, at_least, at_most, at_most_items,
                                between, greater, nonzero, one_of, read_array, read_table, show)
 
@@ -35,7 +35,7 @@ DEFAULT_DISTANCE_MODE = "long"  # no distance_mode given: the mode that reaches 
 SENSOR_ROLES = ("obstacle", "surface", "deck")
 #: ground kinds and the sign of depth_m they need (+1 = down, -1 = up, 0 = either)
 GROUND_SIGN = {"hole": 1, "drop": 1, "kerb_down": 1, "root": -1, "rise": -1, "kerb_up": -1,
-               "slope": 0}
+               "slope": 0, "stairs_down": 1, "stairs_up": -1}
 #: kinds that must say how long they are (steps may run to the end of the path)
 GROUND_NEEDS_LENGTH = ("hole", "root", "slope")
 FAULT_KINDS = ("unplug", "replug", "i2c_errors", "stuck", "blind", "garbage", "bus_stuck",
@@ -52,6 +52,13 @@ MAX_DURATION_S = 86400.0  # a whole day: longer runs are soak tests, not scenari
 MAX_PATH_M = MAX_SPEED_MPS * MAX_DURATION_S
 MAX_LATERAL_M = 100.0   # across the path: far beyond any sensor's field of view
 MAX_OBSTACLE_SIZE_M = 100.0  # a building's front; larger is a typo
+#: a turned box: within a quarter turn either way, which covers every orientation of a
+#: box (a box turned by 120 deg is one turned by -60 deg with width and depth swapped)
+MAX_OBSTACLE_YAW_DEG = 90.0
+#: steps of one staircase: a long flight; each step is a level change of the ground
+MAX_STAIR_STEPS = 50
+#: tread length of a staircase: from a steep indoor stair (0.15 m) to stepped terraces
+STAIR_RUN_M = (0.15, 10.0)
 #: TOML integers are 64-bit signed; a bigger seed is not portable TOML
 MAX_SEED = 2**63 - 1
 #: the simulation's cost grows with each of these per loop cycle (1,000 obstacles run
@@ -68,6 +75,11 @@ MAX_SENSORS = 8
 #: (``pi_app.sim.rig.XSHUT_PINS``)
 MAX_VL53L1X = 6
 XSHUT_KINDS = tuple(k for k in SENSOR_KINDS if chip(k).sharing == XSHUT)
+
+
+def _named(v: str) -> str | None:
+    """A group's name: anything but blank."""
+    return None if v.strip() else "must not be empty"
 
 
 # --- the allowed keys ---------------------------------------------------------------
@@ -103,18 +115,24 @@ _SENSOR = {
 _ALONG = between(-MAX_PATH_M, MAX_PATH_M)
 _ACROSS = between(-MAX_LATERAL_M, MAX_LATERAL_M)
 _SIZE = all_of(greater(0.0), at_most(MAX_OBSTACLE_SIZE_M))
+
 _OBSTACLE = {
     "id": Key(str, None), "x_m": Key(float, REQUIRED, _ALONG), "y_m": Key(float, 0.0, _ACROSS),
     "width_m": Key(float, REQUIRED, _SIZE), "height_m": Key(float, REQUIRED, _SIZE),
     "depth_m": Key(float, 0.3, _SIZE),
     "speed_mps": Key(float, 0.0, between(-MAX_SPEED_MPS * 3, MAX_SPEED_MPS * 3)),
     "vy_mps": Key(float, 0.0, between(-20.0, 20.0)),
+    "yaw_deg": Key(float, 0.0, between(-MAX_OBSTACLE_YAW_DEG, MAX_OBSTACLE_YAW_DEG)),
+    "group": Key(str, None, _named),
 }
 _GROUND = {
     "id": Key(str, None), "kind": Key(str, REQUIRED, one_of(tuple(GROUND_SIGN))),
     "x_m": Key(float, REQUIRED, _ALONG),
     "length_m": Key(float, None, all_of(greater(0.0), at_most(MAX_PATH_M))),
     "depth_m": Key(float, REQUIRED, nonzero(2.0)),
+    "count": Key(int, None, between(2, MAX_STAIR_STEPS)),
+    "run_m": Key(float, None, between(*STAIR_RUN_M)),
+    "group": Key(str, None, _named),
 }
 _TREADMILL = {
     "belt_speed_mps": Key(float, REQUIRED, between(0.0, MAX_SPEED_MPS, lo_open=True)),
@@ -159,6 +177,7 @@ def parse_scenario(data: dict, source: str = "<dict>") -> Scenario:
     faults = tuple(_fault(t, i, ids, mode, where) for i, t in
                    enumerate(read_array(top["faults"], _FAULT, "faults", file)))
     _unique([o.id for o in obstacles] + [g.id for g in ground], "obstacles/ground id", where)
+    _groups(obstacles, ground, where)
     ambient = read_table(top["ambient"], _AMBIENT, "ambient.", file)
     return Scenario(
         name=top["name"] or Path(file).stem, duration_s=top["duration_s"], seed=top["seed"],
@@ -250,7 +269,8 @@ def _kinds(kinds: tuple[str, ...]) -> str:
 
 def _obstacle(o: dict, i: int) -> Obstacle:
     return Obstacle(o["id"] or f"obstacle-{i}", o["x_m"], o["y_m"], o["width_m"],
-                    o["height_m"], o["depth_m"], o["speed_mps"], o["vy_mps"])
+                    o["height_m"], o["depth_m"], o["speed_mps"], o["vy_mps"], o["yaw_deg"],
+                    o["group"])
 
 
 def _ground(g: dict, i: int, where: _Where) -> GroundFeature:
@@ -261,7 +281,41 @@ def _ground(g: dict, i: int, where: _Where) -> GroundFeature:
         where.fail(f"{key}.depth_m", f"a {kind} needs depth_m {needed}, got {depth:g}")
     if g["length_m"] is None and kind in GROUND_NEEDS_LENGTH:
         where.fail(f"{key}.length_m", f"missing (a {kind} needs a length)")
-    return GroundFeature(g["id"] or f"{kind}-{i}", kind, g["x_m"], g["length_m"], depth)
+    if kind in STAIRS_KINDS:
+        if g["length_m"] is not None:
+            where.fail(f"{key}.length_m", f"not for a {kind} (it is count * run_m long and "
+                       "the ground stays at its top or bottom)")
+        for k in ("count", "run_m"):
+            if g[k] is None:
+                where.fail(f"{key}.{k}", f"missing (a {kind} needs count and run_m)")
+        return GroundFeature(g["id"] or f"{kind}-{i}", kind, g["x_m"], None, depth,
+                             g["count"], g["run_m"], g["group"])
+    for k in ("count", "run_m"):
+        if g[k] is not None:
+            where.fail(f"{key}.{k}", f"only for kind = {_kinds(STAIRS_KINDS)}")
+    return GroundFeature(g["id"] or f"{kind}-{i}", kind, g["x_m"], g["length_m"], depth,
+                         group=g["group"])
+
+
+def _groups(obstacles, ground, where: _Where) -> None:
+    """A group names one hazard made of several pieces: it must not be another piece's
+    id, a slope (not a hazard) cannot be in one, and the steps of all staircases stay
+    within ``MAX_GROUND`` level changes."""
+    ids = {o.id for o in obstacles} | {g.id for g in ground}
+    for key, items in (("obstacles", obstacles), ("ground", ground)):
+        for i, x in enumerate(items):
+            if x.group is None:
+                continue
+            if x.group in ids:
+                where.fail(f"{key}[{i}].group", f"{show(x.group)} is the id of an obstacle "
+                           "or ground feature: a group needs a name of its own")
+            if getattr(x, "kind", None) == "slope":
+                where.fail(f"{key}[{i}].group", "a slope is not a hazard: it cannot be "
+                           "part of one")
+    steps = sum(g.count for g in ground)
+    if steps > MAX_GROUND:
+        where.fail("ground", f"at most {MAX_GROUND} level changes (a staircase counts "
+                   f"each step), got {steps}")
 
 
 def _treadmill(raw: dict | None, mode: str, where: _Where) -> Treadmill | None:

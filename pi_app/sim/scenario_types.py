@@ -39,6 +39,12 @@ class Obstacle:
     depth_m: float             # along x
     speed_mps: float           # + = toward the runner (towards smaller x)
     vy_mps: float              # lateral speed (+ = toward +y)
+    yaw_deg: float = 0.0       # turned about the middle of its near face (+ = +x toward +y)
+    group: str | None = None   # pieces of one hazard share a group
+
+
+#: ground kinds that are a staircase: ``count`` steps of ``depth_m``, one every ``run_m``
+STAIRS_KINDS = ("stairs_up", "stairs_down")
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,10 @@ class GroundFeature:
     kind: str
     x_m: float                 # where it starts
     length_m: float | None     # None = to the end of the path (steps only)
-    depth_m: float             # > 0 down, < 0 up
+    depth_m: float             # > 0 down, < 0 up (stairs: each step)
+    count: int = 1             # stairs: number of steps
+    run_m: float | None = None  # stairs: tread length, one step every run_m
+    group: str | None = None   # pieces of one hazard share a group
 
 
 @dataclass(frozen=True)

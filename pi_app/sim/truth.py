@@ -1,5 +1,10 @@
 """Noise-free ground truth of a scenario: its hazards, when each is contacted and when
-it first becomes physically detectable (definitions in docs/scenarios.md, "Scoring")."""
+it first becomes physically detectable (definitions in docs/scenarios.md, "Scoring").
+
+A hazard is made of pieces: one obstacle or ground feature, or every piece sharing a
+``group`` (an angled fence of several boxes, a wall along a bend). A group is one
+hazard: contacted when its first piece is, detectable when any piece first is. A
+staircase is one ground feature, so one hazard, contacted at its first step."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 
 from pi_app.sensors.chips import chip_optics
+from pi_app.sim.geometry import band_x_interval
 from pi_app.sim.optics import max_range_m
 from pi_app.sim.world import RUNNER_HALF_WIDTH_M
 
@@ -79,19 +85,36 @@ def _crossing(gap, t_end_s: float):
     return _first(lambda t: gap(t) >= 0.0, t_end_s)
 
 
+def _corridor_x(world, index: int, t_s: float):
+    """``(x_min, x_max)`` of obstacle ``index``'s footprint within the runner's corridor
+    (``RUNNER_HALF_WIDTH_M`` either side of the line) at ``t_s``, or None: the body,
+    a segment across the corridor, touches the box exactly while it is in between."""
+    return band_x_interval(world.footprint_corners(index, t_s), -RUNNER_HALF_WIDTH_M,
+                           RUNNER_HALF_WIDTH_M)
+
+
 def _obstacle_contact(world, index: int, obstacle, t_end_s: float):
     """First time the runner's body meets the box's footprint (from in front of it)."""
-    if world.footprint(index, 0.0)[0] <= world.runner_x_m(0.0):
+    at_start = _corridor_x(world, index, 0.0) or world.footprint(index, 0.0)[:2]
+    if at_start[0] <= world.runner_x_m(0.0):
         return None                                   # not ahead of the runner
 
-    def touching(t):
-        x0, x1, y0, y1 = world.footprint(index, t)
-        return x0 <= world.runner_x_m(t) <= x1 and y0 <= RUNNER_HALF_WIDTH_M \
-            and y1 >= -RUNNER_HALF_WIDTH_M
+    if obstacle.yaw_deg == 0.0:
+        def touching(t):
+            x0, x1, y0, y1 = world.footprint(index, t)
+            return x0 <= world.runner_x_m(t) <= x1 and y0 <= RUNNER_HALF_WIDTH_M \
+                and y1 >= -RUNNER_HALF_WIDTH_M
+    else:
+        def touching(t):
+            span = _corridor_x(world, index, t)
+            return span is not None and span[0] <= world.runner_x_m(t) <= span[1]
 
-    # small enough steps that even a thin, fast box cannot be jumped over
+    # small enough steps that even a thin, fast box cannot be jumped over (a turned box
+    # is at least its smaller side thick along the path)
     closing_mps = max(v for _, v in world.scenario.runner.speed_profile) + abs(obstacle.speed_mps)
-    step_s = min(GRID_S, 0.4 * obstacle.depth_m / max(closing_mps, 0.1))
+    thin_m = obstacle.depth_m if obstacle.yaw_deg == 0.0 else \
+        min(obstacle.depth_m, obstacle.width_m)
+    step_s = min(GRID_S, 0.4 * thin_m / max(closing_mps, 0.1))
     return _first(touching, t_end_s, step_s)
 
 
@@ -162,59 +185,96 @@ def _first_sightings(scenario, world, sensor, targets: set, t_end_s: float,
     return found
 
 
+def _static_across(world, index: int, o) -> bool:
+    """A box standing still with part of its footprint across the runner's corridor
+    (strictly inside it) ahead of the runner's start."""
+    if o.speed_mps != 0.0 or o.vy_mps != 0.0:
+        return False
+    x_min, _, y_min, y_max = world.footprint(index, 0.0)
+    if o.yaw_deg != 0.0:            # a convex footprint meets the corridor band...
+        span = _corridor_x(world, index, 0.0)
+        x_min = span[0] if span is not None else x_min
+    return y_min < RUNNER_HALF_WIDTH_M and y_max > -RUNNER_HALF_WIDTH_M \
+        and x_min > world.runner_x_m(0.0)   # ...exactly when its y bounds overlap it
+
+
+def _pieces(scenario, world):
+    """``(hazard id, kind, target id, t_contact within the run + horizon | None, is a
+    hazard on its own)`` per obstacle and non-slope ground feature; the hazard id is
+    the piece's group, else its own id."""
+    horizon = scenario.duration_s + CONTACT_HORIZON_S
+    for i, o in enumerate(scenario.obstacles):
+        t = _obstacle_contact(world, i, o, horizon)
+        yield o.group or o.id, "obstacle", o.id, t, t is not None or _static_across(world, i, o)
+    for g in scenario.ground:
+        if g.kind != "slope":
+            t = _crossing(lambda t, x=g.x_m: world.runner_x_m(t) - x, horizon)
+            yield g.group or g.id, "surface", g.id, t, True
+
+
 def _contacts(scenario, world):
-    """``(id, kind, target_id, t_contact within the run + horizon | None)`` per hazard."""
+    """``(id, kind, ((target id, target kind), ...), t_contact within the run + horizon |
+    None)`` per hazard. A group is a hazard when any piece is one; it is an obstacle when
+    any piece is one, its contact the first piece's, and every piece (on the path or
+    not) can make it detectable."""
     horizon = scenario.duration_s + CONTACT_HORIZON_S
     if scenario.mode == "treadmill":
         length = scenario.treadmill.deck_length_m
         p = world.runner_x_m
-        yield "console", "deck", "runner", _first(lambda t: p(t) <= CONTACT_M, horizon)
-        yield "rear-edge", "deck", "runner", _first(lambda t: p(t) >= length - CONTACT_M,
-                                                    horizon)
+        runner = (("runner", "deck"),)
+        yield "console", "deck", runner, _first(lambda t: p(t) <= CONTACT_M, horizon)
+        yield "rear-edge", "deck", runner, _first(lambda t: p(t) >= length - CONTACT_M,
+                                                  horizon)
         if max(v for _, v in scenario.treadmill.position_profile) > length:
-            yield "off-deck", "deck", "runner", _first(lambda t: p(t) > length, horizon)
+            yield "off-deck", "deck", runner, _first(lambda t: p(t) > length, horizon)
         return
-    for i, o in enumerate(scenario.obstacles):
-        t = _obstacle_contact(world, i, o, horizon)
-        static_across = o.speed_mps == 0.0 and o.vy_mps == 0.0 \
-            and abs(o.y_m) < o.width_m / 2 + RUNNER_HALF_WIDTH_M and o.x_m > world.runner_x_m(0.0)
-        if t is not None or static_across:
-            yield o.id, "obstacle", o.id, t
-    for g in scenario.ground:
-        if g.kind != "slope":
-            yield g.id, "surface", g.id, _crossing(lambda t, x=g.x_m: world.runner_x_m(t) - x,
-                                                   horizon)
+    hazards_: dict[str, list] = {}          # id -> [kind, targets, t_contact, is a hazard]
+    for hid, kind, target, t, alone in _pieces(scenario, world):
+        h = hazards_.setdefault(hid, [kind, [], None, False])
+        if kind == "obstacle":
+            h[0] = "obstacle"
+        h[1].append((target, kind))
+        if t is not None and (h[2] is None or t < h[2]):
+            h[2] = t
+        h[3] = h[3] or alone
+    for hid, (kind, targets, t, is_hazard) in hazards_.items():
+        if is_hazard:
+            yield hid, kind, tuple(targets), t
 
 
 def hazards(scenario, world) -> list[Hazard]:
     """Noise-free ground truth for every hazard of the scenario (docs/scenarios.md, "Scoring")."""
     found = list(_contacts(scenario, world))
-    # the time up to which each target matters: its contact, else the end of the run
+    # the time up to which each target matters: its hazard's contact, else the end of the run
     ends: dict[str, float] = {}
-    for _, _, target, t_ext in found:
+    for _, _, targets, t_ext in found:
         end = t_ext if t_ext is not None else scenario.duration_s
-        ends[target] = max(ends.get(target, 0.0), end)
+        for target, _ in targets:
+            ends[target] = max(ends.get(target, 0.0), end)
     sightings = []   # (sensor id, role, {target: t})
     for s in scenario.sensors:
-        targets = {tg for _, kind, tg, _ in found if s.role in DETECTING_ROLES[kind]}
+        targets = {tg for _, _, pieces, _ in found for tg, kind in pieces
+                   if s.role in DETECTING_ROLES[kind]}
         if targets:
             t_end = max(ends[tg] for tg in targets)
             sightings.append((s.id, s.role, _first_sightings(scenario, world, s, targets, t_end)))
     out = []
-    for hid, kind, target, t_ext in found:
+    for hid, kind, pieces, t_ext in found:
         t_contact = t_ext if t_ext is not None and t_ext <= scenario.duration_s else None
         search_end = t_ext if t_ext is not None else scenario.duration_s
         # a deck edge cannot be foreseen before the runner starts toward it
         t_from = approach_start_s(world.position, t_ext, DECK_DIRECTION[hid]) \
             if kind == "deck" and t_ext is not None else 0.0
         looks = sightings if t_from == 0.0 else [
-            (s.id, s.role, _first_sightings(scenario, world, s, {target}, search_end, t_from))
+            (s.id, s.role, _first_sightings(scenario, world, s, {tg for tg, _ in pieces},
+                                            search_end, t_from))
             for s in scenario.sensors if s.role in DETECTING_ROLES[kind]]
         t_det, sensor = None, None
         for sid, role, seen in looks:
-            t = seen.get(target)
-            if role in DETECTING_ROLES[kind] and t is not None and t <= search_end \
-                    and (t_det is None or t < t_det):
-                t_det, sensor = t, sid
+            for target, target_kind in pieces:
+                t = seen.get(target)
+                if role in DETECTING_ROLES[target_kind] and t is not None \
+                        and t <= search_end and (t_det is None or t < t_det):
+                    t_det, sensor = t, sid
         out.append(Hazard(hid, kind, t_det, t_contact, t_ext, sensor))
     return out

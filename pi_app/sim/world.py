@@ -4,8 +4,11 @@ and the evaluator judges against (axes and units as in docs/scenarios.md).
 Belt: x along the path (behind the runner, who runs backwards), y across it, z up. The
 belt sensor is the reference point, at ``x = runner_x_m(t)``, y = 0, riding the gait's
 bounce; a forward trunk lean tilts a rear-facing beam up by the same angle. Obstacles
-are moving boxes on the ground; ``[[ground]]`` features change its height
-(``geometry.GroundProfile``). Treadmill: the sensor is on the handrail at x = 0 looking
+are moving boxes on the ground, each turned by its ``yaw_deg`` (+x toward +y,
+counter-clockwise seen from above) about the middle of its near face at ``(x_m, y_m)``;
+unturned boxes take the plain slab test, turned ones the same test in their own frame.
+``[[ground]]`` features change its height (``geometry.GroundProfile``; a staircase is its
+steps, all labelled with its id). Treadmill: the sensor is on the handrail at x = 0 looking
 along the deck; ``runner_x_m(t)`` is the distance to the runner's back, a plane that
 tilts, bobs and sways with the gait; beyond the deck the sensor sees the room. A
 ``SensorView`` casts the chip's beam (``geometry.beam_rays``) and returns the nearest
@@ -18,7 +21,9 @@ import math
 
 from pi_app.sensors.chips import chip_optics
 from pi_app.sim.gait import Gait, HandCrossing, PiecewiseLinear
-from pi_app.sim.geometry import BOX_FOOTING_M, EPS, GroundProfile, beam_rays, cast_box
+from pi_app.sim.geometry import (BOX_FOOTING_M, EPS, GroundProfile, beam_rays, cast_box,
+                                 cast_turned_box, turned_corners)
+from pi_app.sim.scenario_types import STAIRS_KINDS
 
 CAST_LIMIT_M = 12.0           # nothing further is reported (beyond every chip's range)
 ROOM_BEHIND_DECK_M = 2.5      # wall of the room behind a treadmill's rear edge
@@ -81,13 +86,15 @@ class SensorView:
         oy = self.sensor.y_m
         oz = ground_z + self.sensor.mount_height_m + bounce
         ground_cast = None if w.ground.flat else w.ground.cast
+        turned = w.turned_boxes(t_s) if w.any_turned else ()
+        solid = bool(boxes or turned)
         best, label = CAST_LIMIT_M, None
         for rx, ry, rz in self.rays:
             dz = rx * s + rz * c
             if ground_cast is None:             # GroundProfile.cast on flat ground
                 if dz < -EPS and -oz / dz < best:
                     best, label = -oz / dz, "ground"
-                if not boxes:
+                if not solid:
                     continue
             dx = rx * c - rz * s
             if ground_cast is not None:
@@ -98,6 +105,12 @@ class SensorView:
                 d = cast_box(ox, oy, oz, dx, ry, dz, x0, x1, y0, y1, z0, z1, best)
                 if d is not None and d < best:
                     best, label = d, bid
+            if turned:
+                for bid, px, py, bc, bs, depth, hw, z0, z1 in turned:
+                    d = cast_turned_box(ox, oy, oz, dx, ry, dz, px, py, bc, bs, depth, hw, z0,
+                                        z1, best)
+                    if d is not None and d < best:
+                        best, label = d, bid
         if self.hands is not None:
             hand_m = self.hands.distance_m(t_s)
             if hand_m is not None and hand_m < best:
@@ -138,16 +151,31 @@ class World:
         self.treadmill = scenario.treadmill
         self.position = (PiecewiseLinear(scenario.treadmill.position_profile)
                          if scenario.treadmill else None)
-        self.ground = GroundProfile([(g.id, g.kind, g.x_m, g.length_m, g.depth_m)
-                                     for g in scenario.ground])
+        self.ground = GroundProfile(ground_pieces(scenario.ground))
         # (id, x near face at t=0, depth, y centre at t=0, half width, top z, vx, vy)
         self._obstacles = tuple(
             (o.id, o.x_m, o.depth_m, o.y_m, o.width_m / 2.0,
              self.ground.height_m(o.x_m) + o.height_m, -o.speed_mps, o.vy_mps)
             for o in scenario.obstacles)
+        self._aligned = tuple(b for b, o in zip(self._obstacles, scenario.obstacles)
+                              if o.yaw_deg == 0.0)
+        # turned boxes: (the _obstacles entry, cos yaw, sin yaw, x reach of the corners
+        # from the pivot (min, max))
+        turned = []
+        for b, o in zip(self._obstacles, scenario.obstacles):
+            if o.yaw_deg != 0.0:
+                c, s = math.cos(math.radians(o.yaw_deg)), math.sin(math.radians(o.yaw_deg))
+                xs = [x for x, _ in turned_corners(0.0, 0.0, c, s, o.depth_m, o.width_m / 2)]
+                turned.append((b, c, s, min(xs), max(xs)))
+        self._turned = tuple(turned)
+        self.any_turned = bool(turned)      # else the casts skip turned boxes altogether
+        self._yaw = tuple((math.cos(math.radians(o.yaw_deg)), math.sin(math.radians(o.yaw_deg)))
+                          for o in scenario.obstacles)
         self._views: dict[str, SensorView] = {}
         self._pose_t = math.nan
         self._pose = None
+        self._turned_t = math.nan
+        self._turned_now: tuple = ()
 
     # --- the runner ------------------------------------------------------------------
     def runner_x_m(self, t_s: float) -> float:
@@ -189,11 +217,23 @@ class World:
         return self._views[sensor_id]
 
     def footprint(self, index: int, t_s: float):
-        """Obstacle ``index`` at ``t_s``: ``(x_near, x_far, y_min, y_max)`` in metres."""
+        """Obstacle ``index`` at ``t_s``: ``(x_near, x_far, y_min, y_max)`` in metres (of
+        a turned box: the bounds of its corners)."""
+        if self._yaw[index] == (1.0, 0.0):
+            _, x0, depth, yc, hw, _, vx, vy = self._obstacles[index]
+            x = x0 + vx * t_s
+            y = yc + vy * t_s
+            return x, x + depth, y - hw, y + hw
+        corners = self.footprint_corners(index, t_s)
+        xs = [x for x, _ in corners]
+        ys = [y for _, y in corners]
+        return min(xs), max(xs), min(ys), max(ys)
+
+    def footprint_corners(self, index: int, t_s: float) -> tuple:
+        """Obstacle ``index``'s footprint at ``t_s``: its four ``(x, y)`` corners (m)."""
         _, x0, depth, yc, hw, _, vx, vy = self._obstacles[index]
-        x = x0 + vx * t_s
-        y = yc + vy * t_s
-        return x, x + depth, y - hw, y + hw
+        c, s = self._yaw[index]
+        return turned_corners(x0 + vx * t_s, yc + vy * t_s, c, s, depth, hw)
 
     def belt_pose(self, t_s: float) -> tuple:
         """Belt: ``(x, ground height at x, bounce, cos, sin of the trunk pitch, boxes)`` at
@@ -213,10 +253,10 @@ class World:
         return self._pose
 
     def boxes_at(self, t_s: float, near_x_m: float = 0.0, reach_m: float = math.inf) -> list:
-        """Every obstacle as ``(id, x0, x1, y0, y1, z0, z1)`` at ``t_s``; with ``reach_m``,
-        only those within it along x of ``near_x_m``."""
+        """Every unturned obstacle as ``(id, x0, x1, y0, y1, z0, z1)`` at ``t_s``; with
+        ``reach_m``, only those within it along x of ``near_x_m``."""
         out = []
-        for oid, x0, depth, yc, hw, top, vx, vy in self._obstacles:
+        for oid, x0, depth, yc, hw, top, vx, vy in self._aligned:
             x = x0 + vx * t_s
             x1 = x + depth
             if x - near_x_m > reach_m or near_x_m - x1 > reach_m:
@@ -224,6 +264,25 @@ class World:
             y = yc + vy * t_s
             out.append((oid, x, x1, y - hw, y + hw, -BOX_FOOTING_M, top))
         return out
+
+    def turned_boxes(self, t_s: float) -> tuple:
+        """Belt: every turned obstacle a ray can reach at ``t_s`` (as ``belt_pose``'s
+        boxes) as ``(id, pivot x, pivot y, cos yaw, sin yaw, depth, half width, z0, z1)``
+        for ``geometry.cast_turned_box``, computed once per instant."""
+        if t_s == self._turned_t:
+            return self._turned_now
+        out = []
+        if self._turned:
+            near_x = self.runner_x_m(t_s)
+            reach_m = CAST_LIMIT_M + _BOX_REACH_MARGIN_M
+            for (oid, x0, depth, yc, hw, top, vx, vy), c, s, lo, hi in self._turned:
+                px = x0 + vx * t_s
+                if px + lo - near_x > reach_m or near_x - (px + hi) > reach_m:
+                    continue
+                out.append((oid, px, yc + vy * t_s, c, s, depth, hw, -BOX_FOOTING_M, top))
+        self._turned_now = tuple(out)
+        self._turned_t = t_s
+        return self._turned_now
 
     def back_plane(self, t_s: float):
         """Treadmill: the runner's back at ``t_s`` as ``(c, tan_pitch, z_min, z_max)``:
@@ -245,3 +304,17 @@ class World:
 
     def _deck_ref_height_m(self) -> float:
         return self.scenario.sensors[0].mount_height_m
+
+
+def ground_pieces(features) -> list:
+    """``GroundProfile`` features ``(id, kind, x_m, length_m, depth_m)`` of the
+    scenario's ``[[ground]]``: a staircase is its ``count`` steps, one every ``run_m``,
+    each a level change that stays (labelled with the staircase's id)."""
+    out = []
+    for g in features:
+        if g.kind in STAIRS_KINDS:
+            out.extend((g.id, g.kind, g.x_m + k * g.run_m, None, g.depth_m)
+                       for k in range(g.count))
+        else:
+            out.append((g.id, g.kind, g.x_m, g.length_m, g.depth_m))
+    return out

@@ -120,6 +120,64 @@ def test_treadmill_hazards_follow_the_profile():
     assert found["rear-edge"].t_detectable_s == found["off-deck"].t_detectable_s == 4.0
 
 
+# --- composite hazards: a group of pieces is one hazard ----------------------------------
+#: a block on the path and a nearer one beside it, 0.5-1.1 m left of the line: the level
+#: sensor's 27 deg cone takes in the side block first
+ON_PATH = {"id": "post", "x_m": 20.0, "width_m": 0.6, "height_m": 1.5}
+BESIDE = {"id": "wing", "x_m": 19.0, "y_m": 0.8, "width_m": 0.6, "height_m": 1.5}
+
+
+def grouped(group="gate"):
+    return scenario([{**ON_PATH, "group": group}, {**BESIDE, "group": group}],
+                    sensors=[KIT[0]], duration_s=14.0)
+
+
+def test_a_group_is_one_hazard_contacted_at_its_first_piece_seen_with_any():
+    (gate,) = truth(grouped())
+    alone = {h.id: h for h in truth(scenario([ON_PATH, BESIDE], sensors=[KIT[0]],
+                                             duration_s=14.0))}
+    assert set(alone) == {"post"}                 # beside the path: scenery on its own
+    assert (gate.id, gate.kind, gate.sensor) == ("gate", "obstacle", "rear")
+    assert gate.t_contact_s == pytest.approx(alone["post"].t_contact_s) == \
+        pytest.approx(10.0, abs=1e-3)
+    assert gate.t_detectable_s < alone["post"].t_detectable_s - 0.2   # the wing is seen first
+
+
+def test_one_early_alarm_over_two_pieces_is_one_hit_and_no_false_alarm():
+    sc = grouped()
+    w = World(sc)
+    (gate,) = hazards(sc, w)
+    early = [alert(gate.t_detectable_s + 0.02, "warning", "obstacle", "rear"),
+             alert(11.0, "clear")]
+    result = evaluate(sc, w, early, "backsight", 1)
+    assert [r["outcome"] for r in result["hazards"]] == ["hit"]
+    assert result["false_alarms"] == 0
+    # scored piece by piece, the same correct warning is a false alarm and a miss
+    piecewise = scenario([ON_PATH, BESIDE], sensors=[KIT[0]], duration_s=14.0)
+    result = evaluate(piecewise, World(piecewise), early, "backsight", 1)
+    assert [r["outcome"] for r in result["hazards"]] == ["missed"]
+    assert result["false_alarms"] == 1
+
+
+def test_an_alarm_outside_every_window_is_still_a_false_alarm_with_groups():
+    sc = grouped()
+    w = World(sc)
+    (gate,) = hazards(sc, w)
+    alerts = [alert(2.0, "warning", "obstacle", "rear"), alert(2.4, "clear"),
+              alert(gate.t_detectable_s + 0.02, "warning", "obstacle", "rear"),
+              alert(11.0, "clear"),
+              alert(10.0 + GRACE_S + 0.5, "warning", "obstacle", "rear"), alert(12.0, "clear")]
+    result = evaluate(sc, w, alerts, "backsight", 1)
+    assert [r["outcome"] for r in result["hazards"]] == ["hit"]
+    assert result["false_alarms"] == 2
+
+
+def test_a_group_beside_the_path_is_no_hazard():
+    sc = scenario([{**BESIDE, "group": "g"}, {**BESIDE, "id": "wing2", "x_m": 21.0,
+                                               "group": "g"}], sensors=[KIT[0]])
+    assert truth(sc) == []
+
+
 # --- scoring on hand-made timelines -----------------------------------------------------
 WALL = Hazard("wall", "obstacle", t_detectable_s=10.0, t_contact_s=13.0, t_contact_ext_s=13.0)
 NEAR = Hazard("ped", "obstacle", t_detectable_s=12.0, t_contact_s=13.0, t_contact_ext_s=13.0)
