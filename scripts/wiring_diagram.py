@@ -2,11 +2,13 @@
 """Draw hardware/wiring.svg from the "Header pins" table in hardware/wiring.md.
 
     pip install 'backsight[docs]'        # schemdraw
-    python scripts/wiring_diagram.py [--out hardware/wiring.svg]
+    python scripts/wiring_diagram.py [--out hardware/wiring.svg] [--buzzer-out hardware/buzzer-driver.svg]
 
-Left: the Pi's header pins that are used, each wired to what it drives. Right: the
-transistor driver of a plain ERM vibration motor (the motor row's GPIO). The table is the single
-source; tests/system/test_hardware_docs.py checks it against the config defaults.
+wiring.svg, left: the Pi's header pins that are used, each wired to what it drives.
+Right: the transistor driver of a plain ERM vibration motor (the motor row's GPIO).
+buzzer-driver.svg: the same low-side switch for a bare 5 V buzzer (the buzzer row's
+GPIO), which a buzzer module carries on its own board. The table is the single source;
+tests/system/test_hardware_docs.py checks it against the config defaults.
 """
 
 from __future__ import annotations
@@ -79,13 +81,48 @@ def draw(rows: list[dict[str, str]], out: Path) -> None:
         d.save(str(out))
 
 
+def draw_buzzer_driver(rows: list[dict[str, str]], out: Path) -> None:
+    """A bare active buzzer switched by an NPN from the buzzer GPIO (a GPIO gives ~16 mA,
+    a 5 V buzzer wants ~30 mA): 5 V -> buzzer -> collector; emitter to GND; the GPIO
+    through 1 kOhm to the base, 10 kOhm base to GND so it stays off while the Pi boots."""
+    import schemdraw
+    import schemdraw.elements as elm
+
+    schemdraw.use("svg")
+    schemdraw.config(fontsize=11, font="sans-serif")
+    buzzer_bcm = next(r["BCM"] for r in rows if r["signal"] == "buzzer")
+    buzzer_pin = next(r["pin"] for r in rows if r["signal"] == "buzzer")
+    with schemdraw.Drawing(show=False) as d:
+        d.config(unit=2.5)
+        d += elm.Vdd().label("5 V (pin 2)")
+        d += elm.Line().down(0.5)
+        top = d.here
+        d += (buzzer := elm.RBox().down().label("active buzzer\n+ to 5 V", loc="bottom", ofst=0.3))
+        d += elm.Line().at(top).right(3)
+        d += elm.Diode().down().toy(buzzer.end).reverse().label("1N4148: only for a\nmagnetic buzzer",
+                                                                 loc="bottom", ofst=0.4)
+        d += elm.Line().tox(buzzer.end)
+        d += elm.Line().at(buzzer.end).down(1.2)
+        d += (q := elm.BjtNpn(circle=True).theta(0).anchor("collector").label("2N2222 / S8050", loc="right"))
+        d += elm.Ground().at(q.emitter)
+        d += elm.Resistor().at(q.base).left().label("1 kΩ")
+        d.push()
+        d += elm.Line().left(1.5).label(f"  GPIO{buzzer_bcm} · pin {buzzer_pin}", loc="left")
+        d.pop()
+        d += elm.Resistor().down().label("10 kΩ", loc="bottom")
+        d += elm.Ground()
+        d.save(str(out))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "hardware" / "wiring.svg")
+    parser.add_argument("--buzzer-out", type=Path, default=REPO / "hardware" / "buzzer-driver.svg")
     args = parser.parse_args(argv)
     rows = markdown_table(WIRING_MD.read_text(encoding="utf-8"), "Header pins")
     draw(rows, args.out)
-    print(f"wrote {args.out}")
+    draw_buzzer_driver(rows, args.buzzer_out)
+    print(f"wrote {args.out} and {args.buzzer_out}")
     return 0
 
 
