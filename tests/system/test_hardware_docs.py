@@ -223,3 +223,34 @@ def test_the_belt_layout_is_the_scripts_drawing_of_the_default_kit(tmp_path):
     assert f"meets the ground {spot_m:.1f} m behind the sensor" in svg
     assert "BACK of the runner" in svg and "direction of travel (running backwards)" in svg
     assert "](belt-layout.svg)" in (HW / "mounting.md").read_text()
+
+
+def bom_total_usd(rows: list[dict[str, str]]) -> tuple[float, float]:
+    """Sum of qty x price over BOM rows whose price is a range "lo-hi" (dollars)."""
+    lo = hi = 0.0
+    for r in rows:
+        low, _, high = r["price each ($)"].partition("-")
+        lo += int(r["qty"]) * float(low)
+        hi += int(r["qty"]) * float(high or low)
+    return lo, hi
+
+
+def test_the_bom_total_is_the_sum_of_its_default_kit_rows():
+    text = (HW / "BOM.md").read_text()
+    rows = markdown_table(text, "Default kit (hip belt)")
+    assert len(rows) >= 15
+    lo, hi = bom_total_usd(rows)
+    assert f"**Default kit total: ${round(lo)}-{round(hi)}**" in text, (lo, hi)
+
+
+def test_the_bom_has_a_console_path_tools_and_what_each_option_buys():
+    text = (HW / "BOM.md").read_text()
+    kit = " ".join(r["part"] for r in markdown_table(text, "Default kit (hip belt)"))
+    assert "USB-serial adapter" in kit and "printed belt bracket" in kit
+    assert "cad/belt_bracket.stl" in text and "cad/handrail_clamp.stl" in text
+    tools = text.split("## Tools and skills\n", 1)[1].split("\n## ", 1)[0]
+    assert "Soldering" in tools and "header" in tools
+    options = markdown_table(text, "Optional parts: what each buys the runner")
+    assert all(r["what it buys the runner"] for r in options)
+    parts = " ".join(r["part"] for r in options)
+    assert all(name in parts for name in ("MB1242", "DRV2605L", "TCA9548A", "push button"))
