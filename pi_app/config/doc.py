@@ -192,6 +192,25 @@ mount_height_m = 1.0
 pitch_deg = 0.0
 
 """ + short_mode_ground("mux_address = 0x70\nmux_channel = 1\n")),
+    ("A DRV2605L haptic driver and a mute button",
+     "The optional outputs are settings, not [[sensors]] entries. A DRV2605L (I2C, "
+     "0x5A) drives the motor instead of the transistor on GPIO13 and plays crisper "
+     "effects; with an LRA coin motor set `actuator = \"lra\"`. A button from GPIO23 to "
+     "GND mutes for `alert.mute_s` (a second press un-mutes; danger is never muted) and, "
+     "held 1.5 s, switches the belt and treadmill profiles.",
+     """\
+[alert]
+haptic = "drv2605"
+actuator = "lra"
+button_pin = 23
+
+[[sensors]]
+id = "rear"
+kind = "vl53l1x"
+role = "obstacle"
+xshut_pin = 17
+
+""" + tfluna_ground(-25.0)),
 )
 
 

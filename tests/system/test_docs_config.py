@@ -61,7 +61,10 @@ def test_the_config_reference_has_a_row_for_every_setting_with_its_default_and_r
 
 def _fit_chips(bus: SimBus, cfg: Config, pin_factory) -> None:
     """Put each configured chip where the configuration says it is: behind its mux
-    channel, at its address, or at its boot address with its XSHUT line."""
+    channel, at its address, or at its boot address with its XSHUT line; and the
+    haptic driver when the configuration asks for one."""
+    if cfg.alert.haptic == "drv2605":
+        bus.attach(sim_devices.DRV2605Device())
     muxes = {}
     for s in cfg.sensors:
         kwargs = {}
@@ -98,8 +101,10 @@ def test_every_example_kit_in_the_config_reference_starts_on_simulated_hardware(
         pins.close()
 
 
-def test_the_config_reference_shows_the_four_optional_parts():
+def test_the_config_reference_shows_every_optional_part():
     kits = [Config.from_dict(data) for data in toml_blocks(CONFIG_MD)]
+    assert any(cfg.alert.haptic == "drv2605" and cfg.alert.actuator == "lra" for cfg in kits)
+    assert any(cfg.alert.button_pin >= 0 for cfg in kits)
     sensors = [s for cfg in kits for s in cfg.sensors]
     assert any(s.kind == "vl53l1x" and s.xshut_pin is not None and s.address not in (None, 0x29)
                for s in sensors)
