@@ -142,3 +142,22 @@ def test_the_docs_show_every_preview_and_the_print_settings():
         assert f"](cad/{m.name}.png)" in text, m.name
         assert f"cad/{m.name}.scad" in text and f"cad/{m.name}.stl" in text, m.name
     assert "## Printing" in text
+
+
+@needs_openscad
+@pytest.mark.parametrize("name", [m.name for m in models()])
+def test_the_committed_stl_is_the_models_render(tmp_path, name):
+    """The STL a builder prints without OpenSCAD is the model as it stands (the same
+    facets; OpenSCAD may list them in another order)."""
+    def facet_set(facets):
+        out = []
+        for _n, tri in facets:
+            points = [tuple(round(c, 3) for c in p) for p in tri]
+            first = points.index(min(points))              # same facet, any starting corner
+            out.append(tuple(points[first:] + points[:first]))
+        return sorted(out)
+
+    fresh = read_stl(render_stl(model(name), tmp_path / f"{name}.stl"))
+    committed = read_stl(CAD / f"{name}.stl")
+    assert facet_set(committed) == facet_set(fresh), \
+        f"hardware/cad/{name}.stl is stale: run scripts/render_mounts.py"
