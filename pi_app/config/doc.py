@@ -4,7 +4,7 @@
 
 Every setting's row (key, default, allowed values, when it applies, what it does)
 comes from the schema (``SECTIONS``, ``FIELDS``), the ``[[sensors]]`` keys from
-``SENSOR_FIELDS``. The example kits are checked with ``Config.from_dict`` before they
+``SENSOR_FIELDS``, the mount keys the console adds from ``pi_app.config.mount``. The example kits are checked with ``Config.from_dict`` before they
 are printed, so the reference never shows a configuration the device refuses.
 Standard library only, like the rest of this package. tests/system/test_docs_config.py
 regenerates the file and compares.
