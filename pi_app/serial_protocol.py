@@ -15,7 +15,9 @@ import re
 from pathlib import Path
 
 from pi_app import __version__
-from pi_app.config import FIELDS, RESTART, SCHEMA, Config
+from pi_app.config import FIELDS, RESTART, SCHEMA, SENSOR_FIELDS, Config
+from pi_app.config.mount import (MountKey, describe_range, mount_keys, mount_value,
+                                 parse_mount_key, with_mount)
 from pi_app.config_store import save_config
 from pi_app.exc import ConfigError
 
@@ -42,6 +44,7 @@ HELP_LINES = (
     "version          firmware and protocol version",
     "get [KEY]        one setting, or all as KEY=VALUE lines",
     "set KEY VALUE    validate and apply (not saved; help KEY says live or next start)",
+    "                 sensors.<id>.mount_height_m|pitch_deg|yaw_deg: a sensor's mount",
     "set KEY VALUE confirm  serial.port/baudrate: accept that after save+restart",
     "                 the console moves there and this session is cut off (else ERR 9)",
     "save             write the current settings to the config file",
@@ -160,6 +163,9 @@ class ConsoleProtocol:
     def _help(self, rest: str) -> list[str]:
         if rest:
             f = FIELDS.get(rest)
+            mk = parse_mount_key(rest) if f is None else None
+            if mk is not None:
+                return self._help_mount(mk)
             if f is None:
                 return [err(E_UNKNOWN_KEY, f"unknown key {rest[:64]!r}")]
             return [f"OK {f.key}: {f.doc} ({f.describe_range()}; default {format_value(f.default)}; "
@@ -174,9 +180,17 @@ class ConsoleProtocol:
     def _get(self, rest: str) -> list[str]:
         cfg = self.current_config()
         if not rest:
-            return [f"{f.key}={format_value(cfg.get(f.key))}" for f in SCHEMA] + [f"OK {len(SCHEMA)} keys"]
+            lines = [f"{f.key}={format_value(cfg.get(f.key))}" for f in SCHEMA]
+            lines += [f"{mk.key}={format_value(mount_value(cfg, mk))}" for mk in mount_keys(cfg)]
+            return lines + [f"OK {len(lines)} keys"]
         if " " in rest or "\t" in rest:
             return [err(E_USAGE, "usage: get [KEY]")]
+        mk = parse_mount_key(rest)
+        if mk is not None:
+            try:
+                return [f"OK {rest}={format_value(mount_value(cfg, mk))}"]
+            except ConfigError as exc:
+                return [err(E_UNKNOWN_KEY, str(exc))]
         if rest not in FIELDS:
             return [err(E_UNKNOWN_KEY, f"unknown key {rest[:64]!r} (get lists all)")]
         return [f"OK {rest}={format_value(cfg.get(rest))}"]
@@ -186,6 +200,9 @@ class ConsoleProtocol:
         if len(args) != 2:
             return [err(E_USAGE, "usage: set KEY VALUE")]
         key, value = args
+        mk = parse_mount_key(key)
+        if mk is not None:
+            return self._set_mount(mk, value)
         if key not in FIELDS:
             return [err(E_UNKNOWN_KEY, f"unknown key {key[:64]!r} (get lists all)")]
         confirmed = False
@@ -205,6 +222,33 @@ class ConsoleProtocol:
             return refused
         later = " (applies at the next start, after save)" if FIELDS[key].applies == RESTART else ""
         return [f"OK {key}={new_value}{later}"]
+
+    def _set_mount(self, mk: MountKey, value: str) -> list[str]:
+        """A sensor's mount: checked, handed over, applied when the sensors are built."""
+        cfg = self.current_config()
+        try:
+            mount_value(cfg, mk)
+        except ConfigError as exc:
+            return [err(E_UNKNOWN_KEY, str(exc))]
+        try:
+            new_cfg = with_mount(cfg, mk, value)
+        except ConfigError as exc:
+            return [err(E_BAD_VALUE, str(exc))]
+        refused = self._hand_over(new_cfg)
+        if refused:
+            return refused
+        return [f"OK {mk.key}={format_value(mount_value(new_cfg, mk))} "
+                f"(applies at the next start, after save)"]
+
+    def _help_mount(self, mk: MountKey) -> list[str]:
+        cfg = self.current_config()
+        try:
+            value = mount_value(cfg, mk)
+        except ConfigError as exc:
+            return [err(E_UNKNOWN_KEY, str(exc))]
+        return [f"OK {mk.key}: sensor {mk.sensor_id!r} {SENSOR_FIELDS[mk.name].doc} "
+                f"({describe_range(mk.name)}; now {format_value(value)}; "
+                f"applies at the next start)"]
 
     def _cut_off_warning(self, key: str, new_value: str) -> str:
         serial = self.current_config().serial

@@ -2,11 +2,13 @@
 """Draw hardware/wiring.svg from the "Header pins" table in hardware/wiring.md.
 
     pip install 'backsight[docs]'        # schemdraw
-    python scripts/wiring_diagram.py [--out hardware/wiring.svg]
+    python scripts/wiring_diagram.py [--out hardware/wiring.svg] [--buzzer-out hardware/buzzer-driver.svg]
 
-Left: the Pi's header pins that are used, each wired to what it drives. Right: the
-transistor driver of a plain ERM vibration motor (the motor row's GPIO). The table is the single
-source; tests/system/test_hardware_docs.py checks it against the config defaults.
+wiring.svg, left: the Pi's header pins that are used, each wired to what it drives.
+Right: the transistor driver of a plain ERM vibration motor (the motor row's GPIO).
+buzzer-driver.svg: the same low-side switch for a bare 5 V buzzer (the buzzer row's
+GPIO), which a buzzer module carries on its own board. The table is the single source;
+tests/system/test_hardware_docs.py checks it against the config defaults.
 """
 
 from __future__ import annotations
@@ -59,33 +61,64 @@ def draw(rows: list[dict[str, str]], out: Path) -> None:
 
         # plain ERM driver on the right: motor and flyback diode in parallel from 5 V
         d.move_from(header.p1, dx=27, dy=7.5)
-        d += elm.Vdd().label("5 V")
-        d += elm.Line().down(0.5)
-        top = d.here
-        d += (motor := elm.Motor().down().label("ERM\nmotor", loc="top", ofst=0.5))
-        d += elm.Line().at(top).right(3)
-        d += elm.Diode().down().toy(motor.end).reverse().label("1N4148\nflyback", loc="bottom", ofst=0.4)
-        d += elm.Line().tox(motor.end)
-        d += elm.Line().at(motor.end).down(1.2)
-        d += (q := elm.BjtNpn(circle=True).theta(0).anchor("collector").label("2N2222", loc="right"))
-        d += elm.Ground().at(q.emitter)
-        d += elm.Resistor().at(q.base).left().label("1 kΩ")
-        d.push()
         motor_bcm = next(r["BCM"] for r in rows if r["signal"] == "motor")
-        d += elm.Line().left(1.5).label(f"GPIO{motor_bcm} (motor_pin)", loc="left")
-        d.pop()
-        d += elm.Resistor().down().label("10 kΩ", loc="bottom")
-        d += elm.Ground()
+        low_side_switch(d, "5 V", lambda: elm.Motor().down().label("ERM\nmotor", loc="top", ofst=0.5),
+                        "1N4148\nflyback", "2N2222", f"GPIO{motor_bcm} (motor_pin)")
+        d.save(str(out))
+
+
+def low_side_switch(d, supply: str, make_load, diode: str, transistor: str, gpio: str) -> None:
+    """From the 5 V ``supply`` through the element ``make_load()`` builds (made here: inside
+    a drawing an element joins it where it is made) with ``diode`` across it, into an NPN's
+    collector, emitter to GND; the ``gpio`` through 1 kOhm to the base, 10 kOhm from the
+    base to GND so the load stays off while the Pi boots."""
+    import schemdraw.elements as elm
+
+    d += elm.Vdd().label(supply)
+    d += elm.Line().down(0.5)
+    top = d.here
+    d += (load := make_load())
+    d += elm.Line().at(top).right(3)
+    d += elm.Diode().down().toy(load.end).reverse().label(diode, loc="bottom", ofst=0.4)
+    d += elm.Line().tox(load.end)
+    d += elm.Line().at(load.end).down(1.2)
+    d += (q := elm.BjtNpn(circle=True).theta(0).anchor("collector").label(transistor, loc="right"))
+    d += elm.Ground().at(q.emitter)
+    d += elm.Resistor().at(q.base).left().label("1 kΩ")
+    d.push()
+    d += elm.Line().left(1.5).label(gpio, loc="left")
+    d.pop()
+    d += elm.Resistor().down().label("10 kΩ", loc="bottom")
+    d += elm.Ground()
+
+
+def draw_buzzer_driver(rows: list[dict[str, str]], out: Path) -> None:
+    """A bare active buzzer switched by an NPN from the buzzer GPIO (a GPIO gives ~16 mA,
+    a 5 V buzzer wants ~30 mA); a magnetic one needs the diode, a piezo one does not."""
+    import schemdraw
+    import schemdraw.elements as elm
+
+    schemdraw.use("svg")
+    schemdraw.config(fontsize=11, font="sans-serif")
+    buzzer = next(r for r in rows if r["signal"] == "buzzer")
+    with schemdraw.Drawing(show=False) as d:
+        d.config(unit=2.5)
+        low_side_switch(d, "5 V (pin 2)",
+                        lambda: elm.RBox().down().label("active buzzer\n+ to 5 V", loc="bottom", ofst=0.3),
+                        "1N4148: only for a\nmagnetic buzzer", "2N2222 / S8050",
+                        f"  GPIO{buzzer['BCM']} · pin {buzzer['pin']}")
         d.save(str(out))
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "hardware" / "wiring.svg")
+    parser.add_argument("--buzzer-out", type=Path, default=REPO / "hardware" / "buzzer-driver.svg")
     args = parser.parse_args(argv)
     rows = markdown_table(WIRING_MD.read_text(encoding="utf-8"), "Header pins")
     draw(rows, args.out)
-    print(f"wrote {args.out}")
+    draw_buzzer_driver(rows, args.buzzer_out)
+    print(f"wrote {args.out} and {args.buzzer_out}")
     return 0
 
 

@@ -7,7 +7,8 @@ The loop reads ``cfg.obstacle.warning_ttc_s``; the serial console changes a valu
 ``Config``. ``python3 -m pi_app.config`` prints the default config with a comment per
 key; the installer runs it with the system python3, so nothing in this package may
 import beyond the standard library. Modules: ``fields``, ``schema*``, ``sensors``,
-``rules``, ``document``, ``core``, ``toml``, ``files``, ``holder`` (console <-> loop).
+``rules``, ``document``, ``core``, ``toml``, ``files``, ``holder`` (console <-> loop),
+``mount`` (the sensors' mount as console keys).
 """
 
 from pi_app.config.board import GPIO_UART_PORTS, I2C_PINS, STANDARD_BAUDRATES, UART_PINS

@@ -4,7 +4,7 @@
 
 Every setting's row (key, default, allowed values, when it applies, what it does)
 comes from the schema (``SECTIONS``, ``FIELDS``), the ``[[sensors]]`` keys from
-``SENSOR_FIELDS``. The example kits are checked with ``Config.from_dict`` before they
+``SENSOR_FIELDS``, the mount keys the console adds from ``pi_app.config.mount``. The example kits are checked with ``Config.from_dict`` before they
 are printed, so the reference never shows a configuration the device refuses.
 Standard library only, like the rest of this package. tests/system/test_docs_config.py
 regenerates the file and compares.
@@ -17,6 +17,7 @@ import sys
 import tomllib
 
 from pi_app.config.core import Config
+from pi_app.config.mount import MOUNT_KEYS, PATTERN, describe_range
 from pi_app.config.schema import FIELDS, SECTIONS
 from pi_app.config.sensors import (DEFAULT_SENSORS, REQUIRED_SENSOR_KEYS, SENSOR_FIELDS,
                                    SensorConfig)
@@ -81,6 +82,26 @@ back along the path), `surface` (pitched down at the ground 1-2 m behind the hee
 `deck` (a level sensor for the treadmill; on the belt it watches for obstacles) or
 `imu` (the MPU-6050). With `device.mode = "treadmill"` the obstacle and deck sensors
 watch the deck band, and surface sensors are not used.
+"""
+
+MOUNT_INTRO = """\
+### Mount height and pitch over the serial console
+
+The mount of every range sensor (not the IMU) is also a console setting, named by the
+sensor's `id`: `get` lists them after the settings above, e.g.
+`sensors.ground.pitch_deg=-25.0`. Calibrate on the belt (a phone's inclinometer on the
+wedge, a tape from the sensor to the ground), then `save`:
+
+    set sensors.ground.pitch_deg -30
+    OK sensors.ground.pitch_deg=-30.0 (applies at the next start, after save)
+    set sensors.ground.mount_height_m 0.95
+    save
+
+The value is checked against the range below (`ERR 3` and nothing changes if it is
+outside; `ERR 2` for a sensor that is not fitted); `save` writes it into the sensor's
+`[[sensors]]` table. The sensors are built at start-up, so it applies at the next start
+(`sudo systemctl restart backsight`).
+
 """
 
 #: the MPU-6050 every example kit ends with
@@ -171,6 +192,25 @@ mount_height_m = 1.0
 pitch_deg = 0.0
 
 """ + short_mode_ground("mux_address = 0x70\nmux_channel = 1\n")),
+    ("A DRV2605L haptic driver and a mute button",
+     "The optional outputs are settings, not [[sensors]] entries. A DRV2605L (I2C, "
+     "0x5A) drives the motor instead of the transistor on GPIO13 and plays crisper "
+     "effects; with an LRA coin motor set `actuator = \"lra\"`. A button from GPIO23 to "
+     "GND mutes for `alert.mute_s` (a second press un-mutes; danger is never muted) and, "
+     "held 1.5 s, switches the belt and treadmill profiles.",
+     """\
+[alert]
+haptic = "drv2605"
+actuator = "lra"
+button_pin = 23
+
+[[sensors]]
+id = "rear"
+kind = "vl53l1x"
+role = "obstacle"
+xshut_pin = 17
+
+""" + tfluna_ground(-25.0)),
 )
 
 
@@ -210,6 +250,14 @@ def sensor_rows() -> list[str]:
     return rows
 
 
+def mount_section() -> str:
+    """How the console reports and changes each range sensor's mount."""
+    rows = ["| key | allowed | what it is |", "| --- | --- | --- |"]
+    rows += [f"| `{PATTERN}{name}` | {describe_range(name)} | {cell(SENSOR_FIELDS[name].doc)} |"
+             for name in MOUNT_KEYS]
+    return (MOUNT_INTRO + "\n".join(rows) + "\n")
+
+
 def default_kit_toml() -> str:
     lines = []
     for s in DEFAULT_SENSORS:
@@ -238,6 +286,7 @@ def document() -> str:
         parts.append("\n".join(setting_rows(FIELDS[f"{section}.{n}"] for n in names)) + "\n")
     parts.append(SENSORS_INTRO)
     parts.append("\n".join(sensor_rows()) + "\n")
+    parts.append(mount_section())
     parts.append("### The default kit\n\nA level VL53L1X (long mode, 33 ms), a TF-Luna "
                  "pitched 25 deg down at the ground and an MPU-6050 for trunk pitch and "
                  "bounce; keys left out take the defaults above.\n")

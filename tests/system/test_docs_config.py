@@ -1,5 +1,6 @@
 """The reference docs say what the code does: docs/config.md is generated from the
-config schema and its example kits start on simulated hardware; docs/scenarios.md
+config schema, its example kits start on simulated hardware and every key `get`
+reports has a row; docs/scenarios.md
 names every key the scenario reader accepts and its examples run as they promise;
 and no file points at a document that is not in the repository."""
 
@@ -20,7 +21,9 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 from helpers.expect import check_expect
 from pi_app.clock import SimClock
 from pi_app.config import FIELDS, Config
+from pi_app.config.mount import parse_mount_key
 from pi_app.device import build_device
+from pi_app.serial_protocol import ConsoleProtocol
 from pi_app.sim import devices as sim_devices
 from pi_app.sim import scenario as scenario_module
 from pi_app.sim.rig import run_scenario
@@ -58,7 +61,10 @@ def test_the_config_reference_has_a_row_for_every_setting_with_its_default_and_r
 
 def _fit_chips(bus: SimBus, cfg: Config, pin_factory) -> None:
     """Put each configured chip where the configuration says it is: behind its mux
-    channel, at its address, or at its boot address with its XSHUT line."""
+    channel, at its address, or at its boot address with its XSHUT line; and the
+    haptic driver when the configuration asks for one."""
+    if cfg.alert.haptic == "drv2605":
+        bus.attach(sim_devices.DRV2605Device())
     muxes = {}
     for s in cfg.sensors:
         kwargs = {}
@@ -95,8 +101,10 @@ def test_every_example_kit_in_the_config_reference_starts_on_simulated_hardware(
         pins.close()
 
 
-def test_the_config_reference_shows_the_four_optional_parts():
+def test_the_config_reference_shows_every_optional_part():
     kits = [Config.from_dict(data) for data in toml_blocks(CONFIG_MD)]
+    assert any(cfg.alert.haptic == "drv2605" and cfg.alert.actuator == "lra" for cfg in kits)
+    assert any(cfg.alert.button_pin >= 0 for cfg in kits)
     sensors = [s for cfg in kits for s in cfg.sensors]
     assert any(s.kind == "vl53l1x" and s.xshut_pin is not None and s.address not in (None, 0x29)
                for s in sensors)
@@ -192,3 +200,34 @@ def test_no_tracked_file_refers_to_a_document_outside_the_repository():
             if PRIVATE_DOCS.search(line):
                 hits.append(f"{name}:{number}: {line.strip()}")
     assert not hits, "references to documents that are not in the repository:\n" + "\n".join(hits)
+
+
+# --- every setting the console reports is documented ----------------------------------------
+def _documented(key: str, text: str) -> bool:
+    mk = parse_mount_key(key)
+    if mk is not None:
+        return f"| `sensors.<id>.{mk.name}` |" in text
+    return f"| `{key}` |" in text
+
+
+@pytest.mark.parametrize("index", [None, *range(len(toml_blocks(CONFIG_MD)))])
+def test_every_key_get_reports_is_in_the_config_reference(index):
+    """``get`` on the device (the default kit and every example kit): each key it lists
+    has a row in docs/config.md, and the mount example there is the console's reply."""
+    cfg = Config.defaults() if index is None else Config.from_dict(toml_blocks(CONFIG_MD)[index])
+    holder = [cfg]
+    proto = ConsoleProtocol(lambda: holder[0], lambda c: holder.__setitem__(0, c))
+    text = CONFIG_MD.read_text(encoding="utf-8")
+    lines = proto.handle_line("get")
+    assert lines[-1].startswith("OK ")
+    keys = [line.split("=", 1)[0] for line in lines[:-1]]
+    assert any(parse_mount_key(k) for k in keys)
+    assert not [k for k in keys if not _documented(k, text)]
+
+
+def test_the_mount_example_in_the_config_reference_is_what_the_console_answers():
+    text = CONFIG_MD.read_text(encoding="utf-8")
+    example = re.search(r"^    (set sensors\.\S+ \S+)\n    (OK .*)$", text, re.M)
+    holder = [Config.defaults()]
+    proto = ConsoleProtocol(lambda: holder[0], lambda c: holder.__setitem__(0, c))
+    assert proto.handle_line(example.group(1)) == [example.group(2)]

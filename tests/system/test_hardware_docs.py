@@ -148,3 +148,109 @@ def test_bom_names_the_parts():
     for part in ("Pi Zero 2 W", "Pi 4", "Pololu 3415", "Adafruit 3967", "SparkFun", "TF-Luna",
                  "MB1242", "GY-521", "Adafruit 2305", "Adafruit 2717", "flyback", "power bank"):
         assert part in bom, part
+
+
+# --- per-module pin-outs, the buzzer driver and the belt layout ------------------------------
+GOES_TO = re.compile(r"^(\w[\w ]*?) \(pin (\d+)\)$")
+
+
+def module_tables() -> dict[str, list[dict[str, str]]]:
+    text = (HW / "wiring.md").read_text()
+    section = text.split("## Per module\n", 1)[1].split("\n## ", 1)[0]
+    headings = re.findall(r"^### (.+)$", section, re.M)
+    return {h: markdown_table(section, h) for h in headings}
+
+
+def test_every_module_pin_goes_to_the_header_pin_the_pin_table_names(pins):
+    tables = module_tables()
+    assert {"VL53L1X breakout ('rear')", "TF-Luna ('ground')", "MPU-6050 on a GY-521 board ('imu')",
+            "Buzzer", "ERM vibration motor", "Serial console adapter (3.3 V USB-TTL)"} <= set(tables)
+    by_signal = {r["signal"]: r for r in pins}
+    checked = 0
+    for module, rows in tables.items():
+        assert rows and all(set(r) == {"module pin", "goes to", "notes"} for r in rows), module
+        for r in rows:
+            m = GOES_TO.match(r["goes to"])
+            if m is None:
+                continue
+            signal, pin = m.group(1), int(m.group(2))
+            if signal in POWER:
+                assert pin in POWER[signal], (module, r)
+            else:
+                assert int(by_signal[signal]["pin"]) == pin, (module, r)
+                assert f"GPIO{by_signal[signal]['BCM']}" in r["notes"] or signal.startswith(("SDA", "SCL", "TX", "RX")), (module, r)
+            checked += 1
+    assert checked >= 25
+
+
+def test_the_tf_luna_is_wired_for_i2c(pins):
+    rows = module_tables()["TF-Luna ('ground')"]
+    [config_pin] = [r for r in rows if r["module pin"].startswith("5 ")]
+    assert config_pin["goes to"].startswith("GND (pin ")
+
+
+def test_the_buzzer_driver_drawing_matches_the_table(pins):
+    svg = (HW / "buzzer-driver.svg").read_text()
+    buzzer = row(pins, "buzzer")
+    assert int(buzzer["BCM"]) == FIELDS["alert.buzzer_pin"].default
+    assert f"GPIO{buzzer['BCM']} · pin {buzzer['pin']}" in svg
+    for part in ("1 kΩ", "10 kΩ", "2N2222", "1N4148", "5 V (pin 2)"):
+        assert part in svg, part
+    assert "](buzzer-driver.svg)" in (HW / "wiring.md").read_text()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("schemdraw") is None,
+                    reason="schemdraw not installed (pip install 'backsight[docs]'); the committed "
+                           "SVG is still checked against the table above")
+def test_buzzer_svg_is_up_to_date(tmp_path):
+    out = tmp_path / "buzzer.svg"
+    subprocess.run([sys.executable, str(REPO / "scripts" / "wiring_diagram.py"), "--out",
+                    str(tmp_path / "wiring.svg"), "--buzzer-out", str(out)],
+                   check=True, capture_output=True, timeout=120)
+    assert out.read_text() == (HW / "buzzer-driver.svg").read_text(), \
+        "hardware/buzzer-driver.svg is stale: run scripts/wiring_diagram.py"
+
+
+def test_the_belt_layout_is_the_scripts_drawing_of_the_default_kit(tmp_path):
+    out = tmp_path / "belt.svg"
+    subprocess.run([sys.executable, str(REPO / "scripts" / "belt_diagram.py"), "--out", str(out)],
+                   check=True, capture_output=True, timeout=120, cwd=REPO)
+    svg = (HW / "belt-layout.svg").read_text()
+    assert out.read_text() == svg, "hardware/belt-layout.svg is stale: run scripts/belt_diagram.py"
+    [ground] = [s for s in DEFAULT_SENSORS if s.role == "surface"]
+    spot_m = ground.mount_height_m / math.tan(math.radians(-ground.pitch_deg))
+    assert f"{-ground.pitch_deg:g}° down" in svg
+    assert f"meets the ground {spot_m:.1f} m behind the sensor" in svg
+    assert "BACK of the runner" in svg and "direction of travel (running backwards)" in svg
+    assert "](belt-layout.svg)" in (HW / "mounting.md").read_text()
+
+
+def bom_total_usd(rows: list[dict[str, str]]) -> tuple[float, float]:
+    """Sum of qty x price over BOM rows whose price is a range "lo-hi" (dollars)."""
+    lo = hi = 0.0
+    for r in rows:
+        low, _, high = r["price each ($)"].partition("-")
+        lo += int(r["qty"]) * float(low)
+        hi += int(r["qty"]) * float(high or low)
+    return lo, hi
+
+
+def test_the_bom_total_is_the_sum_of_its_default_kit_rows():
+    text = (HW / "BOM.md").read_text()
+    rows = markdown_table(text, "Default kit (hip belt)")
+    assert len(rows) >= 15
+    lo, hi = bom_total_usd(rows)
+    assert f"**Default kit total: ${round(lo)}-{round(hi)}**" in text, (lo, hi)
+
+
+def test_the_bom_has_a_console_path_tools_and_what_each_option_buys():
+    text = (HW / "BOM.md").read_text()
+    kit = " ".join(r["part"] for r in markdown_table(text, "Default kit (hip belt)"))
+    assert "USB-serial adapter" in kit and "printed belt bracket" in kit
+    assert "cad/belt_bracket.stl" in text and "cad/handrail_clamp.stl" in text
+    tools = text.split("## Tools and skills\n", 1)[1].split("\n## ", 1)[0]
+    assert "Soldering" in tools and "header" in tools
+    options = markdown_table(text, "Optional parts: what each buys the runner")
+    assert all(r["what it buys the runner"] for r in options)
+    parts = " ".join(r["part"] for r in options)
+    assert all(name in parts for name in ("MB1242", "DRV2605L", "TCA9548A", "push button"))

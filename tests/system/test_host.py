@@ -16,6 +16,7 @@ import pytest
 from helpers.pty_port import PtyPort
 from pi_app.cli import main
 from pi_app.config import SCHEMA, Config, load_config
+from pi_app.config.mount import mount_keys
 from pi_app.host import ConsoleClient, ConsoleReplyError, shell
 from pi_app.serial_console import SerialConsole
 
@@ -100,7 +101,7 @@ def test_get_one_and_all(device, capsys):
     assert capsys.readouterr().out == f"OK {KEY}=2.5\n"
     assert cli(device, "get") == 0
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == len(SCHEMA) + 1 and out[-1].startswith("OK")
+    assert len(out) == len(SCHEMA) + len(mount_keys(device.cfg)) + 1 and out[-1].startswith("OK")
 
 
 def test_set_applies_live_and_err_replies_exit_1(device, capsys):

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from helpers.pty_port import PtyPort
 from pi_app.clock import SimClock
 from pi_app.config import SCHEMA, Config, load_config
+from pi_app.config.mount import mount_keys
 from pi_app.config_store import save_config
 from pi_app.exc import ConfigError, DeviceClosed, SerialConsoleError
 from pi_app.host import ConsoleClient, ConsoleReplyError
@@ -87,10 +88,11 @@ def test_get_one_and_all():
     assert proto.handle_line(f"get {KEY}") == [f"OK {KEY}=2.5"]
     assert proto.handle_line("get alert.tonal") == ["OK alert.tonal=false"]
     lines = proto.handle_line("get")
-    assert lines[-1] == f"OK {len(SCHEMA)} keys"
+    mounts = [mk.key for mk in mount_keys(Config.defaults())]   # test_serial_mount.py
+    assert lines[-1] == f"OK {len(SCHEMA) + len(mounts)} keys"
     pairs = dict(line.split("=", 1) for line in lines[:-1])
-    assert list(pairs) == [f.key for f in SCHEMA]
-    for key, text in pairs.items():  # every value typed back is accepted unchanged
+    assert list(pairs) == [f.key for f in SCHEMA] + mounts
+    for key, text in list(pairs.items())[:len(SCHEMA)]:  # every value typed back is accepted
         assert Config.defaults().with_value(key, text) == Config.defaults()
 
 
@@ -354,7 +356,7 @@ def test_commands_over_a_pty(link):
     assert client.command(f"set {KEY} 3.0") == [f"OK {KEY}=3.0"]
     assert holder.cfg.obstacle.warning_ttc_s == 3.0
     assert client.get(KEY) == "3.0"
-    assert len(client.command("get")) == len(SCHEMA) + 1
+    assert len(client.command("get")) == len(SCHEMA) + len(mount_keys(holder.cfg)) + 1
     with pytest.raises(ConsoleReplyError) as info:
         client.command(f"set {KEY} 99")
     assert info.value.code == 3 and holder.cfg.obstacle.warning_ttc_s == 3.0
