@@ -47,7 +47,14 @@ class ObstacleDetector:
     Ground rejection: a level beam's lower edge reaches the ground some metres behind the
     runner (further when the trunk leans forward and tilts a rear sensor up); a reading
     at or beyond the expected ground range (from the beam's pitch, with the IMU's when
-    fitted) is the ground.
+    fitted) is the ground. One just short of it (``ground_band_deg``) may be the ground
+    seen through the pitch estimate's error: it extends a target already followed or
+    corroborates a new one, but a new target needs a reading nearer than that.
+
+    Slow sensors: the closing-speed window spans at least ``speed_window_periods`` of the
+    sensor's own sample periods, and a track lasts ``timeout_periods`` of them, so a 10 Hz
+    ultrasound that hears the ground between two echoes of its target is judged on as
+    many echoes as a fast sensor on samples.
     """
 
     kind = "obstacle"
@@ -82,20 +89,28 @@ class ObstacleDetector:
         old = self.track
         self.track = RangeTrack(max_step_m=o.max_step_m, confirm_samples=o.confirm_samples,
                                 near_birth_m=o.near_birth_m, near_confirm_s=o.near_confirm_s,
-                                window_s=o.speed_window_s,
+                                window_s=self.speed_window_s(),
                                 # a slow sensor (ultrasound, 10 Hz) that hears the ground
                                 # in between must not lose its target between two echoes
                                 timeout_s=max(o.track_timeout_s,
                                               o.timeout_periods * self.sample_period_s),
                                 max_speed_mps=o.max_closing_speed_mps,
                                 max_birth_speed_mps=o.max_birth_speed_mps,
-                                max_birth_opening_mps=o.max_birth_opening_mps)
+                                max_birth_opening_mps=o.max_birth_opening_mps,
+                                birth_noise_m=o.birth_noise_m)
         if old is not None and old.active:  # keep following the same target
             self.track.samples = old.samples
             self.track.distance_m = old.distance_m
             self.track.closing_mps = old.closing_mps
+            self.track.speed_uncertainty = old.speed_uncertainty
             self.track.last_t_s = old.last_t_s
         self.hold.hold_s = o.hold_s
+
+    def speed_window_s(self) -> float:
+        """The closing-speed window: ``speed_window_s``, or ``speed_window_periods`` of this
+        sensor's sample periods when that is longer (a 10 Hz ultrasound: 0.6 s)."""
+        o = self.cfg
+        return max(o.speed_window_s, o.speed_window_periods * self.sample_period_s)
 
     def reset(self) -> None:
         """Forget the target (the sensor was in fault: what it said is not evidence)."""
@@ -148,9 +163,15 @@ class ObstacleDetector:
             if ground_m is not None and d >= ground_m:
                 self.track.miss(t_s)
             else:
+                # just short of the ground's range: the grazing ground echo of a wide beam,
+                # or a thing standing there; it cannot found a target alone
+                grazing_m = self.expected_ground_m(self.mount_pitch_deg + self._pitch_deg
+                                                   - self.cfg.ground_margin_deg
+                                                   - self.cfg.ground_band_deg, self._bounce_m)
+                found = grazing_m is None or d < grazing_m
                 was_active = self.track.active
-                self.track.add(t_s, d)
-                self._first_sight = (not was_active and not self.track.active
+                self.track.add(t_s, d, found=found)
+                self._first_sight = (found and not was_active and not self.track.active
                                      and self._first_sight_ok(d, reading.status))
                 return
         self._first_sight = False
@@ -202,7 +223,7 @@ class ObstacleDetector:
                 # A closing speed from a few samples of a new track is too noisy to
                 # call DANGER on (3.20 -> 3.06 m in 35 ms reads as 4 m/s); WARNING is
                 # as far as it goes until the samples span half the speed window.
-                settled = track.samples.count >= 3 and track.span_s() >= 0.5 * o.speed_window_s
+                settled = track.samples.count >= 3 and track.span_s() >= 0.5 * track.window_s
                 if ttc <= o.danger_ttc_s and settled:
                     level = Level.DANGER
             if judged and level < Level.DANGER and v_hi > 0.0:

@@ -272,3 +272,65 @@ def test_a_track_born_of_sigma_fails_is_judged_at_the_runners_own_speed():
     # a runner who has just lost 1 m/s closes at >= 0.5 m/s: TTC 6 s
     det, states = sigma_fails_while_running([3.22, 3.16], -1.0)
     assert det.track.active and states[-1].level == Level.CLEAR
+
+
+# --- a slow, wide-beam sensor (MB1242: 10 Hz, 30 deg cone) -------------------------------
+ECHO_S = 0.1  # MB1242 range cycle
+
+
+def mb1242_detector():
+    from pi_app.config import SensorConfig
+    from pi_app.device import make_detector
+    return make_detector(SensorConfig("rear", "mb1242", "obstacle"), CFG, "backsight")
+
+
+def grazing_ground_m(det, pitch_deg, below_margin_deg):
+    """The range of a ground echo that lies ``below_margin_deg`` nearer (in beam angle)
+    than the expected ground range at ``pitch_deg``."""
+    below = det.half_fov_deg - pitch_deg + CFG.obstacle.ground_margin_deg + below_margin_deg
+    return det.mount_height_m / math.sin(math.radians(below))
+
+
+def test_a_slow_sensors_speed_window_spans_its_own_sample_periods():
+    det = mb1242_detector()
+    assert det.track.window_s == pytest.approx(CFG.obstacle.speed_window_periods * ECHO_S)
+    fast = ObstacleDetector("rear", CFG, sample_period_s=PERIOD_S)
+    assert fast.track.window_s == pytest.approx(CFG.obstacle.speed_window_s)
+    # two hedge echoes 0.3 s apart, the ground's echo between them at the stride's low
+    # pitch: the speed is measured from the two (a 0.3 s window would hold only one)
+    for t_s, d, pitch in [(0.0, 6.11, 8.0), (0.1, 4.45, 2.2), (0.3, 5.44, 7.5)]:
+        feed_and_judge(det, Reading(t_s, d), pitch)
+    assert det.track.active
+    assert det.track.closing_mps == pytest.approx((6.11 - 5.44) / 0.3, abs=0.05)
+
+
+def test_grazing_ground_echoes_never_found_a_target():
+    # The ground's echo through a wide cone just short of where the pitch says the ground
+    # is (the pitch estimate's error), at each pitch of the stride: never a target.
+    det = mb1242_detector()
+    pose = Pose(ScriptedImu())
+    levels = []
+    for k in range(60):
+        pitch = 5.0 + 3.0 * math.sin(2 * math.pi * 1.4 * k * ECHO_S)
+        d = grazing_ground_m(det, pitch, 0.8 * CFG.obstacle.ground_band_deg)
+        levels.append(feed_and_judge(det, Reading(k * ECHO_S, d), pitch, pose=pose).level)
+        assert not det.track.active
+    assert max(levels) == Level.CLEAR
+    # the same ranges a little nearer than the band are a thing approaching: found
+    det = mb1242_detector()
+    for k in range(3):
+        d = grazing_ground_m(det, 5.0, CFG.obstacle.ground_band_deg + 0.5) - 0.25 * k
+        feed_and_judge(det, Reading(k * ECHO_S, d), 5.0)
+    assert det.track.active
+
+
+def test_a_ground_echo_before_a_real_one_does_not_set_its_speed():
+    # a ground echo at 4.91 m, then a person's echoes (within a slow sensor's wide chaining
+    # tolerance of it): the person is founded on its own echoes, closing at the runner's
+    # 3 m/s, not on a pair that reads 1.5 m/s
+    det = mb1242_detector()
+    for t_s, d in [(0.0, 4.91), (0.1, 5.27), (0.2, 4.96), (0.3, 4.66)]:
+        feed_and_judge(det, Reading(t_s, d), 6.0)
+    assert det.track.active
+    assert det.track.closing_mps == pytest.approx(3.05, abs=0.1)
+
