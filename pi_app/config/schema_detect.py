@@ -197,6 +197,11 @@ IMU = (
       "after power-on or a re-initialisation, the pitch is found from this long of samples "
       "(about two strides, whose own accelerations average out) before any detector uses it",
       0.0, 10.0),
+    F("imu.settle_agree_deg", float, 1.0, "deg",
+      "the settle window's two halves must agree on the starting pitch within this, plus what "
+      "the stride's own push and braking can leave in a half-window mean, else it starts "
+      "afresh: a hard start (2.2 m/s2 reads as a 13 deg lean the gyro never saw turn) is not "
+      "taken for down", 0.2, 30.0),
     F("imu.tau_s", float, 0.5, "s",
       "time constant with which the accelerometer's gravity corrects the gyro's trunk pitch",
       0.05, 10.0),
