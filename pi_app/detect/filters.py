@@ -188,7 +188,7 @@ class RangeTrack:
         True when it was accepted into the track."""
         if weak:
             if self.distance_m is None:
-                self._offer_candidate(t_s, distance_m, weak=True)
+                self._offer_candidate(t_s, distance_m, weak=True, found=found)
             return False
         if self.distance_m is not None:
             dt = t_s - self.last_t_s

@@ -142,20 +142,19 @@ class ObstacleDetector:
             not self._running or change_mps <= -self.cfg.slowing_min_mps)
         if d is None and reading.status == RangeStatus.MIN_RANGE:
             d = self.min_range_m  # closer than the sensor can measure: as near as it gets
+        if trunk_pitch_deg is not None:
+            self._pitch_deg = trunk_pitch_deg
+            self._bounce_m = bounce_m
         if d is None:
             raw = reading.raw_m
             if raw is not None and not self.track.active:
                 # A sigma-fail reading near the range limit still says "something is
                 # there": it may corroborate a candidate (two agreeing readings), but
                 # it is too noisy to measure a speed.
-                self.track.add(t_s, raw, weak=True)
+                self.track.add(t_s, raw, weak=True, found=self._may_found(raw))
             else:
                 self.track.miss(t_s)
         else:
-            if trunk_pitch_deg is not None:
-                self._pitch_deg = trunk_pitch_deg
-                self._bounce_m = bounce_m
-
             # At grazing angles the ground's range changes by metres per degree, so the
             # margin is an angle (the IMU's pitch error), not a share of the range.
             ground_m = self.expected_ground_m(self.mount_pitch_deg + self._pitch_deg
@@ -163,18 +162,23 @@ class ObstacleDetector:
             if ground_m is not None and d >= ground_m:
                 self.track.miss(t_s)
             else:
-                # just short of the ground's range: the grazing ground echo of a wide beam,
-                # or a thing standing there; it cannot found a target alone
-                grazing_m = self.expected_ground_m(self.mount_pitch_deg + self._pitch_deg
-                                                   - self.cfg.ground_margin_deg
-                                                   - self.cfg.ground_band_deg, self._bounce_m)
-                found = grazing_m is None or d < grazing_m
+                found = self._may_found(d)
                 was_active = self.track.active
                 self.track.add(t_s, d, found=found)
                 self._first_sight = (found and not was_active and not self.track.active
                                      and self._first_sight_ok(d, reading.status))
                 return
         self._first_sight = False
+
+    def _may_found(self, d: float) -> bool:
+        """May a reading at ``d`` found a new target? Not when it lies just short of the
+        ground's expected range (a wide beam's grazing echo seen through the pitch
+        estimate's error): a thing standing there is found as it comes nearer, the
+        ground stays at its range."""
+        grazing_m = self.expected_ground_m(self.mount_pitch_deg + self._pitch_deg
+                                           - self.cfg.ground_margin_deg
+                                           - self.cfg.ground_band_deg, self._bounce_m)
+        return grazing_m is None or d < grazing_m
 
     def _first_sight_ok(self, d: float, status) -> bool:
         """May this lone valid reading of a new target warn before a second confirms

@@ -334,3 +334,15 @@ def test_a_ground_echo_before_a_real_one_does_not_set_its_speed():
     assert det.track.active
     assert det.track.closing_mps == pytest.approx(3.05, abs=0.1)
 
+
+
+def test_a_chip_flagged_reading_at_the_grazing_ground_founds_nothing_either():
+    # a sigma-fail distance may corroborate a target; one where the ground grazes the
+    # beam's lower edge is no more a target than a valid reading there
+    det = mb1242_detector()
+    pose = Pose(ScriptedImu())
+    for k in range(6):
+        d = grazing_ground_m(det, 5.0, 0.5 * CFG.obstacle.ground_band_deg) - 0.01 * k
+        reading = Reading(k * ECHO_S, None, RangeStatus.SIGMA_FAIL, raw_m=d)
+        assert feed_and_judge(det, reading, 5.0, pose=pose).level == Level.CLEAR
+        assert not det.track.active
