@@ -71,3 +71,41 @@ def test_start_up_and_speed_changes_raise_no_false_alarm_on_any_kit(name, kit):
     # accelerometer reads each push as a lean the gyro never saw turn
     for seed, result in runs(name, SEEDS, kit):
         assert result["summary"]["false_alarms"] == 0, (kit, seed, result["alerts"])
+
+
+def test_after_a_watchdog_restart_the_device_re_arms_chirps_and_warns_in_time():
+    # the device process restarts at 9 s while the runner approaches a wall: detectors,
+    # IMU tracker and health start afresh (the world and the chips keep going); it is
+    # armed again after imu.settle_s and the ground learned (docs/safety.md: about
+    # 1.1-1.4 s), says so in status and with the ready chirp, and warns of the wall
+    from pi_app.detect.announce import READY
+    from pi_app.sim.rig import SimRig
+
+    scenario = load_scenario("watchdog-restart-approach")
+    (restart,) = [f for f in scenario.faults if f.kind == "restart"]
+    rig = SimRig(scenario)
+    chirps = []
+    seen = {}
+    restart_device = rig.restart
+
+    def restart_and_listen():
+        seen["before"] = rig.loop.notices["armed"]
+        restart_device()
+        seen["after"] = rig.loop.notices["armed"]
+        rig.loop.announcer.on_announce = lambda t_s, _d, state: chirps.append((t_s, state))
+
+    rig.restart = restart_and_listen
+    try:
+        rig.run()
+        result = rig.result()
+        armed = rig.loop.notices["armed"]
+    finally:
+        rig.close()
+    assert seen["before"].startswith("1 ") and seen["after"].startswith("0 ")
+    assert armed.startswith("1 (after ")
+    armed_after_s = float(armed.split("after ")[1].split(" s")[0])
+    assert 1.1 <= armed_after_s <= 1.4
+    assert [state for _, state in chirps] == [READY]
+    assert restart.t_s + 1.1 <= chirps[0][0] <= restart.t_s + 1.6
+    (wall,) = result["hazards"]
+    assert wall["outcome"] == "hit" and result["summary"]["false_alarms"] == 0
