@@ -53,6 +53,11 @@ OBSTACLE = (
       "extend a followed target or corroborate a new one, but a new one needs a reading nearer "
       "than that: a thing standing there is found as it comes nearer, the ground stays at its "
       "range", 0.0, 10.0),
+    F("obstacle.grade_margin", float, 0.02, DIMENSIONLESS,
+      "a reading the ground could give at the beam's lower edge if it climbed behind at the "
+      "grade the ground sensor measures plus this (its error, and the grade changing between "
+      "the ground sensor's spot and the beam's) may extend or corroborate a target but not "
+      "found one: a level beam low on the belt meets an 8 % climb 3 m back", 0.0, 0.3),
     F("obstacle.hold_s", float, 0.5, "s", "a level is held at least this long before it may drop", 0.0, 5.0),
     F("obstacle.timeout_periods", int, 4, DIMENSIONLESS,
       "a track lasts at least this many of its sensor's sample periods without an agreeing reading "

@@ -302,8 +302,8 @@ class GroundFit:
     so the sums stay well conditioned over hours.
     """
 
-    __slots__ = ("tau_s", "min_weight", "ridge_t_s", "ridge_reach_m", "_t0", "_w", "_st", "_sr",
-                 "_stt", "_str", "_srr", "_sh", "_sth", "_srh", "_last_t_s")
+    __slots__ = ("tau_s", "min_weight", "ridge_t_s", "ridge_reach_m", "slope", "_t0", "_w", "_st",
+                 "_sr", "_stt", "_str", "_srr", "_sh", "_sth", "_srh", "_last_t_s")
 
     def __init__(self, tau_s: float, *, min_weight: float, ridge_t_s: float,
                  ridge_reach_m: float) -> None:
@@ -311,6 +311,7 @@ class GroundFit:
         self.min_weight = min_weight        # samples' worth of weight before it predicts
         self.ridge_t_s = ridge_t_s          # pulls the trend toward 0 as if the samples spanned this
         self.ridge_reach_m = ridge_reach_m  # ... and the reach slope as if the spot swept this
+        self.slope = 0.0  # d height / d reach at the last prediction
         self.clear()
 
     def clear(self) -> None:
@@ -356,7 +357,7 @@ class GroundFit:
         crh = self._srh / w - mr * mh
         det = ctt * crr - ctr * ctr
         trend = (cth * crr - crh * ctr) / det
-        slope = (crh * ctt - cth * ctr) / det
+        slope = self.slope = (crh * ctt - cth * ctr) / det
         return mh + trend * (t_s - self._t0 - mt) + slope * (reach_m - mr)
 
     def _rebase(self, t_s: float) -> None:

@@ -79,6 +79,7 @@ class ObstacleDetector:
         self._doubtful = False     # the IMU says the runner is slowing or not running
         self._static_mps = 0.0     # the runner's least closing speed on a static object
         self._first_sight = False  # this reading is a new target's first sight
+        self._grade = None         # the climb the ground sensor measures (Pose.ground_grade)
         self.configure(cfg)
         self._states = {}
         self.state = CLEAR
@@ -118,11 +119,17 @@ class ObstacleDetector:
         self.hold.reset()
         self.state = CLEAR
 
-    def expected_ground_m(self, beam_pitch_deg: float, bounce_m: float = 0.0) -> float | None:
+    def expected_ground_m(self, beam_pitch_deg: float, bounce_m: float = 0.0,
+                          grade: float = 0.0) -> float | None:
         """Slant range at which the beam's lower edge meets level ground (None = never),
         with the sensor ``bounce_m`` above its mount height (the stride's bounce moves
-        a grazing ground hit by ~5x as much)."""
+        a grazing ground hit by ~5x as much); ``grade`` > 0: ground climbing behind the
+        runner at that rise per metre from under their feet."""
         below_rad = math.radians(self.half_fov_deg - beam_pitch_deg)
+        if grade > 0.0:
+            # the lower edge's height h - r sin(below) meets the ground's r cos(below) grade
+            down = math.sin(below_rad) + math.cos(below_rad) * grade
+            return None if down <= 0.01 else (self.mount_height_m + bounce_m) / down
         if below_rad <= 0.01:
             return None
         return (self.mount_height_m + bounce_m) / math.sin(below_rad)
@@ -145,6 +152,7 @@ class ObstacleDetector:
         if trunk_pitch_deg is not None:
             self._pitch_deg = trunk_pitch_deg
             self._bounce_m = bounce_m
+        self._grade = pose.ground_grade
         if d is None:
             raw = reading.raw_m
             if raw is not None and not self.track.active:
@@ -175,10 +183,16 @@ class ObstacleDetector:
         ground's expected range (a wide beam's grazing echo seen through the pitch
         estimate's error): a thing standing there is found as it comes nearer, the
         ground stays at its range."""
-        grazing_m = self.expected_ground_m(self.mount_pitch_deg + self._pitch_deg
-                                           - self.cfg.ground_margin_deg
-                                           - self.cfg.ground_band_deg, self._bounce_m)
-        return grazing_m is None or d < grazing_m
+        beam_deg = self.mount_pitch_deg + self._pitch_deg - self.cfg.ground_margin_deg
+        grazing_m = self.expected_ground_m(beam_deg - self.cfg.ground_band_deg, self._bounce_m)
+        if grazing_m is not None and d >= grazing_m:
+            return False
+        if self._grade is None or self._grade + self.cfg.grade_margin <= 0.0:
+            return True
+        # a climb the ground sensor measures: the rising ground meets the beam nearer
+        climbing_m = self.expected_ground_m(beam_deg, self._bounce_m,
+                                            self._grade + self.cfg.grade_margin)
+        return climbing_m is None or d < climbing_m
 
     def _first_sight_ok(self, d: float, status) -> bool:
         """May this lone valid reading of a new target warn before a second confirms

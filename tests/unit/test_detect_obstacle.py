@@ -346,3 +346,23 @@ def test_a_chip_flagged_reading_at_the_grazing_ground_founds_nothing_either():
         reading = Reading(k * ECHO_S, None, RangeStatus.SIGMA_FAIL, raw_m=d)
         assert feed_and_judge(det, reading, 5.0, pose=pose).level == Level.CLEAR
         assert not det.track.active
+
+
+def test_the_ground_climbing_at_the_measured_grade_founds_no_target():
+    # a level VL53L1X 0.8 m up meets an 8 % climb ~3 m back at the stride's lowest lean;
+    # that return holds its distance as the runner climbs. With the grade the ground
+    # sensor measures it founds nothing; on level ground the same readings are a target.
+    def feed_all(grade):
+        det = ObstacleDetector("rear", CFG, mount_height_m=0.8)
+        pose = Pose(ScriptedImu())
+        pose.ground_grade = grade
+        levels = []
+        for k in range(12):
+            pitch = 2.0
+            d = det.expected_ground_m(pitch - CFG.obstacle.ground_margin_deg, 0.0, 0.08) + 0.01 * (k % 3)
+            levels.append(feed_and_judge(det, Reading(k * PERIOD_S, d), pitch, pose=pose).level)
+        return det, levels
+    det, levels = feed_all(0.08)
+    assert not det.track.active and max(levels) == Level.CLEAR
+    det, levels = feed_all(None)
+    assert det.track.active
