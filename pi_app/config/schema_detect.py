@@ -18,6 +18,11 @@ OBSTACLE = (
     F("obstacle.danger_distance_m", float, 0.5, "m", "DANGER when nearer than this", 0.05, 5.0),
     F("obstacle.min_closing_speed_mps", float, 0.4, "m/s", "closing speeds below this are noise, not approach", 0.0, 5.0),
     F("obstacle.speed_window_s", float, 0.3, "s", "span of recent samples used for the closing speed", 0.05, 2.0),
+    F("obstacle.speed_window_periods", int, 6, DIMENSIONLESS,
+      "the closing-speed window spans at least this many of its sensor's sample periods, so a "
+      "slow sensor's speed rests on as many echoes as a fast one's (a 10 Hz ultrasound that hears "
+      "the ground between two echoes of its target keeps a third of them); DANGER waits until the "
+      "samples span half of it", 2, 30),
     F("obstacle.range_noise_m", float, 0.03, "m", "range noise near the sensor's limit (sets how far a fresh closing speed is trusted)", 0.0, 0.5),
     F("obstacle.max_step_m", float, 0.4, "m", "a jump larger than this between samples needs confirmation", 0.05, 5.0),
     F("obstacle.confirm_samples", int, 2, DIMENSIONLESS, "agreeing samples needed to accept a jump", 1, 10),
@@ -42,6 +47,17 @@ OBSTACLE = (
       "speed on a static object", 0.05, 2.0),
     F("obstacle.track_timeout_s", float, 0.3, "s", "a track with no agreeing reading for this long is dropped", 0.05, 3.0),
     F("obstacle.ground_margin_deg", float, 0.5, "deg", "readings at least as far as the ground would be with the beam this much steeper are the ground", 0.0, 10.0),
+    F("obstacle.ground_band_deg", float, 1.5, "deg",
+      "a reading the ground would give with the beam up to this much steeper than ground_margin_deg "
+      "allows (a wide beam's grazing ground echo, with the pitch and bounce estimates' error) may "
+      "extend a followed target or corroborate a new one, but a new one needs a reading nearer "
+      "than that: a thing standing there is found as it comes nearer, the ground stays at its "
+      "range", 0.0, 10.0),
+    F("obstacle.grade_margin", float, 0.02, DIMENSIONLESS,
+      "a reading the ground could give at the beam's lower edge if it climbed behind at the "
+      "grade the ground sensor measures plus this (its error, and the grade changing between "
+      "the ground sensor's spot and the beam's) may extend or corroborate a target but not "
+      "found one: a level beam low on the belt meets an 8 % climb 3 m back", 0.0, 0.3),
     F("obstacle.hold_s", float, 0.5, "s", "a level is held at least this long before it may drop", 0.0, 5.0),
     F("obstacle.timeout_periods", int, 4, DIMENSIONLESS,
       "a track lasts at least this many of its sensor's sample periods without an agreeing reading "
@@ -54,6 +70,11 @@ OBSTACLE = (
       "(more likely two things, e.g. the ground at two pitch angles)", 2.0, 40.0),
     F("obstacle.max_birth_opening_mps", float, 2.0, "m/s",
       "... or whose first two readings imply it moves away faster than this", 0.5, 20.0),
+    F("obstacle.birth_noise_m", float, 0.15, "m",
+      "a new target is founded on its newest candidate readings that follow each other within "
+      "max_birth_speed_mps / max_birth_opening_mps plus this much range noise; older ones are "
+      "other things (a slow sensor chains the ground at another pitch angle to a real echo)",
+      0.0, 2.0),
 )
 
 SURFACE = (
@@ -181,6 +202,11 @@ IMU = (
       "after power-on or a re-initialisation, the pitch is found from this long of samples "
       "(about two strides, whose own accelerations average out) before any detector uses it",
       0.0, 10.0),
+    F("imu.settle_agree_deg", float, 1.0, "deg",
+      "the settle window's two halves must agree on the starting pitch within this, plus what "
+      "the stride's own push and braking can leave in a half-window mean, else it starts "
+      "afresh: a hard start (2.2 m/s2 reads as a 13 deg lean the gyro never saw turn) is not "
+      "taken for down", 0.2, 30.0),
     F("imu.tau_s", float, 0.5, "s",
       "time constant with which the accelerometer's gravity corrects the gyro's trunk pitch",
       0.05, 10.0),

@@ -24,12 +24,15 @@ class Pose:
     wait). ``bounce_m``: vertical displacement of the stride. ``at(t_s)`` gives both
     at an earlier instant of this cycle's history. ``speed_change_mps``: the speed the
     runner has just gained (+) or lost (-) along the path, from the IMU's accelerometer
-    (the IMU tracker's ``motion``; 0 without an IMU). Updated in place each cycle: the hot
+    (the IMU tracker's ``motion``; 0 without an IMU). ``ground_grade``: the climb (rise per
+    metre, + = the ground rises behind the runner) the ground sensor's detector measures
+    under its spot, None without one or before it has learned the ground; written by that
+    detector, read by the level sensor's ground check. Updated in place each cycle: the hot
     path allocates nothing for it.
     """
 
     __slots__ = ("imu", "t_s", "pitch_deg", "bounce_m", "running", "running_bounce_m",
-                 "peak_tau_s", "_peak_m")
+                 "peak_tau_s", "ground_grade", "_peak_m")
 
     def __init__(self, imu=None, cfg=None) -> None:
         self.imu = imu
@@ -37,6 +40,7 @@ class Pose:
         self.pitch_deg: float | None = 0.0
         self.bounce_m = 0.0
         self.running = False
+        self.ground_grade: float | None = None
         self._peak_m = 0.0
         self.configure(cfg)
 

@@ -12,17 +12,20 @@ import math
 #: ``GroundFit`` moves its time origin this often, so that its sums of t and t^2 stay
 #: well conditioned over hours (a numerical detail, not a tuning).
 REBASE_S = 60.0
+#: flags of a ``RangeTrack`` candidate: flagged unreliable by the chip; just short of
+#: the ground's range (``ObstacleDetector``: it may corroborate, not found a target)
+WEAK, GRAZING = 1, 2
 
 
 class RingSeries:
-    """Fixed-size ring of (t_s, value) samples, each with a flag; oldest overwritten."""
+    """Fixed-size ring of (t_s, value) samples, each with flags; oldest overwritten."""
 
     __slots__ = ("_t", "_v", "_f", "_size", "_start", "count", "last_sxx")
 
     def __init__(self, size: int) -> None:
         self._t = [0.0] * size
         self._v = [0.0] * size
-        self._f = [False] * size
+        self._f = [0] * size
         self._size = size
         self._start = 0
         self.count = 0
@@ -32,7 +35,7 @@ class RingSeries:
         self._start = 0
         self.count = 0
 
-    def append(self, t_s: float, value: float, flag: bool = False) -> None:
+    def append(self, t_s: float, value: float, flag: int = 0) -> None:
         if self.count < self._size:
             i = (self._start + self.count) % self._size
             self.count += 1
@@ -42,6 +45,12 @@ class RingSeries:
         self._t[i] = t_s
         self._v[i] = value
         self._f[i] = flag
+
+    def drop_oldest(self, n: int) -> None:
+        """Forget the ``n`` oldest samples."""
+        n = min(max(n, 0), self.count)
+        self._start = (self._start + n) % self._size
+        self.count -= n
 
     def last(self) -> tuple[float, float]:
         i = (self._start + self.count - 1) % self._size
@@ -122,7 +131,8 @@ class RangeTrack:
     def __init__(self, *, max_step_m: float, confirm_samples: int, near_birth_m: float,
                  near_confirm_s: float, window_s: float, timeout_s: float, max_speed_mps: float,
                  max_birth_speed_mps: float, max_birth_opening_mps: float,
-                 size: int = 32) -> None:
+                 birth_noise_m: float = 0.0, size: int = 32) -> None:
+        self.birth_noise_m = birth_noise_m
         self.max_speed_mps = max_speed_mps
         self.max_birth_speed_mps = max_birth_speed_mps
         self.max_birth_opening_mps = max_birth_opening_mps
@@ -171,25 +181,30 @@ class RangeTrack:
         if cand.count and cand.last()[1] < self.near_birth_m:
             cand.clear()  # a near target must persist without a gap: hands flicker
 
-    def add(self, t_s: float, distance_m: float, weak: bool = False) -> bool:
+    def add(self, t_s: float, distance_m: float, weak: bool = False, found: bool = True) -> bool:
         """Offer a reading (``weak``: flagged unreliable by the chip; it may only
-        corroborate a candidate); True when it was accepted into the track."""
+        corroborate a candidate; ``found`` False: it may extend the track or join
+        candidates, but candidates become a track only with one that may found it);
+        True when it was accepted into the track."""
         if weak:
             if self.distance_m is None:
-                self._offer_candidate(t_s, distance_m, weak=True)
+                self._offer_candidate(t_s, distance_m, weak=True, found=found)
             return False
         if self.distance_m is not None:
             dt = t_s - self.last_t_s
             expected = self.distance_m - self.closing_mps * dt
-            if abs(distance_m - expected) <= self.max_step_m:
+            if abs(distance_m - expected) <= self.max_step_m or (
+                    self.samples.count < 2  # no speed measured yet: any plausible one
+                    and self._plausible(self.distance_m, distance_m, dt)):
                 self._cand.clear()
                 self._accept(t_s, distance_m)
                 return True
             if dt > self.timeout_s:
                 self._drop_track()
-        return self._offer_candidate(t_s, distance_m)
+        return self._offer_candidate(t_s, distance_m, found=found)
 
-    def _offer_candidate(self, t_s: float, distance_m: float, weak: bool = False) -> bool:
+    def _offer_candidate(self, t_s: float, distance_m: float, weak: bool = False,
+                         found: bool = True) -> bool:
         cand = self._cand
         if cand.count:
             last_t, last_d = cand.last()
@@ -198,8 +213,13 @@ class RangeTrack:
                 cand.clear()
         if cand.count == 0:
             self._cand_first_t = t_s
-        cand.append(t_s, distance_m, weak)
-        if cand.count < self.confirm_samples:
+        cand.append(t_s, distance_m, (WEAK if weak else 0) | (0 if found else GRAZING))
+        if cand.count > 2:
+            # The tolerance that chains candidates is wide for a slow sensor (12 m/s over
+            # 0.1 s): older ones may be other things (the ground at another pitch angle).
+            # Keep the newest ones whose neighbours imply a plausible speed.
+            cand.drop_oldest(cand.count - self._plausible_tail())
+        if cand.count < self.confirm_samples or not self._may_found():
             return False
         if distance_m < self.near_birth_m and t_s - self._cand_first_t < self.near_confirm_s:
             return False
@@ -217,11 +237,40 @@ class RangeTrack:
         size = cand._size
         for k in range(cand.count):
             i = (cand._start + k) % size
-            if not cand._f[i]:
+            if not cand._f[i] & WEAK:
                 self.samples.append(cand._t[i], cand._v[i])
         cand.clear()
         self._accept(t_s, distance_m, already_added=True)
         return True
+
+    def _plausible_tail(self) -> int:
+        """How many of the newest candidates follow each other at plausible speeds."""
+        cand = self._cand
+        size = cand._size
+        newer = (cand._start + cand.count - 1) % size
+        for k in range(cand.count - 2, -1, -1):
+            i = (cand._start + k) % size
+            if not self._plausible(cand._v[i], cand._v[newer], cand._t[newer] - cand._t[i]):
+                return cand.count - 1 - k
+            newer = i
+        return cand.count
+
+    def _plausible(self, older_m: float, newer_m: float, dt_s: float) -> bool:
+        """Do two readings ``dt_s`` apart follow each other at a plausible speed for one
+        thing (within the birth speeds, plus ``birth_noise_m`` of range noise)?"""
+        closing_m = older_m - newer_m
+        tol_m = self.birth_noise_m
+        return (-self.max_birth_opening_mps * dt_s - tol_m <= closing_m
+                <= self.max_birth_speed_mps * dt_s + tol_m)
+
+    def _may_found(self) -> bool:
+        """True when a candidate not flagged as grazing is among them."""
+        cand = self._cand
+        size = cand._size
+        for k in range(cand.count):
+            if not cand._f[(cand._start + k) % size] & GRAZING:
+                return True
+        return False
 
     def _accept(self, t_s: float, distance_m: float, already_added: bool = False) -> None:
         if not already_added:
@@ -253,8 +302,8 @@ class GroundFit:
     so the sums stay well conditioned over hours.
     """
 
-    __slots__ = ("tau_s", "min_weight", "ridge_t_s", "ridge_reach_m", "_t0", "_w", "_st", "_sr",
-                 "_stt", "_str", "_srr", "_sh", "_sth", "_srh", "_last_t_s")
+    __slots__ = ("tau_s", "min_weight", "ridge_t_s", "ridge_reach_m", "slope", "_t0", "_w", "_st",
+                 "_sr", "_stt", "_str", "_srr", "_sh", "_sth", "_srh", "_last_t_s")
 
     def __init__(self, tau_s: float, *, min_weight: float, ridge_t_s: float,
                  ridge_reach_m: float) -> None:
@@ -262,6 +311,7 @@ class GroundFit:
         self.min_weight = min_weight        # samples' worth of weight before it predicts
         self.ridge_t_s = ridge_t_s          # pulls the trend toward 0 as if the samples spanned this
         self.ridge_reach_m = ridge_reach_m  # ... and the reach slope as if the spot swept this
+        self.slope = 0.0  # d height / d reach at the last prediction
         self.clear()
 
     def clear(self) -> None:
@@ -307,7 +357,7 @@ class GroundFit:
         crh = self._srh / w - mr * mh
         det = ctt * crr - ctr * ctr
         trend = (cth * crr - crh * ctr) / det
-        slope = (crh * ctt - cth * ctr) / det
+        slope = self.slope = (crh * ctt - cth * ctr) / det
         return mh + trend * (t_s - self._t0 - mt) + slope * (reach_m - mr)
 
     def _rebase(self, t_s: float) -> None:

@@ -173,11 +173,19 @@ class ImuTracker:
             # Settling: every sample measures the starting pitch (its gravity direction
             # less what the gyro has turned since); their trusted mean over whole strides
             # averages out the stride's own accelerations, where one sample is degrees off.
-            self._start_sum_deg += trust * (accel_pitch_deg - self._turned_deg)
+            start_deg = accel_pitch_deg - self._turned_deg
+            self._start_sum_deg += trust * start_deg
             self._start_weight += trust
             if self._start_weight > 0.0:
                 self.pitch_deg = self._start_sum_deg / self._start_weight + self._turned_deg
-            self.settled = t_s - self._first_t_s >= self.cfg.settle_s
+            self._start_sq_sum += trust * start_deg * start_deg
+            elapsed_s = t_s - self._first_t_s
+            if elapsed_s < 0.5 * self.cfg.settle_s:
+                self._half_sum_deg += trust * start_deg
+                self._half_sq_sum += trust * start_deg * start_deg
+                self._half_weight += trust
+            elif elapsed_s >= self.cfg.settle_s:
+                self._settle_or_restart(t_s)
         self._last_t_s = t_s
         self.history.append(t_s, self.pitch_deg)
         self.motion.note(t_s, accel_g, self.pitch_deg)
@@ -204,12 +212,41 @@ class ImuTracker:
         self.bounce_m = -av / (omega * omega)
         self.bounce_history.append(t_s, self.bounce_m)
 
+    def _settle_or_restart(self, t_s: float) -> None:
+        """The settle window is full: settled when its two halves agree on the starting
+        pitch; else the runner's speed changed within it (to the accelerometer a push
+        along the path is a lean the gyro never saw turn), and "down" is found afresh
+        from here. They must agree within ``imu.settle_agree_deg`` plus what the stride's
+        own push and braking can leave in a half-window's mean: a swing of amplitude A
+        (sqrt(2) times the samples' spread about their half's mean, the less spread
+        half's) averaged over a part step leaves at most
+        ``A * step period / (pi * half window)``."""
+        first_w = self._half_weight
+        second_w = self._start_weight - first_w
+        if first_w > 0.0 and second_w > 0.0:
+            first_deg = self._half_sum_deg / first_w
+            second_deg = (self._start_sum_deg - self._half_sum_deg) / second_w
+            first_var = self._half_sq_sum / first_w - first_deg * first_deg
+            second_var = ((self._start_sq_sum - self._half_sq_sum) / second_w
+                          - second_deg * second_deg)
+            spread_deg = math.sqrt(max(min(first_var, second_var), 0.0))
+            stride_deg = (math.sqrt(2.0) * spread_deg / self.step_hz
+                          / (math.pi * 0.5 * self.cfg.settle_s))
+            if abs(second_deg - first_deg) > self.cfg.settle_agree_deg + 2.0 * stride_deg:
+                self._settle_from(t_s)
+                return
+        self.settled = True
+
     def _settle_from(self, t_s: float) -> None:
         """Start finding "down" afresh from the sample at ``t_s``."""
         self._first_t_s = t_s
         self._turned_deg = 0.0
         self._start_sum_deg = 0.0
         self._start_weight = 0.0
+        self._start_sq_sum = 0.0   # (for the samples' spread)
+        self._half_sum_deg = 0.0   # the same over the window's first half
+        self._half_sq_sum = 0.0
+        self._half_weight = 0.0
         self.settled = False
 
     def close(self) -> None:

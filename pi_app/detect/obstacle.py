@@ -47,7 +47,14 @@ class ObstacleDetector:
     Ground rejection: a level beam's lower edge reaches the ground some metres behind the
     runner (further when the trunk leans forward and tilts a rear sensor up); a reading
     at or beyond the expected ground range (from the beam's pitch, with the IMU's when
-    fitted) is the ground.
+    fitted) is the ground. One just short of it (``ground_band_deg``) may be the ground
+    seen through the pitch estimate's error: it extends a target already followed or
+    corroborates a new one, but a new target needs a reading nearer than that.
+
+    Slow sensors: the closing-speed window spans at least ``speed_window_periods`` of the
+    sensor's own sample periods, and a track lasts ``timeout_periods`` of them, so a 10 Hz
+    ultrasound that hears the ground between two echoes of its target is judged on as
+    many echoes as a fast sensor on samples.
     """
 
     kind = "obstacle"
@@ -72,6 +79,7 @@ class ObstacleDetector:
         self._doubtful = False     # the IMU says the runner is slowing or not running
         self._static_mps = 0.0     # the runner's least closing speed on a static object
         self._first_sight = False  # this reading is a new target's first sight
+        self._grade = None         # the climb the ground sensor measures (Pose.ground_grade)
         self.configure(cfg)
         self._states = {}
         self.state = CLEAR
@@ -82,20 +90,28 @@ class ObstacleDetector:
         old = self.track
         self.track = RangeTrack(max_step_m=o.max_step_m, confirm_samples=o.confirm_samples,
                                 near_birth_m=o.near_birth_m, near_confirm_s=o.near_confirm_s,
-                                window_s=o.speed_window_s,
+                                window_s=self.speed_window_s(),
                                 # a slow sensor (ultrasound, 10 Hz) that hears the ground
                                 # in between must not lose its target between two echoes
                                 timeout_s=max(o.track_timeout_s,
                                               o.timeout_periods * self.sample_period_s),
                                 max_speed_mps=o.max_closing_speed_mps,
                                 max_birth_speed_mps=o.max_birth_speed_mps,
-                                max_birth_opening_mps=o.max_birth_opening_mps)
+                                max_birth_opening_mps=o.max_birth_opening_mps,
+                                birth_noise_m=o.birth_noise_m)
         if old is not None and old.active:  # keep following the same target
             self.track.samples = old.samples
             self.track.distance_m = old.distance_m
             self.track.closing_mps = old.closing_mps
+            self.track.speed_uncertainty = old.speed_uncertainty
             self.track.last_t_s = old.last_t_s
         self.hold.hold_s = o.hold_s
+
+    def speed_window_s(self) -> float:
+        """The closing-speed window: ``speed_window_s``, or ``speed_window_periods`` of this
+        sensor's sample periods when that is longer (a 10 Hz ultrasound: 0.6 s)."""
+        o = self.cfg
+        return max(o.speed_window_s, o.speed_window_periods * self.sample_period_s)
 
     def reset(self) -> None:
         """Forget the target (the sensor was in fault: what it said is not evidence)."""
@@ -103,11 +119,17 @@ class ObstacleDetector:
         self.hold.reset()
         self.state = CLEAR
 
-    def expected_ground_m(self, beam_pitch_deg: float, bounce_m: float = 0.0) -> float | None:
+    def expected_ground_m(self, beam_pitch_deg: float, bounce_m: float = 0.0,
+                          grade: float = 0.0) -> float | None:
         """Slant range at which the beam's lower edge meets level ground (None = never),
         with the sensor ``bounce_m`` above its mount height (the stride's bounce moves
-        a grazing ground hit by ~5x as much)."""
+        a grazing ground hit by ~5x as much); ``grade`` > 0: ground climbing behind the
+        runner at that rise per metre from under their feet."""
         below_rad = math.radians(self.half_fov_deg - beam_pitch_deg)
+        if grade > 0.0:
+            # the lower edge's height h - r sin(below) meets the ground's r cos(below) grade
+            down = math.sin(below_rad) + math.cos(below_rad) * grade
+            return None if down <= 0.01 else (self.mount_height_m + bounce_m) / down
         if below_rad <= 0.01:
             return None
         return (self.mount_height_m + bounce_m) / math.sin(below_rad)
@@ -127,20 +149,20 @@ class ObstacleDetector:
             not self._running or change_mps <= -self.cfg.slowing_min_mps)
         if d is None and reading.status == RangeStatus.MIN_RANGE:
             d = self.min_range_m  # closer than the sensor can measure: as near as it gets
+        if trunk_pitch_deg is not None:
+            self._pitch_deg = trunk_pitch_deg
+            self._bounce_m = bounce_m
+        self._grade = pose.ground_grade
         if d is None:
             raw = reading.raw_m
             if raw is not None and not self.track.active:
                 # A sigma-fail reading near the range limit still says "something is
                 # there": it may corroborate a candidate (two agreeing readings), but
                 # it is too noisy to measure a speed.
-                self.track.add(t_s, raw, weak=True)
+                self.track.add(t_s, raw, weak=True, found=self._may_found(raw))
             else:
                 self.track.miss(t_s)
         else:
-            if trunk_pitch_deg is not None:
-                self._pitch_deg = trunk_pitch_deg
-                self._bounce_m = bounce_m
-
             # At grazing angles the ground's range changes by metres per degree, so the
             # margin is an angle (the IMU's pitch error), not a share of the range.
             ground_m = self.expected_ground_m(self.mount_pitch_deg + self._pitch_deg
@@ -148,12 +170,29 @@ class ObstacleDetector:
             if ground_m is not None and d >= ground_m:
                 self.track.miss(t_s)
             else:
+                found = self._may_found(d)
                 was_active = self.track.active
-                self.track.add(t_s, d)
-                self._first_sight = (not was_active and not self.track.active
+                self.track.add(t_s, d, found=found)
+                self._first_sight = (found and not was_active and not self.track.active
                                      and self._first_sight_ok(d, reading.status))
                 return
         self._first_sight = False
+
+    def _may_found(self, d: float) -> bool:
+        """May a reading at ``d`` found a new target? Not when it lies just short of the
+        ground's expected range (a wide beam's grazing echo seen through the pitch
+        estimate's error): a thing standing there is found as it comes nearer, the
+        ground stays at its range."""
+        beam_deg = self.mount_pitch_deg + self._pitch_deg - self.cfg.ground_margin_deg
+        grazing_m = self.expected_ground_m(beam_deg - self.cfg.ground_band_deg, self._bounce_m)
+        if grazing_m is not None and d >= grazing_m:
+            return False
+        if self._grade is None or self._grade + self.cfg.grade_margin <= 0.0:
+            return True
+        # a climb the ground sensor measures: the rising ground meets the beam nearer
+        climbing_m = self.expected_ground_m(beam_deg, self._bounce_m,
+                                            self._grade + self.cfg.grade_margin)
+        return climbing_m is None or d < climbing_m
 
     def _first_sight_ok(self, d: float, status) -> bool:
         """May this lone valid reading of a new target warn before a second confirms
@@ -202,7 +241,7 @@ class ObstacleDetector:
                 # A closing speed from a few samples of a new track is too noisy to
                 # call DANGER on (3.20 -> 3.06 m in 35 ms reads as 4 m/s); WARNING is
                 # as far as it goes until the samples span half the speed window.
-                settled = track.samples.count >= 3 and track.span_s() >= 0.5 * o.speed_window_s
+                settled = track.samples.count >= 3 and track.span_s() >= 0.5 * track.window_s
                 if ttc <= o.danger_ttc_s and settled:
                     level = Level.DANGER
             if judged and level < Level.DANGER and v_hi > 0.0:

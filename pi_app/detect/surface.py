@@ -210,6 +210,9 @@ class SurfaceDetector:
             # followed): only deviations of twice the threshold count at this validity.
             self._learning.clear()
         fitted = self.fit.predict(t_s, reach_m)
+        # the grade the ground climbs at behind the runner (its height above the spot
+        # falls with reach on a climb), for the level sensor's ground check
+        pose.ground_grade = None if fitted is None else -self.fit.slope
         if fitted is not None:
             predicted = fitted
         else:

@@ -14,6 +14,7 @@ import random
 
 from pi_app.clock import SimClock
 from pi_app.config import FIELDS, Config, SensorConfig
+from pi_app.detect import CLEAR, Level
 from pi_app.exc import ConfigError, ScenarioError
 from pi_app.loop import DeviceLoop
 from pi_app.sensors.chips import IMU, MPU6050, STORED, XSHUT, chip
@@ -122,10 +123,11 @@ class SimRig:
         for i, sc in enumerate(self.cfg.sensors):
             self.emulators[sc.id] = self._attach(sc, seed=self.seed * 101 + i,
                                                  plugged=sc.id not in self.absent)
-        self.device = build_device(self.cfg, self.bus, self.clock, pin_factory=self.pin_factory,
-                                   policy=policy, holder=holder,
-                                   notifier=notifier, recorder=recorder)
+        self._build = dict(pin_factory=self.pin_factory, policy=policy, holder=holder,
+                           notifier=notifier, recorder=recorder)
+        self.device = build_device(self.cfg, self.bus, self.clock, **self._build)
         self.loop: DeviceLoop = self.device.loop
+        self._earlier_alerts: list = []   # what the device commanded before a restart
         self.button_pin = None  # the gpiozero mock pin of the mute/profile button
         if self.cfg.alert.button_pin >= 0:
             self.button_pin = self.pin_factory.pin(self.cfg.alert.button_pin)
@@ -169,6 +171,8 @@ class SimRig:
                 until_s = math.inf if end_s is None else end_s
                 yield f.t_s, _call(self.bus.hold_stuck, until_s)
                 continue
+            if f.kind == "restart":
+                continue   # the run is split there (run())
             if f.kind == "jitter":
                 yield f.t_s, _set_attr(self.clock, "jitter_s", f.jitter_s)
                 if end_s is not None:
@@ -198,14 +202,36 @@ class SimRig:
 
     # --- running -------------------------------------------------------------------------
     def run(self) -> None:
-        """Run the whole scenario on the simulated clock."""
-        self.loop.run(until_s=self.scenario.duration_s)
+        """Run the whole scenario on the simulated clock, restarting the device at each
+        ``restart`` fault."""
+        end_s = self.scenario.duration_s
+        for t_s in sorted(f.t_s for f in self.scenario.faults if f.kind == "restart"):
+            if t_s < end_s:
+                self.loop.run(until_s=t_s)
+                self.restart()
+        self.loop.run(until_s=end_s)
+
+    def restart(self) -> None:
+        """The device process restarts (a watchdog restart): its state - detectors, IMU
+        tracker, health, outputs - is built afresh on the same bus and pins, while the
+        world and the chips keep going. The outputs go quiet meanwhile."""
+        t_s = self.clock.now_s()
+        alerts = list(self.loop.alerts)
+        if alerts and alerts[-1][1].level != Level.CLEAR:
+            alerts.append((t_s, CLEAR))
+        self._earlier_alerts += alerts
+        from pi_app.device import build_device
+
+        self.device.close()
+        self.device = build_device(self.cfg, self.bus, self.clock, **self._build)
+        self.loop = self.device.loop
+        self.loop.hooks.append(self._apply_faults)
 
     def result(self) -> dict:
         from pi_app.sim.evaluate import evaluate
 
         alerts = [{"t_s": round(t, 4), "level": s.level.label, "kind": s.kind, "source": s.source}
-                  for t, s in self.loop.alerts]
+                  for t, s in [*self._earlier_alerts, *self.loop.alerts]]
         return evaluate(self.scenario, self.world, alerts, self.policy, self.seed)
 
     def close(self) -> None:

@@ -39,8 +39,8 @@ GROUND_SIGN = {"hole": 1, "drop": 1, "kerb_down": 1, "root": -1, "rise": -1, "ke
 #: kinds that must say how long they are (steps may run to the end of the path)
 GROUND_NEEDS_LENGTH = ("hole", "root", "slope")
 FAULT_KINDS = ("unplug", "replug", "i2c_errors", "stuck", "blind", "garbage", "bus_stuck",
-               "jitter")
-BUS_FAULT_KINDS = ("bus_stuck", "jitter")   # the whole bus / loop: no sensor
+               "jitter", "restart")
+BUS_FAULT_KINDS = ("bus_stuck", "jitter", "restart")   # the whole bus / loop: no sensor
 I2C_ERRNOS = (5, 110, 121)                  # EIO, ETIMEDOUT, EREMOTEIO (no ACK)
 MAX_JITTER_S = 0.5
 IMU_ID = "imu"          # the belt IMU the sim rig adds; faults may name it
@@ -337,6 +337,8 @@ def _fault(f: dict, i: int, ids: list[str], mode: str, where: _Where) -> Fault:
             where.fail(f"{key}.sensor", f"a {kind} fault affects the whole bus: give no sensor")
         if f["rate"] is not None:
             where.fail(f"{key}.rate", f"only for kind = \"i2c_errors\", not {kind!r}")
+        if kind == "restart" and f["duration_s"] is not None:
+            where.fail(f"{key}.duration_s", "a restart has no duration")
         return Fault(f["t_s"], None, kind, None, f["duration_s"], jitter_s=f["jitter_s"])
     if f["sensor"] is None:
         where.fail(f"{key}.sensor", f"missing (which sensor the {kind} fault hits)")

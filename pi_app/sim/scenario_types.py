@@ -69,7 +69,7 @@ class Treadmill:
 @dataclass(frozen=True)
 class Fault:
     t_s: float
-    sensor: str | None         # None for the bus-wide kinds (bus_stuck, jitter)
+    sensor: str | None         # None for the whole-device kinds (bus_stuck, jitter, restart)
     kind: str
     rate: float | None         # i2c_errors: share of transactions failing
     duration_s: float | None   # None = until the end (or a replug)

@@ -272,3 +272,97 @@ def test_a_track_born_of_sigma_fails_is_judged_at_the_runners_own_speed():
     # a runner who has just lost 1 m/s closes at >= 0.5 m/s: TTC 6 s
     det, states = sigma_fails_while_running([3.22, 3.16], -1.0)
     assert det.track.active and states[-1].level == Level.CLEAR
+
+
+# --- a slow, wide-beam sensor (MB1242: 10 Hz, 30 deg cone) -------------------------------
+ECHO_S = 0.1  # MB1242 range cycle
+
+
+def mb1242_detector():
+    from pi_app.config import SensorConfig
+    from pi_app.device import make_detector
+    return make_detector(SensorConfig("rear", "mb1242", "obstacle"), CFG, "backsight")
+
+
+def grazing_ground_m(det, pitch_deg, below_margin_deg):
+    """The range of a ground echo that lies ``below_margin_deg`` nearer (in beam angle)
+    than the expected ground range at ``pitch_deg``."""
+    below = det.half_fov_deg - pitch_deg + CFG.obstacle.ground_margin_deg + below_margin_deg
+    return det.mount_height_m / math.sin(math.radians(below))
+
+
+def test_a_slow_sensors_speed_window_spans_its_own_sample_periods():
+    det = mb1242_detector()
+    assert det.track.window_s == pytest.approx(CFG.obstacle.speed_window_periods * ECHO_S)
+    fast = ObstacleDetector("rear", CFG, sample_period_s=PERIOD_S)
+    assert fast.track.window_s == pytest.approx(CFG.obstacle.speed_window_s)
+    # two hedge echoes 0.3 s apart, the ground's echo between them at the stride's low
+    # pitch: the speed is measured from the two (a 0.3 s window would hold only one)
+    for t_s, d, pitch in [(0.0, 6.11, 8.0), (0.1, 4.45, 2.2), (0.3, 5.44, 7.5)]:
+        feed_and_judge(det, Reading(t_s, d), pitch)
+    assert det.track.active
+    assert det.track.closing_mps == pytest.approx((6.11 - 5.44) / 0.3, abs=0.05)
+
+
+def test_grazing_ground_echoes_never_found_a_target():
+    # The ground's echo through a wide cone just short of where the pitch says the ground
+    # is (the pitch estimate's error), at each pitch of the stride: never a target.
+    det = mb1242_detector()
+    pose = Pose(ScriptedImu())
+    levels = []
+    for k in range(60):
+        pitch = 5.0 + 3.0 * math.sin(2 * math.pi * 1.4 * k * ECHO_S)
+        d = grazing_ground_m(det, pitch, 0.8 * CFG.obstacle.ground_band_deg)
+        levels.append(feed_and_judge(det, Reading(k * ECHO_S, d), pitch, pose=pose).level)
+        assert not det.track.active
+    assert max(levels) == Level.CLEAR
+    # the same ranges a little nearer than the band are a thing approaching: found
+    det = mb1242_detector()
+    for k in range(3):
+        d = grazing_ground_m(det, 5.0, CFG.obstacle.ground_band_deg + 0.5) - 0.25 * k
+        feed_and_judge(det, Reading(k * ECHO_S, d), 5.0)
+    assert det.track.active
+
+
+def test_a_ground_echo_before_a_real_one_does_not_set_its_speed():
+    # a ground echo at 4.91 m, then a person's echoes (within a slow sensor's wide chaining
+    # tolerance of it): the person is founded on its own echoes, closing at the runner's
+    # 3 m/s, not on a pair that reads 1.5 m/s
+    det = mb1242_detector()
+    for t_s, d in [(0.0, 4.91), (0.1, 5.27), (0.2, 4.96), (0.3, 4.66)]:
+        feed_and_judge(det, Reading(t_s, d), 6.0)
+    assert det.track.active
+    assert det.track.closing_mps == pytest.approx(3.05, abs=0.1)
+
+
+
+def test_a_chip_flagged_reading_at_the_grazing_ground_founds_nothing_either():
+    # a sigma-fail distance may corroborate a target; one where the ground grazes the
+    # beam's lower edge is no more a target than a valid reading there
+    det = mb1242_detector()
+    pose = Pose(ScriptedImu())
+    for k in range(6):
+        d = grazing_ground_m(det, 5.0, 0.5 * CFG.obstacle.ground_band_deg) - 0.01 * k
+        reading = Reading(k * ECHO_S, None, RangeStatus.SIGMA_FAIL, raw_m=d)
+        assert feed_and_judge(det, reading, 5.0, pose=pose).level == Level.CLEAR
+        assert not det.track.active
+
+
+def test_the_ground_climbing_at_the_measured_grade_founds_no_target():
+    # a level VL53L1X 0.8 m up meets an 8 % climb ~3 m back at the stride's lowest lean;
+    # that return holds its distance as the runner climbs. With the grade the ground
+    # sensor measures it founds nothing; on level ground the same readings are a target.
+    def feed_all(grade):
+        det = ObstacleDetector("rear", CFG, mount_height_m=0.8)
+        pose = Pose(ScriptedImu())
+        pose.ground_grade = grade
+        levels = []
+        for k in range(12):
+            pitch = 2.0
+            d = det.expected_ground_m(pitch - CFG.obstacle.ground_margin_deg, 0.0, 0.08) + 0.01 * (k % 3)
+            levels.append(feed_and_judge(det, Reading(k * PERIOD_S, d), pitch, pose=pose).level)
+        return det, levels
+    det, levels = feed_all(0.08)
+    assert not det.track.active and max(levels) == Level.CLEAR
+    det, levels = feed_all(None)
+    assert det.track.active
