@@ -205,7 +205,7 @@ def test_shipped_library():
         raw = tomllib.loads(text)
         assert raw["description"] == sc.description
     kinds = {f.kind for n in names for f in load_scenario(n).faults}
-    assert kinds == {"unplug", "replug", "i2c_errors", "stuck", "blind", "bus_stuck"}
+    assert kinds == {"unplug", "replug", "i2c_errors", "stuck", "blind", "bus_stuck", "restart"}
 
 
 @settings(max_examples=40, deadline=None)
