@@ -146,9 +146,15 @@ def test_unknown_kit_is_refused_by_name():
 
 
 # --- the device on random runs ------------------------------------------------------------
-#: a single-zone sensor has no bearing: a person 0.4-0.7 m beside the line stands in
-#: the level beam like one on it (issue 17)
-NO_BEARING_BAND_M = 0.7
+#: a single-zone sensor has no bearing: anything whose near edge is within the level
+#: VL53L1X's cone (13.5 deg half-angle) at its 3.6 m reach stands in the beam like a
+#: thing on the line (issue 17)
+NO_BEARING_BAND_M = 3.6 * math.tan(math.radians(13.5))
+#: the steepest grade a shipped scenario shows followed without a warning
+#: (hill-5pct-marathon-pace)
+SHIPPED_GRADE = 0.05
+#: a start from standstill harder than the gentle ones (m/s2)
+HARD_START_MPS2 = 1.5
 
 
 def known_weaknesses(data: dict) -> set[str]:
@@ -158,9 +164,18 @@ def known_weaknesses(data: dict) -> set[str]:
     for o in data["obstacles"]:
         near_edge_m = abs(o["y_m"]) - o["width_m"] / 2
         if RUNNER_HALF_WIDTH_M < near_edge_m < NO_BEARING_BAND_M:
-            found.add("person beside the path within 0.7 m")
+            found.add("a person beside the path within the level cone")
         if thing_kind(o["id"]) == "wall":
             found.add("a stop 1-4 m short of a wall")
+    if any(g["kind"] == "slope" and abs(g["depth_m"]) / g["length_m"] > SHIPPED_GRADE
+           for g in data["ground"]):
+        found.add("a grade steeper than 5 %")
+    profile = data["runner"].get("speed_profile")
+    if profile is None:
+        found.add("jogging in place")
+    elif profile[0][1] == 0.0 and profile[-1][1] / (profile[-1][0] - profile[-2][0]) \
+            > HARD_START_MPS2:
+        found.add("a hard start from standstill")
     if data["ambient"]["sunlight"] >= 1.0 or any(f["kind"] == "blind" for f in data["faults"]):
         found.add("strong or low sun on the ground sensor")
     if any(f.get("sensor") == "imu" for f in data["faults"]):
@@ -174,8 +189,8 @@ CLAIMED_SEEDS = [s for s in range(48) if not known_weaknesses(random_scenario_da
 
 @pytest.mark.slow
 def test_random_runs_raise_no_false_alarm_and_miss_little():
-    """The runs without a known weakness (16 of 0-47): no false alarm; of the 36 hazards
-    a sensor could see, at most 2 missed (today: a 13 cm kerb down 8 m after another in
+    """The runs without a known weakness (11 of 0-47): no false alarm; of the hazards a
+    sensor could see (25), at most 2 missed (today: a 13 cm kerb down 8 m after another in
     run 0, and a post met while the runner slows from 3.5 to 2.5 m/s in run 21)."""
     assert len(CLAIMED_SEEDS) >= 10
     missed = detectable = 0
@@ -185,22 +200,28 @@ def test_random_runs_raise_no_false_alarm_and_miss_little():
         seen = [h for h in r["hazards"] if h["limit_lead_s"] is not None]
         detectable += len(seen)
         missed += sum(h["outcome"] == "missed" for h in seen)
-    assert detectable >= 15 and missed <= 2
+    assert detectable >= 20 and missed <= 2
 
 
-#: one run (default kit) that has each known weakness (and warns at nothing today)
+#: one run (default kit) that has each known weakness and warns at nothing today; each
+#: has that weakness alone, but for run 62, which also climbs 5.3 %: without the grade it
+#: still warns 2.3 s in, and not when it starts at 0.7 m/s2 instead of 2.4
 WEAKNESS_RUNS = {
-    "person beside the path within 0.7 m": 7,
-    "a stop 1-4 m short of a wall": 5,
-    "strong or low sun on the ground sensor": 41,
-    "an IMU dropout": 4,
+    "a person beside the path within the level cone": 23,
+    "a stop 1-4 m short of a wall": 51,
+    "a grade steeper than 5 %": 117,
+    "jogging in place": 105,
+    "a hard start from standstill": 62,
+    "strong or low sun on the ground sensor": 85,
+    "an IMU dropout": 70,
 }
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("weakness", sorted(WEAKNESS_RUNS))
-@pytest.mark.xfail(strict=True, reason="a known weakness the random runs find: warned at "
-                   "nothing (see the parameter); when fixed, move its runs to the claims")
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="a known weakness the random runs find: warned at nothing (see the "
+                   "parameter); when fixed, move its runs to the claims")
 def test_known_weakness_runs_raise_no_false_alarm(weakness):
     seed = WEAKNESS_RUNS[weakness]
     r = run_scenario(random_scenario(seed), "backsight")
@@ -209,4 +230,5 @@ def test_known_weakness_runs_raise_no_false_alarm(weakness):
 
 def test_each_weakness_run_has_its_weakness():
     for weakness, seed in WEAKNESS_RUNS.items():
-        assert weakness in known_weaknesses(random_scenario_data(seed)), weakness
+        found = known_weaknesses(random_scenario_data(seed))
+        assert weakness in found and len(found) <= 2, (weakness, found)
