@@ -105,7 +105,8 @@ def random_scenario_data(seed: int, kit: str = "default") -> dict:
     each); a change of pace 2-8 s in, at 0.5-2 m/s2 (20 %); slowing at 0.5-1.5 m/s2 to a
     stop 1-4 m short of a wall (never reached: not a contact) (10 %); or jogging in place
     (10 %), 1.5-4 m in front of a building or in the open with 1-2 people or dogs
-    coming. Along the path 1-4 things, 12-20 m apart, each one of:
+    coming. Along the path 1-4 things, 12-20 m apart, each one of (``THINGS``: an
+    obstacle on the path and a person beside it come twice as often as the others):
 
     - an obstacle on the path (a post to a van's width, 0.6-1.8 m tall);
     - an obstacle beside the path, its near edge 0.9-2.5 m off the line;
@@ -131,6 +132,12 @@ def random_scenario_data(seed: int, kit: str = "default") -> dict:
     blinded); in 20 % the wiring fails 0.5-4 s before such a moment: I2C errors
     (5-50 % of one chip's transactions for 0.5-3 s), 2-6 bursts of 0.2-0.6 s of a stuck
     bus, or a chip unplugged for 0.3-2 s (or until a replug 0.5-3 s later).
+
+    The kits (``KITS``), drawn after all that: ``default`` (level VL53L1X, TF-Luna
+    25, 30 or 35 deg down, both 1.0 m up); ``tfluna-rear`` and ``mb1242-rear`` (that
+    chip as the level sensor, the same ground sensor); ``two-vl53l1x`` (the second
+    VL53L1X 45 deg down in short mode, 100 ms: docs/config.md); ``mount-0.8/1.0/1.2``
+    (the default chips at that height, the TF-Luna aimed 1-2.5 m behind the heels).
 
     Whether each thing is a hazard is the evaluator's call (docs/scenarios.md,
     *Scoring*), not this generator's.
