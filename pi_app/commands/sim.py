@@ -1,10 +1,13 @@
 """``backsight sim``: run scenarios faster than real time and report.
 
 ``backsight sim NAME [--json]``, ``--scenario-file FILE``, ``--all`` or ``--random N``
-(both policies side by side unless ``--policy``; spread over ``--jobs`` worker processes,
+(``--kit`` picks the sensors the random runs wear, ``all`` each kit on the same runs;
+both policies side by side unless ``--policy``; spread over ``--jobs`` worker processes,
 same output whatever the number, a progress bar when stderr is a terminal, and Ctrl-C
-prints the runs finished so far). JSON: docs/design.md. The simulator is imported only
-when the command runs, so ``backsight --help`` stays fast.
+prints the runs finished so far). A batch of many runs keeps the simulated devices'
+journal to errors (``-v`` shows their warnings too; a single run shows them always).
+JSON: docs/design.md; ``--kit all --json`` is an object of those lists keyed by kit.
+The simulator is imported only when the command runs, so ``backsight --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -13,11 +16,14 @@ import os
 import sys
 
 from pi_app.commands.argtypes import non_negative_int, positive_int
+from pi_app.sim.randomize import KITS, random_name
 
 POLICIES = ("backsight", "naive")
 #: how the human table names an outcome (the JSON keeps the evaluator's words)
 OUTCOME_LABELS = {"hit": "in time", "no_contact": "no contact"}
 OUTCOMES = ("hit", "late", "missed", "no_contact")
+#: ``--kit`` value that runs every kit of ``KITS`` on the same random runs
+ALL_KITS = "all"
 
 
 def configure_parser(p) -> None:
@@ -26,6 +32,9 @@ def configure_parser(p) -> None:
     p.add_argument("--all", action="store_true", help="every shipped scenario")
     p.add_argument("--random", type=positive_int, metavar="N",
                    help="N random belt runs (pi_app.sim.randomize), seeds from --seed (default 0)")
+    p.add_argument("--kit", choices=KITS + (ALL_KITS,), metavar="KIT",
+                   help="the sensors the --random runs wear: " + ", ".join(KITS) +
+                   f" (default: default), or {ALL_KITS} (each kit on the same runs)")
     p.add_argument("--list", action="store_true", help="list shipped scenarios")
     p.add_argument("--policy", choices=POLICIES, help="only this policy (default: backsight "
                    "for one scenario, both for --all)")
@@ -51,15 +60,19 @@ def run(args) -> int:
         print("backsight sim: give exactly one of NAME, --scenario-file FILE, --all or "
               "--random N", file=sys.stderr)
         return 2
+    if args.kit is not None and args.random is None:
+        print("backsight sim: --kit goes with --random N", file=sys.stderr)
+        return 2
     many = args.all or args.random is not None
     if many:
         policies = (args.policy,) if args.policy else POLICIES
     else:
         policies = (args.policy or "backsight",)
+    kits = KITS if args.kit == ALL_KITS else (args.kit or "default",)
     if args.random is not None:
         first = args.seed or 0
-        runs = [Run(policy, random_seed=first + i)            # drawn where it runs
-                for i in range(args.random) for policy in policies]
+        runs = [Run(policy, random_seed=first + i, kit=kit)   # drawn where it runs
+                for kit in kits for i in range(args.random) for policy in policies]
     else:
         names = shipped_scenarios() if args.all else [args.scenario_file or args.name]
         scenarios = [load_scenario(n) for n in names]
@@ -70,9 +83,16 @@ def run(args) -> int:
     jobs = args.jobs or os.cpu_count() or 1
     show_bar = many and not args.json and sys.stderr.isatty()
     with Progress(len(runs), enabled=show_bar) as progress:
-        batch = Batch(runs, jobs if many else 1).run(progress)
+        batch = Batch(runs, jobs if many else 1, _log_level(many, args.verbose)).run(progress)
     results = batch.results
-    if args.json:
+    if args.kit == ALL_KITS:
+        per_kit = _by_kit(results, runs)
+        if args.json:
+            json.dump(per_kit, sys.stdout, indent=None)
+            sys.stdout.write("\n")
+        else:
+            print_kit_summaries(per_kit, policies)
+    elif args.json:
         if many:
             json.dump(results, sys.stdout, indent=None)
         elif results:
@@ -89,6 +109,24 @@ def run(args) -> int:
               file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
+
+
+def _log_level(many: bool, verbose: int) -> int:
+    """What the simulated devices may log: a batch of many keeps their journal (a fault
+    warned about in every run) to errors unless ``-v``; one run logs as configured."""
+    import logging
+
+    root_level = logging.getLogger().getEffectiveLevel()
+    return logging.ERROR if many and not verbose else root_level
+
+
+def _by_kit(results: list[dict], runs: list) -> dict[str, list[dict]]:
+    """The results grouped by the kit their run wore, kits in ``KITS`` order."""
+    kit_of = {random_name(run.random_seed, run.kit): run.kit for run in runs}
+    per_kit: dict[str, list[dict]] = {kit: [] for kit in KITS}
+    for r in results:
+        per_kit[kit_of[r["scenario"]]].append(r)
+    return per_kit
 
 
 def _fmt(x, spec=".2f") -> str:
@@ -129,9 +167,22 @@ def print_table(results: list[dict], policies: tuple[str, ...]) -> None:
                         f"{_label(h.get('outcome', '-')):>{outcome_w}} {alarms:>{alarms_w}}"
             print(line.rstrip())
     print("-" * len(head))
+    print_summary(results, policies)
+
+
+def print_summary(results: list[dict], policies: tuple[str, ...]) -> None:
+    """One line per policy: outcomes counted over every hazard, false alarms, seconds."""
     for p in policies:
         mine = [r for r in results if r["policy"] == p]
         outcomes = [h["outcome"] for r in mine for h in r["hazards"]]
         counts = "  ".join(f"{_label(o)}={outcomes.count(o)}" for o in OUTCOMES)
         print(f"{p:>10}: {counts}  false alarms={sum(r['false_alarms'] for r in mine)}"
               f" in {sum(r['duration_s'] for r in mine):.0f} s simulated")
+
+
+def print_kit_summaries(per_kit: dict[str, list[dict]], policies: tuple[str, ...]) -> None:
+    """``--kit all``: a heading and the summary lines for each kit (the per-hazard
+    tables of that many runs are for ``--json`` and ``python -m pi_app.sim.report``)."""
+    for kit, results in per_kit.items():
+        print(f"kit {kit}: {len({r['scenario'] for r in results})} runs")
+        print_summary(results, policies)

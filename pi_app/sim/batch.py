@@ -6,7 +6,10 @@ or on spawned workers, one run at a time each over a pipe, and hands back the re
 in the batch's order whatever order they finish in: any number of jobs prints the same
 bytes. Workers ignore SIGINT; on Ctrl-C the parent stops them at once and keeps the runs
 finished. A worker's log records come back with its result and are logged here, once
-each, so they never interleave with stdout or the progress bar.
+each, so they never interleave with stdout or the progress bar; the batch's
+``log_level`` sets which (the simulated devices' journal is for single runs, so a
+batch of many keeps only errors unless asked for more). A run that fails stops the
+batch with one error naming it.
 """
 
 from __future__ import annotations
@@ -31,14 +34,29 @@ FALLBACK_COLUMNS, FALLBACK_ROWS = 80, 24
 WORKER_EXIT_TIMEOUT_S = 5.0
 
 
+class RunFailed(BacksightError):
+    """A run of the batch raised: the message names the run and what it raised."""
+
+
 @dataclass(frozen=True)
 class Run:
-    """One run of a batch: ``scenario``, or else the random scenario of ``random_seed``,
-    under ``policy``. Picklable, so it can be sent to a worker process."""
+    """One run of a batch: ``scenario``, or else the random scenario of ``random_seed``
+    worn with ``kit``, under ``policy``. Picklable, so it can be sent to a worker
+    process (which draws the random scenario itself)."""
 
     policy: str
     scenario: Any = None            # a pi_app.sim.scenario_types.Scenario
     random_seed: int | None = None
+    kit: str = "default"            # a pi_app.sim.randomize.KITS name, for random_seed
+
+    @property
+    def label(self) -> str:
+        """The run as a person names it: scenario (or random run) and policy."""
+        if self.random_seed is not None:
+            from pi_app.sim.randomize import random_name
+
+            return f"{random_name(self.random_seed, self.kit)} ({self.policy})"
+        return f"{getattr(self.scenario, 'name', '?')} ({self.policy})"
 
     def execute(self) -> dict:
         from pi_app.sim.rig import run_scenario
@@ -47,8 +65,12 @@ class Run:
         if self.random_seed is not None:
             from pi_app.sim.randomize import random_scenario
 
-            scenario = random_scenario(self.random_seed)
+            scenario = random_scenario(self.random_seed, self.kit)
         return run_scenario(scenario, self.policy)
+
+
+def _failed(run: Run, exc: BaseException) -> RunFailed:
+    return RunFailed(f"run {run.label} failed: {type(exc).__name__}: {exc}")
 
 
 @dataclass(frozen=True)
@@ -129,13 +151,33 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+@contextmanager
+def _root_level(level: int) -> Iterator[None]:
+    """The root logger at ``level`` for a while (what in-process runs may log)."""
+    root = logging.getLogger()
+    previous = root.level
+    root.setLevel(level)
+    try:
+        yield
+    finally:
+        root.setLevel(previous)
+
+
 class InProcessRunner:
     """Runs one after the other in this process (``--jobs 1``)."""
+
+    def __init__(self, level: int) -> None:
+        self.level = level
 
     def finished(self, runs: Sequence[Run]) -> Iterator[tuple[int, dict]]:
         """``(index, result)`` as each run finishes."""
         for index, run in enumerate(runs):
-            yield index, run.execute()
+            with _root_level(self.level):
+                try:
+                    result = run.execute()
+                except Exception as exc:
+                    raise _failed(run, exc) from exc
+            yield index, result
 
 
 class _Worker:
@@ -185,10 +227,11 @@ class _Worker:
 
 
 class PoolRunner:
-    """Runs spread over ``jobs`` spawned worker processes."""
+    """Runs spread over ``jobs`` spawned worker processes, logging at ``level``."""
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, level: int) -> None:
         self.jobs = jobs
+        self.level = level
 
     def finished(self, runs: Sequence[Run]) -> Iterator[tuple[int, dict]]:
         """``(index, result)`` as each run finishes, in any order. Leaving early (an
@@ -197,7 +240,7 @@ class PoolRunner:
         from multiprocessing.connection import wait
 
         context = multiprocessing.get_context("spawn")
-        level = logging.getLogger().getEffectiveLevel()
+        level = self.level
         todo = iter(enumerate(runs))
         workers: list[_Worker] = []
         try:
@@ -211,7 +254,7 @@ class PoolRunner:
                 for worker in [w for w in workers if w.conn in ready]:
                     index, result, records, error = worker.receive()
                     if error is not None:
-                        raise error
+                        raise _failed(runs[index], error) from error
                     self._hand_out(worker, todo)
                     for record in records:
                         logging.getLogger(record.name).handle(record)
@@ -278,14 +321,18 @@ def _terminal_is_sized(stream) -> bool:
 
 class Batch:
     """Runs ``runs`` with ``jobs`` workers (1: in this process) and keeps their results
-    in order; Ctrl-C ends it early with the runs finished so far."""
+    in order; Ctrl-C ends it early with the runs finished so far. The runs log at
+    ``log_level`` (default: the root logger's level now)."""
 
-    def __init__(self, runs: Sequence[Run], jobs: int) -> None:
+    def __init__(self, runs: Sequence[Run], jobs: int, log_level: int | None = None) -> None:
         self.runs = list(runs)
         self.jobs = max(1, min(jobs, len(self.runs)))
+        self.log_level = logging.getLogger().getEffectiveLevel() if log_level is None \
+            else log_level
 
     def run(self, progress: Progress | None = None) -> BatchResult:
-        runner = InProcessRunner() if self.jobs == 1 else PoolRunner(self.jobs)
+        runner = InProcessRunner(self.log_level) if self.jobs == 1 \
+            else PoolRunner(self.jobs, self.log_level)
         done: dict[int, dict] = {}
         interrupted = False
         try:

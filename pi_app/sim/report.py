@@ -3,7 +3,10 @@
 ``python -m pi_app.sim.report < runs.json`` prints the summary table (per policy: in
 time, late, missed, false alarms, simulated seconds) and, with ``--scenarios``, one
 row per scenario and hazard, so the numbers in README.md and docs/safety.md are
-copied from a run, not typed.
+copied from a run, not typed. From ``sim --random N --kit all --json`` (an object keyed
+by kit) ``--kits`` prints one row per kit, and ``--kinds`` (any random runs) the
+outcomes per kind of thing, one column per kit: the backsight policy's, with the
+misses no sensor could have seen (never detectable) counted apart.
 """
 
 from __future__ import annotations
@@ -62,17 +65,80 @@ def per_scenario(runs: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _backsight(runs: list[dict]) -> list[dict]:
+    return [r for r in runs if r["policy"] == POLICIES[0]]
+
+
+def _counts(hazards: list[dict]) -> dict[str, int]:
+    """Outcomes, with "missed" split into seen (a sensor could) and never detectable."""
+    never = sum(h["outcome"] == "missed" and h["limit_lead_s"] is None for h in hazards)
+    counts = {o: sum(h["outcome"] == o for h in hazards)
+              for o in ("hit", "late", "missed", "no_contact")}
+    counts["missed"] -= never
+    counts["never"] = never
+    return counts
+
+
+def kits(per_kit: dict[str, list[dict]]) -> str:
+    """One row per kit (backsight): outcomes, false alarms and the runs that had any."""
+    lines = ["| kit | runs | warned in time | late | missed | never detectable | "
+             "false alarms (runs) |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for kit, runs in per_kit.items():
+        mine = _backsight(runs)
+        c = _counts([h for r in mine for h in r["hazards"]])
+        alarms = sum(r["false_alarms"] for r in mine)
+        alarm_runs = sum(r["false_alarms"] > 0 for r in mine)
+        lines.append(f"| {kit} | {len(mine)} | {c['hit']} | {c['late']} | {c['missed']} "
+                     f"| {c['never']} | **{alarms}** ({alarm_runs}) |")
+    return "\n".join(lines) + "\n"
+
+
+def kinds(per_kit: dict[str, list[dict]]) -> str:
+    """Outcomes per kind of thing (``thing_kind`` of a random run's hazard id), a column
+    per kit: in time / late / missed / never detectable (backsight)."""
+    from pi_app.sim.randomize import thing_kind
+
+    table: dict[str, dict[str, list[dict]]] = {}
+    for kit, runs in per_kit.items():
+        for r in _backsight(runs):
+            for h in r["hazards"]:
+                table.setdefault(thing_kind(h["id"]), {}).setdefault(kit, []).append(h)
+    lines = ["| thing | " + " | ".join(per_kit) + " |",
+             "| --- |" + " --- |" * len(per_kit)]
+    for kind in sorted(table):
+        cells = []
+        for kit in per_kit:
+            c = _counts(table[kind].get(kit, []))
+            cells.append(f"{c['hit']} / {c['late']} / {c['missed']} / {c['never']}")
+        lines.append(f"| {kind} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("cells: in time / late / missed / never detectable (no sensor could see it)")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pi_app.sim.report",
                                      description="Markdown tables from sim --json on stdin")
-    parser.add_argument("--scenarios", action="store_true", help="one row per scenario and hazard")
+    table = parser.add_mutually_exclusive_group()
+    table.add_argument("--scenarios", action="store_true", help="one row per scenario and hazard")
+    table.add_argument("--kits", action="store_true",
+                       help="one row per kit (sim --random N --kit all --json)")
+    table.add_argument("--kinds", action="store_true",
+                       help="outcomes per kind of thing in random runs, a column per kit")
     args = parser.parse_args(argv)
     try:
         runs = json.load(sys.stdin)
     except ValueError as exc:
         print(f"report: stdin is not sim --json output ({exc})", file=sys.stderr)
         return 1
-    if isinstance(runs, dict):
+    keyed = isinstance(runs, dict) and "scenario" not in runs
+    if args.kits or args.kinds:
+        per_kit = runs if keyed else {"default": runs if isinstance(runs, list) else [runs]}
+        sys.stdout.write(kits(per_kit) if args.kits else kinds(per_kit))
+        return 0
+    if keyed:
+        runs = [r for kit_runs in runs.values() for r in kit_runs]
+    elif isinstance(runs, dict):
         runs = [runs]
     sys.stdout.write(per_scenario(runs) if args.scenarios else summary(runs))
     return 0

@@ -231,3 +231,106 @@ def test_the_table_says_in_time_and_fits_100_columns(capsys):
     assert lines[5].split() == ["random-1", long_id, "1.25", "1.50", "in", "time", "0",
                                 "-", "-", "-"]
     assert lines[-2].split()[:3] == ["backsight:", "in", "time=2"]
+
+
+# --- kits, the devices' journal, a failing run ----------------------------------------------
+#: a cheap random run (6 s) whose I2C bus is stuck in bursts: every device logs its faults
+FAULTY_RANDOM = ("--random", "1", "--seed", "59", "--policy", "backsight")
+
+
+def test_a_batch_keeps_the_devices_journal_off_stderr_unless_verbose():
+    quiet = backsight("sim", *FAULTY_RANDOM, "--jobs", "1")
+    verbose = backsight("-v", "sim", *FAULTY_RANDOM, "--jobs", "1")
+    assert quiet.returncode == verbose.returncode == 0
+    assert quiet.stderr == b""
+    assert b"WARNING pi_app.channel: sensor rear: fault" in verbose.stderr
+    assert quiet.stdout == verbose.stdout
+
+
+def test_pooled_runs_log_at_the_batch_level(caplog):
+    scenario = load_scenario("unplug-replug")
+    runs = [Run("backsight", scenario=scenario), Run("naive", scenario=scenario)]
+    with caplog.at_level(logging.WARNING):
+        Batch(runs, jobs=2, log_level=logging.ERROR).run()
+        pooled = list(caplog.records)
+        caplog.clear()
+        Batch(runs, jobs=1, log_level=logging.ERROR).run()
+        in_process = list(caplog.records)
+    assert pooled == [] and in_process == []
+
+
+def test_a_failing_run_stops_the_batch_with_one_line_naming_it():
+    bad = Run("naive", random_seed=4, kit="no-such-kit")    # raises where it is drawn
+    for jobs in (1, 2):
+        with pytest.raises(batch.RunFailed, match=r"^run random-4-no-such-kit \(naive\) "
+                           r"failed: ValueError: unknown kit"):
+            Batch([Run("naive", random_seed=9), bad], jobs=jobs).run()
+
+
+def test_a_failing_run_is_one_line_on_stderr(capsys, monkeypatch):
+    def execute(self: Run) -> dict:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(Run, "execute", execute)
+    code = cli.main(["sim", "--random", "2", "--seed", "3", "--jobs", "1"])
+    out, err = capsys.readouterr()
+    assert code == cli.EXIT_ERROR and out == ""
+    assert err.splitlines() == [
+        "backsight sim: error: run random-3 (backsight) failed: ZeroDivisionError: boom"]
+
+
+def _fake_kit_runs(monkeypatch) -> None:
+    from pi_app.sim.randomize import random_name
+
+    def execute(self: Run) -> dict:
+        hit = {"id": "obstacle-0", "limit_lead_s": 1.0, "lead_s": 1.0, "outcome": "hit"}
+        return {"scenario": random_name(self.random_seed, self.kit), "policy": self.policy,
+                "seed": self.random_seed, "duration_s": 2.0,
+                "false_alarms": int(self.kit == "mb1242-rear"), "hazards": [hit]}
+
+    monkeypatch.setattr(Run, "execute", execute)
+
+
+def test_kit_all_json_is_keyed_by_kit_in_order(capsys, monkeypatch):
+    from pi_app.sim.randomize import KITS
+
+    _fake_kit_runs(monkeypatch)
+    code = cli.main(["sim", "--random", "2", "--seed", "5", "--kit", "all", "--jobs", "1",
+                     "--json", "--policy", "backsight"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and list(out) == list(KITS)
+    assert [r["scenario"] for r in out["default"]] == ["random-5", "random-6"]
+    assert [r["scenario"] for r in out["two-vl53l1x"]] == ["random-5-two-vl53l1x",
+                                                           "random-6-two-vl53l1x"]
+
+
+def test_kit_all_text_is_one_summary_per_kit(capsys, monkeypatch):
+    from pi_app.sim.randomize import KITS
+
+    _fake_kit_runs(monkeypatch)
+    assert cli.main(["sim", "--random", "3", "--kit", "all", "--jobs", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line for line in lines if line.startswith("kit ")] == [
+        f"kit {kit}: 3 runs" for kit in KITS]
+    heads = [i for i, line in enumerate(lines) if line.startswith("kit ")]
+    mb = lines[heads[KITS.index("mb1242-rear")] + 1].split()
+    assert mb[:3] == ["backsight:", "in", "time=3"] and "alarms=3" in mb
+    assert len(lines) == 3 * len(KITS)
+
+
+def test_a_kit_reaches_the_workers():
+    done = backsight("sim", "--random", "1", "--seed", "9", "--kit", "mb1242-rear",
+                     "--jobs", "2", "--json")
+    assert done.returncode == 0, done.stderr
+    assert [(r["scenario"], r["policy"]) for r in json.loads(done.stdout)] == [
+        ("random-9-mb1242-rear", "backsight"), ("random-9-mb1242-rear", "naive")]
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--random", "1", "--kit", "vl53l5cx"], "invalid choice: 'vl53l5cx' (choose from 'default'"),
+    (["wall-approach", "--kit", "default"], "--kit goes with --random N"),
+])
+def test_a_wrong_kit_is_one_clear_line_and_exit_2(args, says):
+    done = backsight("sim", *args)
+    assert done.returncode == 2 and done.stdout == b""
+    assert says in done.stderr.decode().splitlines()[-1]
