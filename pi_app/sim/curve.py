@@ -59,7 +59,9 @@ def feature_run(kind: str, size_m: float, speed_mps: float, seed: int) -> dict:
     data = random_scenario_data(seed)
     data["name"] = f"curve-{kind}-{seed}"
     data["runner"]["speed_mps"] = speed_mps
+    data["runner"].pop("speed_profile", None)   # a steady pace: the curve is per speed
     data["obstacles"] = []
+    data["faults"] = []                         # the feature alone, seen by healthy chips
     if kind == "clean":
         data["ground"] = []
         data["duration_s"] = CLEAN_DURATION_S

@@ -212,7 +212,7 @@ def test_shipped_library():
 @given(st.integers(0, 2**32))
 def test_random_scenarios_stay_within_the_file_limits(seed):
     sc = parse_scenario(random_scenario_data(seed), "random.toml")  # ScenarioError past a limit
-    assert sc.seed == seed and 1 <= len(sc.obstacles) + len(sc.ground) <= 4
+    assert sc.seed == seed and len(sc.obstacles) + len(sc.ground) >= 1
 
 
 def test_limits_are_inclusive_and_match_the_rig():
