@@ -22,12 +22,9 @@ RUN_PLANS = ("steady", "steady", "steady", "steady", "standstill_gentle", "stand
 #: what stands or moves along the path; repeated entries are drawn more often
 THINGS = ("on_path", "on_path", "beside", "person_beside", "person_beside", "oncoming",
           "caught_up", "crossing", "dog_crossing", "dog_approaching", "hole", "root",
-          "kerbs")
+          "kerbs", "angled_fence", "wall_along_bend", "stairs")
 #: what may come toward a runner jogging in place (nothing else ever meets them)
 MOVING_THINGS = ("person_beside", "oncoming", "dog_approaching")
-#: things the scenario format cannot express yet (an obstacle's yaw: an angled fence, a
-#: wall along a bend; stairs): drawn here once the format and the evaluator have them
-THINGS_AWAITING_FORMAT = ("angled_fence", "wall_along_bend", "stairs")
 SUNLIGHT = (0.0, 0.0, 0.0, 0.3, 0.7, 1.0)
 #: the sensor kits a random run can wear (``--kit``); every kit has a "rear" (level)
 #: and a "ground" (pitched down) sensor, so faults name them whatever the kit
@@ -121,7 +118,12 @@ def random_scenario_data(seed: int, kit: str = "default") -> dict:
       1.5-5 m/s, on the line within 0.3 s of the runner reaching it, or running toward
       the runner along the path at 1-4 m/s;
     - a hole (0.2-0.5 m long, 6-15 cm deep) or a root (8-15 cm long, 5-10 cm high);
-    - 1-3 kerbs, each up or down (8-18 cm) in any order, 2-10 m apart.
+    - 1-3 kerbs, each up or down (8-18 cm) in any order, 2-10 m apart;
+    - a fence 3-8 m long across the path at 30-60 deg to it, either way (one turned box);
+    - a wall along a bend: 8-12 m beside the path, starting 1.5-3 m off the line and
+      closing on it at 5-15 deg, then turning across it at 25-45 deg (two turned boxes,
+      one hazard: ``group``);
+    - a staircase of 3-5 steps up or down, 10-18 cm each, treads 0.3-1.0 m (one hazard).
 
     In 35 % of runs 1-2 grades of 1-8 %, up or down, 10-40 m long (at most 1.9 m of
     rise or fall), lie anywhere along the path, the second 0-20 m after the first (a
@@ -349,6 +351,42 @@ class _WorldDraw:
                                 "kind": "kerb_up" if up else "kerb_down", "x_m": x,
                                 "depth_m": -height if up else height})
 
+    def _angled_fence(self, i: int, x: float, t: float, pace: float) -> None:
+        r = self.r
+        self.obstacles.append({"id": f"fence-{i}", "x_m": x, "y_m": r.uniform(-0.5, 0.5),
+                               "width_m": r.uniform(3.0, 8.0), "height_m": r.uniform(0.8, 1.5),
+                               "depth_m": 0.1, "yaw_deg": r.uniform(30.0, 60.0) * r.choice((-1, 1))})
+
+    def _wall_along_bend(self, i: int, x: float, t: float, pace: float) -> None:
+        # a wall's thickness is its width and its length its depth, turned toward the line
+        r = self.r
+        side = r.choice((-1, 1))
+        off_m = r.uniform(1.5, 3.0)
+        straight_m = r.uniform(8.0, 12.0)
+        closing = math.radians(r.uniform(5.0, 15.0))
+        straight_m = min(straight_m, (off_m - 0.8) / math.sin(closing))  # ends off the path
+        end_x = x + straight_m * math.cos(closing)
+        end_off_m = off_m - straight_m * math.sin(closing)
+        across = math.radians(r.uniform(25.0, 45.0))
+        height_m = r.uniform(1.0, 2.5)
+        group = f"wall-bend-{i}"
+        self.obstacles.append({"id": f"{group}a", "group": group, "x_m": x, "y_m": side * off_m,
+                               "width_m": 0.3, "height_m": height_m, "depth_m": straight_m,
+                               "yaw_deg": -side * math.degrees(closing)})
+        self.obstacles.append({"id": f"{group}b", "group": group, "x_m": end_x,
+                               "y_m": side * end_off_m, "width_m": 0.3, "height_m": height_m,
+                               "depth_m": end_off_m / math.sin(across) + 2.0,
+                               "yaw_deg": -side * math.degrees(across)})
+
+    def _stairs(self, i: int, x: float, t: float, pace: float) -> None:
+        r = self.r
+        up = r.random() < 0.5
+        rise_m = r.uniform(0.10, 0.18)
+        self.ground.append({"id": f"stairs-{'up' if up else 'down'}-{i}",
+                            "kind": "stairs_up" if up else "stairs_down", "x_m": x,
+                            "depth_m": -rise_m if up else rise_m, "count": r.randint(3, 5),
+                            "run_m": r.uniform(0.3, 1.0)})
+
     # --- terrain, light, wiring -------------------------------------------------------------
     def _terrain(self) -> None:
         r = self.r
@@ -401,13 +439,15 @@ class _WorldDraw:
                 {"t_s": round(t + r.uniform(0.5, 3.0), 2), "sensor": sensor, "kind": "replug"}]
 
 
-#: how each thing of ``THINGS`` is drawn; the kinds of ``THINGS_AWAITING_FORMAT`` go here
+#: how each thing of ``THINGS`` is drawn
 THING_DRAWERS: dict[str, Callable[..., None]] = {
     "on_path": _WorldDraw._on_path, "beside": _WorldDraw._beside,
     "person_beside": _WorldDraw._person_beside, "oncoming": _WorldDraw._oncoming,
     "caught_up": _WorldDraw._caught_up, "crossing": _WorldDraw._crossing,
     "dog_crossing": _WorldDraw._dog_crossing, "dog_approaching": _WorldDraw._dog_approaching,
-    "hole": _WorldDraw._hole, "root": _WorldDraw._root, "kerbs": _WorldDraw._kerbs}
+    "hole": _WorldDraw._hole, "root": _WorldDraw._root, "kerbs": _WorldDraw._kerbs,
+    "angled_fence": _WorldDraw._angled_fence, "wall_along_bend": _WorldDraw._wall_along_bend,
+    "stairs": _WorldDraw._stairs}
 
 
 def _glare_faults(glare: list[dict], sensors: list[dict]) -> list[dict]:
