@@ -9,6 +9,7 @@ index, which persists between transactions (as on the real chips).
 
 from __future__ import annotations
 
+import math
 import random
 from bisect import bisect_left
 
@@ -124,9 +125,13 @@ class RegisterDevice(SimDevice):
         super().reset()
         self.regs[:] = bytes(self.REGISTER_SPACE)
         self.index = 0
+        self._updated_s = math.nan
 
     def update(self, now_s: float) -> None:
-        """Advance measurements etc. to ``now_s``; called before every transaction."""
+        """Advance measurements etc. to ``now_s``; called before a transaction. It must
+        be a no-op when called again at the same ``now_s`` with no register written in
+        between: a transaction at the instant of the last update, after nothing but an
+        index write (a register read's first half), skips it."""
 
     def read_register(self, register: int) -> int:
         return self.regs[register % self.REGISTER_SPACE]
@@ -136,7 +141,10 @@ class RegisterDevice(SimDevice):
 
     def i2c_write(self, address: int, data: bytes) -> None:
         bus = self.bus                                    # self.now_s(), written out
-        self.update(bus.clock.now_s() if bus is not None else 0.0)
+        now_s = bus.clock.now_s() if bus is not None else 0.0
+        if now_s != self._updated_s:
+            self.update(now_s)
+            self._updated_s = now_s
         n_index = self.INDEX_BYTES
         if len(data) <= n_index:
             if len(data) == n_index:                      # the index alone: a read follows
@@ -145,6 +153,7 @@ class RegisterDevice(SimDevice):
             if data:
                 raise nack(address)  # half an index: the chip NACKs the stray byte
             return  # a quick write: just an ACK
+        self._updated_s = math.nan                        # registers change: update again
         index = int.from_bytes(data[:n_index], "big")
         for value in data[n_index:]:
             self.write_register(index, value)
@@ -153,7 +162,10 @@ class RegisterDevice(SimDevice):
 
     def i2c_read(self, address: int, length: int) -> bytes:
         bus = self.bus
-        self.update(bus.clock.now_s() if bus is not None else 0.0)
+        now_s = bus.clock.now_s() if bus is not None else 0.0
+        if now_s != self._updated_s:
+            self.update(now_s)
+            self._updated_s = now_s
         index = self.index
         end = index + length
         computed = self._computed_sorted
