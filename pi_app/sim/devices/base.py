@@ -103,6 +103,8 @@ class RegisterDevice(SimDevice):
 
     INDEX_BYTES = 1
     REGISTER_SPACE = 0x100
+    #: the chip NACKs every transaction before this clock time (booting)
+    _nack_until_s = -math.inf
     #: registers whose value ``read_register`` computes or whose read has a side effect
     #: (None = any of them may)
     COMPUTED_READS: frozenset | None = frozenset()
@@ -142,6 +144,8 @@ class RegisterDevice(SimDevice):
     def i2c_write(self, address: int, data: bytes) -> None:
         bus = self.bus                                    # self.now_s(), written out
         now_s = bus.clock.now_s() if bus is not None else 0.0
+        if now_s < self._nack_until_s:
+            raise nack(address)
         if now_s != self._updated_s:
             self.update(now_s)
             self._updated_s = now_s
@@ -163,6 +167,8 @@ class RegisterDevice(SimDevice):
     def i2c_read(self, address: int, length: int) -> bytes:
         bus = self.bus
         now_s = bus.clock.now_s() if bus is not None else 0.0
+        if now_s < self._nack_until_s:
+            raise nack(address)
         if now_s != self._updated_s:
             self.update(now_s)
             self._updated_s = now_s

@@ -156,5 +156,8 @@ class MPU6050Device(RegisterDevice):
                   (gx + gauss(0.0, gyro_sigma)) * gyro_lsb,
                   (gy + gauss(0.0, gyro_sigma)) * gyro_lsb,
                   (gz + gauss(0.0, gyro_sigma)) * gyro_lsb)
-        _SAMPLE.pack_into(regs, _ACCEL_XOUT_H, *[max(-32768, min(32767, round(v))) for v in scaled])
+        # values clip at full scale (the signed 16-bit range)
+        _SAMPLE.pack_into(regs, _ACCEL_XOUT_H,
+                          *[r if -32768 <= r <= 32767 else (-32768 if r < 0 else 32767)
+                            for r in map(round, scaled)])
         regs[_INT_STATUS] |= _DATA_RDY_INT
