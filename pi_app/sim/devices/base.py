@@ -15,6 +15,9 @@ from bisect import bisect_left
 
 from pi_app.sim.simbus import nack
 
+#: a one-byte read's answer per value, made once
+_BYTE = tuple(bytes((value,)) for value in range(256))
+
 
 def fixed_range(distance_m: float | None = 1.0):
     """A range source for a fixed target ``distance_m`` ahead (None = nothing)."""
@@ -173,6 +176,12 @@ class RegisterDevice(SimDevice):
             self.update(now_s)
             self._updated_s = now_s
         index = self.index
+        if length == 1 and index < self.REGISTER_SPACE:   # a status poll: one register
+            reads = self.COMPUTED_READS
+            value = self.regs[index] if reads is not None and index not in reads \
+                else self.read_register(index) & 0xFF
+            self.index = (index + 1) % self.REGISTER_SPACE
+            return _BYTE[value]
         end = index + length
         computed = self._computed_sorted
         if end <= self.REGISTER_SPACE and computed is not None:
