@@ -208,9 +208,16 @@ def help_command() -> list[str]:
     return [sys.executable, "-m", "pi_app", "--help"]
 
 
+#: the directory that holds the ``pi_app`` being measured: a ``python -c`` child puts its
+#: working directory first on sys.path, so it runs there and times this code, not
+#: whatever ``pi_app`` the caller's directory happens to hold (another checkout)
+SOURCE_ROOT = Path(__file__).resolve().parents[1]
+
+
 def _child(argv: list[str]) -> str:
     """Run one fresh process; its stdout, or ``BacksightError`` with its last words."""
-    done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          cwd=SOURCE_ROOT)
     if done.returncode != 0:
         said = (done.stderr.strip().splitlines() or ["no message"])[-1]
         raise BacksightError(f"start-up measurement failed: {argv[0]} exited with "
