@@ -237,7 +237,8 @@ class DeviceLoop(Closeable):
             # Last in the cycle: a restart's waits run whole cycles for the other
             # sensors (see CooperativeClock), so re-initialising one never stalls them.
             for channel in self.channels:
-                if channel.restart_due(t_s, self._bus_answered):
+                if channel.health.reason is not None and \
+                        channel.restart_due(t_s, self._bus_answered):
                     self._try_restart(channel)
         return state
 

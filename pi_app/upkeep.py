@@ -153,9 +153,21 @@ class ArmedWatch:
         self.armed_after_s: float | None = None
         loop.notices["armed"] = "0 (finding down, learning the ground)"
 
+    def _all_ready(self) -> bool:
+        """True when nothing is left to wait for (``_waiting`` would say nothing): the
+        per-cycle check, without a generator."""
+        loop = self.loop
+        imu = loop.imu
+        if imu is not None and not (imu.ready and imu.settled):
+            return False
+        for channel in loop.channels:
+            if channel.used and channel.fault is CLEAR and \
+                    not getattr(channel.detector, "armed", True):
+                return False
+        return True
+
     def _waiting(self):
-        """What arming still waits for, in words, lazily: the first answer alone is
-        enough to know it is not armed."""
+        """What arming still waits for, in words (while not armed: a second or so)."""
         loop = self.loop
         imu = loop.imu
         if imu is not None and not (imu.ready and imu.settled):
@@ -166,7 +178,7 @@ class ArmedWatch:
                 yield f"{channel.id} learning the ground"
 
     def __call__(self, t_s: float) -> None:
-        if next(self._waiting(), None) is None:
+        if self._all_ready():
             if not self.armed:
                 self.armed = True
                 self.armed_after_s = t_s - self.since_t_s

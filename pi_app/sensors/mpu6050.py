@@ -11,6 +11,7 @@ accelerating much (average it over a stride).
 from __future__ import annotations
 
 import math
+import struct
 from typing import NamedTuple
 
 from pi_app.exc import ChipIdError, ConfigError, SensorError
@@ -49,9 +50,9 @@ class ImuSample(NamedTuple):
     temp_c: float
 
 
-def _int16(high: int, low: int) -> int:
-    value = high << 8 | low
-    return value - 0x10000 if value & 0x8000 else value
+#: the 14-byte burst from ACCEL_XOUT_H: accel x/y/z, temperature, gyro x/y/z, each a
+#: signed 16-bit big-endian word
+_BURST = struct.Struct(">7h")
 
 
 class MPU6050(I2CDriver):
@@ -119,14 +120,10 @@ class MPU6050(I2CDriver):
             raw = self._bus.read_i2c_block_data(self.address, _ACCEL_XOUT_H, 14)
         except OSError:
             return None
+        ax, ay, az, temp, gx, gy, gz = _BURST.unpack(bytes(raw))
         a, g = self._accel_scale, self._gyro_scale
-        return ImuSample(
-            t_s,
-            (_int16(raw[0], raw[1]) * a, _int16(raw[2], raw[3]) * a, _int16(raw[4], raw[5]) * a),
-            (_int16(raw[8], raw[9]) * g, _int16(raw[10], raw[11]) * g,
-             _int16(raw[12], raw[13]) * g),
-            _int16(raw[6], raw[7]) / 340.0 + 36.53,
-        )
+        return ImuSample(t_s, (ax * a, ay * a, az * a), (gx * g, gy * g, gz * g),
+                         temp / 340.0 + 36.53)
 
     @staticmethod
     def pitch_deg(sample: ImuSample) -> float:

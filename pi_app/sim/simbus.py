@@ -144,7 +144,8 @@ class SimBus(Closeable):
         self._write(i2c_addr, bytes([value & 0xFF]))
 
     def read_byte_data(self, i2c_addr: int, register: int, force=None) -> int:
-        return self._write_read(i2c_addr, _INDEX[register & 0xFF], 1)[0]
+        self._device_for(i2c_addr).i2c_write(i2c_addr, _INDEX[register & 0xFF])  # _write_read,
+        return self._read(i2c_addr, 1)[0]                                          # written out
 
     def write_byte_data(self, i2c_addr: int, register: int, value: int, force=None) -> None:
         self._write(i2c_addr, bytes([register & 0xFF, value & 0xFF]))
@@ -174,7 +175,8 @@ class SimBus(Closeable):
     def read_i2c_block_data(self, i2c_addr: int, register: int, length: int, force=None) -> list[int]:
         if length > 32:
             raise ValueError("Desired block length over 32 bytes")
-        return list(self._write_read(i2c_addr, _INDEX[register & 0xFF], length))
+        self._device_for(i2c_addr).i2c_write(i2c_addr, _INDEX[register & 0xFF])  # _write_read,
+        return list(self._read(i2c_addr, length))                                  # written out
 
     def write_i2c_block_data(self, i2c_addr: int, register: int, data, force=None) -> None:
         data = bytes(data)
@@ -185,8 +187,9 @@ class SimBus(Closeable):
     def i2c_rdwr(self, *i2c_msgs) -> None:
         """Combined transactions (``smbus2.i2c_msg``); read messages are filled in place."""
         for msg in i2c_msgs:
+            address = msg.addr
             if msg.flags & I2C_M_RD:
                 length = msg.len
-                ctypes.memmove(msg.buf, self._read(msg.addr, length), length)
-            else:
-                self._write(msg.addr, ctypes.string_at(msg.buf, msg.len))  # bytes(msg)
+                ctypes.memmove(msg.buf, self._read(address, length), length)
+            else:   # _write, written out; the slice is bytes(msg), 3x faster
+                self._device_for(address).i2c_write(address, msg.buf[:msg.len])

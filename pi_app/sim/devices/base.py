@@ -9,10 +9,14 @@ index, which persists between transactions (as on the real chips).
 
 from __future__ import annotations
 
+import math
 import random
 from bisect import bisect_left
 
 from pi_app.sim.simbus import nack
+
+#: a one-byte read's answer per value, made once
+_BYTE = tuple(bytes((value,)) for value in range(256))
 
 
 def fixed_range(distance_m: float | None = 1.0):
@@ -102,6 +106,8 @@ class RegisterDevice(SimDevice):
 
     INDEX_BYTES = 1
     REGISTER_SPACE = 0x100
+    #: the chip NACKs every transaction before this clock time (booting)
+    _nack_until_s = -math.inf
     #: registers whose value ``read_register`` computes or whose read has a side effect
     #: (None = any of them may)
     COMPUTED_READS: frozenset | None = frozenset()
@@ -124,9 +130,13 @@ class RegisterDevice(SimDevice):
         super().reset()
         self.regs[:] = bytes(self.REGISTER_SPACE)
         self.index = 0
+        self._updated_s = math.nan
 
     def update(self, now_s: float) -> None:
-        """Advance measurements etc. to ``now_s``; called before every transaction."""
+        """Advance measurements etc. to ``now_s``; called before a transaction. It must
+        be a no-op when called again at the same ``now_s`` with no register written in
+        between: a transaction at the instant of the last update, after nothing but an
+        index write (a register read's first half), skips it."""
 
     def read_register(self, register: int) -> int:
         return self.regs[register % self.REGISTER_SPACE]
@@ -136,7 +146,12 @@ class RegisterDevice(SimDevice):
 
     def i2c_write(self, address: int, data: bytes) -> None:
         bus = self.bus                                    # self.now_s(), written out
-        self.update(bus.clock.now_s() if bus is not None else 0.0)
+        now_s = bus.clock.now_s() if bus is not None else 0.0
+        if now_s < self._nack_until_s:
+            raise nack(address)
+        if now_s != self._updated_s:
+            self.update(now_s)
+            self._updated_s = now_s
         n_index = self.INDEX_BYTES
         if len(data) <= n_index:
             if len(data) == n_index:                      # the index alone: a read follows
@@ -145,6 +160,7 @@ class RegisterDevice(SimDevice):
             if data:
                 raise nack(address)  # half an index: the chip NACKs the stray byte
             return  # a quick write: just an ACK
+        self._updated_s = math.nan                        # registers change: update again
         index = int.from_bytes(data[:n_index], "big")
         for value in data[n_index:]:
             self.write_register(index, value)
@@ -153,8 +169,19 @@ class RegisterDevice(SimDevice):
 
     def i2c_read(self, address: int, length: int) -> bytes:
         bus = self.bus
-        self.update(bus.clock.now_s() if bus is not None else 0.0)
+        now_s = bus.clock.now_s() if bus is not None else 0.0
+        if now_s < self._nack_until_s:
+            raise nack(address)
+        if now_s != self._updated_s:
+            self.update(now_s)
+            self._updated_s = now_s
         index = self.index
+        if length == 1 and index < self.REGISTER_SPACE:   # a status poll: one register
+            reads = self.COMPUTED_READS
+            value = self.regs[index] if reads is not None and index not in reads \
+                else self.read_register(index) & 0xFF
+            self.index = (index + 1) % self.REGISTER_SPACE
+            return _BYTE[value]
         end = index + length
         computed = self._computed_sorted
         if end <= self.REGISTER_SPACE and computed is not None:

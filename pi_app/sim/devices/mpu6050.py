@@ -68,10 +68,6 @@ def _at_rest(t_s: float) -> Motion:
     return (0.0, 0.0, 1.0), (0.0, 0.0, 0.0)
 
 
-def _to_raw(value: float, lsb_per_unit: float) -> int:
-    return max(-32768, min(32767, int(round(value * lsb_per_unit))))
-
-
 class MPU6050Device(RegisterDevice):
     """An MPU-6050 at 0x68 (0x69 with ``ad0=True``). ``motion_source(t_s)`` returns
     ``((ax, ay, az) g, (gx, gy, gz) dps)`` in the chip frame (default: at rest, level).
@@ -153,12 +149,15 @@ class MPU6050Device(RegisterDevice):
         gyro_lsb = GYRO_LSB_PER_DPS[(regs[_GYRO_CONFIG] >> 3) & 0x03]
         gauss = self.rng.gauss
         # the noise is drawn in register order: accel x, y, z, temperature, gyro x, y, z
+        scaled = ((ax + gauss(0.0, accel_sigma)) * accel_lsb,
+                  (ay + gauss(0.0, accel_sigma)) * accel_lsb,
+                  (az + gauss(0.0, accel_sigma)) * accel_lsb,
+                  (CHIP_TEMP_C - 36.53 + gauss(0.0, 0.02)) * 340.0,
+                  (gx + gauss(0.0, gyro_sigma)) * gyro_lsb,
+                  (gy + gauss(0.0, gyro_sigma)) * gyro_lsb,
+                  (gz + gauss(0.0, gyro_sigma)) * gyro_lsb)
+        # values clip at full scale (the signed 16-bit range)
         _SAMPLE.pack_into(regs, _ACCEL_XOUT_H,
-                          _to_raw(ax + gauss(0.0, accel_sigma), accel_lsb),
-                          _to_raw(ay + gauss(0.0, accel_sigma), accel_lsb),
-                          _to_raw(az + gauss(0.0, accel_sigma), accel_lsb),
-                          _to_raw(CHIP_TEMP_C - 36.53 + gauss(0.0, 0.02), 340.0),
-                          _to_raw(gx + gauss(0.0, gyro_sigma), gyro_lsb),
-                          _to_raw(gy + gauss(0.0, gyro_sigma), gyro_lsb),
-                          _to_raw(gz + gauss(0.0, gyro_sigma), gyro_lsb))
+                          *[r if -32768 <= r <= 32767 else (-32768 if r < 0 else 32767)
+                            for r in map(round, scaled)])
         regs[_INT_STATUS] |= _DATA_RDY_INT

@@ -16,7 +16,6 @@ import struct
 from pi_app.sensors import chips
 from pi_app.sim.devices.base import RegisterDevice, fixed_range
 from pi_app.sim.optics import chip_optics, max_range_m
-from pi_app.sim.simbus import nack
 
 _DIST_LOW = 0x00
 _AMP_LOW = 0x02
@@ -109,7 +108,7 @@ class TFLunaDevice(RegisterDevice):
         self._serial = f"SIMLUNA{seed % 10_000_000:07d}".encode()
         self._limits_m: dict[float, float] = {}   # max_range_m by sunlight
         super().__init__(seed=seed)          # calls reset(): registers from flash
-        self._ready_at_s = 0.0          # built = powered and booted long ago
+        self._nack_until_s = 0.0        # built = powered and booted long ago
 
     # --- wiring and power ---------------------------------------------------------------
     def connect(self, bus, address: int) -> None:
@@ -120,7 +119,7 @@ class TFLunaDevice(RegisterDevice):
         self.regs[_SLAVE_ADDR] = address
         now_s = self.now_s()
         self._boot_s = min(self._boot_s, now_s - BOOT_TIME_S)
-        self._ready_at_s = now_s
+        self._nack_until_s = now_s
         self._start_frames(now_s)
         self._make_frame(now_s)              # it has been measuring all along
 
@@ -136,8 +135,8 @@ class TFLunaDevice(RegisterDevice):
         self.address = self._flash[_SLAVE_ADDR]
         now_s = self.now_s()
         self._boot_s = now_s
-        self._ready_at_s = now_s + BOOT_TIME_S
-        self._start_frames(self._ready_at_s)
+        self._nack_until_s = now_s + BOOT_TIME_S   # the chip does not acknowledge while it boots
+        self._start_frames(self._nack_until_s)
 
     # --- registers ------------------------------------------------------------------
     def _u16(self, low_register: int) -> int:
@@ -190,17 +189,6 @@ class TFLunaDevice(RegisterDevice):
                 if r != _SLAVE_ADDR:
                     self.regs[r] = v
             self._start_frames(now_s)
-
-    # --- transactions: the chip does not acknowledge while it boots -----------------------
-    def i2c_write(self, address: int, data: bytes) -> None:
-        if self.now_s() < self._ready_at_s:
-            raise nack(address)
-        super().i2c_write(address, data)
-
-    def i2c_read(self, address: int, length: int) -> bytes:
-        if self.now_s() < self._ready_at_s:
-            raise nack(address)
-        return super().i2c_read(address, length)
 
     # --- frames -----------------------------------------------------------------------
     def _start_frames(self, t0_s: float) -> None:

@@ -133,6 +133,9 @@ class VL53L1XDevice(RegisterDevice):
         self.stuck = False
         self.garbage = False
         self._xshut_pin = xshut_pin
+        #: (range limit m, minimum range m) by (sunlight, distance mode, budget ms): the
+        #: optics tables' answers, looked up once per setting instead of per measurement
+        self._limits: dict[tuple, tuple[float, float]] = {}
         self._xshut_high = True if xshut_pin is None else bool(xshut_pin.state)
         self._present = True
         self._boot_done_s = -math.inf       # attached already powered and booted
@@ -344,8 +347,14 @@ class VL53L1XDevice(RegisterDevice):
         sunlight = min(max(float(sunlight or 0.0), 0.0), 1.0)
         blinded = getattr(source, "blinded", None)
         mode, budget_ms = self.distance_mode, self.timing_budget_ms
-        limit_m = max_range_m(chips.VL53L1X.kind, sunlight=sunlight, distance_mode=mode,
-                              timing_budget_ms=budget_ms)
+        key = (sunlight, mode, budget_ms)
+        limits = self._limits.get(key)
+        if limits is None:
+            limits = self._limits[key] = (
+                max_range_m(chips.VL53L1X.kind, sunlight=sunlight, distance_mode=mode,
+                            timing_budget_ms=budget_ms),
+                chip_optics(chips.VL53L1X.kind, mode).min_range_m)
+        limit_m, min_range_m = limits
         ambient_mcps = AMBIENT_DARK_MCPS + (AMBIENT_SUN_MCPS - AMBIENT_DARK_MCPS) * sunlight
         distance_m = source(t_s)
         glare = blinded is not None and blinded(t_s)
@@ -358,7 +367,7 @@ class VL53L1XDevice(RegisterDevice):
         sigma_mm = 1.0 + 2.0 * distance_m ** 2 * (1.0 + 3.0 * sunlight) * math.sqrt(50.0 / budget_ms)
         measured_mm = min(0xFFFF, max(0, round(distance_m * 1000.0 + self.rng.gauss(0.0, sigma_mm))))
         signal_mcps = SIGNAL_AT_LIMIT_MCPS * (limit_m / max(distance_m, 1e-3)) ** 2
-        if distance_m < chip_optics(chips.VL53L1X.kind, mode).min_range_m:
+        if distance_m < min_range_m:
             return RAW_MIN_RANGE, measured_mm, sigma_mm, signal_mcps, ambient_mcps
         margin = (distance_m / limit_m - (1.0 - SIGMA_FAIL_ZONE)) / SIGMA_FAIL_ZONE
         if margin > 0 and self.rng.random() < SIGMA_FAIL_MAX_SHARE * margin:
