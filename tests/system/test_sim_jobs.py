@@ -234,8 +234,16 @@ def test_the_table_says_in_time_and_fits_100_columns(capsys):
 
 
 # --- kits, the devices' journal, a failing run ----------------------------------------------
-#: a cheap random run (6 s) whose I2C bus is stuck in bursts: every device logs its faults
-FAULTY_RANDOM = ("--random", "1", "--seed", "59", "--policy", "backsight")
+def _faulty_random_seed() -> int:
+    """The shortest of the first random runs whose I2C bus is stuck in bursts: every
+    device logs its faults (picked from the draw, so a wider world keeps the test)."""
+    from pi_app.sim.randomize import random_scenario_data
+    stuck = [random_scenario_data(s) for s in range(300)]
+    stuck = [d for d in stuck if any(f["kind"] == "bus_stuck" for f in d["faults"])]
+    return min(stuck[:8], key=lambda d: d["duration_s"])["seed"]
+
+
+FAULTY_RANDOM = ("--random", "1", "--seed", str(_faulty_random_seed()), "--policy", "backsight")
 
 
 def test_a_batch_keeps_the_devices_journal_off_stderr_unless_verbose():
