@@ -160,6 +160,7 @@ class SurfaceDetector:
     def feed(self, reading, pose) -> None:
         trunk_pitch_deg, bounce_m = pose.at(reading.t_s)
         t_s = reading.t_s
+        pose.ground_watched = True   # the grade is ours to measure (Pose.ground_grade)
         self._still = pose.imu is not None and not pose.running
         # Share of valid readings lately: near its range limit (bright sun) a sensor
         # returns the ground only at some phases of the stride, a biased sample.
