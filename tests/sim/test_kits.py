@@ -132,3 +132,13 @@ def test_an_ultrasonic_rear_sensor_hears_no_obstacle_in_a_climb_not_yet_measured
         early = [a for a in result["alerts"]
                  if a["kind"] == "obstacle" and a["t_s"] < foot_s]
         assert early == [], (seed, early)
+
+
+@pytest.mark.parametrize("name", ["staircase-up-4", "staircase-up-5x10"])
+def test_a_staircase_up_is_warned_once_and_its_flat_top_is_not_a_drop(name):
+    # the ground is learned again while the runner climbs (the hip rises with each
+    # step): learned mid-climb, the top's level read as a drop the whole sweep long
+    for seed, result in runs(name, EIGHT_SEEDS):
+        (stairs,) = result["hazards"]
+        assert stairs["outcome"] == "hit", (seed, stairs)
+        assert result["summary"]["false_alarms"] == 0, (seed, result["alerts"])
