@@ -58,6 +58,13 @@ OBSTACLE = (
       "grade the ground sensor measures plus this (its error, and the grade changing between "
       "the ground sensor's spot and the beam's) may extend or corroborate a target but not "
       "found one: a level beam low on the belt meets an 8 % climb 3 m back", 0.0, 0.3),
+    F("obstacle.max_grade", float, 0.08, DIMENSIONLESS,
+      "until the ground sensor has measured a grade (a kit without one assumes none), the ground "
+      "may climb from the runner's feet at up to this (rise per metre; the device is "
+      "specified for grades up to 8 %): a reading as far as the beam's lower edge meets "
+      "that climb may be the ground and founds no target (a runner may switch on at a "
+      "climb's foot, which the level beam meets before the ground sensor can measure it)",
+      0.0, 0.3),
     F("obstacle.hold_s", float, 0.5, "s", "a level is held at least this long before it may drop", 0.0, 5.0),
     F("obstacle.timeout_periods", int, 4, DIMENSIONLESS,
       "a track lasts at least this many of its sensor's sample periods without an agreeing reading "

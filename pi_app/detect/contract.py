@@ -27,12 +27,13 @@ class Pose:
     (the IMU tracker's ``motion``; 0 without an IMU). ``ground_grade``: the climb (rise per
     metre, + = the ground rises behind the runner) the ground sensor's detector measures
     under its spot, None without one or before it has learned the ground; written by that
-    detector, read by the level sensor's ground check. Updated in place each cycle: the hot
+    detector, read by the level sensor's ground check. ``ground_watched``: a ground sensor
+    has reported (so a grade still None is not measured yet, rather than unmeasurable). Updated in place each cycle: the hot
     path allocates nothing for it.
     """
 
     __slots__ = ("imu", "t_s", "pitch_deg", "bounce_m", "running", "running_bounce_m",
-                 "peak_tau_s", "ground_grade", "_peak_m")
+                 "peak_tau_s", "ground_grade", "ground_watched", "_peak_m")
 
     def __init__(self, imu=None, cfg=None) -> None:
         self.imu = imu
@@ -41,6 +42,7 @@ class Pose:
         self.bounce_m = 0.0
         self.running = False
         self.ground_grade: float | None = None
+        self.ground_watched = False
         self._peak_m = 0.0
         self.configure(cfg)
 

@@ -80,6 +80,7 @@ class ObstacleDetector:
         self._static_mps = 0.0     # the runner's least closing speed on a static object
         self._first_sight = False  # this reading is a new target's first sight
         self._grade = None         # the climb the ground sensor measures (Pose.ground_grade)
+        self._grade_due = False    # there is a ground sensor to measure it (not yet done)
         self.configure(cfg)
         self._states = {}
         self.state = CLEAR
@@ -153,6 +154,7 @@ class ObstacleDetector:
             self._pitch_deg = trunk_pitch_deg
             self._bounce_m = bounce_m
         self._grade = pose.ground_grade
+        self._grade_due = pose.ground_watched   # a ground sensor will measure it
         if d is None:
             raw = reading.raw_m
             if raw is not None and not self.track.active:
@@ -182,17 +184,30 @@ class ObstacleDetector:
         """May a reading at ``d`` found a new target? Not when it lies just short of the
         ground's expected range (a wide beam's grazing echo seen through the pitch
         estimate's error): a thing standing there is found as it comes nearer, the
-        ground stays at its range."""
+        ground stays at its range. Nor where the ground could be if it climbs
+        (``_climb_zone``)."""
         beam_deg = self.mount_pitch_deg + self._pitch_deg - self.cfg.ground_margin_deg
         grazing_m = self.expected_ground_m(beam_deg - self.cfg.ground_band_deg, self._bounce_m)
         if grazing_m is not None and d >= grazing_m:
             return False
-        if self._grade is None or self._grade + self.cfg.grade_margin <= 0.0:
-            return True
-        # a climb the ground sensor measures: the rising ground meets the beam nearer
-        climbing_m = self.expected_ground_m(beam_deg, self._bounce_m,
-                                            self._grade + self.cfg.grade_margin)
-        return climbing_m is None or d < climbing_m
+        return not self._climb_zone(d, beam_deg)
+
+    def _climb_zone(self, d: float, beam_deg: float) -> bool:
+        """Is ``d`` a return the rising ground could give? The ground meets the beam's
+        lower edge no nearer than where it would if it climbed from the runner's feet at
+        the grade the ground sensor measures plus ``grade_margin``; until that sensor
+        has measured one, at ``max_grade``, the steepest it may climb (a runner switched
+        on at a climb's foot: the level beam meets it before the ground sensor's spot).
+        Without a ground sensor the grade is never known and not assumed."""
+        o = self.cfg
+        if self._grade is not None:
+            grade = self._grade + o.grade_margin
+        else:
+            grade = o.max_grade if self._grade_due else 0.0
+        if grade <= 0.0:
+            return False
+        line_m = self.expected_ground_m(beam_deg, self._bounce_m, grade)
+        return line_m is not None and d >= line_m
 
     def _first_sight_ok(self, d: float, status) -> bool:
         """May this lone valid reading of a new target warn before a second confirms

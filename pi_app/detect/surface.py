@@ -160,6 +160,7 @@ class SurfaceDetector:
     def feed(self, reading, pose) -> None:
         trunk_pitch_deg, bounce_m = pose.at(reading.t_s)
         t_s = reading.t_s
+        pose.ground_watched = True   # the grade is ours to measure (Pose.ground_grade)
         self._still = pose.imu is not None and not pose.running
         # Share of valid readings lately: near its range limit (bright sun) a sensor
         # returns the ground only at some phases of the stride, a biased sample.
@@ -495,7 +496,17 @@ class SurfaceDetector:
         if not learning:
             self._learn_t_s = t_s
         learning.append(h)
-        if len(learning) >= self.cfg.learn_samples and t_s - self._learn_t_s >= self.cfg.learn_s:
+        c = self.cfg
+        if len(learning) >= c.learn_samples and t_s - self._learn_t_s >= c.learn_s:
+            # A level is what the whole window agrees on: when the medians of its
+            # quarters differ by a step's threshold the level moved under it (a staircase
+            # climbed or descended while learning, the hip moving with each step) - keep
+            # the newest quarter and learn on; learned mid-staircase, the level the runner
+            # stands on at its end would read as a step the whole sweep long.
+            if self._level_moved(learning, min(c.drop_m, c.rise_m)):
+                del learning[:len(learning) - max(len(learning) // 4, 1)]
+                self._learn_t_s = t_s - 0.25 * (t_s - self._learn_t_s)
+                return
             learning.sort()
             self.baseline_m = learning[len(learning) // 2]
             self._watch_t0_s = t_s        # deviations from the ground are told from here
@@ -504,6 +515,18 @@ class SurfaceDetector:
             self._last_learn_t_s = t_s
             self._ordinary_t_s = self._share_t_s = t_s
             self._ordinary_share = 1.0
+
+    @staticmethod
+    def _level_moved(heights: list[float], threshold_m: float) -> bool:
+        """Do the medians of the quarters of ``heights`` (oldest first) span
+        ``threshold_m`` or more? (Only while learning, not per reading.)"""
+        n = len(heights)
+        lo, hi = math.inf, -math.inf
+        for q in range(4):
+            part = sorted(heights[q * n // 4:max((q + 1) * n // 4, q * n // 4 + 1)])
+            mid = part[len(part) // 2]
+            lo, hi = min(lo, mid), max(hi, mid)
+        return hi - lo >= threshold_m
 
     def judge(self, t_s: float) -> AlertState:
         c = self.cfg

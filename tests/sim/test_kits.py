@@ -109,3 +109,36 @@ def test_after_a_watchdog_restart_the_device_re_arms_chirps_and_warns_in_time():
     assert restart.t_s + 1.1 <= chirps[0][0] <= restart.t_s + 1.6
     (wall,) = result["hazards"]
     assert wall["outcome"] == "hit" and result["summary"]["false_alarms"] == 0
+
+
+EIGHT_SEEDS = range(1, 9)
+
+
+def test_switched_on_at_a_climbs_foot_the_default_kit_raises_no_false_alarm():
+    # both sensors 0.8 m up: the level VL53L1X meets the 8 % climb before the ground
+    # sensor has measured any grade; until it has, the ground may climb at max_grade
+    for seed, result in runs("uphill-8pct-switch-on-0.8", EIGHT_SEEDS):
+        assert result["summary"]["false_alarms"] == 0, (seed, result["alerts"])
+
+
+def test_an_ultrasonic_rear_sensor_hears_no_obstacle_in_a_climb_not_yet_measured():
+    # MB1242 0.8 m up, switched on 5 m short of an 8 % climb (reached at 2.0 s): its wide
+    # cone hears the climb from the start; nothing is warned while the grade is unknown.
+    # (Later, as the ground sensor's spot crosses the foot and its grade lags the
+    # climb, some draws still warn: not claimed here.)
+    ((_, speed_mps),) = load_scenario("uphill-8pct-mb1242-0.8").runner.speed_profile
+    foot_s = 5.0 / speed_mps
+    for seed, result in runs("uphill-8pct-mb1242-0.8", EIGHT_SEEDS):
+        early = [a for a in result["alerts"]
+                 if a["kind"] == "obstacle" and a["t_s"] < foot_s]
+        assert early == [], (seed, early)
+
+
+@pytest.mark.parametrize("name", ["staircase-up-4", "staircase-up-5x10"])
+def test_a_staircase_up_is_warned_once_and_its_flat_top_is_not_a_drop(name):
+    # the ground is learned again while the runner climbs (the hip rises with each
+    # step): learned mid-climb, the top's level read as a drop the whole sweep long
+    for seed, result in runs(name, EIGHT_SEEDS):
+        (stairs,) = result["hazards"]
+        assert stairs["outcome"] == "hit", (seed, stairs)
+        assert result["summary"]["false_alarms"] == 0, (seed, result["alerts"])

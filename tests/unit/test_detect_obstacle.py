@@ -364,5 +364,39 @@ def test_the_ground_climbing_at_the_measured_grade_founds_no_target():
         return det, levels
     det, levels = feed_all(0.08)
     assert not det.track.active and max(levels) == Level.CLEAR
-    det, levels = feed_all(None)
+
+
+def _feed_climb_line(cfg, ground_grade, line_grade, offset_m=0.0, height_m=0.8):
+    """A level beam ``height_m`` up at the stride's lowest lean (2 deg), fed readings where
+    its lower edge meets the line climbing at ``line_grade`` from the feet, ``offset_m``
+    nearer, with the ground sensor having measured ``ground_grade`` (None: nothing yet)."""
+    det = ObstacleDetector("rear", cfg, mount_height_m=height_m)
+    pose = Pose(ScriptedImu())
+    pose.ground_grade, pose.ground_watched = ground_grade, True
+    pitch = 2.0
+    line_m = det.expected_ground_m(pitch - cfg.obstacle.ground_margin_deg, 0.0, line_grade)
+    levels = []
+    for k in range(12):
+        d = line_m - offset_m + 0.01 * (k % 3)
+        levels.append(feed_and_judge(det, Reading(k * PERIOD_S, d), pitch, pose=pose).level)
+    return det, levels
+
+
+def test_before_the_grade_is_measured_the_ground_may_climb_at_max_grade():
+    # Switched on at a climb's foot: the level beam meets the climb 3-4 m back before
+    # the ground sensor's spot (1-2 m back) has measured any grade. Until it has, the
+    # ground may climb at up to obstacle.max_grade: a return as far as that climb would
+    # meet the beam founds nothing.
+    max_grade = CFG.obstacle.max_grade
+    assert max_grade >= 0.08
+    det, levels = _feed_climb_line(CFG, None, max_grade)
+    assert not det.track.active and max(levels) == Level.CLEAR
+    # a thing standing 0.4 m nearer than that line is found as before
+    det, levels = _feed_climb_line(CFG, None, max_grade, offset_m=0.4)
+    assert det.track.active
+    # once the ground sensor measures level ground, the same return is a target
+    det, levels = _feed_climb_line(CFG, 0.0, max_grade)
+    assert det.track.active
+    # without the bound it is a target before the measurement too: the bound does the work
+    det, levels = _feed_climb_line(CFG.with_value("obstacle.max_grade", 0.0), None, max_grade)
     assert det.track.active

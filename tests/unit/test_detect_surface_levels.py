@@ -173,3 +173,31 @@ def test_a_kerb_at_the_foot_of_a_descent_is_behind_the_runner_once_on_it():
     spans = warning_spans(states)
     assert len(spans) == 1, spans
     assert 5.0 <= spans[0][0] < 5.3 and spans[0][1] <= 6.4 + CFG.surface.hold_s + 0.15, spans
+
+
+def test_the_ground_is_learned_once_the_level_holds_still_not_mid_climb():
+    # The ground is learned again as the runner climbs a staircase (the hip rises by a
+    # step every 0.12 s): the level the sensor stands above moves under the learning
+    # window. Learned mid-climb, the top's level reads as a drop the whole sweep long
+    # (a false alarm on the flat top); the ground is learned once the level holds.
+    def learned(step_m: float):
+        det = SurfaceDetector("ground", CFG, mount_height_m=H_M, mount_pitch_deg=MOUNT_PITCH_DEG,
+                              half_fov_deg=HALF_FOV_DEG, sample_period_s=PERIOD_S)
+        pose = Pose(ScriptedImu())
+        sin_below = math.sin(math.radians(det._below_deg(0.0)))
+        rng = random.Random(3)
+        first_s = None
+        for k in range(int(1.6 / PERIOD_S)):
+            t_s = k * PERIOD_S
+            height_m = H_M - step_m * min(int(t_s / 0.12), 8)   # 8 steps, then the top
+            d = (height_m + rng.gauss(0.0, NOISE_M)) / sin_below
+            feed_and_judge(det, Reading(t_s, d), 0.0, 0.0, pose=pose)
+            if det.baseline_m is not None and first_s is None:
+                first_s = t_s
+        return det.baseline_m, first_s
+    top_m = H_M - 8 * 0.1
+    baseline_m, first_s = learned(0.1)
+    assert first_s >= 8 * 0.12 and abs(baseline_m - top_m) < 0.02, (baseline_m, first_s)
+    # on level ground it is learned as early as before (0.8 s: the valid share qualifies)
+    baseline_m, first_s = learned(0.0)
+    assert first_s <= 0.8 + 1e-9 and abs(baseline_m - H_M) < 0.02, (baseline_m, first_s)
