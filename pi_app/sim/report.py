@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 
 POLICIES = ("backsight", "naive")
@@ -79,17 +80,33 @@ def _counts(hazards: list[dict]) -> dict[str, int]:
     return counts
 
 
+def _median_lead(hazards: list[dict], kind: str) -> str:
+    leads = sorted(h["lead_s"] for h in hazards
+                   if h.get("kind") == kind and h["outcome"] in ("hit", "late")
+                   and h.get("lead_s") is not None)
+    return f"{statistics.median(leads):.2f} s" if leads else "-"
+
+
 def kits(per_kit: dict[str, list[dict]]) -> str:
-    """One row per kit (backsight): outcomes, false alarms and the runs that had any."""
-    lines = ["| kit | runs | warned in time | late | missed | never detectable | "
-             "false alarms (runs) |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    """One row per kit (backsight): outcomes, the in-time share of the hazards a sensor
+    could see, false alarms (and the runs that had any) in all and per hour, and the
+    median lead of the warned obstacles and ground features."""
+    lines = ["| kit | runs | warned in time | late | missed | never detectable | in time "
+             "| false alarms (runs) | per hour | median lead, obstacles | median lead, ground |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for kit, runs in per_kit.items():
         mine = _backsight(runs)
-        c = _counts([h for r in mine for h in r["hazards"]])
+        hazards = [h for r in mine for h in r["hazards"]]
+        c = _counts(hazards)
+        seen = c["hit"] + c["late"] + c["missed"]
+        share = f"{100.0 * c['hit'] / seen:.1f} %" if seen else "-"
         alarms = sum(r["false_alarms"] for r in mine)
         alarm_runs = sum(r["false_alarms"] > 0 for r in mine)
+        hours = sum(r["duration_s"] for r in mine) / 3600.0
+        per_hour = f"{alarms / hours:.1f}" if hours else "-"
         lines.append(f"| {kit} | {len(mine)} | {c['hit']} | {c['late']} | {c['missed']} "
-                     f"| {c['never']} | **{alarms}** ({alarm_runs}) |")
+                     f"| {c['never']} | {share} | **{alarms}** ({alarm_runs}) | {per_hour} "
+                     f"| {_median_lead(hazards, 'obstacle')} | {_median_lead(hazards, 'surface')} |")
     return "\n".join(lines) + "\n"
 
 
