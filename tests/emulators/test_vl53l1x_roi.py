@@ -225,3 +225,23 @@ def test_adafruit_roi_zones_see_left_not_right(monkeypatch):
 
     assert all(d == pytest.approx(185, abs=6) for d in zone(LEFT))     # centimetres
     assert zone(RIGHT) == [None] * 4
+
+
+# --- the bearing measurement (pi_app.sim.bearing) --------------------------------------
+def test_bearing_measures_rates_and_zones_from_the_simulator():
+    from pi_app.sim import bearing
+
+    by_name = {layout.name: layout for layout in bearing.layouts()}
+    roi = by_name["1 VL53L1X, ROI 8x16 L/C/R"]
+    pair = by_name["2 VL53L1X yawed +-10 deg"]
+    assert [z.roi[2] for z in roi.zones] == [LEFT, CENTRE, RIGHT]
+    assert bearing.zone_rate_hz(roi, 1.0) == pytest.approx(1 / 0.099, rel=0.05)
+    assert bearing.zone_rate_hz(pair, 1.0) == pytest.approx(1 / 0.033, rel=0.05)
+    left, centre, _ = roi.zones
+    # a person 0.5 m beside the path at 1.5 m: the ROI's centre zone sees it too ...
+    assert bearing.sees(centre, bearing.PERSON, 1.5, 0.5)
+    # ... the yawed pair tells it apart
+    assert bearing.sees(pair.zones[0], bearing.PERSON, 1.5, 0.5)
+    assert not bearing.sees(pair.zones[1], bearing.PERSON, 1.5, 0.5)
+    assert bearing.max_range_m(centre, bearing.POST, 0.0) < \
+        0.8 * bearing.max_range_m(pair.zones[0], bearing.POST, 0.0)
