@@ -40,7 +40,7 @@ RANGE_STEP_M = 0.02             # the range search stops when the bracket is thi
 LATERAL_STEP_M = 0.05           # lateral sweep resolution
 LATERAL_SPAN_M = 1.5            # swept from -span to +span (+ = left, +y)
 LATERAL_AT_M = (1.5, 2.0, 3.0)  # distances behind the runner for the lateral sweep
-SIDE_PEOPLE_M = (0.5, 0.8)      # issue 17: people walking 0.5-0.8 m beside the path
+SIDE_PEOPLE_M = (0.5, 0.8)      # people walking 0.5-0.8 m beside the path
 
 
 @dataclass(frozen=True)

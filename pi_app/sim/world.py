@@ -11,9 +11,8 @@ unturned boxes take the plain slab test, turned ones the same test in their own 
 steps, all labelled with its id). Treadmill: the sensor is on the handrail at x = 0 looking
 along the deck; ``runner_x_m(t)`` is the distance to the runner's back, a plane that
 tilts, bobs and sways with the gait; beyond the deck the sensor sees the room. A
-``SensorView`` casts the chip's beam (``geometry.beam_rays``; a VL53L1X region of
-interest narrows and turns it: ``roi_rays``) and returns the nearest hit within
-``CAST_LIMIT_M``. Sunlight is not geometry: it is the views' ``sunlight``.
+``SensorView`` casts the chip's beam (``geometry.beam_rays``) and returns the nearest
+hit within ``CAST_LIMIT_M``. Sunlight is not geometry: it is the views' ``sunlight``.
 """
 
 from __future__ import annotations
@@ -46,7 +45,8 @@ class SensorView:
     """What one sensor sees. Callable: ``view(t_s) -> distance_m | None`` (None =
     nothing within ``CAST_LIMIT_M``). ``hit(t_s) -> (distance_m | None, target_id | None)``
     names what was hit: an obstacle or ground feature id, "ground", "hand", "runner" or
-    "room". ``blinded(t_s)`` is True inside a ``kind = "blind"`` fault window."""
+    "room". ``blinded(t_s)`` is True inside a ``kind = "blind"`` fault window.
+    ``aim_roi`` narrows and turns the beam to a VL53L1X region of interest."""
 
     def __init__(self, world: "World", sensor) -> None:
         self.world = world
