@@ -4,6 +4,8 @@ Its 16-bit register addresses need ``i2c_rdwr`` with ``smbus2.i2c_msg``; sequenc
 register values follow ST's Ultra Lite Driver (ULD, STSW-IMG009). A "valid" range beyond
 ``MAX_PLAUSIBLE_M`` (no VL53L1X ranges past 4 m) reads OUT_OF_RANGE, counted as
 implausible by the health monitor; every other ULD status is the chip's own judgement.
+``set_roi`` picks the region of interest on the 16x16 SPAD array (a narrower, turned
+beam with less signal: docs/bearing.md).
 
     sensor = VL53L1X(smbus2.SMBus(1), clock=clock, distance_mode="long", timing_budget_ms=33)
     sensor.start()
@@ -32,6 +34,8 @@ _RANGE_CONFIG__VALID_PHASE_HIGH = 0x0069
 _VL53L1_SYSTEM__INTERMEASUREMENT_PERIOD = 0x006C
 _SD_CONFIG__WOI_SD0 = 0x0078
 _SD_CONFIG__INITIAL_PHASE_SD0 = 0x007A
+_ROI_CONFIG__USER_ROI_CENTRE_SPAD = 0x007F
+_ROI_CONFIG__USER_ROI_REQUESTED_GLOBAL_XY_SIZE = 0x0080
 _SYSTEM__INTERRUPT_CLEAR = 0x0086
 _SYSTEM__MODE_START = 0x0087
 _VL53L1_RESULT__RANGE_STATUS = 0x0089
@@ -76,6 +80,11 @@ _ULD_STATUS = {9: RangeStatus.VALID, 6: RangeStatus.SIGMA_FAIL, 4: RangeStatus.S
                3: RangeStatus.HARDWARE_FAIL, 7: RangeStatus.WRAP_AROUND}
 RAW_STATUS = tuple(_ULD_STATUS.get(raw, RangeStatus.OTHER) for raw in range(32))
 
+#: SPAD array side; ST's API takes a region of interest of 4x4 SPADs at least (UM2555,
+#: VL53L1_SetUserROI); the default is the whole array around SPAD 199 (ULD defaults)
+SPAD_ARRAY_SIDE = 16
+ROI_MIN_SIDE = 4
+DEFAULT_ROI = (16, 16, 199)
 BOOT_TIMEOUT_S = 0.1            # datasheet boot is 1.2 ms; generous for slow buses
 #: No VL53L1X ranges beyond 4 m (long mode, best conditions); a "valid" result past this
 #: (with margin) is garbage from the chip or the bus and reads OUT_OF_RANGE.
@@ -138,6 +147,31 @@ def change_address(bus, address: int, new_address: int) -> None:
     write_register(bus, address, _VL53L1_I2C_SLAVE__DEVICE_ADDRESS, bytes([new_address]))
 
 
+def spad_row_col(spad: int) -> tuple[int, int]:
+    """(row, column) of a SPAD number, as ST's ``VL53L1_decode_row_col``."""
+    if spad > 127:
+        return 8 + ((255 - spad) & 0x07), (spad - 128) >> 3
+    return spad & 0x07, (127 - spad) >> 3
+
+
+def validate_roi(width_spads: int, height_spads: int, centre_spad: int) -> None:
+    """ConfigError unless the ROI is 4..16 SPADs each way, around a SPAD 0..255, and
+    stays on the array (the chip would fail every ranging: status 13, user ROI clip)."""
+    for name, side in (("width_spads", width_spads), ("height_spads", height_spads)):
+        if not isinstance(side, int) or not ROI_MIN_SIDE <= side <= SPAD_ARRAY_SIDE:
+            raise ConfigError(f"VL53L1X ROI {name} must be an integer {ROI_MIN_SIDE}.."
+                              f"{SPAD_ARRAY_SIDE}, got {side!r}")
+    if not isinstance(centre_spad, int) or not 0 <= centre_spad <= 255:
+        raise ConfigError(f"VL53L1X ROI centre_spad must be a SPAD number 0..255, got {centre_spad!r}")
+    row, column = spad_row_col(centre_spad)
+    col_lo, row_lo = column - width_spads // 2, row - height_spads // 2
+    if (col_lo < 0 or row_lo < 0 or col_lo + width_spads > SPAD_ARRAY_SIDE
+            or row_lo + height_spads > SPAD_ARRAY_SIDE):
+        raise ConfigError(f"VL53L1X ROI {width_spads}x{height_spads} around SPAD {centre_spad} "
+                          f"(row {row}, column {column}) leaves the {SPAD_ARRAY_SIDE}x"
+                          f"{SPAD_ARRAY_SIDE} array")
+
+
 def validate_settings(distance_mode: str, timing_budget_ms: int) -> None:
     if distance_mode not in TIMING_BUDGETS:
         raise ConfigError(f"VL53L1X distance_mode must be 'short' or 'long', got {distance_mode!r}")
@@ -164,6 +198,7 @@ class VL53L1X(RangeSensor):
         self._distance_mode = distance_mode
         self._timing_budget_ms = timing_budget_ms
         self._running = False
+        self._roi = DEFAULT_ROI
         self._ready_level = 1       # ULD default: active-high interrupt
         self._build_messages()
 
@@ -202,6 +237,32 @@ class VL53L1X(RangeSensor):
             self._write(_SYSTEM__MODE_START, bytes([_MODE_STOP]))
             self._apply_settings()
             self._start_ranging()
+
+    @property
+    def roi(self) -> tuple[int, int, int]:
+        """(width SPADs, height SPADs, centre SPAD) of the region of interest."""
+        return self._roi
+
+    def set_roi(self, width_spads: int, height_spads: int, centre_spad: int) -> None:
+        """Range with ``width_spads`` x ``height_spads`` SPADs around ``centre_spad``
+        (ST's numbering: 199 is the array's centre); ConfigError if that is not a ROI the
+        chip takes. Written as ULD's ``SetROICenter`` and ``SetROI`` write them (centre,
+        then (height - 1) << 4 | (width - 1)); while ranging, ranging is stopped and
+        restarted around the write, so the next result is the first with the new ROI (a
+        ranging under way keeps the ROI it started with). Before ``start()`` it is only
+        kept, and ``start()`` writes it; it is kept across restarts."""
+        self._check_open()
+        validate_roi(width_spads, height_spads, centre_spad)
+        self._roi = (width_spads, height_spads, centre_spad)
+        if not self._running:
+            return
+        try:
+            self._write(_SYSTEM__MODE_START, bytes([_MODE_STOP]))
+            self._write_roi()
+            self._start_ranging()
+        except OSError as exc:
+            raise SensorError(f"VL53L1X at 0x{self.address:02X}: bus error setting the ROI "
+                              f"({exc}); {_WIRING_HINT}") from exc
 
     # --- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
@@ -325,6 +386,14 @@ class VL53L1X(RangeSensor):
         osc = int.from_bytes(self._read(_VL53L1_RESULT__OSC_CALIBRATE_VAL, 2), "big") & 0x3FF
         period = int(osc * self._timing_budget_ms * 1.075)
         self._write(_VL53L1_SYSTEM__INTERMEASUREMENT_PERIOD, period.to_bytes(4, "big"))
+        if self._roi != DEFAULT_ROI:    # the default configuration wrote the whole array
+            self._write_roi()
+
+    def _write_roi(self) -> None:
+        width, height, centre = self._roi
+        self._write(_ROI_CONFIG__USER_ROI_CENTRE_SPAD, bytes([centre]))
+        self._write(_ROI_CONFIG__USER_ROI_REQUESTED_GLOBAL_XY_SIZE,
+                    bytes([((height - 1) << 4) | (width - 1)]))
 
     def _start_ranging(self) -> None:
         self._write(_SYSTEM__INTERRUPT_CLEAR, b"\x01")

@@ -32,6 +32,10 @@ BACK_BOTTOM_M = 0.5           # buttocks; below are the legs, narrower and movin
 BACK_TOP_M = 1.45             # shoulders of an adult
 HIP_HEIGHT_M = 0.95           # the trunk pitches about the hip
 RUNNER_HALF_WIDTH_M = 0.25    # body + swinging arms: an obstacle this near the line is hit
+#: rays across each side of a region-of-interest beam (edges included): 7 x 7 rays are
+#: at most 27 / 6 = 4.5 deg apart, so a 0.3 m post (4.3 deg at 4 m) falls between two
+#: only beyond the VL53L1X's 3.6 m in the widest ROI, and never in an 8-SPAD one (3.2 deg)
+ROI_RAYS_PER_SIDE = 7
 #: a box further than CAST_LIMIT_M + this along x is left out of a cast: a ray's x step
 #: is at most 1 per metre (+ rounding), so no slab test could reach it
 _BOX_REACH_MARGIN_M = 1.0
@@ -41,7 +45,8 @@ class SensorView:
     """What one sensor sees. Callable: ``view(t_s) -> distance_m | None`` (None =
     nothing within ``CAST_LIMIT_M``). ``hit(t_s) -> (distance_m | None, target_id | None)``
     names what was hit: an obstacle or ground feature id, "ground", "hand", "runner" or
-    "room". ``blinded(t_s)`` is True inside a ``kind = "blind"`` fault window."""
+    "room". ``blinded(t_s)`` is True inside a ``kind = "blind"`` fault window.
+    ``aim_roi`` narrows and turns the beam to a VL53L1X region of interest."""
 
     def __init__(self, world: "World", sensor) -> None:
         self.world = world
@@ -53,7 +58,9 @@ class SensorView:
         self.timing_budget_ms = sensor.timing_budget_ms
         self.sunlight = world.sunlight
         self.optics = chip_optics(sensor.kind, sensor.distance_mode or "long")
-        self.rays = beam_rays(self.optics.fov_deg, sensor.pitch_deg, sensor.yaw_deg)
+        self.rays = self._full_rays = beam_rays(self.optics.fov_deg, sensor.pitch_deg,
+                                                sensor.yaw_deg)
+        self._roi_rays: dict[tuple, tuple] = {}
         sc = world.scenario
         self.hands = None
         if sc.runner.arm_occlusion and HandCrossing.applies(sensor, sc.mode):
@@ -73,6 +80,21 @@ class SensorView:
             self._last_t = t_s
             self._last_hit = self._cast(t_s)
         return self._last_hit
+
+    def aim_roi(self, aim: tuple[float, float, float, float] | None) -> None:
+        """Cast a region of interest's beam from now on: ``aim`` = ``(width_deg,
+        height_deg, yaw_offset_deg, pitch_offset_deg)`` relative to the sensor's axis
+        (``RoiOptics.aim``), or None for the chip's full cone."""
+        if aim is None:
+            rays = self._full_rays
+        else:
+            rays = self._roi_rays.get(aim)
+            if rays is None:
+                rays = self._roi_rays[aim] = roi_rays(*aim, self.sensor.pitch_deg,
+                                                      self.sensor.yaw_deg)
+        if rays is not self.rays:
+            self.rays = rays
+            self._last_t = None             # a new beam: cast again
 
     def blinded(self, t_s: float) -> bool:
         for t0, t1 in self._blind:
@@ -304,6 +326,29 @@ class World:
 
     def _deck_ref_height_m(self) -> float:
         return self.scenario.sensors[0].mount_height_m
+
+
+def roi_rays(width_deg: float, height_deg: float, yaw_offset_deg: float,
+             pitch_offset_deg: float, pitch_deg: float, yaw_deg: float) -> tuple:
+    """Unit ray directions of a rectangular beam ``width_deg`` x ``height_deg`` whose
+    axis is turned ``yaw_offset_deg`` / ``pitch_offset_deg`` from a sensor pitched
+    ``pitch_deg`` and yawed ``yaw_deg`` (signs as ``geometry.beam_rays``): a grid of
+    ``ROI_RAYS_PER_SIDE`` squared rays, edges included (the lower edge, which meets level
+    ground first, is exact)."""
+    n = ROI_RAYS_PER_SIDE
+    steps = [k / (n - 1) - 0.5 for k in range(n)]
+    cp, sp = math.cos(math.radians(pitch_deg)), math.sin(math.radians(pitch_deg))
+    cy, sy = math.cos(math.radians(yaw_deg)), math.sin(math.radians(yaw_deg))
+    rays = []
+    for v in steps:
+        el = math.radians(pitch_offset_deg + v * height_deg)
+        for u in steps:
+            az = math.radians(yaw_offset_deg + u * width_deg)
+            x, y, z = math.cos(el) * math.cos(az), math.cos(el) * math.sin(az), math.sin(el)
+            x, z = x * cp - z * sp, x * sp + z * cp           # pitch about y (+ tilts +x up)
+            x, y = x * cy - y * sy, x * sy + y * cy           # yaw about z
+            rays.append((x, y, z))
+    return tuple(rays)
 
 
 def ground_pieces(features) -> list:

@@ -6,14 +6,20 @@ identification 0x010F..0x0111 = EA CC 10; firmware status 0x00E5 (bit0 booted, b
 "first range done"); address change through 0x0001; data-ready in 0x0031 bit0 with the
 polarity of 0x0030 bit4; results in 0x0089..0x0099 (the block ULD ``GetResult`` and
 Pololu's ``readResults`` read). Ranges come from ``pi_app.sim.optics``; the timing, the
-noise and what is approximated are in ``VL53L1XDevice`` and its ``_sample``.
+noise and what is approximated are in ``VL53L1XDevice`` and its ``_sample``. The region
+of interest (0x007F centre SPAD, 0x0080 size) narrows and steers the beam and collects
+less signal: ``RoiOptics`` (sources in docs/bearing.md).
 """
 
 from __future__ import annotations
 
 import math
 
+from dataclasses import dataclass
+from functools import lru_cache
+
 from pi_app.sensors import chips
+from pi_app.sensors.chips import range_factor
 from pi_app.sim.devices.base import RegisterDevice, fixed_range
 from pi_app.sim.optics import chip_optics, max_range_m
 
@@ -26,6 +32,8 @@ _GPIO__TIO_HV_STATUS = 0x0031
 _RANGE_CONFIG__TIMEOUT_MACROP_A_HI = 0x005E
 _RANGE_CONFIG__VCSEL_PERIOD_A = 0x0060
 _SYSTEM__INTERMEASUREMENT_PERIOD = 0x006C
+_ROI_CONFIG__USER_ROI_CENTRE_SPAD = 0x007F
+_ROI_CONFIG__USER_ROI_REQUESTED_GLOBAL_XY_SIZE = 0x0080
 _SYSTEM__INTERRUPT_CLEAR = 0x0086
 _SYSTEM__MODE_START = 0x0087
 _RESULT__RANGE_STATUS = 0x0089
@@ -72,6 +80,7 @@ RAW_SIGNAL_FAIL = 4
 RAW_SIGMA_FAIL = 6
 RAW_MIN_RANGE = 8
 RAW_VALID = 9
+RAW_USER_ROI_CLIP = 13          # VL53L1_DEVICEERROR_USERROICLIP: the ROI leaves the array
 
 SIGMA_FAIL_ZONE = 0.10          # last share of the range where sigma fails start
 SIGMA_FAIL_MAX_SHARE = 0.5      # share of results failing at the very limit
@@ -80,6 +89,19 @@ AMBIENT_DARK_MCPS, AMBIENT_SUN_MCPS = 0.2, 40.0
 AMBIENT_GLARE_MCPS = 200.0      # the sun itself in the cone ("blind")
 EFFECTIVE_SPADS = 200
 GARBAGE_MIN_MM = 0xF000         # "garbage" fault: valid status, 61-65 m
+
+# --- region of interest (ROI) on the 16x16 SPAD array -------------------------------
+SPAD_ARRAY_SIDE = 16            # DS12385: 16x16 SPAD receiving array
+ROI_MIN_SIDE = 4                # UM2555 / ST API VL53L1_SetUserROI: 4x4 SPADs at least
+DEFAULT_ROI_XY_SIZE = 0xFF      # 16x16, ULD default configuration (0x0080)
+DEFAULT_ROI_CENTRE_SPAD = 0xC7  # SPAD 199, row 8 column 8 (ULD default, 0x007F)
+ROI_FULL_FOV_DEG = 27.0         # DS12385: full field of view with the whole array
+ROI_MIN_FOV_DEG = 15.0          # UM2555 figure 1: "27 deg FoV down to 15 deg" (4x4 ROI)
+#: the two documented points, joined by a line: each SPAD column widens the cone by
+#: 1 deg, and the lens blur adds 11 deg (16 SPADs: 27 deg, 4 SPADs: 15 deg); the same
+#: 1 deg per column is how far the cone's axis moves when the ROI moves one column
+ROI_DEG_PER_SPAD = (ROI_FULL_FOV_DEG - ROI_MIN_FOV_DEG) / (SPAD_ARRAY_SIDE - ROI_MIN_SIDE)
+ROI_BLUR_DEG = ROI_FULL_FOV_DEG - SPAD_ARRAY_SIDE * ROI_DEG_PER_SPAD
 
 
 def decode_macro_period(a_hi: int) -> int:
@@ -96,6 +118,97 @@ def decode_timing_budget_ms(distance_mode: str, a_hi: int) -> int:
             return budget_ms
     periods = math.log(decode_macro_period(a_hi))
     return min(table, key=lambda ms: abs(math.log(decode_macro_period(table[ms])) - periods))
+
+
+def decode_row_col(spad: int) -> tuple[int, int]:
+    """(row, column) of SPAD number ``spad`` on the array, as ST's
+    ``VL53L1_decode_row_col``: 128..255 are rows 8..15, 0..127 rows 0..7."""
+    if spad > 127:
+        return 8 + ((255 - spad) & 0x07), (spad - 128) >> 3
+    return spad & 0x07, (127 - spad) >> 3
+
+
+def encode_row_col(row: int, column: int) -> int:
+    """SPAD number at (row, column): the inverse of ``decode_row_col``
+    (ST's ``VL53L1_encode_row_col``)."""
+    if row > 7:
+        return 128 + (column << 3) + (15 - row)
+    return ((15 - column) << 3) + row
+
+
+@dataclass(frozen=True)
+class RoiOptics:
+    """What a region of interest does to the beam, decoded from 0x0080 and 0x007F.
+
+    ``width_spads`` x ``height_spads`` SPADs around ``centre_spad`` (for an even size the
+    centre SPAD is the one right of and above the exact centre, as ST's table puts it).
+    ``fits``: at least ``ROI_MIN_SIDE`` each way and inside the array; otherwise every
+    ranging fails with ``RAW_USER_ROI_CLIP`` (ST's API refuses sizes under 4x4 before
+    writing them; what the silicon does with one is undocumented, so no range is the
+    safe reading). The cone is ``width_deg`` x ``height_deg``; its axis is turned by
+    ``yaw_offset_deg`` (+ toward +y) and ``pitch_offset_deg`` (+ up) from the module's
+    axis. The receiving lens images the scene upside down and mirrored, so a ROI right
+    of the array's centre looks left (columns counted toward the module's -y side, rows
+    upward, the module mounted level with its long side across the belt).
+    ``spad_share``: the ROI's share of the array: signal and ambient scale with it."""
+
+    width_spads: int
+    height_spads: int
+    centre_spad: int
+    fits: bool
+    width_deg: float
+    height_deg: float
+    yaw_offset_deg: float
+    pitch_offset_deg: float
+    spad_share: float
+
+    @property
+    def is_full_array(self) -> bool:
+        return self.width_spads == SPAD_ARRAY_SIDE and self.height_spads == SPAD_ARRAY_SIDE
+
+    @property
+    def aim(self) -> tuple[float, float, float, float]:
+        """``(width_deg, height_deg, yaw_offset_deg, pitch_offset_deg)`` for a view's
+        ``aim_roi``."""
+        return self.width_deg, self.height_deg, self.yaw_offset_deg, self.pitch_offset_deg
+
+
+@lru_cache(maxsize=256)
+def roi_optics(xy_size: int, centre_spad: int) -> RoiOptics:
+    """The ``RoiOptics`` of register values 0x0080 = ``xy_size`` ((height - 1) << 4 |
+    (width - 1)) and 0x007F = ``centre_spad``."""
+    width, height = (xy_size & 0x0F) + 1, (xy_size >> 4) + 1
+    row, column = decode_row_col(centre_spad)
+    col_lo, row_lo = column - width // 2, row - height // 2
+    fits = (min(width, height) >= ROI_MIN_SIDE and col_lo >= 0 and row_lo >= 0
+            and col_lo + width <= SPAD_ARRAY_SIDE and row_lo + height <= SPAD_ARRAY_SIDE)
+    middle = (SPAD_ARRAY_SIDE - 1) / 2.0
+    col_mid, row_mid = col_lo + (width - 1) / 2.0, row_lo + (height - 1) / 2.0
+    return RoiOptics(
+        width, height, centre_spad, fits,
+        width_deg=ROI_BLUR_DEG + width * ROI_DEG_PER_SPAD,
+        height_deg=ROI_BLUR_DEG + height * ROI_DEG_PER_SPAD,
+        # the lens inverts: columns count toward -y and rows upward in the module, so
+        # the view turns toward +y / down as the ROI moves to higher columns / rows
+        yaw_offset_deg=(col_mid - middle) * ROI_DEG_PER_SPAD,
+        pitch_offset_deg=-(row_mid - middle) * ROI_DEG_PER_SPAD,
+        spad_share=width * height / SPAD_ARRAY_SIDE ** 2)
+
+
+def roi_max_range_m(spad_share: float, *, sunlight: float = 0.0, distance_mode: str = "long",
+                    timing_budget_ms: float = 100.0) -> float:
+    """Longest valid range of a VL53L1X using ``spad_share`` of its SPAD array.
+
+    Signal and ambient both scale with the SPADs collecting them. In the dark the chip
+    stops at a fixed return rate (signal ~ share / d**2), so the range goes with
+    sqrt(share); in strong light it is the signal-to-noise ratio (signal over the square
+    root of the ambient, ~ sqrt(share) / d**2) that fails, so the range goes with
+    share**0.25. Between, like ``optics.max_range_m``, linear in the sunlight."""
+    o = chip_optics(chips.VL53L1X.kind, distance_mode)
+    s = min(max(sunlight, 0.0), 1.0)
+    dark_m = o.max_dark_m * math.sqrt(spad_share)
+    sun_m = o.max_sun_m * spad_share ** 0.25
+    return (dark_m + (sun_m - dark_m) * s) * range_factor(chips.VL53L1X.kind, timing_budget_ms)
 
 
 class VL53L1XDevice(RegisterDevice):
@@ -116,10 +229,17 @@ class VL53L1XDevice(RegisterDevice):
     period). A result is flagged only if the previous one was cleared (0x0086 <- 1);
     otherwise it is dropped and the registers keep the old one.
 
+    Region of interest: a ranging uses the ROI (0x007F, 0x0080) in the registers when it
+    started; one written while a ranging is under way applies from the next. A ROI
+    other than the whole array narrows and turns the cone (``RoiOptics``: the source's
+    optional ``aim_roi(aim | None)`` is told before each such measurement, and told None
+    when the whole array is back) and scales signal, ambient, sigma and the range limit
+    by its share of the SPADs (``roi_max_range_m``).
+
     Approximations: the power-on contents of 0x002D..0x0087 are ST's default
     configuration (``DEFAULT_CONFIGURATION``) except GPIO_HV_MUX__CTRL = 0x11
-    (active-low interrupt); a soft reset keeps the I2C address; the ROI does not narrow
-    the beam.
+    (active-low interrupt); a soft reset keeps the I2C address; a target is taken to
+    fill the ROI's cone (no partial-fill signal loss for narrow targets).
     """
 
     DEFAULT_ADDRESS = chips.VL53L1X.default_address
@@ -133,6 +253,7 @@ class VL53L1XDevice(RegisterDevice):
         self.stuck = False
         self.garbage = False
         self._xshut_pin = xshut_pin
+        self._aimed = None              # the ROI aim the source was last told (None: full)
         #: (range limit m, minimum range m) by (sunlight, distance mode, budget ms): the
         #: optics tables' answers, looked up once per setting instead of per measurement
         self._limits: dict[tuple, tuple[float, float]] = {}
@@ -201,6 +322,9 @@ class VL53L1XDevice(RegisterDevice):
         self._first_range_done = False
         self._stream_count = -1
         self._last_result = None
+        #: (0x0080, 0x007F) latched by the ranging under way when the driver rewrote
+        #: them, else None (the next result uses the registers)
+        self._roi_in_flight = None
 
     # --- configuration as the driver wrote it -----------------------------------------
     @property
@@ -263,7 +387,15 @@ class VL53L1XDevice(RegisterDevice):
         elif register in _READ_ONLY:
             pass
         else:
+            if (register in _ROI_REGISTERS and self.regs[register] != value
+                    and self._roi_in_flight is None and self._ranging_under_way()):
+                self._roi_in_flight = (self.regs[_ROI_CONFIG__USER_ROI_REQUESTED_GLOBAL_XY_SIZE],
+                                       self.regs[_ROI_CONFIG__USER_ROI_CENTRE_SPAD])
             self.regs[register] = value
+
+    def _ranging_under_way(self) -> bool:
+        return (self._ranging is not None
+                and self.now_s() >= self._next_done_s - self.timing_budget_ms / 1000.0)
 
     def _soft_reset(self, run: int) -> None:
         address = self.address
@@ -286,6 +418,7 @@ class VL53L1XDevice(RegisterDevice):
         start_s = max(self.now_s(), self._boot_done_s)
         self._ranging = mode
         self._stream_count = -1
+        self._roi_in_flight = None
         self._next_done_s = start_s + self.timing_budget_ms / 1000.0
 
     # --- measurements ----------------------------------------------------------------
@@ -295,6 +428,7 @@ class VL53L1XDevice(RegisterDevice):
         done_s = self._next_done_s
         if not self._interrupt_pending:
             self._measure(done_s)
+        self._roi_in_flight = None
         if self._ranging == "single":
             self._ranging = None
             self._next_done_s = math.inf
@@ -318,9 +452,13 @@ class VL53L1XDevice(RegisterDevice):
             self._last_result = result
         raw_status, distance_mm, sigma_mm, signal_mcps, ambient_mcps = result
         regs = self.regs
+        roi = self._roi_in_flight or (regs[_ROI_CONFIG__USER_ROI_REQUESTED_GLOBAL_XY_SIZE],
+                                      regs[_ROI_CONFIG__USER_ROI_CENTRE_SPAD])
+        spads = EFFECTIVE_SPADS if roi == _DEFAULT_ROI else \
+            round(EFFECTIVE_SPADS * roi_optics(*roi).spad_share)
         regs[_RESULT__RANGE_STATUS] = raw_status
         regs[_RESULT__STREAM_COUNT] = self._stream_count
-        _put16(regs, _RESULT__DSS_ACTUAL_EFFECTIVE_SPADS_SD0, EFFECTIVE_SPADS << 8)
+        _put16(regs, _RESULT__DSS_ACTUAL_EFFECTIVE_SPADS_SD0, spads << 8)
         _put16(regs, _RESULT__PEAK_SIGNAL_COUNT_RATE_MCPS_SD0, _fix97(signal_mcps))
         _put16(regs, _RESULT__AMBIENT_COUNT_RATE_MCPS_SD0, _fix97(ambient_mcps))
         _put16(regs, _RESULT__SIGMA_SD0, min(0xFFFF, round(sigma_mm * 4)))  # 14.2 mm
@@ -339,7 +477,10 @@ class VL53L1XDevice(RegisterDevice):
         ``SIGMA_FAIL_MAX_SHARE``) fail the sigma check (raw 6). Beyond the limit, with
         nothing in the beam or when blinded: signal fail (raw 4) with a meaningless
         distance; the ambient rate grows with the sunlight, and blinded it reads the sun
-        itself (``AMBIENT_GLARE_MCPS``). Closer than the minimum range: raw 8."""
+        itself (``AMBIENT_GLARE_MCPS``). Closer than the minimum range: raw 8. With a
+        smaller ROI the ambient rate scales with its SPAD share, the distance term of
+        sigma with 1 / sqrt(share), the limit is ``roi_max_range_m``; a ROI that does not
+        fit reads raw 13 (user ROI clip)."""
         source = self.range_source
         sunlight = getattr(source, "sunlight", 0.0)
         if callable(sunlight):
@@ -347,24 +488,43 @@ class VL53L1XDevice(RegisterDevice):
         sunlight = min(max(float(sunlight or 0.0), 0.0), 1.0)
         blinded = getattr(source, "blinded", None)
         mode, budget_ms = self.distance_mode, self.timing_budget_ms
-        key = (sunlight, mode, budget_ms)
+        regs = self.regs
+        roi_regs = self._roi_in_flight or (regs[_ROI_CONFIG__USER_ROI_REQUESTED_GLOBAL_XY_SIZE],
+                                           regs[_ROI_CONFIG__USER_ROI_CENTRE_SPAD])
+        roi = None if roi_regs == _DEFAULT_ROI else roi_optics(*roi_regs)
+        aim = None if roi is None else roi.aim
+        if aim != self._aimed:
+            aim_roi = getattr(source, "aim_roi", None)
+            if aim_roi is not None:
+                aim_roi(aim)
+            self._aimed = aim
+        share = 1.0 if roi is None else roi.spad_share
+        key = (sunlight, mode, budget_ms) if roi is None else (sunlight, mode, budget_ms, share)
         limits = self._limits.get(key)
         if limits is None:
-            limits = self._limits[key] = (
-                max_range_m(chips.VL53L1X.kind, sunlight=sunlight, distance_mode=mode,
-                            timing_budget_ms=budget_ms),
-                chip_optics(chips.VL53L1X.kind, mode).min_range_m)
+            limit_m = (max_range_m(chips.VL53L1X.kind, sunlight=sunlight, distance_mode=mode,
+                                   timing_budget_ms=budget_ms) if roi is None else
+                       roi_max_range_m(share, sunlight=sunlight, distance_mode=mode,
+                                       timing_budget_ms=budget_ms))
+            limits = self._limits[key] = (limit_m,
+                                          chip_optics(chips.VL53L1X.kind, mode).min_range_m)
         limit_m, min_range_m = limits
         ambient_mcps = AMBIENT_DARK_MCPS + (AMBIENT_SUN_MCPS - AMBIENT_DARK_MCPS) * sunlight
-        distance_m = source(t_s)
         glare = blinded is not None and blinded(t_s)
         if glare:
             ambient_mcps = AMBIENT_GLARE_MCPS
+        if roi is not None:
+            ambient_mcps *= share           # fewer SPADs see less of the background too
+            if not roi.fits:
+                return RAW_USER_ROI_CLIP, 0, 0.0, 0.0, ambient_mcps
+        distance_m = source(t_s)
         if glare or distance_m is None or distance_m > limit_m:
             # No usable return: the range register holds whatever the phase gave.
             junk_mm = self.rng.randint(0, round(limit_m * 1200))
             return RAW_SIGNAL_FAIL, junk_mm, 0.0, 0.0, ambient_mcps
         sigma_mm = 1.0 + 2.0 * distance_m ** 2 * (1.0 + 3.0 * sunlight) * math.sqrt(50.0 / budget_ms)
+        if roi is not None:
+            sigma_mm = 1.0 + (sigma_mm - 1.0) / math.sqrt(share)   # SNR ~ sqrt(SPADs)
         measured_mm = min(0xFFFF, max(0, round(distance_m * 1000.0 + self.rng.gauss(0.0, sigma_mm))))
         signal_mcps = SIGNAL_AT_LIMIT_MCPS * (limit_m / max(distance_m, 1e-3)) ** 2
         if distance_m < min_range_m:
@@ -379,6 +539,11 @@ _READ_ONLY = frozenset(
     [_FIRMWARE__SYSTEM_STATUS, _IDENTIFICATION__MODEL_ID, _IDENTIFICATION__MODEL_ID + 1,
      _IDENTIFICATION__MODEL_ID + 2, _RESULT__OSC_CALIBRATE_VAL, _RESULT__OSC_CALIBRATE_VAL + 1]
     + list(range(_RESULT__RANGE_STATUS, _RESULT__PEAK_SIGNAL_COUNT_RATE_CROSSTALK_CORRECTED_MCPS_SD0 + 2)))
+
+
+_ROI_REGISTERS = frozenset((_ROI_CONFIG__USER_ROI_CENTRE_SPAD,
+                            _ROI_CONFIG__USER_ROI_REQUESTED_GLOBAL_XY_SIZE))
+_DEFAULT_ROI = (DEFAULT_ROI_XY_SIZE, DEFAULT_ROI_CENTRE_SPAD)
 
 
 def _put16(regs: bytearray, register: int, value: int) -> None:
