@@ -59,8 +59,10 @@ def openscad() -> str | None:
     return shutil.which("openscad")
 
 
-def defines(params: dict[str, float]) -> list[str]:
-    return [arg for key, value in params.items() for arg in ("-D", f"{key}={value:g}")]
+def defines(params: dict[str, float | str]) -> list[str]:
+    """``-D name=value`` arguments; a string is passed as written (a vector ``[12.7,17.8]``)."""
+    return [arg for key, value in params.items()
+            for arg in ("-D", f"{key}={value}" if isinstance(value, str) else f"{key}={value:g}")]
 
 
 def render_stl(model: Model, out: Path, params: dict[str, float] | None = None) -> Path:
@@ -104,10 +106,13 @@ def main(argv=None) -> int:
     parser.add_argument("--out-dir", type=Path, default=CAD)
     parser.add_argument("--no-png", action="store_true", help="STL only (no X display needed)")
     args = parser.parse_args(argv)
-    extra = {}
+    extra: dict[str, float | str] = {}
     for item in args.define:
-        key, _, value = item.partition("=")
-        extra[key] = float(value)
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier() or not value.strip():
+            parser.error(f"-D {item!r}: expected NAME=VALUE, e.g. rail_diameter=28 or "
+                         "obstacle_board=[12.7,17.8]")
+        extra[key] = value.strip()      # OpenSCAD reads numbers, vectors and expressions
     for model in models():
         if args.only and model.name != args.only:
             continue

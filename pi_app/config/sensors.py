@@ -65,6 +65,8 @@ SENSOR_FIELDS = {
 }
 #: Keys every entry must have.
 REQUIRED_SENSOR_KEYS = ("id", "kind", "role")
+#: Keys only a VL53L1X uses: a file written for another chip leaves them out.
+VL53L1X_ONLY_KEYS = ("distance_mode", "timing_budget_ms")
 SENSOR_ID_CHARS = 32  # status shows "<id>.distance_m=..." on one console line
 
 DEFAULT_SENSORS = (

@@ -10,7 +10,7 @@ import tomllib
 from typing import TYPE_CHECKING, Any
 
 from pi_app.config.schema import FIELDS, SECTIONS
-from pi_app.config.sensors import REQUIRED_SENSOR_KEYS, SENSOR_FIELDS
+from pi_app.config.sensors import REQUIRED_SENSOR_KEYS, SENSOR_FIELDS, VL53L1X_ONLY_KEYS
 from pi_app.exc import ConfigError
 
 if TYPE_CHECKING:
@@ -70,7 +70,8 @@ def render(cfg: Config, comments: bool) -> str:
                   for k, spec in SENSOR_FIELDS.items()]
     for s in cfg.sensors:
         lines.append("[[sensors]]")
-        lines += [f"{k} = {toml_value(v)}" for k, v in s.__dict__.items() if v is not None]
+        lines += [f"{k} = {toml_value(v)}" for k, v in s.__dict__.items() if v is not None
+                  and (s.kind == "vl53l1x" or k not in VL53L1X_ONLY_KEYS)]
         lines.append("")
     return "\n".join(lines)
 

@@ -142,3 +142,13 @@ def test_to_toml_needs_no_third_party_writer_and_round_trips_every_type():
     cfg = (Config.defaults().with_value("alert.tonal", "on").with_value("obstacle.confirm_samples", 4)
            .with_value("device.loop_period_s", 0.0021).with_value("alert.button_pin", -1))
     assert Config.from_dict(tomllib.loads(cfg.to_toml())) == cfg
+
+
+def test_a_written_sensor_table_holds_only_the_keys_its_chip_uses():
+    """distance_mode and timing_budget_ms mean something to a VL53L1X only: a file a
+    builder edits must not suggest they tune a TF-Luna or the IMU."""
+    tables = Config.defaults().to_toml().split("[[sensors]]")[1:]
+    by_kind = {t.split('kind = "')[1].split('"')[0]: t for t in tables}
+    assert "distance_mode" in by_kind["vl53l1x"] and "timing_budget_ms" in by_kind["vl53l1x"]
+    for kind in ("tfluna", "mpu6050"):
+        assert "distance_mode" not in by_kind[kind] and "timing_budget_ms" not in by_kind[kind]
