@@ -82,6 +82,26 @@ OBSTACLE = (
       "max_birth_speed_mps / max_birth_opening_mps plus this much range noise; older ones are "
       "other things (a slow sensor chains the ground at another pitch angle to a real echo)",
       0.0, 2.0),
+    F("obstacle.braking_tau_s", float, 0.35, "s",
+      "time constant of each of the two low-passes that find the deceleration the runner "
+      "holds now from the IMU's acceleration along the path (a stride's push and landing "
+      "at ~2.8 Hz are attenuated ~40 times; braking that ends falls to a tenth within 4 of "
+      "these); the braking credited is the lesser of this and the sustained one "
+      "(slowing_tau_s)", 0.1, 2.0),
+    F("obstacle.braking_margin_mps2", float, 0.15, "m/s^2",
+      "taken off the IMU's braking before time to contact assumes the runner keeps "
+      "braking (a 0.9 deg error of the pitch it is measured along lets 0.15 m/s^2 of "
+      "gravity through); of the closing speed only the runner's least own speed "
+      "(first_sight_speed_mps less what they have lost) slows, and only once measured to "
+      "earned_sigma_mps. Less margin trusts the IMU more; more warns runners who stop "
+      "short (slowing-stop-2m-short, 12 seeds: none up to 0.2, 3 at 0.3, all at 3)",
+      0.0, 3.0),
+    F("obstacle.braking_pitch_tau_s", float, 4.0, "s",
+      "the runner's braking is measured along a pitch that follows the gyro and is pulled "
+      "toward the IMU tracker's pitch this slowly, so that a braking of a few seconds is not "
+      "taken for leaning back (the tracker takes it so within ~imu.tau_s); none is credited "
+      "until the tracker has held its pitch this long after finding down (a push while it "
+      "settled leaves an error). A gyro bias leaves bias times this of pitch error", 1.0, 60.0),
 )
 
 SURFACE = (

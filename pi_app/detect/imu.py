@@ -72,6 +72,8 @@ class ImuTracker:
         pitch and bounce found so far are kept."""
         self.cfg = cfg.imu
         self.motion.tau_s = cfg.obstacle.slowing_tau_s
+        self.motion.accel_tau_s = cfg.obstacle.braking_tau_s
+        self.motion.pitch_tau_s = cfg.obstacle.braking_pitch_tau_s
         if self.health is not None:
             self.health.configure(cfg)
 
@@ -188,7 +190,10 @@ class ImuTracker:
                 self._settle_or_restart(t_s)
         self._last_t_s = t_s
         self.history.append(t_s, self.pitch_deg)
-        self.motion.note(t_s, accel_g, self.pitch_deg)
+        if self.settled and t_s - self._settled_t_s >= self.motion.pitch_tau_s:
+            self.motion.note(t_s, accel_g, self.pitch_deg, gyro_dps[1])
+        else:  # "down" not found yet, or just found: the tracker's pitch as it is
+            self.motion.note(t_s, accel_g, self.pitch_deg)
         self.rate_dps = gyro_dps[1]
         self.samples += 1
         # Vertical (world z) specific force minus gravity, in m/s^2.
@@ -236,6 +241,7 @@ class ImuTracker:
                 self._settle_from(t_s)
                 return
         self.settled = True
+        self._settled_t_s = t_s
 
     def _settle_from(self, t_s: float) -> None:
         """Start finding "down" afresh from the sample at ``t_s``."""
@@ -248,6 +254,7 @@ class ImuTracker:
         self._half_sq_sum = 0.0
         self._half_weight = 0.0
         self.settled = False
+        self._settled_t_s = t_s
 
     def close(self) -> None:
         if self.driver is not None:

@@ -19,6 +19,26 @@ from pi_app.detect.hold import LevelHold
 from pi_app.sensors.base import RangeStatus
 
 
+def braking_ttc_s(distance_m: float, closing_mps: float, runner_mps: float,
+                  braking_mps2: float) -> float:
+    """Time to contact with a target ``distance_m`` away closing at ``closing_mps`` when
+    ``runner_mps`` of that (the runner's own share, at most all of it) falls at
+    ``braking_mps2`` until the runner stops and the rest holds; ``math.inf`` when the
+    closing stops short of it. With no braking: ``distance_m / closing_mps``."""
+    share_mps = min(runner_mps, closing_mps)
+    if braking_mps2 <= 0.0 or share_mps <= 0.0:
+        return distance_m / closing_mps if closing_mps > 0.0 else math.inf
+    stop_s = share_mps / braking_mps2
+    stop_m = closing_mps * stop_s - 0.5 * braking_mps2 * stop_s * stop_s
+    if distance_m <= stop_m:  # reached while still braking: d = v t - a t^2 / 2
+        root = math.sqrt(max(closing_mps * closing_mps - 2.0 * braking_mps2 * distance_m, 0.0))
+        return (closing_mps - root) / braking_mps2
+    rest_mps = closing_mps - share_mps
+    if rest_mps <= 0.0:
+        return math.inf
+    return stop_s + (distance_m - stop_m) / rest_mps
+
+
 class ObstacleDetector:
     """TTC and distance levels for one sensor watching for obstacles.
 
@@ -51,6 +71,18 @@ class ObstacleDetector:
     seen through the pitch estimate's error: it extends a target already followed or
     corroborates a new one, but a new target needs a reading nearer than that.
 
+    Braking: while running, a runner braking steadily (``RunnerMotion.braking_mps2``,
+    less ``braking_margin_mps2`` for the IMU's error) closes on a static object ever
+    slower and stops ``v^2 / 2a`` on: time to contact under that constant deceleration
+    (``braking_ttc_s``) is finite only when the runner reaches it before stopping. Only
+    the runner's own share of the closing speed slows, and the runner is sure to supply
+    only the first-sight speed less what they have lost (the speed the first-sight rule
+    already relies on); the rest may be a walker coming on, and keeps closing after the
+    runner stops. A runner who slows a little and still reaches the wall is warned as
+    before: the TTC only grows by what the stop would take off. A first sight, or a
+    track whose speed is not yet measured to ``earned_sigma_mps``, is judged as before:
+    a guess of the closing is not slowed, and the earliest warning must not wait on it.
+
     Slow sensors: the closing-speed window spans at least ``speed_window_periods`` of the
     sensor's own sample periods, and a track lasts ``timeout_periods`` of them, so a 10 Hz
     ultrasound that hears the ground between two echoes of its target is judged on as
@@ -78,6 +110,7 @@ class ObstacleDetector:
         self._running = False
         self._doubtful = False     # the IMU says the runner is slowing or not running
         self._static_mps = 0.0     # the runner's least closing speed on a static object
+        self._braking_mps2 = 0.0   # the deceleration of that closing credited to braking
         self._first_sight = False  # this reading is a new target's first sight
         self._grade = None         # the climb the ground sensor measures (Pose.ground_grade)
         self._grade_due = False    # there is a ground sensor to measure it (not yet done)
@@ -144,8 +177,12 @@ class ObstacleDetector:
         change_mps = pose.speed_change_mps
         if self._running:
             self._static_mps = max(0.0, self.cfg.first_sight_speed_mps + min(0.0, change_mps))
+            motion = getattr(pose.imu, "motion", None)
+            braking_mps2 = 0.0 if motion is None else motion.braking_mps2
+            self._braking_mps2 = max(0.0, braking_mps2 - self.cfg.braking_margin_mps2)
         else:
             self._static_mps = 0.0
+            self._braking_mps2 = 0.0
         self._doubtful = pose.imu is not None and (
             not self._running or change_mps <= -self.cfg.slowing_min_mps)
         if d is None and reading.status == RangeStatus.MIN_RANGE:
@@ -214,7 +251,9 @@ class ObstacleDetector:
         it? Only while the runner is running (the IMU's bounce), so that the runner
         closes on it at least ``first_sight_speed_mps`` (less what they have just lost
         of their speed) whatever it does, and only for a target beyond
-        ``near_birth_m`` (nearer ones are hands and arms)."""
+        ``near_birth_m`` (nearer ones are hands and arms). The braking is not
+        discounted here: one reading proves nothing of the runner's share, and the
+        earliest warning must not wait on it."""
         o = self.cfg
         static_mps = self._static_mps
         return (self.first_sight and self._running and static_mps > 0.0
@@ -250,9 +289,15 @@ class ObstacleDetector:
                 # speed on a static object.
                 v_hi = min(v_hi, max(v - o.evidence_sigmas * sigma, self._static_mps))
                 judged = v_hi >= o.min_closing_speed_mps
+            # the braking slows a measured closing, not a young track's guess of one
+            runner_mps = self._static_mps
+            braking_mps2 = (self._braking_mps2 if track.samples.count >= 2
+                            and sigma <= o.earned_sigma_mps else 0.0)
             if closing:
                 ttc = d / v
                 self.ttc_s = ttc
+                if braking_mps2 > 0.0:
+                    ttc = braking_ttc_s(d, v, runner_mps, braking_mps2)
                 # A closing speed from a few samples of a new track is too noisy to
                 # call DANGER on (3.20 -> 3.06 m in 35 ms reads as 4 m/s); WARNING is
                 # as far as it goes until the samples span half the speed window.
@@ -260,7 +305,8 @@ class ObstacleDetector:
                 if ttc <= o.danger_ttc_s and settled:
                     level = Level.DANGER
             if judged and level < Level.DANGER and v_hi > 0.0:
-                ttc_hi = d / min(v_hi, track.max_speed_mps)
+                ttc_hi = braking_ttc_s(d, min(v_hi, track.max_speed_mps), runner_mps,
+                                       braking_mps2)
                 if ttc_hi <= o.warning_ttc_s:
                     level = Level.WARNING
                 elif ttc_hi <= o.caution_ttc_s:

@@ -100,3 +100,28 @@ def test_a_hard_start_in_the_settle_window_is_not_taken_for_down():
         true_deg = 5.0 + 3.0 * math.sin(2 * math.pi * 2.8 * (t - 0.005))
         assert t > 1.6                       # not settled on the push
         assert abs(imu.pitch_deg - true_deg) < 1.5
+
+
+def test_braking_is_credited_only_along_a_pitch_held_since_settling():
+    """Right after "down" is found its error (a push taken for a lean) would read as
+    braking: the runner's motion credits none until the tracker has held its pitch for
+    obstacle.braking_pitch_tau_s, and then measures along the gyro's pitch."""
+    import math as _m
+
+    imu = ImuTracker(period_s=0.005)
+    th = _m.radians(5.0)
+    def brake_g(travel_mps2):
+        f = travel_mps2 / 9.80665
+        return (-f * _m.cos(th) - _m.sin(th), 0.0, -f * _m.sin(th) + _m.cos(th))
+    t = 0.0
+    for _ in range(round(2.0 / 0.005)):                 # settles within ~1 s
+        imu.update(t, brake_g(0.0), (0.0, 0.0, 0.0)); t += 0.005
+    assert imu.settled
+    for _ in range(round(2.0 / 0.005)):                 # braking 2 s after settling
+        imu.update(t, brake_g(-1.0), (0.0, 0.0, 0.0)); t += 0.005
+    assert imu.motion.braking_mps2 == 0.0
+    for _ in range(round(7.0 / 0.005)):
+        imu.update(t, brake_g(0.0), (0.0, 0.0, 0.0)); t += 0.005
+    for _ in range(round(2.0 / 0.005)):                 # braking 9 s after: credited
+        imu.update(t, brake_g(-1.0), (0.0, 0.0, 0.0)); t += 0.005
+    assert 0.5 < imu.motion.braking_mps2 <= 1.0
