@@ -57,7 +57,9 @@ class SurfaceDetector:
     warned (``_bends``). Once the runner is on it (its
     far level, past the face, reads the threshold nearer their own height,
     ``confirm_samples`` readings in a row) it is behind them; a residual of its sign that
-    stays is the ground learned before it (a grade that ended there): learned again.
+    stays, from a level clearly nearer the mounted height than the learned ground, is the
+    ground learned before it (a grade that ended there): learned again (else it is the
+    next step in view, a staircase's next tread).
 
     Each streak is a sighting with a near edge (the least reach of its samples past the
     threshold). A streak that starts at least ``hold_reach_m`` / ``approach_speed_mps``
@@ -442,8 +444,15 @@ class SurfaceDetector:
                 return False
             self._crossing = 0
             self._step_t_s[i] = -math.inf
+            # Relearned only when the level in view is nearer the sensor's mounted height
+            # than the learned ground is, by half the threshold (bounce, noise, a belt a
+            # little off its configured height): then the learned ground is what is wrong
+            # (a grade learned before the step). Otherwise it is the next step in view (a
+            # long tread's next one, the staircase's top): learned now, that level would
+            # be taken for the runner's own, and the one they reach next read as a step.
             threshold_m = min(c.drop_m, c.rise_m)
-            if (dev_m > 0.0) == (i == 0) and abs(dev_m) >= 0.5 * threshold_m:
+            if ((dev_m > 0.0) == (i == 0) and abs(dev_m) >= 0.5 * threshold_m
+                    and abs(h_m - self.mount_height_m) <= abs(dev_m) - 0.5 * threshold_m):
                 self.relearn()
                 return True
             return False

@@ -201,3 +201,18 @@ def test_the_ground_is_learned_once_the_level_holds_still_not_mid_climb():
     # on level ground it is learned as early as before (0.8 s: the valid share qualifies)
     baseline_m, first_s = learned(0.0)
     assert first_s <= 0.8 + 1e-9 and abs(baseline_m - H_M) < 0.02, (baseline_m, first_s)
+
+
+def test_on_a_long_tread_the_next_step_up_is_not_learned_as_the_runners_own_level():
+    """Three 15 cm steps up with 90 cm treads at 3.5 m/s: standing on a tread, the runner
+    sees the next one (or the top) a whole step up. Relearning the ground then would take
+    that level for their own, and the level they stand on once they reach it would read as
+    a 15 cm drop (a warning on the flat top). Warned while the staircase approaches only:
+    nothing once the runner is on the top and it is all behind them."""
+    x0_m = 3.2 + 3.5 * 2.0      # the first step comes into view after 2 s of watching
+    stairs = [(-100.0, 0.0), (x0_m, 0.15), (x0_m + 0.9, 0.30), (x0_m + 1.8, 0.45)]
+    states, _ = run(stairs, speed_mps=3.5, duration_s=6.0)
+    on_top_s = (x0_m + 1.8) / 3.5
+    spans = warning_spans(states)
+    assert spans and spans[0][0] < x0_m / 3.5, spans           # warned before the first step
+    assert all(start_s < on_top_s for start_s, _ in spans), (spans, on_top_s)
