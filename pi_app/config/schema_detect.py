@@ -177,6 +177,11 @@ SURFACE = (
       "readings further apart than this are not followed as one bend (sun dropouts: the "
       "runner has moved on); a slower sensor never follows a bend",
       0.0, 0.5),
+    F("surface.learn_offset_max_m", float, 0.3, "m",
+      "a ground level learned this far from the sensor's mounted height is not the level the "
+      "runner stands on (a grade of 8 % reads at most 0.24 m off 3 m back): a staircase or a "
+      "bank in view, which in bright sun is what first comes into range; it is not learned",
+      0.05, 2.0),
 )
 
 DECK = (

@@ -582,7 +582,14 @@ class SurfaceDetector:
                 self._learn_t_s = t_s - 0.25 * (t_s - self._learn_t_s)
                 return
             learning.sort()
-            self.baseline_m = learning[len(learning) // 2]
+            level_m = learning[len(learning) // 2]
+            if abs(level_m - self.mount_height_m) > c.learn_offset_max_m:
+                # not the runner's own level: a staircase or bank in view (in bright sun
+                # what first comes into range is what is near); judged against the
+                # mounted height meanwhile
+                learning.clear()
+                return
+            self.baseline_m = level_m
             self._watch_t0_s = t_s        # deviations from the ground are told from here
             learning.clear()
             self.fit.clear()
