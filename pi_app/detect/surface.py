@@ -57,9 +57,9 @@ class SurfaceDetector:
     warned (``_bends``). Once the runner is on it (its
     far level, past the face, reads the threshold nearer their own height,
     ``confirm_samples`` readings in a row) it is behind them; a residual of its sign that
-    stays, from a level clearly nearer the mounted height than the learned ground, is the
-    ground learned before it (a grade that ended there): learned again (else it is the
-    next step in view, a staircase's next tread).
+    stays is the ground learned before it (a grade that ended there): learned again - past
+    a step up only from a level clearly nearer the mounted height than the learned ground
+    (else it is the next step up in view, a staircase's next tread).
 
     Each streak is a sighting with a near edge (the least reach of its samples past the
     threshold). A streak that starts at least ``hold_reach_m`` / ``approach_speed_mps``
@@ -331,9 +331,7 @@ class SurfaceDetector:
         elif self._chain_jumps >= BEND_JUMPS:
             self._chain_on = False    # a jump that stays: a step's edge
         if provisional:
-            if bend:
-                self.fit.add(t_s, reach_m, h, 1.0)
-            elif abs(dev) < threshold_m:
+            if bend or abs(dev) < threshold_m:
                 self.fit.add(t_s, reach_m, h, self._weight(ordinary, reach_m, t_s))
             return
         if beyond or noisy:
@@ -350,10 +348,12 @@ class SurfaceDetector:
             # threshold) is kept out of it
             dt = max(t_s - self._last_learn_t_s, 0.0)
             self._last_learn_t_s = t_s
-            if ordinary or slow:
+            if ordinary or slow or bend:
+                # (a bend counts once it lasts, as a slow residual: a root's face is
+                # crossed in a few readings and must not bend the ground toward it)
                 weight = self._weight(ordinary, reach_m, t_s)
             else:
-                weight = 1.0   # a bend, or the ground is lost: learned from what is seen
+                weight = 1.0   # the ground is lost: learned again from what is seen
             self.fit.add(t_s, reach_m, h, weight)
             self.baseline_m = predicted
             if ordinary or slow:
@@ -444,15 +444,17 @@ class SurfaceDetector:
                 return False
             self._crossing = 0
             self._step_t_s[i] = -math.inf
-            # Relearned only when the level in view is nearer the sensor's mounted height
-            # than the learned ground is, by half the threshold (bounce, noise, a belt a
-            # little off its configured height): then the learned ground is what is wrong
-            # (a grade learned before the step). Otherwise it is the next step in view (a
-            # long tread's next one, the staircase's top): learned now, that level would
-            # be taken for the runner's own, and the one they reach next read as a step.
+            # After a step up, relearned only when the level in view is nearer the sensor's
+            # mounted height than the learned ground is, by half the threshold (bounce,
+            # noise, a belt a little off its configured height): then the learned ground is
+            # what is wrong (a grade learned before the step). Otherwise it is the next step
+            # up in view (a long tread's next one, the staircase's top): learned now, that
+            # level would be taken for the runner's own, and the one they reach next read as
+            # a drop. (Down a staircase the next level is out of view below the tread.)
             threshold_m = min(c.drop_m, c.rise_m)
             if ((dev_m > 0.0) == (i == 0) and abs(dev_m) >= 0.5 * threshold_m
-                    and abs(h_m - self.mount_height_m) <= abs(dev_m) - 0.5 * threshold_m):
+                    and (i == 0 or abs(h_m - self.mount_height_m)
+                         <= abs(dev_m) - 0.5 * threshold_m)):
                 self.relearn()
                 return True
             return False
