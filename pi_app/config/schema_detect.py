@@ -182,6 +182,26 @@ SURFACE = (
       "its next sighting (no stride's sweep seen before it to compare with; a step lasts at "
       "most 0.4 s at 150 steps/min); longer would let a fast runner pass a first hazard",
       0.0, 5.0),
+    F("surface.bend_grade", float, 0.25, DIMENSIONLESS,
+      "a grade change bends the ground, it does not step it: from one reading to the next a "
+      "bend's residual moves by at most this times the reach between them (plus bend_sigmas "
+      "RMS residuals); such a reading is the ground, followed and never warned (0.16 for 8 % "
+      "up to 8 % down, times 1.3: past the bend the ray travels farther at 20 degrees below "
+      "horizontal, and margin); 0 = off",
+      0.0, 1.0),
+    F("surface.bend_sigmas", float, 3.0, DIMENSIONLESS,
+      "RMS residuals of the learned ground a bend's reading may move by besides its grade's "
+      "share (one reading's noise against a few smoothed); a step's edge jumps by its height",
+      0.0, 20.0),
+    F("surface.bend_gap_s", float, 0.05, "s",
+      "readings further apart than this are not followed as one bend (sun dropouts: the "
+      "runner has moved on); a slower sensor never follows a bend",
+      0.0, 0.5),
+    F("surface.learn_offset_max_m", float, 0.3, "m",
+      "a ground level learned this far from the sensor's mounted height is not the level the "
+      "runner stands on (a grade of 8 % reads at most 0.24 m off 3 m back): a staircase or a "
+      "bank in view, which in bright sun is what first comes into range; it is not learned",
+      0.05, 2.0),
 )
 
 DECK = (

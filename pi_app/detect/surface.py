@@ -24,6 +24,15 @@ from pi_app.detect.filters import GroundFit
 from pi_app.detect.hold import LevelHold
 from pi_app.sensors.base import RangeStatus
 
+#: weight of each reading followed in the smoothed level a bend grows from: about the
+#: last three (a 4 ms sensor sweeps 7-10 cm of reach in them)
+BEND_SMOOTHING = 0.3
+#: however noisy the ground, one reading's noise allowance in a bend is at most this share
+#: of the threshold (scatter learned on rough ground must not let a kerb pass as a grade)
+BEND_NOISE_SHARE = 0.5
+#: a step's edge is a jump that stays: this many readings in a row (one is a noise spike)
+BEND_JUMPS = 2
+
 
 class SurfaceDetector:
     """Judges one down-angled sensor's readings against the ground it has learned.
@@ -42,10 +51,15 @@ class SurfaceDetector:
     its near edge, less ``step_margin_m``, stay out of the ground (its face and far
     level, read through noise, would tilt the ground onto it); each of its residuals
     restarts the ``slow_persist_s`` clock; and the ground is not relearned until a runner
-    at ``approach_speed_mps`` would have reached the edge. Once the runner is on it (its
+    at ``approach_speed_mps`` would have reached the edge. A residual that grows along the
+    sweep from the readings before it no faster than ``bend_grade`` per metre of reach,
+    without a jump, is the ground bending where a grade starts or ends: learned, never
+    warned (``_bends``). Once the runner is on it (its
     far level, past the face, reads the threshold nearer their own height,
     ``confirm_samples`` readings in a row) it is behind them; a residual of its sign that
-    stays is the ground learned before it (a grade that ended there): learned again.
+    stays is the ground learned before it (a grade that ended there): learned again - past
+    a step up only from a level clearly nearer the mounted height than the learned ground
+    (else it is the next step up in view, a staircase's next tread).
 
     Each streak is a sighting with a near edge (the least reach of its samples past the
     threshold). A streak that starts at least ``hold_reach_m`` / ``approach_speed_mps``
@@ -121,6 +135,14 @@ class SurfaceDetector:
         self._seen_edge_m = [math.inf, math.inf]
         self._seen_held = [False, False]
         self._still = False        # the runner is not moving (an IMU, no stride bounce)
+        # a bend followed reading by reading from the last reading that matched the ground:
+        # the level followed (smoothed), the last reach and time followed; off from a jump
+        # that stays (a step's edge) until the ground matches again
+        self._bend_level_m = 0.0
+        self._chain_reach_m = 0.0
+        self._chain_t_s = -math.inf
+        self._chain_on = False
+        self._chain_jumps = 0      # readings in a row that jumped off it
         self._watch_t0_s: float | None = None  # first reading judged since the start
         self._pending = False      # held only for want of a stride watched: not yet known
         self.state = CLEAR
@@ -249,7 +271,14 @@ class SurfaceDetector:
         # on one side; it confirms when long enough and at least two of its samples
         # pass the threshold itself (a 6 cm root read through 1.5 cm of noise).
         support = self.cfg.support_share
-        if dev >= support * c.drop_m:
+        threshold_m = min(c.drop_m, c.rise_m)
+        ordinary = abs(dev) < 0.5 * threshold_m
+        bend = not (ordinary or beyond or noisy) and self._bends(t_s, reach_m, dev)
+        if bend:
+            if self._streak:
+                self._end_sighting()
+                self._streak = 0
+        elif dev >= support * c.drop_m:
             if self._streak <= 0:
                 self._new_streak(t_s, reach_m, 1)
             self._streak += 1
@@ -283,12 +312,26 @@ class SurfaceDetector:
         self._sample_changed = changed
         if changed and abs(self._streak) >= 2:
             self._changed_in_streak = True
-        threshold_m = min(c.drop_m, c.rise_m)
-        ordinary = abs(dev) < 0.5 * threshold_m
         if ordinary and reach_m < self._step_edge(t_s) - c.step_margin_m:
             self._near_side_t_s = t_s
+        if beyond or noisy:
+            pass
+        elif ordinary or bend or (self._chain_on and abs(dev) < threshold_m):
+            if not self._chain_on:
+                self._chain_on, self._bend_level_m, self._chain_jumps = True, dev, 0
+            # the level followed moves toward each reading no faster than a bend lets it
+            # change over the reach swept since the last one (an edge entering the spot
+            # while the sweep dwells at its far end creeps in: a step, not a bend)
+            step_m = BEND_SMOOTHING * (dev - self._bend_level_m)
+            most_m = c.bend_grade * abs(reach_m - self._chain_reach_m)
+            self._bend_level_m += max(-most_m, min(step_m, most_m)) if not ordinary else step_m
+            self._chain_reach_m, self._chain_t_s = reach_m, t_s
+            if ordinary:
+                self._chain_jumps = 0
+        elif self._chain_jumps >= BEND_JUMPS:
+            self._chain_on = False    # a jump that stays: a step's edge
         if provisional:
-            if abs(dev) < threshold_m:
+            if bend or abs(dev) < threshold_m:
                 self.fit.add(t_s, reach_m, h, self._weight(ordinary, reach_m, t_s))
             return
         if beyond or noisy:
@@ -297,15 +340,17 @@ class SurfaceDetector:
         # _slow_weight) - a learned ground a few cm off recovers, and a grade's start,
         # where the residual grows until the fit catches up, does not reach the
         # threshold (docs/notes.md, "detect/surface.py").
-        slow = not ordinary and abs(dev) < threshold_m
-        self._note_ordinary(ordinary, t_s)
-        if ordinary or slow or self._lost_ground(t_s):
+        slow = not ordinary and abs(dev) < threshold_m and not bend
+        self._note_ordinary(ordinary or bend, t_s)
+        if ordinary or slow or bend or self._lost_ground(t_s):
             # the ground learned in time and reach (a grade passing under the runner
             # and the stride sweeping the spot along it); a hole or kerb (past the
             # threshold) is kept out of it
             dt = max(t_s - self._last_learn_t_s, 0.0)
             self._last_learn_t_s = t_s
-            if ordinary or slow:
+            if ordinary or slow or bend:
+                # (a bend counts once it lasts, as a slow residual: a root's face is
+                # crossed in a few readings and must not bend the ground toward it)
                 weight = self._weight(ordinary, reach_m, t_s)
             else:
                 weight = 1.0   # the ground is lost: learned again from what is seen
@@ -315,6 +360,28 @@ class SurfaceDetector:
                 self._learn_noise(dev, dt)
             if ordinary:
                 self._ordinary_t_s = t_s
+
+    def _bends(self, t_s: float, reach_m: float, dev_m: float) -> bool:
+        """Is this residual past half the threshold the ground bending (a grade starting or
+        ending) rather than a step? Past a bend the ground leaves the learned plane by the
+        change of grade times the distance past it: the residual changes along the sweep
+        by at most ``bend_grade`` per metre of reach. So it is followed reading by reading
+        (at most ``bend_gap_s`` apart) as a level that moves toward each reading no faster
+        than that; a reading within ``bend_sigmas`` of the ground's scatter (at most
+        ``BEND_NOISE_SHARE`` of the threshold) plus the grade's share of the reach since the
+        last one is the ground bending. A step's residual jumps by its height at its edge
+        and stays there (``BEND_JUMPS`` readings in a row): from there on, until the ground
+        matches again, nothing is a bend (however far past the edge)."""
+        c = self.cfg
+        if c.bend_grade <= 0.0 or not self._chain_on or t_s - self._chain_t_s > c.bend_gap_s:
+            return False
+        path_m = abs(reach_m - self._chain_reach_m)
+        noise_m = min(c.bend_sigmas * self.noise_m, BEND_NOISE_SHARE * min(c.drop_m, c.rise_m))
+        if abs(dev_m - self._bend_level_m) <= c.bend_grade * path_m + noise_m:
+            self._chain_jumps = 0
+            return True
+        self._chain_jumps += 1
+        return False
 
     def _note_ordinary(self, ordinary: bool, t_s: float) -> None:
         # time constant such that, with nothing matching, the share falls to
@@ -377,8 +444,17 @@ class SurfaceDetector:
                 return False
             self._crossing = 0
             self._step_t_s[i] = -math.inf
+            # After a step up, relearned only when the level in view is nearer the sensor's
+            # mounted height than the learned ground is, by half the threshold (bounce,
+            # noise, a belt a little off its configured height): then the learned ground is
+            # what is wrong (a grade learned before the step). Otherwise it is the next step
+            # up in view (a long tread's next one, the staircase's top): learned now, that
+            # level would be taken for the runner's own, and the one they reach next read as
+            # a drop. (Down a staircase the next level is out of view below the tread.)
             threshold_m = min(c.drop_m, c.rise_m)
-            if (dev_m > 0.0) == (i == 0) and abs(dev_m) >= 0.5 * threshold_m:
+            if ((dev_m > 0.0) == (i == 0) and abs(dev_m) >= 0.5 * threshold_m
+                    and (i == 0 or abs(h_m - self.mount_height_m)
+                         <= abs(dev_m) - 0.5 * threshold_m)):
                 self.relearn()
                 return True
             return False
@@ -508,7 +584,14 @@ class SurfaceDetector:
                 self._learn_t_s = t_s - 0.25 * (t_s - self._learn_t_s)
                 return
             learning.sort()
-            self.baseline_m = learning[len(learning) // 2]
+            level_m = learning[len(learning) // 2]
+            if abs(level_m - self.mount_height_m) > c.learn_offset_max_m:
+                # not the runner's own level: a staircase or bank in view (in bright sun
+                # what first comes into range is what is near); judged against the
+                # mounted height meanwhile
+                learning.clear()
+                return
+            self.baseline_m = level_m
             self._watch_t0_s = t_s        # deviations from the ground are told from here
             learning.clear()
             self.fit.clear()
@@ -600,3 +683,4 @@ class SurfaceDetector:
         self._held = self._pending = False
         self._step_t_s[0] = self._step_t_s[1] = self._near_side_t_s = -math.inf
         self._crossing = 0
+        self._chain_on = False

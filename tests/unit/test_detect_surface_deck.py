@@ -307,8 +307,11 @@ def test_a_ground_learned_from_something_in_the_way_is_unlearned_though_hands_ma
     """Passing a box, the beam sees its face long enough to learn it as the ground;
     past it, the real ground reads as a drop of 0.9 m, and the hands crossing the
     beam (a fifth of each step, at 0.35 m) match the wrong ground now and then. The
-    few matches must not keep it: the ground is learned again."""
-    det = make()
+    few matches must not keep it: the ground is learned again. (A face this near is
+    too far off the mounted height to be learned by default, surface.learn_offset_max_m;
+    allowed here to test the unlearning alone.)"""
+    det = SurfaceDetector("ground", CFG.with_value("surface.learn_offset_max_m", 2.0),
+                          mount_height_m=H_M, mount_pitch_deg=PITCH_DEG, half_fov_deg=HALF_FOV_DEG)
     feed(det, [0.0] * 300)
     det.relearn()
     t = 300 * 0.004

@@ -179,9 +179,12 @@ def test_the_ground_is_learned_once_the_level_holds_still_not_mid_climb():
     # The ground is learned again as the runner climbs a staircase (the hip rises by a
     # step every 0.12 s): the level the sensor stands above moves under the learning
     # window. Learned mid-climb, the top's level reads as a drop the whole sweep long
-    # (a false alarm on the flat top); the ground is learned once the level holds.
+    # (a false alarm on the flat top); the ground is learned once the level holds. (The
+    # top here reads 0.8 m off the mounted height: allowed, to test the window alone.)
+    cfg = CFG.with_value("surface.learn_offset_max_m", 2.0)
+
     def learned(step_m: float):
-        det = SurfaceDetector("ground", CFG, mount_height_m=H_M, mount_pitch_deg=MOUNT_PITCH_DEG,
+        det = SurfaceDetector("ground", cfg, mount_height_m=H_M, mount_pitch_deg=MOUNT_PITCH_DEG,
                               half_fov_deg=HALF_FOV_DEG, sample_period_s=PERIOD_S)
         pose = Pose(ScriptedImu())
         sin_below = math.sin(math.radians(det._below_deg(0.0)))
@@ -201,3 +204,29 @@ def test_the_ground_is_learned_once_the_level_holds_still_not_mid_climb():
     # on level ground it is learned as early as before (0.8 s: the valid share qualifies)
     baseline_m, first_s = learned(0.0)
     assert first_s <= 0.8 + 1e-9 and abs(baseline_m - H_M) < 0.02, (baseline_m, first_s)
+
+
+def test_on_a_long_tread_the_next_step_up_is_not_learned_as_the_runners_own_level():
+    """Three 15 cm steps up with 90 cm treads at 3.5 m/s: standing on a tread, the runner
+    sees the next one (or the top) a whole step up. Relearning the ground then would take
+    that level for their own, and the level they stand on once they reach it would read as
+    a 15 cm drop (a warning on the flat top). Warned while the staircase approaches only:
+    nothing once the runner is on the top and it is all behind them."""
+    x0_m = 3.2 + 3.5 * 2.0      # the first step comes into view after 2 s of watching
+    stairs = [(-100.0, 0.0), (x0_m, 0.15), (x0_m + 0.9, 0.30), (x0_m + 1.8, 0.45)]
+    states, _ = run(stairs, speed_mps=3.5, duration_s=6.0)
+    on_top_s = (x0_m + 1.8) / 3.5
+    spans = warning_spans(states)
+    assert spans and spans[0][0] < x0_m / 3.5, spans           # warned before the first step
+    assert all(start_s < on_top_s for start_s, _ in spans), (spans, on_top_s)
+
+
+def test_a_level_far_off_the_mounted_height_is_not_learned_as_the_runners_ground():
+    """Switched on (or back from a blind spell in the sun) with a staircase or bank filling
+    the sweep, 45 cm above the level stood on: that is not the runner's ground, it is not
+    learned (learned, the runner's own level would read as a 45 cm drop once they are on
+    top). A level 20 cm up, as an 8 % grade 2.5 m back reads, is learned."""
+    _, det = run([(-100.0, 0.0), (1.0, 0.45)], speed_mps=0.0, duration_s=2.0)
+    assert not det.armed
+    _, det = run([(-100.0, 0.0), (1.0, 0.2)], speed_mps=0.0, duration_s=2.0)
+    assert det.armed and abs(det.baseline_m - (H_M - 0.2)) < 0.05, det.baseline_m
