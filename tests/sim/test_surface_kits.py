@@ -8,6 +8,7 @@ import copy
 
 import pytest
 
+from pi_app.config import Config
 from pi_app.sim.rig import run_scenario
 from pi_app.sim.scenario import parse_scenario
 from pi_app.sim.scenario_file import read_scenario
@@ -15,15 +16,20 @@ from pi_app.sim.scenario_file import read_scenario
 SEEDS = range(1, 9)
 
 
-def run_with(name: str, seed: int, speed_mps: float) -> dict:
+def run_with(name: str, seed: int, speed_mps: float, bend_grade: float | None = None) -> dict:
     data, source = read_scenario(name)
     data = copy.deepcopy(data)
     data["seed"] = seed
     data["runner"]["speed_mps"] = speed_mps
-    return run_scenario(parse_scenario(data, source), "backsight")
+    cfg = None if bend_grade is None else \
+        Config.defaults().with_value("surface.bend_grade", bend_grade)
+    return run_scenario(parse_scenario(data, source), "backsight", cfg=cfg)
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="surface.bend_grade is off by default: following a grade's bends "
+                   "also let a root's face pass as a bend (2 of 62 soak laps missed)")
 def test_an_8_percent_downhill_raises_no_false_alarm():
     """Flat, an 8 % downhill 20 m long, flat again, at 2.5 m/s: the grade's start and foot
     are bends of the ground, not a drop and a rise. (Faster, the foot 3.5-4 m back is read
@@ -54,3 +60,12 @@ def test_a_staircase_coming_into_range_in_bright_sun_is_not_learned_as_the_groun
         r = run_with("strong-sun-staircase", seed, 3.5)
         assert r["false_alarms"] == 0, (seed, r["alerts"])
         assert [h["outcome"] for h in r["hazards"]] == ["hit"], (seed, r["hazards"])
+
+
+@pytest.mark.slow
+def test_with_bends_followed_an_8_percent_downhill_raises_no_false_alarm():
+    """The mechanism, switched on (``surface.bend_grade`` 0.25): the grade's start and foot
+    are followed as bends of the ground, not a drop and a rise."""
+    alarms = {seed: run_with("downhill-8pct", seed, 2.5, bend_grade=0.25)["false_alarms"]
+              for seed in SEEDS}
+    assert sum(alarms.values()) == 0, alarms

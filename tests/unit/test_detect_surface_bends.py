@@ -13,7 +13,8 @@ from pi_app.detect.contract import Pose
 from pi_app.detect.surface import SurfaceDetector
 from pi_app.sensors.base import Reading
 
-CFG = Config.defaults()
+#: the bend rule switched on (it is off by default: see surface.bend_grade's doc)
+CFG = Config.defaults().with_value("surface.bend_grade", 0.25)
 H_M = 1.0                # mount height
 MOUNT_PITCH_DEG = -25.0
 HALF_FOV_DEG = 1.0
