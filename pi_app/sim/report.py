@@ -81,9 +81,9 @@ def _counts(hazards: list[dict]) -> dict[str, int]:
 
 
 def _median_lead(hazards: list[dict], kind: str) -> str:
-    leads = sorted(h["lead_s"] for h in hazards
-                   if h.get("kind") == kind and h["outcome"] in ("hit", "late")
-                   and h.get("lead_s") is not None)
+    leads = [h["lead_s"] for h in hazards
+             if h.get("kind") == kind and h["outcome"] in ("hit", "late")
+             and h.get("lead_s") is not None]
     return f"{statistics.median(leads):.2f} s" if leads else "-"
 
 
