@@ -30,13 +30,16 @@ class AlertState(NamedTuple):
     ``detail`` refines the pattern without changing the JSON contract, e.g.
     ``"drop"``/``"rise"`` for surface, ``"console"``/``"rear"``/``"off_deck"`` for deck,
     ``"steady"`` for an obstacle that is near but not closing (muted after a hold time),
-    ``"ready"``/``"selftest_fail"`` for start-up chirps.
+    ``"ready"``/``"selftest_fail"`` for start-up chirps. ``side``: where an obstacle is
+    in the runner's own frame (``"left"`` = their left hand, ``"right"``, ``"centre"``),
+    None when the sensors give no bearing or the state is not about an obstacle.
     """
 
     level: Level = Level.CLEAR
     kind: str | None = None
     source: str | None = None
     detail: str | None = None
+    side: str | None = None
 
 
 CLEAR = AlertState()
