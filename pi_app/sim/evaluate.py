@@ -132,7 +132,7 @@ def summarize(rows, false_alarms: int, segments) -> dict:
 
 def evaluate(scenario, world, alerts, policy: str, seed: int, *, hazard_list=None) -> dict:
     """The ``backsight sim --json`` object (docs/design.md) for one run. ``alerts``: every
-    change of the commanded output, ``{"t_s", "level", "kind", "source"}`` dicts.
+    change of the commanded output, ``{"t_s", "level", "kind", "source", "side"}`` dicts.
     ``hazard_list`` may pass precomputed ``hazards(scenario, world)``."""
     hz = hazards(scenario, world) if hazard_list is None else hazard_list
     segments = _segments(alerts, scenario.duration_s)

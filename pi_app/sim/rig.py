@@ -230,7 +230,8 @@ class SimRig:
     def result(self) -> dict:
         from pi_app.sim.evaluate import evaluate
 
-        alerts = [{"t_s": round(t, 4), "level": s.level.label, "kind": s.kind, "source": s.source}
+        alerts = [{"t_s": round(t, 4), "level": s.level.label, "kind": s.kind, "source": s.source,
+                   "side": s.side}
                   for t, s in [*self._earlier_alerts, *self.loop.alerts]]
         return evaluate(self.scenario, self.world, alerts, self.policy, self.seed)
 

@@ -12,7 +12,7 @@ from pi_app.sim.scenario import shipped_scenarios
 
 TOP_KEYS = {"scenario", "policy", "seed", "duration_s", "alerts", "hazards",
             "false_alarms", "summary"}
-ALERT_KEYS = {"t_s", "level", "kind", "source"}
+ALERT_KEYS = {"t_s", "level", "kind", "source", "side"}
 HAZARD_KEYS = {"id", "kind", "t_detectable_s", "t_contact_s", "t_first_warning_s", "lead_s",
                "limit_lead_s", "outcome"}
 LEVELS = {"clear", "caution", "warning", "danger", "fault"}
@@ -46,14 +46,16 @@ def check_result(obj: dict, *, policy: str | None = None) -> None:
     assert isinstance(obj["summary"], dict)
     alerts = obj["alerts"]
     assert isinstance(alerts, list)
-    prev = ("clear", None, None)
+    prev = ("clear", None, None, None)
     for a in alerts:
         assert set(a) == ALERT_KEYS
         assert is_number(a["t_s"]) and 0.0 <= a["t_s"] <= obj["duration_s"]
         assert a["level"] in LEVELS and a["kind"] in KINDS
         assert a["source"] is None or isinstance(a["source"], str)
         assert (a["level"] == "clear") == (a["kind"] is None)
-        now = (a["level"], a["kind"], a["source"])
+        assert a["side"] in ("left", "right", "centre", None)
+        assert a["side"] is None or a["kind"] == "obstacle"   # bearing is about obstacles
+        now = (a["level"], a["kind"], a["source"], a["side"])
         assert now != prev, f"not a change: {a}"        # every entry is a change
         prev = now
     times = [a["t_s"] for a in alerts]
