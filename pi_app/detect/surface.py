@@ -400,8 +400,9 @@ class SurfaceDetector:
         the learned level (learning the step's far level would warn of it again, the
         other way, once they are on it, and hide the next step)."""
         c = self.cfg
-        if not self._held:
-            reach_s = self._step_edge(t_s) / c.approach_speed_mps
+        edge_m = self._step_edge(t_s)
+        if not self._held and edge_m < math.inf:
+            reach_s = edge_m / c.approach_speed_mps
             if reach_s > c.relearn_after_s:
                 # (the share of matching readings may still remember the step before)
                 return t_s - self._ordinary_t_s > reach_s
@@ -444,17 +445,17 @@ class SurfaceDetector:
                 return False
             self._crossing = 0
             self._step_t_s[i] = -math.inf
-            # After a step up, relearned only when the level in view is nearer the sensor's
-            # mounted height than the learned ground is, by half the threshold (bounce,
-            # noise, a belt a little off its configured height): then the learned ground is
-            # what is wrong (a grade learned before the step). Otherwise it is the next step
-            # up in view (a long tread's next one, the staircase's top): learned now, that
-            # level would be taken for the runner's own, and the one they reach next read as
-            # a drop. (Down a staircase the next level is out of view below the tread.)
+            # Relearned only when the level in view is nearer the sensor's mounted height
+            # than the learned ground is, by half the threshold (bounce, noise, a belt a
+            # little off its configured height): then the learned ground is what is wrong
+            # (a grade learned before the step). Otherwise it is the next step in view (a
+            # long tread's next one up, the staircase's top; down long treads, the levels
+            # below, which a spot 2 m back sees from the first tread): learned now, that
+            # level would be taken for the runner's own, and the one they reach next read
+            # as a step the other way.
             threshold_m = min(c.drop_m, c.rise_m)
             if ((dev_m > 0.0) == (i == 0) and abs(dev_m) >= 0.5 * threshold_m
-                    and (i == 0 or abs(h_m - self.mount_height_m)
-                         <= abs(dev_m) - 0.5 * threshold_m)):
+                    and abs(h_m - self.mount_height_m) <= abs(dev_m) - 0.5 * threshold_m):
                 self.relearn()
                 return True
             return False
