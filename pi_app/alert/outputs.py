@@ -219,17 +219,21 @@ class AlertOutputs(Closeable):
             buzzer.drive(self.pattern, t_s)
             if buzzer.stale:
                 next_s = t_s
-        for motor, pattern in ((self.haptic, self._haptic_pattern),
-                               (self.haptic_right, self._haptic_right_pattern)):
-            if motor is None:
-                continue
-            motor.drive(pattern, t_s, restart=self._restart_motors)
-            if motor.stale:
-                next_s = t_s  # a failed I2C write: retry next cycle
-            elif pattern is not self.pattern:   # a motor on its own timing (the check)
-                next_s = min(next_s, motor.player.next_edge_s(t_s))
+        if self.haptic is not None:
+            next_s = self._drive_motor(self.haptic, self._haptic_pattern, t_s, next_s)
+        if self.haptic_right is not None:
+            next_s = self._drive_motor(self.haptic_right, self._haptic_right_pattern, t_s, next_s)
         self._restart_motors = False
         self._next_edge_s = next_s
+
+    def _drive_motor(self, motor, pattern: Pattern, t_s: float, next_s: float) -> float:
+        """Drive one motor at an edge; the clock time the outputs need driving next."""
+        motor.drive(pattern, t_s, restart=self._restart_motors)
+        if motor.stale:
+            return t_s  # a failed I2C write: retry next cycle
+        if pattern is not self.pattern:   # a motor on its own timing (the check)
+            return min(next_s, motor.player.next_edge_s(t_s))
+        return next_s
 
     # --- what the runner feels (for demo/status) ----------------------------------------
     @property
