@@ -5,7 +5,8 @@ and the device runs on with what works and says what it cannot watch.
 The range sensors are started by ``sensors.factory.bring_up``: one that did not start
 keeps its slot, reports FAULT "no answer", and the loop keeps re-initialising it with
 back-off, so a replugged chip comes back by itself. ``open_outputs`` keeps whichever
-configured outputs work (a missing DRV2605L must not silence the buzzer);
+configured outputs work (a missing DRV2605L must not silence the buzzer or the right
+motor, which then plays every side's rhythm alone);
 ``open_button`` is optional. ``report`` is the one-line result for the log, the serial
 ``status`` (``selftest=...``) and systemd's status line.
 """
@@ -19,6 +20,9 @@ from pi_app.exc import ConfigError
 from pi_app.sensors.chips import XSHUT, chip
 
 log = logging.getLogger(__name__)
+
+#: the right hip's motor in ``errors`` and the report (a space: no sensor id has one)
+HAPTIC_RIGHT = "haptic right"
 
 #: what a role watches, for "cannot watch ..."
 WATCHES = {"obstacle": "obstacles behind", "surface": "the ground (holes, kerbs, roots)",
@@ -36,16 +40,24 @@ def describe_sensor(sc) -> str:
     return f"{sc.id} ({sc.kind} {where})"
 
 
+def two_motors(cfg) -> bool:
+    """A left and a right motor are configured."""
+    return cfg.alert.haptic != "none" and cfg.alert.motor_right_pin >= 0
+
+
 def describe_output(name: str, cfg) -> str:
     a = cfg.alert
     if name == "buzzer":
         return f"buzzer ({'passive, tonal' if a.tonal else 'active'} on GPIO{a.buzzer_pin})"
     if name == "haptic":
+        label = "haptic left" if two_motors(cfg) else "haptic"
         if a.haptic == "drv2605":
             from pi_app.alert.drv2605 import DEFAULT_ADDRESS
 
-            return f"haptic (DRV2605L at 0x{DEFAULT_ADDRESS:02x}, {a.actuator})"
-        return f"haptic (PWM motor on GPIO{a.motor_pin})"
+            return f"{label} (DRV2605L at 0x{DEFAULT_ADDRESS:02x}, {a.actuator})"
+        return f"{label} (PWM motor on GPIO{a.motor_pin})"
+    if name == HAPTIC_RIGHT:
+        return f"{HAPTIC_RIGHT} (PWM motor on GPIO{a.motor_right_pin})"
     if name == "button":
         return f"button (GPIO{a.button_pin})"
     return f"outputs (alert.output = {a.output}, alert.haptic = {a.haptic})"
@@ -56,13 +68,31 @@ def _parts(cfg) -> list[tuple[str, object]]:
     """The configured outputs one by one, each as a configuration that fits only it
     (projections for ``AlertOutputs``, not settings: they skip ``Config.check``, so a
     part is tried even when another part's pin is what clashes)."""
+    names = []
+    if cfg.alert.output in ("buzzer", "both"):
+        names.append("buzzer")
+    if cfg.alert.haptic != "none":
+        names.append("haptic")
+        if two_motors(cfg):
+            names.append(HAPTIC_RIGHT)
+    return [(name, _projection(cfg, (name,))) for name in names]
+
+
+def _projection(cfg, names) -> object:
+    """``cfg`` with only the outputs ``names`` fitted. A right motor without the left
+    one becomes the only motor (it then plays every pattern, sides by rhythm); without
+    the buzzer, alerts go to the motors."""
     a = cfg.alert
-    parts = []
-    if a.output in ("buzzer", "both"):
-        parts.append(("buzzer", _projected(cfg, {"alert.output": "buzzer", "alert.haptic": "none"})))
-    if a.haptic != "none":
-        parts.append(("haptic", _projected(cfg, {"alert.output": "haptic"})))
-    return parts
+    buzzer, left, right = "buzzer" in names, "haptic" in names, HAPTIC_RIGHT in names
+    values = {"alert.output": (a.output if left or right else "buzzer") if buzzer else "haptic"}
+    if left:
+        values["alert.motor_right_pin"] = a.motor_right_pin if right else -1
+    elif right:
+        values.update({"alert.haptic": "pwm", "alert.motor_pin": a.motor_right_pin,
+                       "alert.motor_right_pin": -1})
+    else:
+        values.update({"alert.haptic": "none", "alert.motor_right_pin": -1})
+    return _projected(cfg, values)
 
 
 def _projected(cfg, values: dict):
@@ -74,7 +104,8 @@ def open_outputs(cfg, *, clock, pin_factory, bus, errors: dict[str, str], quiet:
     ``errors`` ("buzzer", "haptic", or "outputs" when nothing can tell the runner).
     Never raises for hardware: with nothing working it returns ``NoOutputs``.
     A later configuration change (``reconfigure``) tries the failed part again.
-    The configured buzzer and motor are opened together; when that fails, each alone.
+    The configured buzzer and motors are opened together; when that fails, each alone,
+    then the ones that worked alone together (else the first of them: the buzzer).
     Only configured outputs are tried: a pin the configuration does not name may be
     wired to something else.
     ``quiet``: do not log the failures (a retry every few seconds would flood the
@@ -82,7 +113,10 @@ def open_outputs(cfg, *, clock, pin_factory, bus, errors: dict[str, str], quiet:
     from pi_app.alert.outputs import AlertOutputs
 
     def attempt(c):
-        return AlertOutputs(c, clock=clock, pin_factory=pin_factory, bus=bus)
+        settings = ("alert.motor_right_pin",) * 2 if c.alert.motor_pin != cfg.alert.motor_pin \
+            else ("alert.motor_pin", "alert.motor_right_pin")
+        return AlertOutputs(c, clock=clock, pin_factory=pin_factory, bus=bus,
+                            motor_settings=settings)
 
     try:
         return attempt(cfg)
@@ -97,14 +131,18 @@ def open_outputs(cfg, *, clock, pin_factory, bus, errors: dict[str, str], quiet:
             errors[name] = str(exc)
             if not quiet:
                 log.error("self-test: %s failed: %s", describe_output(name, cfg), exc)
-    if len(working) == 2:  # each works alone but not together: keep the buzzer
-        working = working[:1]
-        errors["haptic"] = f"does not work together with the buzzer: {first}"
     if not working:
         errors.setdefault("outputs", str(first))
         if not quiet:
             log.error("self-test: nothing can tell the runner (%s)", first)
         return NoOutputs()
+    if 1 < len(working) < len(_parts(cfg)):  # some failed: the others together
+        try:
+            return attempt(_projection(cfg, [name for name, _ in working]))
+        except (OSError, ConfigError):
+            pass
+    for name, _ in working[1:]:  # each works alone but not together: keep the first
+        errors[name] = f"does not work together with the {working[0][0]}: {first}"
     return attempt(working[0][1])
 
 

@@ -33,7 +33,7 @@ ERROR_CODES = {1: "unknown command", 2: "unknown key", 3: "bad value", 4: "save 
                9: "confirm"}
 #: ``defaults`` keeps these: how this device is built and wired, not how it judges hazards.
 KEPT_BY_DEFAULTS = ("device.mode", "i2c.bus", "alert.buzzer_pin", "alert.motor_pin",
-                    "alert.button_pin", "alert.haptic", "alert.actuator", "alert.tonal",
+                    "alert.motor_right_pin", "alert.button_pin", "alert.haptic", "alert.actuator", "alert.tonal",
                     "serial.port", "serial.baudrate")
 #: The console's own link: a change cuts this session off after the next start, so
 #: ``set`` wants the trailing word CONFIRM_WORD.

@@ -5,7 +5,8 @@
     python scripts/wiring_diagram.py [--out hardware/wiring.svg] [--buzzer-out hardware/buzzer-driver.svg]
 
 wiring.svg, left: the Pi's header pins that are used, each wired to what it drives.
-Right: the transistor driver of a plain ERM vibration motor (the motor row's GPIO).
+Right: the transistor drivers of the two plain ERM vibration motors, left hip and right
+hip (the "motor left" and "motor right" rows' GPIOs).
 buzzer-driver.svg: the same low-side switch for a bare 5 V buzzer (the buzzer row's
 GPIO), which a buzzer module carries on its own board. The table is the single source;
 tests/system/test_hardware_docs.py checks it against the config defaults.
@@ -59,11 +60,16 @@ def draw(rows: list[dict[str, str]], out: Path) -> None:
             anchor = getattr(header, f"p{i + 1}")
             d += elm.Line().at(anchor).right(5.5).label(short(r["device"]), loc="right", fontsize=10)
 
-        # plain ERM driver on the right: motor and flyback diode in parallel from 5 V
-        d.move_from(header.p1, dx=27, dy=7.5)
-        motor_bcm = next(r["BCM"] for r in rows if r["signal"] == "motor")
-        low_side_switch(d, "5 V", lambda: elm.Motor().down().label("ERM\nmotor", loc="top", ofst=0.5),
-                        "1N4148\nflyback", "2N2222", f"GPIO{motor_bcm} (motor_pin)")
+        # plain ERM drivers on the right, one per hip: motor and flyback diode in
+        # parallel from 5 V, each switched by its own transistor
+        for i, (signal, key) in enumerate((("motor left", "motor_pin"),
+                                           ("motor right", "motor_right_pin"))):
+            d.move_from(header.p1, dx=27, dy=7.5 - 8.5 * i)
+            motor_bcm = next(r["BCM"] for r in rows if r["signal"] == signal)
+            hip = signal.split()[1]
+            low_side_switch(d, "5 V", lambda hip=hip: elm.Motor().down().label(
+                                f"ERM\n{hip}\nmotor", loc="top", ofst=0.5),
+                            "1N4148\nflyback", "2N2222", f"GPIO{motor_bcm} ({key})")
         d.save(str(out))
 
 

@@ -25,19 +25,21 @@ class PwmMotorOutput(PatternOutput):
     """A coin/pager vibration motor (ERM) switched by a transistor on BCM ``pin``.
 
     Each pattern's ``intensity`` (0..1) is the PWM duty while the pattern is on.
+    ``setting``: the configuration key that names ``pin`` (for error messages).
     ``pin_factory``: gpiozero pin factory; tests pass ``MockFactory(pin_class=MockPWMPin)``.
     """
 
     CHANNEL = "haptic"
 
-    def __init__(self, pin: int, *, pin_factory=None, frequency_hz: int = DEFAULT_PWM_HZ) -> None:
+    def __init__(self, pin: int, *, pin_factory=None, frequency_hz: int = DEFAULT_PWM_HZ,
+                 setting: str = "alert.motor_pin") -> None:
         super().__init__()
         self.pin_number = pin
         try:
             self._device = PWMOutputDevice(pin, initial_value=0, frequency=frequency_hz,
                                            pin_factory=pin_factory)
         except GPIOZeroError as exc:
-            raise OutputError(f"vibration motor on GPIO{pin}: {exc} (check alert.motor_pin; "
+            raise OutputError(f"vibration motor on GPIO{pin}: {exc} (check {setting}; "
                               f"PWM needs a PWM-capable pin factory)") from exc
 
     @property

@@ -4,7 +4,9 @@ A runner moving backwards cannot look at anything, so every pattern is told apar
 *rhythm alone* (a passive buzzer's pitch and the motor's strength only help): obstacles
 beep like a parking sensor, surface hazards double-pulse, the deck's console side
 triple-pulses and its rear side pulses long, a fault goes long-short (the whole table:
-README, "What the sounds and vibrations mean"). Every pattern starts *on* when it is
+README, "What the sounds and vibrations mean"). An obstacle with a side splits each beat
+into a long and a short pulse, left "daa-dit", right "dit-daa"; a pattern's ``side`` also
+tells a two-motor build which hip plays it. Every pattern starts *on* when it is
 commanded; pulses and gaps are >= 60 ms and repeating periods <= 1.2 s (why:
 docs/notes.md). ``pattern_for`` picks the pattern for a state; ``PatternPlayer`` says
 where it is at any clock time.
@@ -33,6 +35,8 @@ class Pattern:
     tonally (an active buzzer ignores it anyway).
     ``intensity``: haptic strength 0..1 (PWM duty or DRV2605 real-time amplitude).
     ``buzzer`` / ``haptic``: which outputs take part (e.g. posture is motor only).
+    ``side``: on a build with two motors, only that hip's motor plays it ("left" or
+    "right"); None = both. A buzzer or a single motor plays it whatever the side.
     """
 
     name: str
@@ -42,6 +46,7 @@ class Pattern:
     intensity: float = 1.0
     buzzer: bool = True
     haptic: bool = True
+    side: str | None = None
     # derived: ends of the alternating on/off runs within one period (seconds)
     bounds_s: tuple[float, ...] = field(init=False, repr=False, compare=False)
     first_on: bool = field(init=False, repr=False, compare=False)
@@ -52,6 +57,8 @@ class Pattern:
             raise ValueError(f"pattern {self.name}: intensity must be within 0..1")
         if self.tone_hz is not None and not self.tone_hz > 0:
             raise ValueError(f"pattern {self.name}: tone_hz must be > 0")
+        if self.side not in (None, "left", "right"):
+            raise ValueError(f"pattern {self.name}: side must be None, left or right")
         runs: list[list] = []  # [on, end_s], adjacent equal states merged
         t_s = 0.0
         for on_s, off_s in self.segments:
@@ -155,6 +162,27 @@ OBSTACLE = {
     D: P("obstacle danger", ((1.0, 0.0),), tone_hz=2900.0, intensity=1.0),
 }
 
+#: Obstacles to one side (``AlertState.side``; "centre" and None keep ``OBSTACLE``):
+#: each beat of the parking-sensor cadence becomes a long and a short pulse, left
+#: "daa-dit", right "dit-daa", with the pitch and strength of the level. The side is in
+#: the rhythm, so an active buzzer or a single motor tells it; the first pulse already
+#: does (every pattern starts on), and the gap between beats is at least three times the
+#: gap inside one so the pair stays a pair in a repeating stream. Long 0.15-0.20 s
+#: against short 0.06 s is a 2.5-3.3:1 ratio, as a Morse dah to a dit. CAUTION beats
+#: every 0.8 s, WARNING every 0.45 s (a pair does not fit in the 0.2 s of centre
+#: WARNING with pulses and gaps >= 60 ms). DANGER stays one continuous tone on every
+#: side: it means stop, whichever side; two motors still put it on the side's hip.
+_SIDE_BEAT = {"left": {C: ((0.20, 0.08), (0.06, 0.46)), W: ((0.15, 0.06), (0.06, 0.18))},
+              "right": {C: ((0.06, 0.08), (0.20, 0.46)), W: ((0.06, 0.06), (0.15, 0.18))}}
+OBSTACLE_SIDE = {
+    side: {C: P(f"obstacle {side} caution", beats[C], tone_hz=OBSTACLE[C].tone_hz,
+                intensity=OBSTACLE[C].intensity, side=side),
+           W: P(f"obstacle {side} warning", beats[W], tone_hz=OBSTACLE[W].tone_hz,
+                intensity=OBSTACLE[W].intensity, side=side),
+           D: P(f"obstacle {side} danger", OBSTACLE[D].segments, tone_hz=OBSTACLE[D].tone_hz,
+                intensity=OBSTACLE[D].intensity, side=side)}
+    for side, beats in _SIDE_BEAT.items()}
+
 #: Surface hazards: double pulse at every level (period 1.0 / 0.6 / 0.4 s), lower
 #: pitch; a drop (hole, kerb down) sounds lower than a rise (root, kerb up).
 _DOUBLE = {C: ((0.07, 0.09), (0.07, 0.77)), W: ((0.07, 0.09), (0.07, 0.37)),
@@ -191,6 +219,15 @@ READY = P("ready", ((0.12, 0.0),), repeat=False, tone_hz=2600.0, intensity=0.6)
 #: The parking-sensor fault tone; the 0.4 s of silence after it keeps it apart from
 #: the fault rhythm that usually follows.
 SELFTEST_FAIL = P("selftest fail", ((1.0, 0.4),), repeat=False, tone_hz=330.0, intensity=1.0)
+#: The ready chirp's motor part on a build with two motors: the left hip taps, then the
+#: right, so the runner and the builder feel at every start which motor is which side.
+#: 0.18 s between the taps is three times an ERM's stop time. Not in the table: these
+#: two play while the buzzer plays READY and may outlast it (``AlertOutputs``), and the
+#: right one starts off by design.
+MOTOR_CHECK_LEFT = P("motor check left", ((0.12, 0.0),), repeat=False, intensity=0.6,
+                     buzzer=False, side="left")
+MOTOR_CHECK_RIGHT = P("motor check right", ((0.0, 0.30), (0.12, 0.0)), repeat=False,
+                      intensity=0.6, buzzer=False, side="right")
 
 #: (level, kind, detail) -> Pattern. ``detail`` None is the kind's default; an
 #: unlisted detail (e.g. obstacle "steady") falls back to it.
@@ -204,6 +241,9 @@ for _lv in (C, W, D):
     TABLE[(_lv, "deck", "console")] = DECK_CONSOLE[_lv]
     TABLE[(_lv, "deck", "rear")] = DECK_REAR[_lv]
     TABLE[(_lv, "deck", "off_deck")] = DECK_OFF
+#: (id of a centre obstacle pattern, side) -> that side's pattern
+_SIDED = {(id(OBSTACLE[_lv]), _side): OBSTACLE_SIDE[_side][_lv]
+          for _lv in (C, W, D) for _side in OBSTACLE_SIDE}
 del _lv, C, W, D, P
 
 #: Patterns chosen by kind alone, whatever the level.
@@ -219,7 +259,9 @@ def pattern_for(state: AlertState) -> Pattern:
     Order: start-up chirps by detail (any kind); CLEAR = silence; fault/posture/rest by kind;
     level FAULT = the fault pattern; then ``(level, kind, detail)`` with the kind's
     default detail as fallback. An unknown kind at an alert level gets the obstacle
-    pattern of that level: an alert the table does not know must still be felt.
+    pattern of that level: an alert the table does not know must still be felt. An
+    obstacle pattern with ``side`` "left" or "right" becomes that side's pattern;
+    "centre" and None keep it.
     """
     special = BY_DETAIL.get(state.detail)
     if special is not None:
@@ -238,13 +280,17 @@ def pattern_for(state: AlertState) -> Pattern:
         found = TABLE.get((level, kind, None))
     if found is None:
         found = OBSTACLE.get(Level(level), OBSTACLE[Level.DANGER])
+    side = state.side
+    if side is not None:
+        return _SIDED.get((id(found), side), found)
     return found
 
 
 def all_patterns() -> tuple[Pattern, ...]:
     """Every distinct pattern in the table (for docs, demos and tests)."""
     seen: dict[int, Pattern] = {}
-    for p in (*TABLE.values(), *BY_KIND.values(), *BY_DETAIL.values()):
+    sided = (p for by_level in OBSTACLE_SIDE.values() for p in by_level.values())
+    for p in (*TABLE.values(), *sided, *BY_KIND.values(), *BY_DETAIL.values()):
         seen.setdefault(id(p), p)
     return tuple(seen.values())
 

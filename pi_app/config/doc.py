@@ -62,8 +62,9 @@ one has the keys it set for that rule put back to their defaults):
   rear_warning_m`, and `console_warning_m + rear_warning_m < deck_length_m`;
 - something can tell the runner: `alert.output = "haptic"` needs a motor
   (`alert.haptic` not `"none"`);
-- every GPIO the configuration drives (buzzer, PWM motor, button, each sensor's
-  XSHUT line) is a different pin, none of them an SDA/SCL pin of the configured I2C
+- every GPIO the configuration drives (buzzer, the PWM motors - the right one
+  whenever `alert.haptic` is not `"none"` -, button, each sensor's XSHUT line) is a
+  different pin, none of them an SDA/SCL pin of the configured I2C
   bus (GPIO2/3 on bus 1, GPIO0/1 on bus 0), nor GPIO14/15 while `serial.port` is the
   Pi's GPIO UART;
 - `[[sensors]]` ids are unique.
@@ -194,8 +195,10 @@ pitch_deg = 0.0
 """ + short_mode_ground("mux_address = 0x70\nmux_channel = 1\n")),
     ("A DRV2605L haptic driver and a mute button",
      "The optional outputs are settings, not [[sensors]] entries. A DRV2605L (I2C, "
-     "0x5A) drives the motor instead of the transistor on GPIO13 and plays crisper "
-     "effects; with an LRA coin motor set `actuator = \"lra\"`. A button from GPIO23 to "
+     "0x5A, one per bus) drives the left hip's motor instead of the transistor on GPIO13 "
+     "and plays crisper effects; the right hip's motor stays the PWM motor on GPIO12 "
+     "(`motor_right_pin = -1` for none). With an LRA coin motor set "
+     "`actuator = \"lra\"`. A button from GPIO23 to "
      "GND mutes for `alert.mute_s` (a second press un-mutes; danger is never muted) and, "
      "held 1.5 s, switches the belt and treadmill profiles.",
      """\

@@ -37,6 +37,8 @@ def _pin_uses(cfg: Config) -> list[tuple[str, str, int]]:
     uses = [("alert.buzzer_pin", "alert.buzzer_pin", a.buzzer_pin)]
     if a.haptic == "pwm":
         uses.append(("alert.motor_pin", "alert.motor_pin", a.motor_pin))
+    if a.haptic != "none" and a.motor_right_pin >= 0:
+        uses.append(("alert.motor_right_pin", "alert.motor_right_pin", a.motor_right_pin))
     if a.button_pin >= 0:
         uses.append(("alert.button_pin", "alert.button_pin", a.button_pin))
     uses += [(f"sensors[{i}].xshut_pin", "sensors", s.xshut_pin)

@@ -39,8 +39,17 @@ ALERT = (
     F("alert.buzzer_pin", int, 18, "BCM", "GPIO of the buzzer", 0, 27),
     F("alert.tonal", bool, False, doc="drive a passive buzzer with TonalBuzzer pitches"),
     F("alert.volume", float, 1.0, DIMENSIONLESS, "buzzer duty (0..1, PWM buzzers only)", 0.0, 1.0),
-    F("alert.haptic", str, "pwm", doc="haptic driver", choices=("pwm", "drv2605", "none")),
-    F("alert.motor_pin", int, 13, "BCM", "GPIO of the PWM vibration motor transistor", 0, 27),
+    F("alert.haptic", str, "pwm",
+      doc="driver of the left (or only) vibration motor: a transistor on alert.motor_pin (pwm), "
+          "a DRV2605L on the I2C bus, or none (no motor at all, the right one included)",
+      choices=("pwm", "drv2605", "none")),
+    F("alert.motor_pin", int, 13, "BCM",
+      "GPIO of the left hip's PWM vibration motor transistor (the only motor when "
+      "alert.motor_right_pin = -1; unused with alert.haptic = drv2605)", 0, 27),
+    F("alert.motor_right_pin", int, 12, "BCM",
+      "GPIO of the right hip's PWM vibration motor transistor, -1 = no second motor (a single "
+      "motor and the buzzer tell an obstacle's side by rhythm; two motors also by which hip "
+      "buzzes)", -1, 27),
     F("alert.actuator", str, "erm", doc="DRV2605 actuator: erm (coin/pager motor) or lra", choices=("erm", "lra")),
     F("alert.steady_mute_s", float, 3.0, "s", "a steady obstacle that is not closing goes quiet after this", 0.5, 60.0),
     F("alert.steady_gap_s", float, 0.1, "s",

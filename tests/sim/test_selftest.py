@@ -142,7 +142,8 @@ def test_all_present_chirps_ready_once_armed(rigs):
     rig = rigs("wall-approach")
     assert rig.device.selftest_ok and rig.loop.status()["selftest"] == "ok"
     assert rig.device.selftest_report() == ("self-test ok: sensors rear, ground, imu; "
-                                            "buzzer (active on GPIO18), haptic (PWM motor on GPIO13)")
+                                            "buzzer (active on GPIO18), haptic left (PWM motor on "
+                                            "GPIO13), haptic right (PWM motor on GPIO12)")
     t0 = rig.clock.now_s()
     assert rig.loop.status()["armed"].startswith("0 (finding down")
     samples = drive(rig, t0 + 3.0)
@@ -161,11 +162,23 @@ def test_missing_drv2605_is_named_and_the_buzzer_still_works(rigs):
     rig = rigs("wall-approach", cfg=cfg_with(alert__haptic="drv2605"))
     assert set(rig.device.errors) == {"haptic"}
     report = rig.device.selftest_report()
-    assert "haptic (DRV2605L at 0x5a, erm): " in report and "running with:" in report
+    assert "haptic left (DRV2605L at 0x5a, erm): " in report
+    assert report.endswith("running with: rear, ground, imu, buzzer, haptic right")
     outputs = rig.loop.outputs
-    assert outputs.buzzer is not None and outputs.haptic is None
+    # the right hip's PWM motor is now the only motor: it plays every side's rhythm
+    assert outputs.buzzer is not None and outputs.haptic.pin_number == 12
+    assert outputs.haptic_right is None
     samples = drive(rig, 0.5)
     assert samples[0][1] and samples[0][3] is patterns.SELFTEST_FAIL
+    assert rig.pin_factory.pin(12).state == 1.0
+
+
+def test_missing_drv2605_alone_leaves_the_buzzer(rigs):
+    rig = rigs("wall-approach", cfg=cfg_with(alert__haptic="drv2605", alert__motor_right_pin=-1))
+    assert set(rig.device.errors) == {"haptic"}
+    assert "haptic (DRV2605L at 0x5a, erm): " in rig.device.selftest_report()
+    outputs = rig.loop.outputs
+    assert outputs.buzzer is not None and outputs.haptic is None and outputs.haptic_right is None
 
 
 def test_a_buzzer_pin_in_use_is_named_and_the_motor_still_works(rigs):
@@ -194,3 +207,44 @@ def test_a_button_that_cannot_be_opened_is_named_and_the_rest_runs(rigs):
     assert "button (GPIO18): " in rig.device.selftest_report()
     assert rig.loop.button is None and rig.loop.outputs.buzzer is not None
     drive(rig, 0.2)
+
+
+def test_a_right_motor_pin_in_use_is_named_and_the_rest_works(rigs):
+    # GPIO17 is the XSHUT line of the first VL53L1X
+    rig = rigs(two_vl53l1x(), cfg=cfg_with(alert__motor_right_pin=17))
+    assert set(rig.device.errors) == {"haptic right"}
+    report = rig.device.selftest_report()
+    assert "haptic right (PWM motor on GPIO17): " in report
+    assert "alert.motor_right_pin" in report
+    assert report.endswith("running with: rear, side, imu, buzzer, haptic")
+    outputs = rig.loop.outputs
+    assert outputs.buzzer is not None and outputs.haptic.pin_number == 13
+    assert outputs.haptic_right is None
+
+
+def test_the_ready_chirp_taps_the_left_motor_then_the_right(rigs):
+    """At arming the builder feels which motor is which: GPIO13 (left) alone, then
+    GPIO12 (right) alone, while the buzzer chirps once."""
+    rig = rigs("wall-approach")
+    left, right = rig.pin_factory.pin(13), rig.pin_factory.pin(12)
+    buzzer = rig.pin_factory.pin(rig.cfg.alert.buzzer_pin)
+    edges = {"buzzer": [], "left": [], "right": []}
+    last = {name: 0.0 for name in edges}
+    loop, clock = rig.loop, rig.clock
+    while clock.now_s() < 3.0:
+        t_s = clock.now_s()
+        loop.step()
+        for name, pin in (("buzzer", buzzer), ("left", left), ("right", right)):
+            if pin.state != last[name]:
+                last[name] = pin.state
+                edges[name].append((t_s, pin.state))
+        clock.sleep_until(t_s + loop.period_s)
+    assert rig.device.armed.armed
+    (b_on, _), (b_off, _) = edges["buzzer"]
+    assert b_off - b_on == pytest.approx(0.12, abs=0.01)
+    (l_on, l_duty), (l_off, _) = edges["left"]
+    (r_on, r_duty), (r_off, _) = edges["right"]
+    assert l_on == b_on and l_off - l_on == pytest.approx(0.12, abs=0.01)
+    assert r_on - l_off == pytest.approx(0.18, abs=0.01)          # left alone, then right alone
+    assert r_off - r_on == pytest.approx(0.12, abs=0.01)
+    assert l_duty == r_duty == patterns.MOTOR_CHECK_LEFT.intensity

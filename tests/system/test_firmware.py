@@ -67,7 +67,7 @@ def test_fragment_enables_what_the_device_needs():
 
 def test_outputs_are_held_low_from_boot():
     pins = gpio_lines()
-    for key in ("alert.buzzer_pin", "alert.motor_pin"):
+    for key in ("alert.buzzer_pin", "alert.motor_pin", "alert.motor_right_pin"):
         pin = FIELDS[key].default
         assert {"op", "dl"} <= pins[pin], f"{key} (GPIO{pin}) not driven low at boot"
         assert "pd" in pins[pin]

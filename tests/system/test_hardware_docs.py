@@ -53,10 +53,12 @@ def test_every_pin_row_is_consistent_with_the_header(pins):
 
 
 def test_outputs_match_the_config_defaults(pins):
-    assert int(row(pins, "buzzer")["BCM"]) == FIELDS["alert.buzzer_pin"].default
-    assert int(row(pins, "motor")["BCM"]) == FIELDS["alert.motor_pin"].default
-    assert "alert.buzzer_pin" in row(pins, "buzzer")["notes"]
-    assert "alert.motor_pin" in row(pins, "motor")["notes"]
+    for signal, key in (("buzzer", "alert.buzzer_pin"), ("motor left", "alert.motor_pin"),
+                        ("motor right", "alert.motor_right_pin")):
+        assert int(row(pins, signal)["BCM"]) == FIELDS[key].default, signal
+        assert f"`{key}`" in row(pins, signal)["notes"], signal
+    assert "left-hip" in row(pins, "motor left")["device"]
+    assert "right-hip" in row(pins, "motor right")["device"]
     assert FIELDS["alert.button_pin"].default == -1        # the button is optional...
     assert "alert.button_pin = 23" in row(pins, "button")["notes"]  # ...and documented
 
@@ -76,8 +78,14 @@ def test_i2c_device_table_matches_the_defaults(devices):
         assert r["kind"] == sensor.kind
         assert int(r["address"], 16) == sensor.bus_address
         assert r["bus"] == str(FIELDS["i2c.bus"].default)
-    for r in devices:                             # every chip at its datasheet default
-        assert int(r["address"], 16) == CHIPS[r["kind"]].default_address
+    defaults = {s.id: s for s in DEFAULT_SENSORS}
+    for r in devices:
+        woken_at = CHIPS[r["kind"]].default_address
+        if r["device"] in defaults and defaults[r["device"]].address is not None:
+            # re-addressed at start-up through its XSHUT line: the notes say from where
+            assert f"0x{woken_at:02X}" in r["notes"] and "XSHUT GPIO" in r["notes"], r
+            continue
+        assert int(r["address"], 16) == woken_at    # every other chip at its datasheet default
         if r["kind"] in ("vl53l1x", "tfluna", "mb1242", "mpu6050"):
             assert SensorConfig("x", r["kind"], "obstacle").bus_address == int(r["address"], 16)
 
@@ -92,7 +100,7 @@ def test_wiring_matches_the_boot_config_fragment(pins):
     for numbers, options in re.findall(r"^gpio=([\d,]+)=(\S+)$", fragment, re.M):
         if "dl" in options.split(","):
             low_at_boot |= {int(n) for n in numbers.split(",")}
-    for signal in ("buzzer", "motor", "XSHUT rear", "XSHUT second"):
+    for signal in ("buzzer", "motor left", "motor right", "XSHUT left", "XSHUT right"):
         assert int(row(pins, signal)["BCM"]) in low_at_boot, signal
 
 
@@ -103,6 +111,7 @@ def test_svg_shows_every_table_row(pins):
         assert label in svg, label
         assert short(r["device"]).replace("'", "&#x27;") in svg or short(r["device"]) in svg, r["device"]
     assert f"GPIO{FIELDS['alert.motor_pin'].default} (motor_pin)" in svg
+    assert f"GPIO{FIELDS['alert.motor_right_pin'].default} (motor_right_pin)" in svg
 
 
 @pytest.mark.skipif(importlib.util.find_spec("schemdraw") is None,
@@ -163,8 +172,9 @@ def module_tables() -> dict[str, list[dict[str, str]]]:
 
 def test_every_module_pin_goes_to_the_header_pin_the_pin_table_names(pins):
     tables = module_tables()
-    assert {"VL53L1X breakout ('rear')", "TF-Luna ('ground')", "MPU-6050 on a GY-521 board ('imu')",
-            "Buzzer", "ERM vibration motor", "Serial console adapter (3.3 V USB-TTL)"} <= set(tables)
+    assert {"VL53L1X breakout ('rear-left')", "VL53L1X breakout ('rear-right')", "TF-Luna ('ground')",
+            "MPU-6050 on a GY-521 board ('imu')", "Buzzer", "ERM vibration motors (left and right hip)",
+            "Serial console adapter (3.3 V USB-TTL)"} <= set(tables)
     by_signal = {r["signal"]: r for r in pins}
     checked = 0
     for module, rows in tables.items():

@@ -193,7 +193,8 @@ def test_no_output_is_said_retried_and_ready_only_once_one_works():
     rig.device.close()
     factory = MockFactory(pin_class=MockPWMPin)
     cfg = rig.cfg
-    taken = [factory.pin(cfg.alert.buzzer_pin), factory.pin(cfg.alert.motor_pin)]
+    taken = [factory.pin(cfg.alert.buzzer_pin), factory.pin(cfg.alert.motor_pin),
+             factory.pin(cfg.alert.motor_right_pin)]
     from gpiozero import OutputDevice
     holders = [OutputDevice(p.info.name, pin_factory=factory) for p in taken]
     device = build_device(cfg, rig.bus, rig.clock, pin_factory=factory)

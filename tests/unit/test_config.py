@@ -39,7 +39,7 @@ def test_with_value_parses_text_and_leaves_the_original_alone():
 
 @pytest.mark.parametrize("key, text, expected", [
     ("alert.tonal", "true", True), ("alert.tonal", "off", False), ("alert.tonal", "YES", True),
-    ("alert.buzzer_pin", "12", 12), ("alert.button_pin", "-1", -1),
+    ("alert.buzzer_pin", "22", 22), ("alert.button_pin", "-1", -1),
     ("obstacle.confirm_samples", "3", 3), ("device.mode", "treadmill", "treadmill"),
     ("obstacle.danger_ttc_s", "1", 1.0),
 ])

@@ -63,6 +63,19 @@ def test_the_motor_pin_counts_only_with_a_pwm_motor_and_the_button_only_when_fit
     assert BASE.alert.button_pin == -1 and BASE.with_value("alert.button_pin", 23).alert.button_pin == 23
 
 
+def test_the_right_motor_pin_is_an_output_pin_whenever_a_motor_is_fitted():
+    assert BASE.alert.motor_right_pin == 12 and BASE.alert.motor_pin == 13
+    message = refused(BASE, ("alert.motor_pin", 12))
+    assert "alert.motor_pin=12" in message and "alert.motor_right_pin=12" in message
+    message = refused(BASE, ("alert.haptic", "drv2605"), ("alert.buzzer_pin", 12))
+    assert "alert.buzzer_pin=12" in message and "alert.motor_right_pin=12" in message
+    assert "GPIO3 is SCL" in refused(BASE, ("alert.motor_right_pin", 3))
+    no_motor = BASE.with_value("alert.haptic", "none")        # no motor at all: unused
+    assert no_motor.with_value("alert.buzzer_pin", 12).alert.buzzer_pin == 12
+    single = BASE.with_value("alert.motor_right_pin", -1)     # one motor: no second pin
+    assert single.with_value("alert.buzzer_pin", 12).alert.motor_right_pin == -1
+
+
 def test_an_xshut_pin_shared_with_an_output_or_another_sensor_is_refused():
     with pytest.raises(ConfigError, match=r"alert.buzzer_pin=18 and sensors\[0\].xshut_pin=18"):
         BASE.with_sensors([SensorConfig("rear", "vl53l1x", "obstacle", xshut_pin=18)])

@@ -197,7 +197,7 @@ def test_reconfigure_rebuilds_only_what_changed():
     assert rig.out.buzzer is buzzer and rig.out.haptic is motor
     assert buzzer.pin.state == pytest.approx(0.2)
     old_pin = motor.pin
-    rig.out.reconfigure(Config.defaults().with_value("alert.tonal", True).with_value("alert.motor_pin", 12))
+    rig.out.reconfigure(Config.defaults().with_value("alert.tonal", True).with_value("alert.motor_pin", 19))
     assert rig.out.haptic is not motor and motor.closed and old_pin.state == 0.0
     rig._last.pop("motor", None)
     rig.run(AlertState(D, "obstacle", "rear"), 0.3)
@@ -206,8 +206,8 @@ def test_reconfigure_rebuilds_only_what_changed():
 
 def test_reconfigure_keeps_the_old_output_when_the_new_pin_is_taken():
     rig = Rig()
-    blocker = PwmMotorOutput(12, pin_factory=rig.factory)   # another device holds GPIO12
-    rig.out.reconfigure(Config.defaults().with_value("alert.motor_pin", 12))
+    blocker = PwmMotorOutput(19, pin_factory=rig.factory)   # another device holds GPIO19
+    rig.out.reconfigure(Config.defaults().with_value("alert.motor_pin", 19))
     assert rig.out.haptic is not None and rig.out.haptic.pin_number == 13
     rig.run(AlertState(D, "obstacle", "rear"), 0.1)
     assert rig.out.haptic.pin.state == 1.0

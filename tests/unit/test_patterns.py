@@ -151,3 +151,52 @@ def test_pattern_merges_runs_and_rejects_bad_values():
         Pattern("x", ((0.1, 0.1),), intensity=1.5)
     with pytest.raises(ValueError, match="tone"):
         Pattern("x", ((0.1, 0.1),), tone_hz=0.0)
+
+
+# --- which side -------------------------------------------------------------------------
+@pytest.mark.parametrize("side", ["left", "right"])
+@pytest.mark.parametrize("level", [C, W, D])
+def test_an_obstacle_with_a_side_gets_that_sides_pattern(side, level):
+    p = pattern_for(AlertState(level, "obstacle", "rear", None, side))
+    assert p is pt.OBSTACLE_SIDE[side][level] and p.side == side
+    assert pattern_for(AlertState(level, "obstacle", "rear", "steady", side)) is p
+    for centre in ("centre", None):   # no bearing, or on the centre line: today's pattern
+        assert pattern_for(AlertState(level, "obstacle", "rear", None, centre)) is pt.OBSTACLE[level]
+
+
+def test_a_side_never_changes_other_kinds():
+    for state in (AlertState(W, "surface", "ground", "drop", "left"),
+                  AlertState(Level.FAULT, "obstacle", "rear", None, "right"),
+                  AlertState(C, "posture", "imu", None, "left")):
+        assert pattern_for(state) is pattern_for(state._replace(side=None))
+        assert pattern_for(state).side is None
+
+
+def test_left_and_right_are_mirrored_long_short_pairs_that_stay_pairs():
+    """Left "daa-dit", right "dit-daa": the long pulse 2.5x the short one at least, the
+    gap between beats 3x the gap inside one (so a repeating stream is heard in pairs),
+    pitch and strength those of the level, and the same beat period on both sides."""
+    for level in (C, W):
+        left, right = pt.OBSTACLE_SIDE["left"][level], pt.OBSTACLE_SIDE["right"][level]
+        (l_on1, l_gap), (l_on2, l_rest) = left.segments
+        (r_on1, r_gap), (r_on2, r_rest) = right.segments
+        assert (l_on1, l_on2) == (r_on2, r_on1) and l_gap == r_gap and l_rest == r_rest
+        assert l_on1 >= 2.5 * l_on2
+        assert l_rest >= 3 * l_gap
+        assert left.period_s == right.period_s <= 1.2
+        for p in (left, right):
+            assert (p.tone_hz, p.intensity) == (pt.OBSTACLE[level].tone_hz, pt.OBSTACLE[level].intensity)
+    assert pt.OBSTACLE_SIDE["left"][C].period_s > pt.OBSTACLE_SIDE["left"][W].period_s
+    for side in ("left", "right"):
+        assert pt.OBSTACLE_SIDE[side][D].continuous      # DANGER: stop, whatever the side
+
+
+def test_the_motor_check_taps_left_then_right_apart():
+    left, right = pt.MOTOR_CHECK_LEFT, pt.MOTOR_CHECK_RIGHT
+    assert (left.side, right.side) == ("left", "right") and not left.buzzer and not right.buzzer
+    assert left.first_on and not right.first_on and not left.repeat and not right.repeat
+    on_left_s = left.bounds_s[0]
+    start_right_s, end_right_s = right.bounds_s
+    assert start_right_s - on_left_s >= 0.15              # three ERM stop times apart
+    assert end_right_s - start_right_s == pytest.approx(on_left_s)
+    assert left not in pt.all_patterns() and right not in pt.all_patterns()
