@@ -7,10 +7,10 @@ commands the pins exactly as a real run at the same clock times would. The buzze
 fitted when ``alert.output`` is buzzer or both, the motor whenever ``alert.haptic`` is
 not none, and a second (right hip) PWM motor when ``alert.motor_right_pin`` is set too.
 Alerts go to the outputs ``alert.output`` names; posture nudges always go to the motors,
-so a runner who chose the buzzer still gets a silent posture tap. With two motors a
-pattern with a side plays on that hip's motor only (an obstacle on the left: the left
-hip), everything else on both, and the ready chirp taps left then right; one motor
-plays every pattern, the side being in its rhythm.
+so a runner who chose the buzzer still gets a silent posture tap. With two motors and
+the buzzer a pattern with a side plays on that hip's motor only (an obstacle on the
+left: the left hip), everything else on both, and the ready chirp taps left then right;
+one motor, or two with no buzzer, play every pattern, the side being in its rhythm.
 """
 
 from __future__ import annotations
@@ -171,8 +171,12 @@ class AlertOutputs(Closeable):
         """What the left (or only) and the right motor play for ``pattern``."""
         if not (self._haptic_alerts or not pattern.buzzer):
             return SILENT, SILENT
-        if self.haptic_right is None or self.haptic is None:
-            return pattern, pattern        # one motor: the side is in the rhythm
+        if self.haptic_right is None or self.haptic is None or self.buzzer is None:
+            # one motor: the side is in the rhythm. No buzzer either: both motors play
+            # everything, the side in the rhythm too - a configured motor that is not
+            # fitted (or has failed: a PWM motor cannot say so) must never be the only
+            # thing that would have told the runner
+            return pattern, pattern
         if pattern is READY:
             return MOTOR_CHECK_LEFT, MOTOR_CHECK_RIGHT
         side = pattern.side

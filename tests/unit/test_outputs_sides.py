@@ -94,6 +94,16 @@ def test_a_single_motor_plays_the_sides_rhythm():
     assert rig.on_intervals("motor") == rig.on_intervals("buzzer")
 
 
+def test_with_no_buzzer_both_motors_play_a_side_in_its_rhythm():
+    # a haptic-only build whose second motor is configured (the default) but not fitted,
+    # or has failed silently (a PWM motor cannot report it): no side may rest on it alone
+    rig = two_motor_rig(alert__output="haptic")
+    assert rig.out.buzzer is None and rig.out.haptic_right is not None
+    rig.run(obstacle(C, "right"), 0.9)
+    assert rig.on_intervals("motor") == [(0.0, 0.06), (0.14, 0.2), (0.8, 0.06)]
+    assert rig.on_intervals("right") == rig.on_intervals("motor")
+
+
 def test_the_vibration_moves_with_the_obstacle_at_once():
     rig = two_motor_rig()
     rig.run(lambda t: obstacle(W, "left" if t < 0.5 else "right"), 1.0)
