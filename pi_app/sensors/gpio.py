@@ -1,13 +1,20 @@
-"""gpiozero, imported without the two standard-library packages it loads only to call later.
+"""gpiozero, imported without the standard-library modules it loads only to call later.
 
 gpiozero 2 imports ``importlib.metadata`` (for ``entry_points``, called when a pin
-factory or mock pin class is looked up by name) and ``importlib.resources`` (read only
-for a 7-segment display's font) at import time. They pull in ``email``, ``zipfile`` and
-more: about as long as starting a bare interpreter. gpiozero tries the PyPI back-ports
-``importlib_metadata`` / ``importlib_resources`` first; while it is imported here, those
-names stand for small stand-ins that load the standard-library module on first use, and
-they are gone from ``sys.modules`` afterwards (no other import sees them). Whatever
+factory or mock pin class is looked up by name), ``importlib.resources`` (read only for
+a 7-segment display's font) and ``subprocess`` (run only by ``PingServer``) at import
+time. They pull in ``email``, ``zipfile``, ``selectors`` and more: about as long as
+starting a bare interpreter. gpiozero tries the PyPI back-ports ``importlib_metadata`` /
+``importlib_resources`` first; while it is imported here, those names and
+``subprocess`` stand for small stand-ins that load the real module on first use, and
+they are gone from ``sys.modules`` afterwards (no later import sees them). Whatever
 gpiozero does with them later works as before, only the cost moves to that moment.
+
+gpiozero's own ``__init__`` only re-exports names from its submodules, among them boards,
+SPI devices and system monitors a belt device never builds. Imported here, the package
+is created without running it: a name taken from the package (``from gpiozero import
+Buzzer``) is looked up in the submodule ``__init__`` takes it from (read from its import
+lines), imported then. Every name resolves to the very object the full package holds.
 
 Import gpiozero through ``load()`` (or by importing this module first); once gpiozero is
 imported, by whichever route, ``load()`` changes nothing.
@@ -15,13 +22,16 @@ imported, by whichever route, ``load()`` changes nothing.
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
 import sys
 import types
 
 #: the back-port names gpiozero tries first, and the standard-library module each stands for
 _STAND_INS = {"importlib_metadata": "importlib.metadata",
-              "importlib_resources": "importlib.resources"}
+              "importlib_resources": "importlib.resources",
+              "subprocess": "subprocess"}
 
 
 class _Deferred(types.ModuleType):
@@ -34,6 +44,8 @@ class _Deferred(types.ModuleType):
     def __getattr__(self, attr: str):
         if attr.startswith("__"):
             raise AttributeError(attr)
+        if sys.modules.get(self._target) is self:
+            del sys.modules[self._target]     # asked while standing in: the real one now
         return getattr(importlib.import_module(self._target), attr)
 
 
@@ -41,6 +53,48 @@ def _entry_points(*args, **kwargs):
     """``importlib.metadata.entry_points``, imported when first called."""
     from importlib.metadata import entry_points
     return entry_points(*args, **kwargs)
+
+
+def _exports(init_path: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """From the package's ``__init__``: ``{name: submodule}`` of its ``from .sub import
+    name`` lines, and the submodules it star-imports."""
+    with open(init_path, encoding="utf-8") as f:
+        tree = ast.parse(f.read(), init_path)
+    names: dict[str, str] = {}
+    stars: list[str] = []
+    for node in tree.body:
+        if not (isinstance(node, ast.ImportFrom) and node.level == 1 and node.module):
+            continue
+        for alias in node.names:
+            if alias.name == "*":
+                stars.append(node.module)
+            else:
+                names[alias.asname or alias.name] = node.module
+    return names, tuple(stars)
+
+
+def _lazy_package(name: str) -> types.ModuleType | None:
+    """Package ``name`` without its ``__init__`` run (None if it is not a plain package):
+    its exported names are imported from their submodules when first asked for."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None or not spec.submodule_search_locations:
+        return None
+    package = importlib.util.module_from_spec(spec)
+    exports, stars = _exports(spec.origin)
+
+    def __getattr__(attr: str):
+        sub = exports.get(attr)
+        if sub is not None:
+            return getattr(importlib.import_module(f"{name}.{sub}"), attr)
+        if not attr.startswith("_"):
+            for star in stars:
+                module = importlib.import_module(f"{name}.{star}")
+                if attr in vars(module):
+                    return getattr(module, attr)
+        raise AttributeError(f"module {name!r} has no attribute {attr!r}")
+
+    package.__getattr__ = __getattr__
+    return package
 
 
 def load() -> types.ModuleType:
@@ -56,11 +110,16 @@ def load() -> types.ModuleType:
             sys.modules[name] = stand_in
             placed.append(name)
     try:
+        if "gpiozero" not in sys.modules:
+            package = _lazy_package("gpiozero")
+            if package is not None:
+                sys.modules["gpiozero"] = package
         import gpiozero
         import gpiozero.pins.mock  # noqa: F401
     finally:
         for name in placed:
-            del sys.modules[name]
+            if isinstance(sys.modules.get(name), _Deferred):
+                del sys.modules[name]
     return gpiozero
 
 
