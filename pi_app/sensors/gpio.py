@@ -1,20 +1,13 @@
-"""gpiozero, imported without the standard-library modules it loads only to call later.
+"""gpiozero, imported without what a belt device never uses (the evidence: docs/notes.md).
 
-gpiozero 2 imports ``importlib.metadata`` (for ``entry_points``, called when a pin
-factory or mock pin class is looked up by name), ``importlib.resources`` (read only for
-a 7-segment display's font) and ``subprocess`` (run only by ``PingServer``) at import
-time. They pull in ``email``, ``zipfile``, ``selectors`` and more: about as long as
-starting a bare interpreter. gpiozero tries the PyPI back-ports ``importlib_metadata`` /
-``importlib_resources`` first; while it is imported here, those names and
-``subprocess`` stand for small stand-ins that load the real module on first use, and
-they are gone from ``sys.modules`` afterwards (no later import sees them). Whatever
-gpiozero does with them later works as before, only the cost moves to that moment.
-
-gpiozero's own ``__init__`` only re-exports names from its submodules, among them boards,
-SPI devices and system monitors a belt device never builds. Imported here, the package
-is created without running it: a name taken from the package (``from gpiozero import
-Buzzer``) is looked up in the submodule ``__init__`` takes it from (read from its import
-lines), imported then. Every name resolves to the very object the full package holds.
+gpiozero imports ``importlib.metadata``, ``importlib.resources`` and ``subprocess`` only
+to call them later (a pin factory looked up by name, a 7-segment font, ``PingServer``):
+while it is imported here those names (its preferred back-ports ``importlib_metadata`` /
+``importlib_resources``, and ``subprocess``) are stand-ins that load the real module on
+first use, gone from ``sys.modules`` afterwards. Its package is created without running
+its ``__init__``, which only re-exports names from submodules (boards, SPI devices,
+system monitors among them): a name taken from the package is imported from the
+submodule ``__init__`` takes it from, so it is the very object the full package holds.
 
 Import gpiozero through ``load()`` (or by importing this module first); once gpiozero is
 imported, by whichever route, ``load()`` changes nothing.
