@@ -248,18 +248,29 @@ class DeviceLoop(Closeable):
 
     def _try_restart(self, channel) -> None:
         recorder = self.recorder
+        clock = self.clock
         if recorder is not None:
-            recorder.restart_begin(self.clock.now_s(), channel.id)
+            recorder.restart_begin(clock.now_s(), channel.id)
         self._restarting = channel
         outcome = "error"
+        ended_s: list[float] = []   # the clock read once after the attempt: see below
+
+        def end_t_s() -> float:
+            # The health clocks restart from this instant and the recording says it: one
+            # reading for both, or a wall clock that moves between two reads makes the
+            # replay's next probe come a cycle later than the live one's.
+            if not ended_s:
+                ended_s.append(clock.now_s())
+            return ended_s[0]
+
         try:
-            outcome = "ok" if channel.try_restart(self.clock.now_s) else "absent"
+            outcome = "ok" if channel.try_restart(end_t_s) else "absent"
         except OSError as exc:  # SensorError is an OSError too
             log.debug("re-initialising %s failed: %s", channel.id, exc)
         finally:
             self._restarting = None
             if recorder is not None:
-                recorder.restart_end(self.clock.now_s(), channel.id, outcome)
+                recorder.restart_end(end_t_s(), channel.id, outcome)
         if outcome == "ok":
             log.warning("sensor %s is answering again", channel.id)
 

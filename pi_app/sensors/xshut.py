@@ -12,6 +12,7 @@ XSHUT.
 
 from __future__ import annotations
 
+import pi_app.sensors.gpio  # noqa: F401  (gpiozero without what it loads only to call later)
 from gpiozero import DigitalOutputDevice
 
 from pi_app.clock import MonotonicClock

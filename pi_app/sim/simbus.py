@@ -175,8 +175,12 @@ class SimBus(Closeable):
     def read_i2c_block_data(self, i2c_addr: int, register: int, length: int, force=None) -> list[int]:
         if length > 32:
             raise ValueError("Desired block length over 32 bytes")
-        self._device_for(i2c_addr).i2c_write(i2c_addr, _INDEX[register & 0xFF])  # _write_read,
-        return list(self._read(i2c_addr, length))                                  # written out
+        device_for = self._device_for                       # _write_read, written out
+        device_for(i2c_addr).i2c_write(i2c_addr, _INDEX[register & 0xFF])
+        data = device_for(i2c_addr).i2c_read(i2c_addr, length)
+        if len(data) != length:
+            raise AssertionError(f"emulator returned {len(data)} bytes for a {length}-byte read")
+        return list(data)
 
     def write_i2c_block_data(self, i2c_addr: int, register: int, data, force=None) -> None:
         data = bytes(data)
@@ -186,10 +190,15 @@ class SimBus(Closeable):
 
     def i2c_rdwr(self, *i2c_msgs) -> None:
         """Combined transactions (``smbus2.i2c_msg``); read messages are filled in place."""
+        device_for = self._device_for
         for msg in i2c_msgs:
             address = msg.addr
             if msg.flags & I2C_M_RD:
                 length = msg.len
-                ctypes.memmove(msg.buf, self._read(address, length), length)
+                data = device_for(address).i2c_read(address, length)   # _read, written out
+                if len(data) != length:
+                    raise AssertionError(f"emulator returned {len(data)} bytes for a "
+                                         f"{length}-byte read")
+                ctypes.memmove(msg.buf, data, length)
             else:   # _write, written out; the slice is bytes(msg), 3x faster
-                self._device_for(address).i2c_write(address, msg.buf[:msg.len])
+                device_for(address).i2c_write(address, msg.buf[:msg.len])

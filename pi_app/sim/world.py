@@ -124,6 +124,13 @@ class SensorView:
                 if g is not None and g[0] < best:
                     best, label = g
             for bid, x0, x1, y0, y1, z0, z1 in boxes:
+                # cast_box's x slab, its first test written out: a box beyond what the
+                # ray has already hit, or behind it, is missed without the call
+                if dx > EPS:
+                    if (x0 - ox) / dx > best or x1 < ox:
+                        continue
+                elif dx < -EPS and ((x1 - ox) / dx > best or x0 > ox):
+                    continue
                 d = cast_box(ox, oy, oz, dx, ry, dz, x0, x1, y0, y1, z0, z1, best)
                 if d is not None and d < best:
                     best, label = d, bid

@@ -13,7 +13,7 @@ from pi_app.config import Config
 from pi_app.detect import Level
 from pi_app.record import Recorder, read_recording
 from pi_app.replay import differences, replay
-from pi_app.sim.rig import SimRig
+from pi_app.sim.rig import JitterClock, SimRig
 from pi_app.sim.scenario import load_scenario, shipped_scenarios
 
 
@@ -52,20 +52,30 @@ def test_replay_reproduces_every_shipped_scenario(tmp_path, name):
     _same(recording, live, replay(recording))
 
 
-#: under a loaded wall clock the replay sometimes re-initialises the unplugged sensor at
-#: another cycle than the live loop (alerts still identical, a few divergences counted):
-#: seen in about 1 of 3 runs, not yet traced
-PACED_REINIT_FLAKE = pytest.mark.xfail(strict=False, reason="replay re-initialises at "
-                                       "another cycle under a loaded wall clock (untraced)")
-
-
-@pytest.mark.parametrize("name", ["wall-approach",
-                                  pytest.param("unplug-replug", marks=PACED_REINIT_FLAKE)])
+@pytest.mark.parametrize("name", ["wall-approach", "unplug-replug"])
 def test_replay_reproduces_a_run_at_eight_times_real_time(tmp_path, name):
     """Paced by the wall clock, the cycles come when the machine lets them (late, bunched,
     a re-initialisation's waits in between): the replay follows the recorded instants."""
     recording, live = _record(tmp_path, name, clock=PacedClock(speed=8.0))
     assert live, "the scenario warns"
+    _same(recording, live, replay(recording))
+
+
+class CreepingClock(JitterClock):
+    """Simulated time that moves on by 1 ms at every reading, as a busy wall clock moves
+    between two reads: deterministic where the paced run is not."""
+
+    def now_s(self) -> float:
+        self._t_s += 1e-3
+        return self._t_s
+
+
+def test_replay_is_exact_when_the_clock_moves_between_two_reads(tmp_path):
+    """The 8x paced run's hazard, made repeatable: each re-initialisation of the
+    unplugged sensor must be recorded at the instant its next probe counts from, or the
+    replay probes at other cycles (and warns differently)."""
+    recording, live = _record(tmp_path, "unplug-replug", clock=CreepingClock(seed=1))
+    assert sum(1 for e in recording.events if e[0] == "x") >= 3, "re-initialisations"
     _same(recording, live, replay(recording))
 
 

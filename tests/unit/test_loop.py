@@ -172,3 +172,33 @@ def test_each_alert_change_is_one_info_line_with_distance_and_time_to_contact(ca
     first = lines[0]
     assert first.startswith(f"alert {loop.alerts[0][1].level.label} obstacle from rear (")
     assert " m" in first and "contact in" in first
+
+
+class CreepingClock(SimClock):
+    """A wall clock in miniature: every reading of it comes a little later."""
+
+    def now_s(self) -> float:
+        self._t_s += 1e-5
+        return self._t_s
+
+
+def test_a_restart_records_the_instant_its_health_clocks_restart_from(tmp_path):
+    """The re-initialisation's end is read from the clock once: the recording holds the
+    instant the health monitor's next probe counts from, so a replay probes at the same
+    cycle (read twice, a wall clock gives two instants, and a cycle falling between the
+    live loop's next probe and the replay's probes in one and not the other)."""
+    clock = CreepingClock()
+    driver = ScriptedDriver(clock, lambda t: None)
+    driver.dead = True
+    health = SensorHealth("rear", CFG)
+    channel = Channel(SensorConfig("rear", "vl53l1x", "obstacle"), driver, health,
+                      lambda sc, cfg: ObstacleDetector(sc.id, cfg), CFG, restart=lambda: None)
+    path = tmp_path / "run.rec"
+    rec = Recorder(path, CFG)
+    loop = DeviceLoop(CFG, [channel], SilentOutputs(), clock, recorder=rec)
+    loop.run(until_s=1.0)
+    rec.close()
+    ends = [e for e in read_recording(path).events if e[0] == "x"]
+    assert ends and all(e[3] == "absent" for e in ends)
+    # the next probe counts from the recorded end of the last attempt, exactly
+    assert health._next_retry_t_s == ends[-1][1] + CFG.health.probe_period_s
