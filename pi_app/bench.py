@@ -21,7 +21,6 @@ import sys
 import time
 from pathlib import Path
 
-import pi_app.sensors.gpio  # noqa: F401  (gpiozero without what it loads only to call later)
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from pi_app.clock import SimClock

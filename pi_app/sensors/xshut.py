@@ -12,7 +12,6 @@ XSHUT.
 
 from __future__ import annotations
 
-import pi_app.sensors.gpio  # noqa: F401  (gpiozero without what it loads only to call later)
 from gpiozero import DigitalOutputDevice
 
 from pi_app.clock import MonotonicClock

@@ -114,10 +114,7 @@ class SimRig:
             # below are powered from here on, so the clock never runs back past them)
             self.clock.rebase()
         self.bus = SimBus(self.clock, seed=self.seed)
-        from pi_app.sensors.gpio import load as load_gpiozero   # gpiozero is slow to import
-
-        mock = load_gpiozero().pins.mock
-        MockFactory, MockPWMPin = mock.MockFactory, mock.MockPWMPin
+        from gpiozero.pins.mock import MockFactory, MockPWMPin   # gpiozero is slow to import
 
         self.pin_factory = MockFactory(pin_class=MockPWMPin)
         self.cfg = scenario_config(scenario, cfg)
