@@ -142,7 +142,7 @@ class ChipWatch:
 
     __slots__ = ("sensor_id", "side", "sign", "yaw_deg", "half_fov_deg", "period_s",
                  "last_t_s", "faulted", "seen_t", "seen_m", "k", "bound_m", "bound_t_s",
-                 "bound_at_m", "excluded", "verdict", "_sided")
+                 "bound_at_m", "excluded", "verdict", "inner", "track_m", "born_t_s", "deferred", "_sided")
 
     def __init__(self, sensor_id: str, yaw_deg: float, half_fov_deg: float,
                  period_s: float) -> None:
@@ -160,6 +160,10 @@ class ChipWatch:
     def reset(self) -> None:
         self.last_t_s: float | None = None
         self.faulted = False
+        self.inner = CLEAR          # its detector's own state (no side, no corridor)
+        self.track_m = math.inf     # the range of the target it follows (inf: none)
+        self.born_t_s = math.inf    # ... and since when it has followed it
+        self.deferred = False       # its target is the other chip's (judged by it)
         for i in range(SEEN_KEPT):
             self.seen_t[i] = -math.inf
             self.seen_m[i] = math.inf
@@ -167,12 +171,12 @@ class ChipWatch:
         self.forget()
 
     def forget(self) -> None:
-        """No target, no verdict."""
+        """No target, no verdict (a level held without one has no side)."""
         self.bound_m = 0.0
         self.bound_t_s = -math.inf
         self.bound_at_m = math.inf
         self.excluded = False
-        self.verdict = self.side
+        self.verdict: str | None = None
 
     def saw(self, t_s: float, seen_m: float) -> None:
         k = self.k
@@ -252,16 +256,39 @@ class Corridor:
         chip.faulted = True
 
     def judge(self, slot: int, state: AlertState, t_s: float, target_m: float | None,
-              closing_mps: float) -> AlertState:
+              closing_mps: float, track_m: float) -> AlertState:
         """Chip ``slot``'s detector ``state`` for the arbiter. ``target_m``: the range of
-        the target it follows now (None: none now; the verdict on the last one stands
-        while its level is held)."""
+        the target it follows, when it has a new reading of it (None: the verdict on it
+        stands while its level is held); ``track_m``: that target's range (inf: none).
+
+        When both chips follow a target at the same range, it is one target, judged by
+        the chip that has followed it longer: as the belt sways, a chip re-finds a target
+        at its cone's edge every stride, and a young track's few samples (33 ms apart,
+        the nearest point of the target moving as the edge sweeps it) make a walker's
+        0.4 m/s look like 6."""
         chip = self.chips[slot]
+        other = self.chips[1 - slot]
+        chip.inner = state
+        if track_m == math.inf:
+            chip.born_t_s = math.inf
+        elif chip.born_t_s == math.inf or abs(track_m - chip.track_m) > self.match_m:
+            chip.born_t_s = t_s
+        chip.track_m = track_m
+        other_fresh = (other.last_t_s is not None
+                       and t_s - other.last_t_s <= LOOK_PERIODS * other.period_s)
+        if track_m < math.inf:
+            chip.deferred = (other_fresh and other.born_t_s < chip.born_t_s
+                             and abs(other.track_m - track_m) <= self.match_m)
+        if chip.deferred:
+            # its level (held after its track ended, too) is the other chip's call
+            if not other_fresh or (track_m == math.inf and state.level == Level.CLEAR):
+                chip.deferred = False
+            state = other.inner if other_fresh else CLEAR
         if state.level == Level.CLEAR:
             chip.forget()
             return state
         if target_m is not None:
-            self._decide(chip, self.chips[1 - slot], t_s, target_m, closing_mps)
+            self._decide(chip, other, t_s, target_m, closing_mps)
         if chip.excluded:
             return CLEAR
         return chip.sided(state, chip.verdict)
@@ -270,7 +297,8 @@ class Corridor:
                 closing_mps: float) -> None:
         look_s = LOOK_PERIODS * other.period_s
         if other.faulted or other.last_t_s is None or t_s - other.last_t_s > look_s:
-            chip.forget()                  # the other is not watching: no bearing
+            chip.forget()                  # the other is not watching: no exclusion,
+            chip.verdict = chip.side       # and the side is the one chip's that sees it
             return
         since = t_s - look_s
         seen = other.sees_within(since, t_s, d + self.match_m,
@@ -351,5 +379,6 @@ class SidedObstacle:
                 target_m, closing = track.distance_m, track.closing_mps
         elif inner.sighted:
             target_m = self._last_m
-        self.state = self.corridor.judge(self.slot, state, t_s, target_m, closing)
+        self.state = self.corridor.judge(self.slot, state, t_s, target_m, closing,
+                                         track.distance_m if track.active else math.inf)
         return self.state
