@@ -276,14 +276,17 @@ class Corridor:
         chip.track_m = track_m
         other_fresh = (other.last_t_s is not None
                        and t_s - other.last_t_s <= LOOK_PERIODS * other.period_s)
-        if track_m < math.inf:
+        if track_m < math.inf and (target_m is not None or chip.born_t_s == t_s):
+            # judged on this chip's fresh readings only: a stale track keeps its call
             chip.deferred = (other_fresh and other.born_t_s < chip.born_t_s
                              and abs(other.track_m - track_m) <= self.match_m)
         if chip.deferred:
             # its level (held after its track ended, too) is the other chip's call
             if not other_fresh or (track_m == math.inf and state.level == Level.CLEAR):
                 chip.deferred = False
-            state = other.inner if other_fresh else CLEAR
+            # the other's judgement, corridor included: a target it proved beside is
+            # no hazard here either
+            state = other.inner if other_fresh and not other.excluded else CLEAR
         if state.level == Level.CLEAR:
             chip.forget()
             return state
@@ -291,7 +294,8 @@ class Corridor:
             self._decide(chip, other, t_s, target_m, closing_mps)
         if chip.excluded:
             return CLEAR
-        return chip.sided(state, chip.verdict)
+        # one target both chips follow is in the overlap: centre
+        return chip.sided(state, CENTRE if chip.deferred else chip.verdict)
 
     def _decide(self, chip: ChipWatch, other: ChipWatch, t_s: float, d: float,
                 closing_mps: float) -> None:
@@ -306,6 +310,24 @@ class Corridor:
         if seen < math.inf:
             if seen < self.near_m and seen < d - self.match_m:
                 return      # a hand across the other's view: it says nothing; verdict stands
+            if (chip.excluded and abs(d - chip.bound_at_m) <= self.match_m
+                    and other.excluded and abs(seen - other.bound_at_m) <= self.match_m):
+                # the other sees its own target, proven beside on its side (two people
+                # either side of the path, level with each other): this one's proof stands
+                return
+            if chip.excluded and abs(d - chip.bound_at_m) <= self.match_m:
+                # The sway turned the other chip's cone over this chip's side: it sees
+                # the target too, which proves only that it lies within the other's cone.
+                # A proof still carried for it stands while that cone reaches out to it;
+                # if it cannot, the target moved in (a crosser): a hazard again.
+                carried_m = chip.bound_m - self.cross_mps * (t_s - chip.bound_t_s)
+                reach_deg = (other.half_fov_deg + chip.sign * other.yaw_deg
+                             + self.yaw.worst_deg(t_s, -chip.sign, self.sway_deg, chip.period_s)
+                             + self.yaw_error_deg + self.edge_margin_deg)
+                if (carried_m >= self.half_width_m and reach_deg < 89.0
+                        and carried_m <= d * math.tan(math.radians(reach_deg))):
+                    chip.bound_m, chip.bound_t_s, chip.bound_at_m = carried_m, t_s, d
+                    return
             chip.forget()
             chip.verdict = CENTRE          # both see it (or the other may not see past
             return                         # something as near): it may be in the way
@@ -347,7 +369,8 @@ class SidedObstacle:
         self.sensor_id = detector.sensor_id
         self.state = CLEAR
         self._last_m = 0.0     # the last valid range (a first sight's target)
-        self._judged_t_s = None  # the track's reading the corridor last judged
+        self._judged_t_s = None  # the reading the corridor last judged
+        self._fed_t_s = None     # the last valid reading's time
 
     @property
     def ttc_s(self) -> float | None:
@@ -367,6 +390,7 @@ class SidedObstacle:
         self.corridor.note(self.slot, reading, pose)
         if reading.distance_m is not None:
             self._last_m = reading.distance_m
+            self._fed_t_s = reading.t_s
 
     def judge(self, t_s: float) -> AlertState:
         inner = self.detector
@@ -377,8 +401,10 @@ class SidedObstacle:
             if track.last_t_s != self._judged_t_s:
                 self._judged_t_s = track.last_t_s
                 target_m, closing = track.distance_m, track.closing_mps
-        elif inner.sighted:
+        elif inner.sighted and self._fed_t_s != self._judged_t_s:
+            self._judged_t_s = self._fed_t_s
             target_m = self._last_m
-        self.state = self.corridor.judge(self.slot, state, t_s, target_m, closing,
-                                         track.distance_m if track.active else math.inf)
+        track_m = track.distance_m if track.active else \
+            self._last_m if inner.sighted else math.inf
+        self.state = self.corridor.judge(self.slot, state, t_s, target_m, closing, track_m)
         return self.state
