@@ -30,9 +30,9 @@ CENTRE = "centre"
 LOOK_PERIODS = 2.5
 #: the readings of each chip kept for that look back (>= LOOK_PERIODS + 1)
 SEEN_KEPT = 4
-#: the two chips sit this far either side of the bracket's middle (hardware/cad,
-#: belt_bracket.scad: 26 mm between the two faces' centres, rounded up)
-CHIP_HALF_SPACING_M = 0.015
+#: the two chips sit this far either side of the bracket's middle (hardware/cad/
+#: belt_bracket.scad: pockets 35.2 mm apart, centre to centre)
+CHIP_HALF_SPACING_M = 0.018
 #: a young track's closing speed is uncertain by about this much (two samples 33 ms apart
 #: at the range noise): the other chip's older readings of the same target were up to
 #: (closing + this) x their age further away
