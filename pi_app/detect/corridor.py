@@ -142,7 +142,7 @@ class ChipWatch:
 
     __slots__ = ("sensor_id", "side", "sign", "yaw_deg", "half_fov_deg", "period_s",
                  "last_t_s", "faulted", "seen_t", "seen_m", "k", "bound_m", "bound_t_s",
-                 "bound_at_m", "excluded", "verdict", "inner", "track_m", "born_t_s", "deferred", "_sided")
+                 "bound_at_m", "excluded", "verdict", "inner", "track_m", "born_t_s", "deferred", "pending", "_sided")
 
     def __init__(self, sensor_id: str, yaw_deg: float, half_fov_deg: float,
                  period_s: float) -> None:
@@ -176,6 +176,7 @@ class ChipWatch:
         self.bound_t_s = -math.inf
         self.bound_at_m = math.inf
         self.excluded = False
+        self.pending = False        # a first sight by this chip alone, not yet confirmed
         self.verdict: str | None = None
 
     def saw(self, t_s: float, seen_m: float) -> None:
@@ -256,7 +257,7 @@ class Corridor:
         chip.faulted = True
 
     def judge(self, slot: int, state: AlertState, t_s: float, target_m: float | None,
-              closing_mps: float, track_m: float) -> AlertState:
+              closing_mps: float, track_m: float, first_sight: bool = False) -> AlertState:
         """Chip ``slot``'s detector ``state`` for the arbiter. ``target_m``: the range of
         the target it follows, when it has a new reading of it (None: the verdict on it
         stands while its level is held); ``track_m``: that target's range (inf: none).
@@ -265,7 +266,14 @@ class Corridor:
         the chip that has followed it longer: as the belt sways, a chip re-finds a target
         at its cone's edge every stride, and a young track's few samples (33 ms apart,
         the nearest point of the target moving as the edge sweeps it) make a walker's
-        0.4 m/s look like 6."""
+        0.4 m/s look like 6.
+
+        ``first_sight``: ``state`` rests on one valid reading (the first-sight warning, or
+        a track a weak reading corroborated, judged at the runner's own speed). One
+        that only this chip sees waits for the chip's next reading: a person beside the
+        path grazes the outer edge of one cone at its range limit for a single reading
+        (the first-sight warning would be held for a second), and a target the corridor
+        cannot yet place loses one period (33 ms) of lead."""
         chip = self.chips[slot]
         other = self.chips[1 - slot]
         chip.inner = state
@@ -292,7 +300,8 @@ class Corridor:
             return state
         if target_m is not None:
             self._decide(chip, other, t_s, target_m, closing_mps)
-        if chip.excluded:
+            chip.pending = first_sight and chip.verdict == chip.side and not chip.deferred
+        if chip.excluded or chip.pending:
             return CLEAR
         # one target both chips follow is in the overlap: centre
         return chip.sided(state, CENTRE if chip.deferred else chip.verdict)
@@ -404,7 +413,9 @@ class SidedObstacle:
         elif inner.sighted and self._fed_t_s != self._judged_t_s:
             self._judged_t_s = self._fed_t_s
             target_m = self._last_m
-        track_m = track.distance_m if track.active else \
-            self._last_m if inner.sighted else math.inf
-        self.state = self.corridor.judge(self.slot, state, t_s, target_m, closing, track_m)
+        # a first sight: one valid reading (alone, or corroborated by a weak one)
+        first = inner.sighted if not track.active else track.samples.count < 2
+        track_m = track.distance_m if track.active else self._last_m if first else math.inf
+        self.state = self.corridor.judge(self.slot, state, t_s, target_m, closing, track_m,
+                                         first)
         return self.state

@@ -1,0 +1,77 @@
+"""The default kit's bearing on the simulator: posts off the centre line are warned on
+their own side, people beside the path outside the corridor never warn, a fault on
+"rear" hits both level chips (pi_app/detect/corridor.py, docs/bearing.md)."""
+
+import pytest
+
+from pi_app.sim.rig import run_scenario
+from pi_app.sim.scenario import parse_scenario, read_scenario
+
+
+def run(name: str) -> dict:
+    data, source = read_scenario(name)
+    return run_scenario(parse_scenario(data, source))
+
+
+@pytest.mark.parametrize("name, side", [("post-left-of-centre", "left"),
+                                        ("post-right-of-centre", "right")])
+def test_a_post_off_the_centre_line_is_warned_and_never_on_the_wrong_side(name, side):
+    r = run(name)
+    [post] = r["hazards"]
+    assert post["outcome"] in ("hit", "late") and post["lead_s"] >= 0.8, post
+    assert not post["wrong_side"], post["sides"]
+    assert set(post["sides"]) <= {side, "centre"} and post["sides"], post["sides"]
+    named = {a["side"] for a in r["alerts"] if a["level"] in ("warning", "danger")}
+    assert named <= {side, "centre"}, r["alerts"]
+    assert r["false_alarms"] == 0
+
+
+@pytest.mark.parametrize("name", ["people-passing-beside", "crowd-beside-path",
+                                  "passing-objects"])
+def test_people_and_things_half_a_metre_outside_the_corridor_never_warn(name):
+    r = run(name)
+    assert r["hazards"] == []
+    assert r["false_alarms"] == 0, r["alerts"]
+
+
+def test_the_pair_sees_people_the_corridor_then_drops():
+    """Not silent because unseen: the level chips do see the people passing beside."""
+    from pi_app.sim.rig import SimRig
+
+    data, source = read_scenario("people-passing-beside")
+    rig = SimRig(parse_scenario(data, source))
+    seen = set()
+    try:
+        for chip in ("rear-left", "rear-right"):
+            view = rig.world.view(chip)
+            for k in range(2000):
+                d, target = view.hit(k * 0.01)
+                if target and target.startswith("walker") and d <= 3.0:
+                    seen.add((chip, target))
+    finally:
+        rig.close()
+    assert {c for c, _ in seen} == {"rear-left", "rear-right"}, seen
+
+
+def test_a_person_crossing_from_the_left_is_warned_and_never_said_right():
+    r = run("person-crossing-behind")
+    [crosser] = r["hazards"]
+    assert crosser["outcome"] in ("hit", "late"), crosser
+    assert not crosser["wrong_side"] and "left" in crosser["sides"], crosser
+
+
+def test_a_fault_on_rear_hits_both_level_chips_of_the_default_kit():
+    data, source = read_scenario("rear-fault-default-kit")
+    scenario = parse_scenario(data, source)
+    assert sorted(f.sensor for f in scenario.faults) == ["rear-left", "rear-right"]
+    r = run_scenario(scenario)
+    faulted = {a["source"] for a in r["alerts"] if a["kind"] == "fault"}
+    assert faulted & {"rear-left", "rear-right"}, r["alerts"]
+    [wall] = r["hazards"]
+    assert wall["outcome"] == "hit" and r["false_alarms"] == 0
+
+
+def test_a_single_level_chip_kit_gives_no_side():
+    data, source = read_scenario("mb1242-hedge-2.2")
+    r = run_scenario(parse_scenario(data, source))
+    assert {a["side"] for a in r["alerts"]} == {None}
