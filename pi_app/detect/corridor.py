@@ -142,7 +142,8 @@ class ChipWatch:
 
     __slots__ = ("sensor_id", "side", "sign", "yaw_deg", "half_fov_deg", "period_s",
                  "last_t_s", "faulted", "seen_t", "seen_m", "k", "bound_m", "bound_t_s",
-                 "bound_at_m", "excluded", "verdict", "inner", "track_m", "born_t_s", "deferred", "pending", "_sided")
+                 "bound_at_m", "excluded", "verdict", "inner", "track_m", "born_t_s", "first_read_t_s", "deferred",
+                 "pending", "_sided")
 
     def __init__(self, sensor_id: str, yaw_deg: float, half_fov_deg: float,
                  period_s: float) -> None:
@@ -163,6 +164,7 @@ class ChipWatch:
         self.inner = CLEAR          # its detector's own state (no side, no corridor)
         self.track_m = math.inf     # the range of the target it follows (inf: none)
         self.born_t_s = math.inf    # ... and since when it has followed it
+        self.first_read_t_s = math.inf  # ... its first reading of it
         self.deferred = False       # its target is the other chip's (judged by it)
         for i in range(SEEN_KEPT):
             self.seen_t[i] = -math.inf
@@ -257,10 +259,12 @@ class Corridor:
         chip.faulted = True
 
     def judge(self, slot: int, state: AlertState, t_s: float, target_m: float | None,
-              closing_mps: float, track_m: float, first_sight: bool = False) -> AlertState:
+              closing_mps: float, track_m: float, first_sight: bool = False,
+              new_target: bool = False) -> AlertState:
         """Chip ``slot``'s detector ``state`` for the arbiter. ``target_m``: the range of
         the target it follows, when it has a new reading of it (None: the verdict on it
-        stands while its level is held); ``track_m``: that target's range (inf: none).
+        stands while its level is held); ``track_m``: that target's range (inf: none);
+        ``new_target``: the detector began following a new target with this reading.
 
         When both chips follow a target at the same range, it is one target, judged by
         the chip that has followed it longer: as the belt sways, a chip re-finds a target
@@ -279,8 +283,9 @@ class Corridor:
         chip.inner = state
         if track_m == math.inf:
             chip.born_t_s = math.inf
-        elif chip.born_t_s == math.inf or abs(track_m - chip.track_m) > self.match_m:
+        elif chip.born_t_s == math.inf or new_target:
             chip.born_t_s = t_s
+            chip.first_read_t_s = chip.last_t_s if chip.last_t_s is not None else t_s
         chip.track_m = track_m
         other_fresh = (other.last_t_s is not None
                        and t_s - other.last_t_s <= LOOK_PERIODS * other.period_s)
@@ -312,6 +317,12 @@ class Corridor:
         if other.faulted or other.last_t_s is None or t_s - other.last_t_s > look_s:
             chip.forget()                  # the other is not watching: no exclusion,
             chip.verdict = chip.side       # and the side is the one chip's that sees it
+            return
+        if other.last_t_s <= chip.first_read_t_s:
+            # the other chip has not looked since this one found the target (the two
+            # range out of step): its silence so far predates the target
+            chip.forget()
+            chip.verdict = chip.side
             return
         since = t_s - look_s
         seen = other.sees_within(since, t_s, d + self.match_m,
@@ -380,6 +391,7 @@ class SidedObstacle:
         self._last_m = 0.0     # the last valid range (a first sight's target)
         self._judged_t_s = None  # the reading the corridor last judged
         self._fed_t_s = None     # the last valid reading's time
+        self._count = 0          # the track's samples when last judged (fewer: a new one)
 
     @property
     def ttc_s(self) -> float | None:
@@ -416,6 +428,9 @@ class SidedObstacle:
         # a first sight: one valid reading (alone, or corroborated by a weak one)
         first = inner.sighted if not track.active else track.samples.count < 2
         track_m = track.distance_m if track.active else self._last_m if first else math.inf
+        count = track.samples.count if track.active else 0
+        new = target_m is not None and (first or count < self._count)
+        self._count = count
         self.state = self.corridor.judge(self.slot, state, t_s, target_m, closing, track_m,
-                                         first)
+                                         first, new)
         return self.state
