@@ -37,6 +37,9 @@ CHIP_HALF_SPACING_M = 0.018
 #: at the range noise): the other chip's older readings of the same target were up to
 #: (closing + this) x their age further away
 CLOSING_SLACK_MPS = 1.0
+#: a chip defers to the other's track of the same target only when that one is older
+#: by this many of its periods (re-found at a cone's edge, not found at the same time)
+DEFER_PERIODS = 2
 #: no new IMU sample for this long (10 samples at the IMU's 200 Hz): the yaw is not measured
 IMU_STALE_S = 0.05
 
@@ -291,7 +294,8 @@ class Corridor:
                        and t_s - other.last_t_s <= LOOK_PERIODS * other.period_s)
         if track_m < math.inf and (target_m is not None or chip.born_t_s == t_s):
             # judged on this chip's fresh readings only: a stale track keeps its call
-            chip.deferred = (other_fresh and other.born_t_s < chip.born_t_s
+            chip.deferred = (other_fresh
+                             and other.born_t_s < chip.born_t_s - DEFER_PERIODS * other.period_s
                              and abs(other.track_m - track_m) <= self.match_m)
         if chip.deferred:
             # its level (held after its track ended, too) is the other chip's call
@@ -305,7 +309,9 @@ class Corridor:
             return state
         if target_m is not None:
             self._decide(chip, other, t_s, target_m, closing_mps)
-            chip.pending = first_sight and chip.verdict == chip.side and not chip.deferred
+            # (a chip alone, the other not watching, warns as one chip always did)
+            chip.pending = (first_sight and chip.verdict == chip.side and not chip.deferred
+                            and other_fresh and not other.faulted)
         if chip.excluded or chip.pending:
             return CLEAR
         # one target both chips follow is in the overlap: centre
