@@ -280,7 +280,8 @@ class Corridor:
         that only this chip sees waits for the chip's next reading: a person beside the
         path grazes the outer edge of one cone at its range limit for a single reading
         (the first-sight warning would be held for a second), and a target the corridor
-        cannot yet place loses one period (33 ms) of lead."""
+        cannot yet place loses up to one period (33 ms) of lead - less when the other chip
+        sees it meanwhile (then it is in the overlap: warned at once, centre)."""
         chip = self.chips[slot]
         other = self.chips[1 - slot]
         chip.inner = state
@@ -307,6 +308,11 @@ class Corridor:
         if state.level == Level.CLEAR:
             chip.forget()
             return state
+        if chip.pending and target_m is None and other.sees_within(
+                chip.first_read_t_s + 1e-9, t_s, chip.track_m + self.match_m,
+                CLOSING_SLACK_MPS) < math.inf:
+            chip.pending = False           # the other chip has seen it meanwhile: centre
+            chip.verdict = CENTRE
         if target_m is not None:
             self._decide(chip, other, t_s, target_m, closing_mps)
             # (a chip alone, the other not watching, warns as one chip always did)
