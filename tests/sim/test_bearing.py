@@ -32,7 +32,7 @@ def test_a_post_off_the_centre_line_is_warned_and_never_on_the_wrong_side(name, 
 
 @pytest.mark.parametrize("name", ["people-passing-beside", "crowd-beside-path",
                                   "passing-objects"])
-def test_people_and_things_half_a_metre_outside_the_corridor_never_warn(name):
+def test_people_and_things_0_7_m_outside_the_corridor_never_warn(name):
     r = run(name)
     assert r["hazards"] == []
     assert r["false_alarms"] == 0, r["alerts"]
