@@ -8,9 +8,11 @@ line (the belt's yaw sway, from the IMU's gyro z, turns both cones; the margins 
 what is not known of it). When that lower bound reaches ``obstacle.corridor_half_width_m``
 the target passes beside the runner: no hazard. Everything uncertain stays a hazard: the
 other chip faulted or stale, seeing something as near (the same target, or one that may
-hide it), the runner turning (the path behind curves). The bound is the one the current
-readings prove; between readings it is carried over only as fast as a target could step
-in (``corridor_cross_mps``), so a crosser is judged where it may be now.
+hide it), the runner turning (the path behind curves), a chip's silence from before the
+target was found. The bound is the one the readings prove, carried over shrinking at
+``corridor_cross_mps`` while the sway narrows the wedge; a faster crosser is a hazard
+again once both chips see it. One target both chips follow is judged once; a first
+sight by one chip alone waits for its next reading (details: ``Corridor.judge``).
 
 Side, in the runner's frame: ``"centre"`` when both chips see the target, ``"left"`` or
 ``"right"`` when only the chip turned that way does (docs/bearing.md).
