@@ -42,6 +42,12 @@ CLOSING_SLACK_MPS = 1.0
 #: a chip defers to the other's track of the same target only when that one is older
 #: by this many of its periods (re-found at a cone's edge, not found at the same time)
 DEFER_PERIODS = 2
+#: after this long the integrated sway has swung through a whole stride (the slowest
+#: cadence the simulator draws, 60 steps/min, is 2 s a stride; a jog is ~0.7 s): the
+#: sway when it began is then within half the swing seen since
+SWING_SEEN_S = 2.0
+#: ... plus this (the integration's own error over that time)
+SWING_MARGIN_DEG = 0.5
 #: no new IMU sample for this long (10 samples at the IMU's 200 Hz): the yaw is not measured
 IMU_STALE_S = 0.05
 
@@ -74,7 +80,7 @@ class BeltYaw:
     sway may be off - the amplitude at first, fading as the integration settles."""
 
     __slots__ = ("t_s", "since_t_s", "sway_deg", "mean_dps", "slow_dps", "rate_dps", "tau_s",
-                 "samples", "sample_t_s")
+                 "samples", "sample_t_s", "high_deg", "low_deg")
 
     def __init__(self, tau_s: float) -> None:
         self.tau_s = tau_s
@@ -107,6 +113,7 @@ class BeltYaw:
         if last is None:
             self.t_s = self.since_t_s = t_s
             self.sway_deg = self.mean_dps = self.slow_dps = 0.0
+            self.high_deg = self.low_deg = 0.0
             self.rate_dps = rate
             return
         dt = t_s - last
@@ -118,6 +125,10 @@ class BeltYaw:
         self.mean_dps += k * (rate - self.mean_dps)
         self.rate_dps = rate
         self.t_s = t_s
+        if self.sway_deg > self.high_deg:
+            self.high_deg = self.sway_deg
+        elif self.sway_deg < self.low_deg:
+            self.low_deg = self.sway_deg
 
     def turn_dps(self) -> float:
         """The mean yaw rate: the runner turning (0 while not measured)."""
@@ -137,7 +148,12 @@ class BeltYaw:
         if self.t_s is None:
             return amplitude_deg
         worst = sign * self.sway_now_deg() + max(0.0, -sign * self.rate_dps) * ranging_s
-        settling = amplitude_deg * math.exp(-(t_s - self.since_t_s) / self.tau_s)
+        measured_s = t_s - self.since_t_s
+        if measured_s >= SWING_SEEN_S:
+            # the sway when the integration began was within the swing seen since
+            amplitude_deg = min(amplitude_deg,
+                                0.5 * (self.high_deg - self.low_deg) + SWING_MARGIN_DEG)
+        settling = amplitude_deg * math.exp(-measured_s / self.tau_s)
         return worst + 0.5 * abs(self.slow_dps) * self.tau_s + settling
 
 

@@ -265,7 +265,8 @@ PAIR_IDS = ("rear-left", "rear-right")
 
 
 def _with_yaw(data: dict, yaw_deg: float) -> dict:
-    """A scenario table with the default kit's two level chips turned +-``yaw_deg``."""
+    """A scenario table with the default kit's two level chips turned +-``yaw_deg``, the
+    belt swaying as in running (``RUNNING_YAW_SWAY_DEG``)."""
     import copy
 
     from pi_app.config import DEFAULT_SENSORS
@@ -275,6 +276,9 @@ def _with_yaw(data: dict, yaw_deg: float) -> dict:
         out["sensors"] = [{"id": s.id, "kind": s.kind, "role": s.role,
                            "mount_height_m": s.mount_height_m, "pitch_deg": s.pitch_deg,
                            "yaw_deg": s.yaw_deg} for s in DEFAULT_SENSORS if s.role != "imu"]
+    from pi_app.sim.gait import RUNNING_YAW_SWAY_DEG
+
+    out["runner"] = {**out.get("runner", {}), "yaw_sway_deg": RUNNING_YAW_SWAY_DEG}
     for s in out["sensors"]:
         if s["id"] in PAIR_IDS:
             s["yaw_deg"] = yaw_deg if s["id"] == PAIR_IDS[0] else -yaw_deg
