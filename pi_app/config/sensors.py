@@ -79,16 +79,14 @@ DEFAULT_SENSORS = (
     # Two level VL53L1X on the belt's back, yawed +-REAR_YAW_DEG: each a 27 deg cone,
     # ~3.1 m in the dark at 33 ms, 30 Hz. Which one sees a target gives its side, and a
     # target only one sees is beside the path (pi_app/detect/corridor.py). Both wake at
-    # 0x29: XSHUT holds each in reset until it is moved to its own address. (The ground
-    # sensor stays second in the list, where it was with one level chip: the simulator
-    # seeds each chip's noise by its place, so it reads as before.)
+    # 0x29: XSHUT holds each in reset until it is moved to its own address.
     SensorConfig("rear-left", "vl53l1x", "obstacle", address=0x30, xshut_pin=17,
                  mount_height_m=1.0, pitch_deg=0.0, yaw_deg=REAR_YAW_DEG),
+    SensorConfig("rear-right", "vl53l1x", "obstacle", address=0x31, xshut_pin=27,
+                 mount_height_m=1.0, pitch_deg=0.0, yaw_deg=-REAR_YAW_DEG),
     # TF-Luna pitched down: a 2 deg beam samples one ground spot ~2.1 m behind the heels
     # at 250 Hz, where a 27 deg VL53L1X cone would only see its nearest (lower) edge.
     SensorConfig("ground", "tfluna", "surface", mount_height_m=1.0, pitch_deg=-25.0),
-    SensorConfig("rear-right", "vl53l1x", "obstacle", address=0x31, xshut_pin=27,
-                 mount_height_m=1.0, pitch_deg=0.0, yaw_deg=-REAR_YAW_DEG),
     SensorConfig("imu", "mpu6050", "imu"),
 )
 

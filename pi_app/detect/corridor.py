@@ -382,13 +382,6 @@ class Corridor:
             chip.verdict = CENTRE          # both see it (or the other may not see past
             return                         # something as near): it may be in the way
         chip.verdict = chip.side
-        if other.sees_within(since, t_s, math.inf, 0.0) < math.inf:
-            # The other chip ranges something further back: the far part of a fence or
-            # wall at an angle, whose near end this chip sees beside the path, may reach
-            # across it. What is proven beside is only the nearest point: no exclusion.
-            chip.forget()
-            chip.verdict = chip.side
-            return
         yaw = self.yaw
         # the other chip's cone edge on this chip's side, as far to this side as the
         # belt's sway may have turned it (a sway turns the rear cones the other way)

@@ -521,27 +521,21 @@ def _two_vl53l1x(r: random.Random) -> list[dict]:
              "pitch_deg": -45.0, "distance_mode": "short", "timing_budget_ms": 100}]
 
 
-def _pair_around(ground: dict, height_m: float = 1.0) -> list[dict]:
-    """The default kit's order: left level chip, the ground sensor, right level chip."""
-    left, right = _level_pair(height_m)
-    return [left, ground, right]
-
-
 def _mounted_at(height_m: float) -> Callable[[random.Random], list[dict]]:
     """The default kit on a belt ``height_m`` up, the ground sensor pitched so its beam
     meets flat ground 1-2.5 m behind the heels (hardware/mounting.md: d = h / tan)."""
     def kit(r: random.Random) -> list[dict]:
         behind_heels_m = r.uniform(1.0, 2.5)
         pitch = math.degrees(math.atan2(height_m, HEELS_FROM_SENSOR_M + behind_heels_m))
-        return _pair_around({"id": "ground", "kind": "tfluna", "role": "surface",
-                             "mount_height_m": height_m, "pitch_deg": -round(pitch, 1)},
-                            height_m)
+        return [*_level_pair(height_m),
+                {"id": "ground", "kind": "tfluna", "role": "surface",
+                 "mount_height_m": height_m, "pitch_deg": -round(pitch, 1)}]
     return kit
 
 
 #: each kit's sensors, drawn (if at all) after the world
 KIT_SENSORS: dict[str, Callable[[random.Random], list[dict]]] = {
-    "default": lambda r: _pair_around(_tfluna_ground(r)),
+    "default": lambda r: [*_level_pair(), _tfluna_ground(r)],
     "tfluna-rear": lambda r: [_level("tfluna"), _tfluna_ground(r)],
     "mb1242-rear": lambda r: [_level("mb1242"), _tfluna_ground(r)],
     "two-vl53l1x": _two_vl53l1x,

@@ -111,9 +111,7 @@ def test_a_caught_up_person_never_outpaces_the_runner_afterwards():
 @pytest.mark.parametrize("height_m", [0.8, 1.0, 1.2])
 def test_mount_kits_aim_the_ground_beam_1_to_2_5_m_behind_the_heels(height_m):
     for seed in range(40):
-        sensors = random_scenario_data(seed, f"mount-{height_m}")["sensors"]
-        level = [s for s in sensors if s["role"] == "obstacle"]
-        [ground] = [s for s in sensors if s["role"] == "surface"]
+        *level, ground = random_scenario_data(seed, f"mount-{height_m}")["sensors"]
         assert [s["id"] for s in level] == ["rear-left", "rear-right"]   # the default pair
         assert all(s["mount_height_m"] == height_m and s["pitch_deg"] == 0.0 for s in level)
         assert ground["mount_height_m"] == height_m
@@ -124,9 +122,9 @@ def test_mount_kits_aim_the_ground_beam_1_to_2_5_m_behind_the_heels(height_m):
 def test_kits_fit_the_documented_chips_and_roles():
     chips = {kit: [(s["kind"], s["role"]) for s in KIT_SENSORS[kit](random.Random(0))]
              for kit in KITS}
-    assert chips["default"] == [("vl53l1x", "obstacle"), ("tfluna", "surface"),
-                                ("vl53l1x", "obstacle")]
-    left, _, right = KIT_SENSORS["default"](random.Random(0))
+    assert chips["default"] == [("vl53l1x", "obstacle"), ("vl53l1x", "obstacle"),
+                                ("tfluna", "surface")]
+    left, right = KIT_SENSORS["default"](random.Random(0))[:2]
     assert left["yaw_deg"] > 0 > right["yaw_deg"]       # the pair gives bearing
     assert chips["tfluna-rear"] == [("tfluna", "obstacle"), ("tfluna", "surface")]
     assert chips["mb1242-rear"] == [("mb1242", "obstacle"), ("tfluna", "surface")]
