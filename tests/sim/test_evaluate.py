@@ -193,7 +193,8 @@ def test_hit_late_and_missed():
     # limit 3 s -> a hit needs min(0.9 * 3, 2.0) = 2.0 s of lead
     row = score([alert(10.5, "warning", "obstacle", "rear")], [WALL])["hazards"][0]
     assert row == {"id": "wall", "kind": "obstacle", "t_detectable_s": 10.0, "t_contact_s": 13.0,
-                   "t_first_warning_s": 10.5, "lead_s": 2.5, "limit_lead_s": 3.0, "outcome": "hit"}
+                   "t_first_warning_s": 10.5, "lead_s": 2.5, "limit_lead_s": 3.0, "outcome": "hit",
+                   "sides": [None], "wrong_side": False}     # no side: a kit without bearing
     row = score([alert(11.5, "danger", "obstacle", "rear")], [WALL])["hazards"][0]
     assert (row["lead_s"], row["outcome"]) == (1.5, "late")
     assert score([], [WALL])["hazards"][0]["outcome"] == "missed"
@@ -308,3 +309,18 @@ def test_shipped_scenarios_ground_truth_matches_their_expect_tables():
         for h in contacts:         # every contact in the library is physically visible first
             assert h.t_detectable_s is not None and h.t_detectable_s < h.t_contact_s, (name, h)
     assert CONTACT_HORIZON_S > 0
+
+
+def test_an_alarm_on_the_side_opposite_the_obstacle_is_a_wrong_side():
+    from pi_app.sim.evaluate import judge_side
+
+    alarms = [{"t_s": 10.5, "level": "warning", "kind": "obstacle", "side": "centre"},
+              {"t_s": 11.0, "level": "danger", "kind": "obstacle", "side": "right"},
+              {"t_s": 11.2, "level": "warning", "kind": "surface", "side": None}]
+    row = {}
+    judge_side(row, "left", WALL, alarms)
+    assert row == {"sides": ["centre", "right"], "wrong_side": True}
+    judge_side(row, "right", WALL, alarms)
+    assert row["wrong_side"] is False
+    judge_side(row, None, WALL, alarms)         # across the line: any side is right
+    assert row["wrong_side"] is False
