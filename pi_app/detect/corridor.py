@@ -1,21 +1,14 @@
 """The obstacle corridor: which side a target is on, and whether it can be in the way.
 
-Two level chips yawed apart (left +psi, right -psi, each a cone of half-angle h) overlap
-in a wedge |bearing| < h - psi straight behind. A target that one chip sees while the
-other - watching, fresh, and seeing nothing as near - does not, lies beyond the other's
-cone edge: its nearest edge is at least ``range x sin(h - psi - margins)`` beside the
-line (the belt's yaw sway, from the IMU's gyro z, turns both cones; the margins cover
-what is not known of it). When that lower bound reaches ``obstacle.corridor_half_width_m``
-the target passes beside the runner: no hazard. Everything uncertain stays a hazard: the
-other chip faulted or stale, seeing something as near (the same target, or one that may
-hide it), the runner turning (the path behind curves), a chip's silence from before the
-target was found. The bound is the one the readings prove, carried over shrinking at
-``corridor_cross_mps`` while the sway narrows the wedge; a faster crosser is a hazard
-again once both chips see it. One target both chips follow is judged once; a first
-sight by one chip alone waits for its next reading (details: ``Corridor.judge``).
-
-Side, in the runner's frame: ``"centre"`` when both chips see the target, ``"left"`` or
-``"right"`` when only the chip turned that way does (docs/bearing.md).
+Two level chips yawed apart (+psi left, -psi right, cones of half-angle h) overlap in a
+wedge |bearing| < h - psi. A target one chip sees while the other - watching, fresh,
+having looked since the target was found, seeing nothing as near - does not, has its
+near edge at least ``range x sin(h - psi - sway - margins)`` off the line (the belt's
+yaw sway from the IMU's gyro z). A bound that reaches ``obstacle.corridor_half_width_m``
+proves it passes beside: no hazard. Everything uncertain stays a hazard (the other chip
+faulted or stale, seeing something as near, the runner turning). Side, runner's frame:
+``"centre"`` when both see it, ``"left"``/``"right"`` when only that chip does. The rules
+in full: ``Corridor.judge`` and docs/bearing.md.
 """
 
 from __future__ import annotations
