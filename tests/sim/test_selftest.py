@@ -72,7 +72,7 @@ def test_missing_sensor_is_named_and_the_selftest_tone_plays_first(rigs):
     report = device.selftest_report()
     assert report.startswith("self-test FAILED: ground (tfluna at 0x10): ")
     assert "no TF-Luna answers at 0x10" in report
-    assert "running with: rear, imu, buzzer, haptic" in report
+    assert "running with: rear-left, rear-right, imu, buzzer, haptic" in report
     assert "cannot watch the ground" in report
     assert loop.status()["selftest"] == report
     # announced at start-up through the arbiter: on from the loop's first cycle
@@ -106,7 +106,7 @@ def test_the_device_keeps_watching_with_the_sensors_that_work(rigs):
     rig.run()
     warned = [(t, s) for t, s in rig.loop.alerts
               if s.kind == "obstacle" and s.level >= Level.WARNING]
-    assert warned and warned[0][1].source == "rear"
+    assert warned and warned[0][1].source in ("rear-left", "rear-right")   # the level pair
     (wall,) = rig.result()["hazards"]
     assert wall["outcome"] in ("hit", "late") and wall["lead_s"] > 1.0
 
@@ -141,7 +141,7 @@ def test_all_present_chirps_ready_once_armed(rigs):
     then one ready chirp at the moment it is armed."""
     rig = rigs("wall-approach")
     assert rig.device.selftest_ok and rig.loop.status()["selftest"] == "ok"
-    assert rig.device.selftest_report() == ("self-test ok: sensors rear, ground, imu; "
+    assert rig.device.selftest_report() == ("self-test ok: sensors rear-left, rear-right, ground, imu; "
                                             "buzzer (active on GPIO18), haptic (PWM motor on GPIO13)")
     t0 = rig.clock.now_s()
     assert rig.loop.status()["armed"].startswith("0 (finding down")
