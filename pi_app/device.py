@@ -12,6 +12,7 @@ import logging
 from pi_app.detect import AlertState, CLEAR
 from pi_app.alert.patterns import pattern_for
 from pi_app.detect.announce import SELFTEST_FAIL, Announcer
+from pi_app.detect.corridor import ChipWatch, Corridor, SidedObstacle, bearing_pair
 from pi_app.detect.deck import DeckDetector
 from pi_app.detect.health import SensorHealth
 from pi_app.detect.imu import ImuTracker
@@ -64,6 +65,31 @@ def make_detector(sc, cfg, policy: str):
                             # two agreeing readings remove most, so no
                             # first-sight warnings from it
                             first_sight=not chip(sc.kind).stray_echoes)
+
+
+class DetectorMaker:
+    """Each sensor's detector for one device (or one replay): ``maker(sensor_cfg, cfg)``.
+    The two level obstacle chips of a yawed pair (``bearing_pair``) share one
+    ``Corridor``, which gives their states a side and drops targets proven beside the
+    path; the naive policy keeps its fixed rule on every chip."""
+
+    def __init__(self, cfg, policy: str) -> None:
+        self.policy = policy
+        self.pair = None if policy == "naive" else bearing_pair(cfg.sensors)
+        self.corridor: Corridor | None = None
+
+    def __call__(self, sc, cfg):
+        detector = make_detector(sc, cfg, self.policy)
+        pair = self.pair
+        if pair is None or sc.role != "obstacle" or sc.id not in (pair[0].id, pair[1].id):
+            return detector
+        if self.corridor is None:
+            self.corridor = Corridor(*(ChipWatch(p.id, p.yaw_deg,
+                                                 chip_optics(p.kind, p.distance_mode).fov_deg / 2.0,
+                                                 nominal_period_s(p)) for p in pair), cfg)
+        slot = 0 if sc.id == pair[0].id else 1
+        self.corridor.chips[slot].reset()     # a new detector: nothing seen yet
+        return SidedObstacle(detector, self.corridor, slot)
 
 
 class Device:
@@ -126,9 +152,7 @@ def build_device(cfg, bus, clock, *, pin_factory=None, policy: str = "backsight"
     bringups, errors = bring_up(bus, range_cfgs, clock=clock, pin_factory=pin_factory)
     t0 = clock.now_s()
 
-    def detector_for(sc, c):
-        return make_detector(sc, c, policy)
-
+    detector_for = DetectorMaker(cfg, policy)
     channels = [Channel(b.cfg, b.driver or AbsentDriver(),
                         SensorHealth(b.cfg.id, cfg, role=b.cfg.role, start_t_s=t0),
                         detector_for, cfg, restart=_restarter(b)) for b in bringups]

@@ -277,7 +277,7 @@ class DeviceLoop(Closeable):
     def _command(self, state: AlertState, t_s: float) -> None:
         prev = self.state
         if state is not prev and (state.level != prev.level or state.kind != prev.kind
-                                  or state.source != prev.source):
+                                  or state.source != prev.source or state.side != prev.side):
             self.alerts.append((t_s, state))
             if self.recorder is not None:
                 self.recorder.alert(t_s, state)
@@ -292,7 +292,7 @@ class DeviceLoop(Closeable):
         if state.kind and state.kind != state.level.label:
             words.append(state.kind)
         if state.source:
-            words.append(f"from {state.source}")
+            words.append(f"from {state.source}" + (f", {state.side}" if state.side else ""))
         facts = [state.detail] if state.detail else []
         for channel in self.channels:
             if channel.id != state.source:
@@ -342,7 +342,8 @@ class DeviceLoop(Closeable):
         quiet_s = uptime_s if since_cycle_s is None else since_cycle_s
         stalled = quiet_s > STALL_PERIODS * self.period_s
         out = {"level": self.state.level.label, "kind": self.state.kind,
-               "source": self.state.source, "uptime_s": round(uptime_s, 1),
+               "source": self.state.source, "side": self.state.side,
+               "uptime_s": round(uptime_s, 1),
                "cycles": self.cycles, "overruns": self.overruns,
                "loop_hz": round(self.cycles / uptime_s, 1) if uptime_s > 0 else None,
                "stalled": int(stalled),

@@ -95,7 +95,7 @@ class Recorder(Closeable):
 
     def alert(self, t_s: float, state: AlertState) -> None:
         self._f.write(f"a,{t_s!r},{state.level.label},{_word(state.kind)},{_word(state.source)},"
-                      f"{_word(state.detail)}\n")
+                      f"{_word(state.detail)},{_word(state.side)}\n")
 
     def flush(self) -> None:
         self._f.flush()
@@ -120,6 +120,8 @@ class Recording:
     readings: list = field(default_factory=list)   # (sensor_id, Reading)
     imu: list = field(default_factory=list)        # (t_s, accel_g, gyro_dps)
     alerts: list = field(default_factory=list)     # (t_s, level, kind, source)
+    alert_sides: list = field(default_factory=list)  # each alert's side (None: none, or
+    #                                                  a file written before sides)
     events: list = field(default_factory=list)
     skipped_lines: int = 0
 
@@ -218,8 +220,9 @@ def _parse_line(rec: Recording, line: str) -> None:
         sample = (_time(parts[1]), tuple(v[0:3]), tuple(v[3:6]))
         rec.imu.append(sample)
         rec.events.append(("m", *sample))
-    elif tag == "a" and n in (5, 6):
+    elif tag == "a" and n in (5, 6, 7):
         rec.alerts.append((_time(parts[1]), parts[2], _none(parts[3]), _none(parts[4])))
+        rec.alert_sides.append(_none(parts[6]) if n == 7 else None)
     elif tag == "b" and n == 3:
         rec.events.append(("b", _time(parts[1]), parts[2] == "1"))
     elif tag == "h" and n == 4 and parts[3] in ("range", "imu"):

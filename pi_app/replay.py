@@ -108,7 +108,7 @@ class Replay:
     """
 
     def __init__(self, recording, *, policy: str | None = None, cfg: Config | None = None) -> None:
-        from pi_app.device import make_coaches, make_detector
+        from pi_app.device import DetectorMaker, make_coaches
 
         self.events = recording.events
         self.policy = policy or recording.policy or "backsight"
@@ -127,8 +127,7 @@ class Replay:
         channels = []
         known = {s.id: s for s in self.cfg.sensors}
 
-        def detector_for(sc, c):
-            return make_detector(sc, c, self.policy)
+        detector_for = DetectorMaker(self.cfg, self.policy)
 
         for event in self._before_first_cycle():
             if event[0] != "h":
@@ -306,7 +305,7 @@ class ApproximateReplay:
     divergences = 0
 
     def __init__(self, recording, *, policy: str, cfg: Config | None) -> None:
-        from pi_app.device import make_detector
+        from pi_app.device import DetectorMaker
 
         if cfg is None:
             cfg = Config.from_dict(recording.config, "recording") if recording.config \
@@ -317,11 +316,12 @@ class ApproximateReplay:
         for sid, reading in recording.readings:
             self.per_sensor.setdefault(sid, []).append(reading)
         channels = []
+        detector_for = DetectorMaker(cfg, policy)
         for sid, readings in self.per_sensor.items():
             sc = known.get(sid) or SensorConfig(sid, "vl53l1x", "obstacle")
             channels.append(Channel(sc, ReplayDriver(readings, clock),
                                     SensorHealth(sid, cfg, role=sc.role),
-                                    lambda s, c: make_detector(s, c, policy), cfg))
+                                    detector_for, cfg))
         imu = ImuTracker(ReplayImu(recording.imu, clock), cfg=cfg) if recording.imu else None
         self.loop = DeviceLoop(cfg, channels, SilentOutputs(), clock, imu=imu)
 

@@ -4,8 +4,10 @@
     sudo apt-get install openscad xvfb      # xvfb only for the PNG previews on a headless machine
     python scripts/render_mounts.py [--only belt_bracket] [-D rail_diameter=28]
 
-The belt bracket's wedge gets the ground sensor's pitch from the default configuration
-(``pi_app.config.DEFAULT_SENSORS``), so the printed part and the config agree; any other
+The belt bracket's wedge gets the ground sensor's pitch, and its level pocket(s) the
+level chips' yaw (0: one pocket straight back), from the default configuration
+(``pi_app.config.DEFAULT_SENSORS``), so the printed part and the config agree (for the
+bearing kit's two pockets: ``-D rear_yaw_deg=4``); any other
 OpenSCAD parameter can be set with ``-D name=value``. tests/system/test_mounts.py renders
 each model with a few parameter sets and checks the geometry.
 """
@@ -49,8 +51,17 @@ def default_ground_pitch_deg() -> float:
     return -ground.pitch_deg
 
 
+def default_rear_yaw_deg() -> float:
+    """How far the default kit's level chips are turned out (0: one, straight back)."""
+    sys.path.insert(0, str(REPO))
+    from pi_app.config import DEFAULT_SENSORS
+
+    return max(abs(s.yaw_deg) for s in DEFAULT_SENSORS if s.role == "obstacle")
+
+
 def models() -> tuple[Model, ...]:
-    return (Model("belt_bracket", {"ground_pitch_deg": default_ground_pitch_deg()},
+    return (Model("belt_bracket", {"ground_pitch_deg": default_ground_pitch_deg(),
+                                   "rear_yaw_deg": default_rear_yaw_deg()},
                   camera="0,0,0,80,0,115,0"),   # from the side: the wedge's angle shows
             Model("handrail_clamp"))
 

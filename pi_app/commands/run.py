@@ -142,6 +142,8 @@ def telemetry(loop) -> str:
     parts = [f"level={loop.state.level.label}"]
     if loop.state.kind:
         parts.append(f"kind={loop.state.kind}")
+    if loop.state.side:
+        parts.append(f"side={loop.state.side}")
     for channel in loop.channels:
         r = channel.last_reading
         parts.append(f"{channel.id}={'-' if r is None or r.distance_m is None else f'{r.distance_m:.3f}'}")

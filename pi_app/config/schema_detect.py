@@ -102,6 +102,38 @@ OBSTACLE = (
       "taken for leaning back (the tracker takes it so within ~imu.tau_s); none is credited "
       "until the tracker has held its pitch this long after finding down (a push while it "
       "settled leaves an error). A gyro bias leaves bias times this of pitch error", 1.0, 60.0),
+    # --- the corridor: two level chips yawed apart (pi_app/detect/corridor.py) -----------
+    F("obstacle.corridor_half_width_m", float, 0.35, "m",
+      "half the width the runner needs: a target proven to keep its nearest edge at least "
+      "this far beside the path's centre line passes them, and is no hazard (half the body "
+      "with swinging arms, 0.25 m, plus 0.1 m for a stride's sideways wander)", 0.0, 2.0),
+    F("obstacle.corridor_match_m", float, 0.3, "m",
+      "the other chip sees the same target when it reads something no further than this "
+      "beyond it (allowing for how far the target came since that reading); then it may "
+      "be in the way, and its side is centre", 0.05, 2.0),
+    F("obstacle.corridor_edge_margin_deg", float, 1.0, "deg",
+      "a target must reach this far inside a chip's cone edge for that chip to see it "
+      "(the illumination fades at the edge): 'the other chip does not see it' proves this "
+      "much less of its bearing", 0.0, 10.0),
+    F("obstacle.corridor_cross_mps", float, 0.5, "m/s",
+      "a target's proven offset from the line is carried over, shrinking this fast, while "
+      "the belt's sway narrows the overlap wedge (half of each stride): a person drifting "
+      "toward the path. A faster crosser is hazard again as soon as both chips see it "
+      "(the sway sweeps the wedge's edge over +-(13.5 - yaw + sway) deg each stride)",
+      0.0, 20.0),
+    F("obstacle.corridor_turn_dps", float, 10.0, "deg/s",
+      "while the belt's mean yaw rate (the IMU's gyro z over corridor_yaw_tau_s) exceeds "
+      "this the runner is turning: the path behind curves, nothing is excluded", 1.0, 90.0),
+    F("obstacle.corridor_yaw_tau_s", float, 1.5, "s",
+      "the belt's yaw sway is the gyro's z rate integrated and high-passed over this (several "
+      "strides: the sway's own swing passes, a turn's heading does not stay)", 0.3, 10.0),
+    F("obstacle.corridor_yaw_error_deg", float, 1.0, "deg",
+      "what the integrated sway may be off by (gyro noise and bias over corridor_yaw_tau_s, "
+      "the chip's tilt with the trunk's pitch); taken off the bearing a chip's silence proves",
+      0.0, 10.0),
+    F("obstacle.corridor_sway_deg", float, 6.0, "deg",
+      "the belt's yaw sway assumed while no settled IMU measures it (pelvis rotation in "
+      "running: docs/bearing.md); taken off the bearing a chip's silence proves", 0.0, 20.0),
 )
 
 SURFACE = (

@@ -54,6 +54,7 @@ class ImuTracker:
         self.vertical_mps2 = 0.0
         self.samples = 0
         self.rate_dps = 0.0
+        self.yaw_rate_dps = 0.0   # gyro z: the belt turning about the trunk (corridor)
         self.history = RingSeries(HISTORY_SAMPLES)
         self.bounce_history = RingSeries(HISTORY_SAMPLES)
         self.on_sample = None  # callable(t_s, accel_g, gyro_dps), e.g. a Recorder
@@ -195,6 +196,7 @@ class ImuTracker:
         else:  # "down" not found yet, or just found: the tracker's pitch as it is
             self.motion.note(t_s, accel_g, self.pitch_deg)
         self.rate_dps = gyro_dps[1]
+        self.yaw_rate_dps = gyro_dps[2]
         self.samples += 1
         # Vertical (world z) specific force minus gravity, in m/s^2.
         p = math.radians(self.pitch_deg)

@@ -217,6 +217,11 @@ class ObstacleDetector:
                 return
         self._first_sight = False
 
+    @property
+    def sighted(self) -> bool:
+        """The last reading was a new target's first sight that may warn alone."""
+        return self._first_sight
+
     def _may_found(self, d: float) -> bool:
         """May a reading at ``d`` found a new target? Not when it lies just short of the
         ground's expected range (a wide beam's grazing echo seen through the pitch

@@ -15,6 +15,7 @@ docs/scenarios.md, "Scoring".
 
 from __future__ import annotations
 
+from pi_app.detect.corridor import bearing_pair
 # re-exported: the ground truth is part of this module's contract
 from pi_app.sim.truth import (CONTACT_HORIZON_S, CONTACT_M, DETECTING_ROLES,  # noqa: F401
                               TOLERANCE_S, Hazard, hazards)
@@ -130,7 +131,40 @@ def summarize(rows, false_alarms: int, segments) -> dict:
             "alarm_time_s": _r(sum(e1 - e0 for e0, e1 in alarm_episodes(segments)))}
 
 
-def evaluate(scenario, world, alerts, policy: str, seed: int, *, hazard_list=None) -> dict:
+def true_side(scenario, world, h: Hazard) -> str | None:
+    """Where obstacle hazard ``h`` is at contact (or at the run's end), in the runner's
+    frame: "left" (wholly at y > 0), "right" (wholly at y < 0), None when it straddles
+    the line, is a group or a ground feature."""
+    if h.kind != "obstacle":
+        return None
+    for index, o in enumerate(scenario.obstacles):
+        if o.id == h.id:
+            t_s = h.t_contact_s if h.t_contact_s is not None else scenario.duration_s
+            _, _, y_min, y_max = world.footprint(index, t_s)
+            return "left" if y_min > 0.0 else "right" if y_max < 0.0 else None
+    return None
+
+
+OPPOSITE = {"left": "right", "right": "left"}
+
+
+def judge_side(row: dict, side: str | None, h: Hazard, alerts) -> None:
+    """``sides``: the sides the obstacle alarms in ``h``'s window named (None = no
+    bearing); ``wrong_side``: one of them is the side opposite to where it is."""
+    window = h.window()
+    said = set()
+    if window is not None:
+        end = h.t_contact_s if h.t_contact_s is not None else window[1]
+        for a in alerts:
+            if (window[0] <= a["t_s"] <= end and a["level"] in ALARM_LEVELS
+                    and a.get("kind") == "obstacle"):
+                said.add(a.get("side"))
+    row["sides"] = sorted(said, key=str)
+    row["wrong_side"] = side is not None and OPPOSITE[side] in said
+
+
+def evaluate(scenario, world, alerts, policy: str, seed: int, *, hazard_list=None,
+             sides: bool = False) -> dict:
     """The ``backsight sim --json`` object (docs/design.md) for one run. ``alerts``: every
     change of the commanded output, ``{"t_s", "level", "kind", "source", "side"}`` dicts.
     ``hazard_list`` may pass precomputed ``hazards(scenario, world)``."""
@@ -138,6 +172,10 @@ def evaluate(scenario, world, alerts, policy: str, seed: int, *, hazard_list=Non
     segments = _segments(alerts, scenario.duration_s)
     onset_list = onsets(segments)
     rows = [judge(h, onset_list, scenario.duration_s) for h in hz]
+    if sides and bearing_pair(scenario.sensors) is not None:   # a kit that can tell sides
+        for row, h in zip(rows, hz):
+            if h.kind == "obstacle":
+                judge_side(row, true_side(scenario, world, h), h, alerts)
     false_alarms = count_false_alarms(segments, hz)
     return {"scenario": scenario.name, "policy": policy, "seed": seed,
             "duration_s": scenario.duration_s, "alerts": list(alerts), "hazards": rows,

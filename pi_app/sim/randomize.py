@@ -26,10 +26,11 @@ THINGS = ("on_path", "on_path", "beside", "person_beside", "person_beside", "onc
 #: what may come toward a runner jogging in place (nothing else ever meets them)
 MOVING_THINGS = ("person_beside", "oncoming", "dog_approaching")
 SUNLIGHT = (0.0, 0.0, 0.0, 0.3, 0.7, 1.0)
-#: the sensor kits a random run can wear (``--kit``); every kit has a "rear" (level)
-#: and a "ground" (pitched down) sensor, so faults name them whatever the kit
+#: the sensor kits a random run can wear (``--kit``); every kit has a "rear" (level:
+#: on bearing-pair the alias of both level chips, docs/scenarios.md) and a "ground"
+#: (pitched down) sensor, so faults name them whatever the kit
 KITS = ("default", "tfluna-rear", "mb1242-rear", "two-vl53l1x", "mount-0.8", "mount-1.0",
-        "mount-1.2")
+        "mount-1.2", "bearing-pair")
 #: chips whose receiver low sun saturates (ultrasound does not care: docs/scenarios.md)
 OPTICAL_KINDS = ("vl53l1x", "tfluna")
 FIRST_X_M = 12.0
@@ -37,6 +38,15 @@ FIRST_X_M = 12.0
 END_SHORT_M = 4.0
 CROSSING_SPEED_MPS = 1.2
 CROSSING_BEHIND_M = 12.0
+#: half the crossings happen nearer: on the line when the runner is 4-8 m from it (a
+#: walker clears the corridor long before the runner arrives: no contact)
+NEAR_CROSSING_SHARE = 0.5
+NEAR_CROSSING_M = (4.0, 8.0)
+#: a person beside the path is one of a crowd of 2-4 this often
+CROWD_SHARE = 0.4
+CROWD_MAX = 4
+#: crowds and near crossings draw from their own stream: ``Random(seed * this + 1)``
+EXTRA_SEED_MULTIPLIER = 1_000_003
 #: the heels are about this far in front of a belt sensor (hardware/mounting.md: a spot
 #: 1.4-1.7 m behind the sensor is 1.2-1.6 m behind the heels)
 HEELS_FROM_SENSOR_M = 0.2
@@ -139,7 +149,9 @@ def random_scenario_data(seed: int, kit: str = "default") -> dict:
     25, 30 or 35 deg down, both 1.0 m up); ``tfluna-rear`` and ``mb1242-rear`` (that
     chip as the level sensor, the same ground sensor); ``two-vl53l1x`` (the second
     VL53L1X 45 deg down in short mode, 100 ms: docs/config.md); ``mount-0.8/1.0/1.2``
-    (the default chips at that height, the TF-Luna aimed 1-2.5 m behind the heels).
+    (the default chips at that height, the TF-Luna aimed 1-2.5 m behind the heels);
+    ``bearing-pair`` (two level VL53L1X yawed apart, which tell an obstacle's side:
+    docs/bearing.md).
 
     Whether each thing is a hazard is the evaluator's call (docs/scenarios.md,
     *Scoring*), not this generator's.
@@ -147,7 +159,7 @@ def random_scenario_data(seed: int, kit: str = "default") -> dict:
     if kit not in KITS:
         raise ValueError(f"unknown kit {kit!r}: one of {', '.join(KITS)}")
     r = random.Random(seed)
-    world = _WorldDraw(r).draw()
+    world = _WorldDraw(r, random.Random(seed * EXTRA_SEED_MULTIPLIER + 1)).draw()
     sensors = KIT_SENSORS[kit](r)         # drawn after the world: the same world per kit
     faults = world.pop("faults") + _glare_faults(world.pop("glare"), sensors)
     faults.sort(key=lambda f: f["t_s"])
@@ -159,8 +171,11 @@ def random_scenario_data(seed: int, kit: str = "default") -> dict:
 class _WorldDraw:
     """The world of one random run: runner, things, terrain, light, faults."""
 
-    def __init__(self, r: random.Random) -> None:
+    def __init__(self, r: random.Random, extra: random.Random | None = None) -> None:
         self.r = r
+        # crowds and near crossings are drawn from their own stream, so that the rest
+        # of every run's world is what the seed gave before they existed
+        self.extra = extra if extra is not None else random.Random(0)
         self.obstacles: list[dict] = []
         self.ground: list[dict] = []
         self.meetings_s: list[float] = []    # when the runner meets each thing
@@ -288,6 +303,17 @@ class _WorldDraw:
         self.obstacles.append({"id": f"person-beside-{i}", "x_m": x0, "y_m": y,
                                "width_m": width, "height_m": r.uniform(1.5, 1.9),
                                "depth_m": 0.3, "speed_mps": speed})
+        e = self.extra
+        if e.random() < CROWD_SHARE:
+            # a crowd: 1-3 more people beside the path (either side), the same pace
+            for k in range(e.randint(1, CROWD_MAX - 1)):
+                w = e.uniform(0.45, 0.6)
+                yk = (e.uniform(0.4, 1.5) + w / 2) * e.choice((-1, 1))
+                self.obstacles.append({"id": f"person-beside-{i}{KERB_LETTERS[k]}",
+                                       "x_m": max(x0 + e.uniform(-1.5, 1.5), MIN_START_M),
+                                       "y_m": yk, "width_m": w,
+                                       "height_m": e.uniform(1.5, 1.9), "depth_m": 0.3,
+                                       "speed_mps": speed})
 
     def _oncoming(self, i: int, x: float, t: float, pace: float) -> None:
         r = self.r
@@ -308,7 +334,10 @@ class _WorldDraw:
                                "speed_mps": -speed})
 
     def _crossing(self, i: int, x: float, t: float, pace: float) -> None:
-        t_cross_s = max(0.5, (x - CROSSING_BEHIND_M) / max(pace, 0.1))   # on the line then
+        behind_m = CROSSING_BEHIND_M
+        if self.extra.random() < NEAR_CROSSING_SHARE:
+            behind_m = self.extra.uniform(*NEAR_CROSSING_M)   # crossing just out of reach
+        t_cross_s = max(0.5, (x - behind_m) / max(pace, 0.1))   # on the line then
         self.obstacles.append({"id": f"crossing-{i}", "x_m": x,
                                "y_m": CROSSING_SPEED_MPS * t_cross_s, "width_m": 0.5,
                                "height_m": 1.7, "depth_m": 0.3, "vy_mps": -CROSSING_SPEED_MPS})
@@ -455,19 +484,30 @@ def _glare_faults(glare: list[dict], sensors: list[dict]) -> list[dict]:
     faults = []
     for g in glare:
         for s in sensors:
-            if s["kind"] in OPTICAL_KINDS and (s["id"] == "rear" or g["ground_too"]):
+            if s["kind"] in OPTICAL_KINDS and (s["role"] == "obstacle" or g["ground_too"]):
                 faults.append({"t_s": g["t_s"], "sensor": s["id"], "kind": "blind",
                                "duration_s": g["duration_s"]})
     return faults
 
 
 # --- kits --------------------------------------------------------------------------------
-def _level(kind: str, height_m: float = 1.0) -> dict:
-    sensor = {"id": "rear", "kind": kind, "role": "obstacle", "mount_height_m": height_m,
+def _level(kind: str, height_m: float = 1.0, sensor_id: str = "rear",
+           yaw_deg: float = 0.0) -> dict:
+    sensor = {"id": sensor_id, "kind": kind, "role": "obstacle", "mount_height_m": height_m,
               "pitch_deg": 0.0}
+    if yaw_deg:
+        sensor["yaw_deg"] = yaw_deg
     if kind == "vl53l1x":
         sensor.update(distance_mode="long", timing_budget_ms=33)
     return sensor
+
+
+def _level_pair(height_m: float = 1.0) -> list[dict]:
+    """The bearing kit's two level VL53L1X, yawed apart (pi_app/config/sensors.py)."""
+    from pi_app.config.sensors import BEARING_SENSORS
+
+    return [_level("vl53l1x", height_m, s.id, s.yaw_deg) for s in BEARING_SENSORS
+            if s.role == "obstacle"]
 
 
 def _tfluna_ground(r: random.Random) -> dict:
@@ -504,6 +544,7 @@ KIT_SENSORS: dict[str, Callable[[random.Random], list[dict]]] = {
     "mount-0.8": _mounted_at(0.8),
     "mount-1.0": _mounted_at(1.0),
     "mount-1.2": _mounted_at(1.2),
+    "bearing-pair": lambda r: [*_level_pair(), _tfluna_ground(r)],
 }
 
 

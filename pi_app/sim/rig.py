@@ -227,13 +227,15 @@ class SimRig:
         self.loop = self.device.loop
         self.loop.hooks.append(self._apply_faults)
 
-    def result(self) -> dict:
+    def result(self, *, sides: bool = False) -> dict:
+        """The ``sim --json`` object; ``sides``: obstacle hazards also say which sides
+        their alarms named (``evaluate``'s ``sides``; not part of the JSON contract)."""
         from pi_app.sim.evaluate import evaluate
 
         alerts = [{"t_s": round(t, 4), "level": s.level.label, "kind": s.kind, "source": s.source,
                    "side": s.side}
                   for t, s in [*self._earlier_alerts, *self.loop.alerts]]
-        return evaluate(self.scenario, self.world, alerts, self.policy, self.seed)
+        return evaluate(self.scenario, self.world, alerts, self.policy, self.seed, sides=sides)
 
     def close(self) -> None:
         self.device.close()
@@ -296,11 +298,13 @@ def record_scenario(scenario, path, policy: str = "backsight") -> dict:
         rig.close()
 
 
-def run_scenario(scenario, policy: str = "backsight", *, cfg: Config | None = None) -> dict:
-    """Run one scenario faster than real time; the ``sim --json`` object (docs/design.md)."""
+def run_scenario(scenario, policy: str = "backsight", *, cfg: Config | None = None,
+                 sides: bool = False) -> dict:
+    """Run one scenario faster than real time; the ``sim --json`` object (docs/design.md),
+    with ``sides`` (``SimRig.result``) when asked."""
     rig = SimRig(scenario, policy=policy, cfg=cfg)
     try:
         rig.run()
-        return rig.result()
+        return rig.result(sides=sides)
     finally:
         rig.close()

@@ -14,10 +14,12 @@ for tests (``tests/helpers/expect.py``); the device never reads it.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 from pi_app.exc import ScenarioError
 from pi_app.sensors.chips import RANGE_KINDS, XSHUT, chip
+from pi_app.sim.gait import YAW_SWAY_DEG
 from pi_app.sim.scenario_file import read_scenario, shipped_scenarios  # noqa: F401
 from pi_app.sim.scenario_file import shipped_dir as _shipped_dir  # noqa: F401
 from pi_app.sim.scenario_types import (STAIRS_KINDS, ButtonPress, Expect, Fault,  # noqa: F401
@@ -43,6 +45,12 @@ FAULT_KINDS = ("unplug", "replug", "i2c_errors", "stuck", "blind", "garbage", "b
 BUS_FAULT_KINDS = ("bus_stuck", "jitter", "restart")   # the whole bus / loop: no sensor
 I2C_ERRNOS = (5, 110, 121)                  # EIO, ETIMEDOUT, EREMOTEIO (no ACK)
 MAX_JITTER_S = 0.5
+#: a fault on this id, in a scenario whose kit has no sensor by that name, hits every
+#: level obstacle chip (pi_app.config.sensors.REAR_ALIAS: the scenario contract's
+#: examples name it; on a kit with two level chips, such as docs/bearing.md's pair,
+#: it is both of them)
+REAR_ALIAS = "rear"
+REAR_MAX_PITCH_DEG = 10.0   # a chip pitched further down watches the ground, not "rear"
 IMU_ID = "imu"          # the belt IMU the sim rig adds; faults may name it
 IMU_FAULT_KINDS = ("unplug", "replug", "i2c_errors")
 VL53L1X_DEFAULT_BUDGET_MS = 33
@@ -101,6 +109,7 @@ _RUNNER = {
     "pitch_deg": Key(float, 5.0, between(-30.0, 70.0)),
     "pitch_swing_deg": Key(float, 3.0, between(0.0, 20.0)),
     "arm_occlusion": Key(bool, False),
+    "yaw_sway_deg": Key(float, YAW_SWAY_DEG, between(0.0, 20.0)),
 }
 _SENSOR = {
     "id": Key(str, REQUIRED), "kind": Key(str, REQUIRED, one_of(SENSOR_KINDS)),
@@ -174,8 +183,10 @@ def parse_scenario(data: dict, source: str = "<dict>") -> Scenario:
             if items:
                 where.fail(key, "only in belt mode (a treadmill scenario has the deck only)")
     ids = [s.id for s in sensors]
-    faults = tuple(_fault(t, i, ids, mode, where) for i, t in
-                   enumerate(read_array(top["faults"], _FAULT, "faults", file)))
+    rear = _rear_chips(sensors)
+    fault_ids = ids + [REAR_ALIAS] if rear and REAR_ALIAS not in ids else ids
+    faults = tuple(one for i, t in enumerate(read_array(top["faults"], _FAULT, "faults", file))
+                   for one in _aliased(_fault(t, i, fault_ids, mode, where), rear))
     _unique([o.id for o in obstacles] + [g.id for g in ground], "obstacles/ground id", where)
     _groups(obstacles, ground, where)
     ambient = read_table(top["ambient"], _AMBIENT, "ambient.", file)
@@ -213,7 +224,7 @@ def _runner(r: dict, mode: str, where: _Where) -> Runner:
     elif profile is None:
         profile = ((0.0, speed),)
     return Runner(profile, r["bounce_m"], r["cadence_spm"], r["pitch_deg"],
-                  r["pitch_swing_deg"], r["arm_occlusion"])
+                  r["pitch_swing_deg"], r["arm_occlusion"], r["yaw_sway_deg"])
 
 
 def _default_sensors(mode: str) -> list[dict]:
@@ -327,6 +338,21 @@ def _treadmill(raw: dict | None, mode: str, where: _Where) -> Treadmill | None:
         where.fail("treadmill", "missing (mode = \"treadmill\" needs a [treadmill] table)")
     t = read_table(raw, _TREADMILL, "treadmill.", where.file)
     return Treadmill(t["belt_speed_mps"], t["deck_length_m"], t["position_profile"])
+
+
+def _rear_chips(sensors) -> tuple[str, ...]:
+    """The level chips a fault on ``REAR_ALIAS`` hits when no sensor has that id: every
+    sensor watching obstacles (or the deck) straight back, the ones on the bracket's
+    shared cable (docs/scenarios.md, "Faults")."""
+    return tuple(s.id for s in sensors if s.role in ("obstacle", "deck")
+                 and abs(s.pitch_deg) < REAR_MAX_PITCH_DEG)
+
+
+def _aliased(fault: Fault, rear: tuple[str, ...]) -> tuple[Fault, ...]:
+    """``fault``, or one copy per rear chip when it names ``REAR_ALIAS`` and none has it."""
+    if fault.sensor != REAR_ALIAS or not rear or REAR_ALIAS in rear:
+        return (fault,)
+    return tuple(replace(fault, sensor=sid) for sid in rear)
 
 
 def _fault(f: dict, i: int, ids: list[str], mode: str, where: _Where) -> Fault:

@@ -14,6 +14,7 @@ class Runner:
     pitch_deg: float           # mean forward lean of the trunk (+ = bent over)
     pitch_swing_deg: float     # amplitude of the lean's oscillation at step frequency
     arm_occlusion: bool        # hands cross a hip sensor's view once per step
+    yaw_sway_deg: float = 0.0  # the belt turns with the pelvis +- this once per stride
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,8 @@ class SensorView:
     def _cast_belt(self, t_s: float):
         w = self.world
         ox, ground_z, bounce, c, s, boxes = w.belt_pose(t_s)
+        sway_rad = math.radians(w.gait.yaw_deg(t_s))   # the belt turns with the pelvis:
+        cy, sy = math.cos(sway_rad), math.sin(sway_rad)  # rear beams the other way
         oy = self.sensor.y_m
         oz = ground_z + self.sensor.mount_height_m + bounce
         ground_cast = None if w.ground.flat else w.ground.cast
@@ -112,6 +114,7 @@ class SensorView:
         solid = bool(boxes or turned)
         best, label = CAST_LIMIT_M, None
         for rx, ry, rz in self.rays:
+            rx, ry = rx * cy + ry * sy, ry * cy - rx * sy
             dz = rx * s + rz * c
             if ground_cast is None:             # GroundProfile.cast on flat ground
                 if dz < -EPS and -oz / dz < best:

@@ -100,7 +100,7 @@ def test_wiring_matches_the_boot_config_fragment(pins):
     for numbers, options in re.findall(r"^gpio=([\d,]+)=(\S+)$", fragment, re.M):
         if "dl" in options.split(","):
             low_at_boot |= {int(n) for n in numbers.split(",")}
-    for signal in ("buzzer", "motor left", "motor right", "XSHUT left", "XSHUT right"):
+    for signal in ("buzzer", "motor left", "motor right", "XSHUT rear", "XSHUT second"):
         assert int(row(pins, signal)["BCM"]) in low_at_boot, signal
 
 
@@ -172,7 +172,7 @@ def module_tables() -> dict[str, list[dict[str, str]]]:
 
 def test_every_module_pin_goes_to_the_header_pin_the_pin_table_names(pins):
     tables = module_tables()
-    assert {"VL53L1X breakout ('rear-left')", "VL53L1X breakout ('rear-right')", "TF-Luna ('ground')",
+    assert {"VL53L1X breakout ('rear')", "TF-Luna ('ground')",
             "MPU-6050 on a GY-521 board ('imu')", "Buzzer", "ERM vibration motors (left and right hip)",
             "Serial console adapter (3.3 V USB-TTL)"} <= set(tables)
     by_signal = {r["signal"]: r for r in pins}
