@@ -32,6 +32,14 @@ KNOWN_LATE = {  # (cyclist-from-behind and blind-sun-glare left it with first-si
         0.15, "a 100 ms VL53L1X at -45 deg near its 1.36 m range limit: the first sample "
               "after the kerb is visible (0.26 s ahead) comes up to 100 ms later and finds "
               "nothing within range where the ground was (a drop, surface.py)"),
+    # the bearing kit (docs/bearing.md, not the default): what its corridor costs
+    ("post-right-of-centre", "post"): (
+        0.79, "with the belt's +-6 deg sway the 0.15 m post falls between the left chip's "
+              "simulated rays at first, and that chip's silence proves it beside for a few "
+              "readings (docs/bearing.md, limits); without the sway: 1.03 s, hit"),
+    ("person-crossing-behind", "crosser"): (
+        0.42, "a crosser is judged where it is proven to be: beside the path until it steps "
+              "into the overlap (docs/bearing.md, the yaw's table); without the sway: 0.72 s"),
 }
 #: hazards the kit physically cannot warn of at all (none left: the single-sample rule
 #: for slow ground sensors turned the last one, kerb-down-vl53l1x-ground, into "late")
@@ -108,7 +116,15 @@ def test_headline_wall_approach(results):
 
 
 #: hazards where the naive rule's outcome is better than ours, with why
-NAIVE_AHEAD: dict[tuple[str, str], str] = {}
+NAIVE_AHEAD: dict[tuple[str, str], str] = {
+    # the bearing kit: the naive 1 m rule has no corridor, it warns of whatever either
+    # level chip sees
+    ("post-right-of-centre", "post"): "with the belt's sway the 0.15 m post falls between the "
+                                      "left chip's simulated rays at first: its silence proves "
+                                      "the post beside for a few readings (docs/bearing.md)",
+    ("person-crossing-behind", "crosser"): "a crosser is judged where it is proven to be: "
+                                           "beside the path until it steps in",
+}
 RANK = {"missed": 0, "late": 1, "hit": 2}
 
 
