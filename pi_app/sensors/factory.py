@@ -3,8 +3,10 @@
 ``SensorBringUp`` owns one configured range sensor: it builds the driver (behind a
 TCA9548A channel when configured), handles VL53L1X re-addressing through XSHUT, and
 ``restart()``s a sensor that stopped answering (a replugged VL53L1X is back at its
-default address and must be re-addressed before it can be started again). What each
-chip needs (driver, settings, how it shares the bus) comes from ``chips``.
+default address and must be re-addressed before it can be started again; chips replugged
+together - one cable to a bracket - are all back there at once, so the others that do
+not answer at their own address are held in reset meanwhile). What each chip needs
+(driver, settings, how it shares the bus) comes from ``chips``.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ class SensorBringUp:
             self.mux = TCA9548A(bus, sensor_cfg.mux_address, clock=clock)
             self.bus = self.mux.channel_bus(sensor_cfg.mux_channel)
         self.driver = None
+        #: every sensor brought up with this one (``bring_up`` sets it): the XSHUT peers
+        self.peers: list[SensorBringUp] = [self]
 
     @property
     def moves_address(self) -> bool:
@@ -72,10 +76,27 @@ class SensorBringUp:
                 (self.moves_address and answers(self.bus, self.facts.default_address))):
             return False
         old = self.driver
-        self.start()
+        held = self._hold_lost_peers()
+        try:
+            self.start()
+        finally:
+            for peer in held:     # released: each boots at the default address and its
+                peer.xshut.on()   # own restart moves it (its probe finds it there)
         if old is not None and old is not self.driver:
             old._closed = True  # the chip was reset; nothing to tell it
         return True
+
+    def _hold_lost_peers(self) -> list:
+        """Hold in reset every other XSHUT sensor that does not answer at its own
+        address (replugged with this one, it may be awake at the default address too,
+        where this one must boot alone); a sensor at its own address is left alone."""
+        if self.xshut is None:
+            return []
+        held = [p for p in self.peers if p is not self and p.xshut is not None
+                and p.xshut.value and not answers(p.bus, p.cfg.bus_address)]
+        for peer in held:
+            peer.xshut.off()
+        return held
 
 
 def bring_up(bus, sensor_cfgs, *, clock, pin_factory=None):
@@ -97,6 +118,7 @@ def bring_up(bus, sensor_cfgs, *, clock, pin_factory=None):
             xshut = DigitalOutputDevice(sc.xshut_pin, initial_value=False, pin_factory=pin_factory)
         bringups.append(SensorBringUp(bus, sc, clock=clock, pin_factory=pin_factory, xshut=xshut))
     for b in bringups:
+        b.peers = bringups
         try:
             b.start()
         except (SensorError, OSError) as exc:
