@@ -99,9 +99,9 @@ BEARING_SENSORS = (
     DEFAULT_SENSORS[2],
 )
 
-#: A scenario fault (or a test) naming this sensor on a kit that has none by that name
-#: hits every level obstacle chip: they share one cable to the belt's bracket.
-REAR_ALIAS = "rear"
+#: a range chip pitched further than this from level watches the ground, not obstacles
+#: (the corridor's pair and a scenario's "rear" fault alias both take only level chips)
+LEVEL_MAX_PITCH_DEG = 10.0
 
 
 def _sensor_id_ok(text: str) -> bool:

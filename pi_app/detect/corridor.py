@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+from pi_app.config.sensors import LEVEL_MAX_PITCH_DEG
 from pi_app.detect import AlertState, CLEAR, Level
 from pi_app.sensors.base import RangeStatus
 
@@ -44,9 +45,6 @@ SWING_MARGIN_DEG = 0.5
 #: no new IMU sample for this long (10 samples at the IMU's 200 Hz): the yaw is not measured
 IMU_STALE_S = 0.05
 
-
-#: a chip pitched further than this from level watches the ground, not obstacles
-LEVEL_MAX_PITCH_DEG = 10.0
 
 
 def bearing_pair(sensors) -> tuple | None:

@@ -270,12 +270,11 @@ def _with_yaw(data: dict, yaw_deg: float) -> dict:
     import copy
 
     from pi_app.config.sensors import BEARING_SENSORS
+    from pi_app.sim.scenario import sensor_tables
 
     out = copy.deepcopy(data)
     if out.get("sensors") is None:
-        out["sensors"] = [{"id": s.id, "kind": s.kind, "role": s.role,
-                           "mount_height_m": s.mount_height_m, "pitch_deg": s.pitch_deg,
-                           "yaw_deg": s.yaw_deg} for s in BEARING_SENSORS if s.role != "imu"]
+        out["sensors"] = sensor_tables(BEARING_SENSORS)
     from pi_app.sim.gait import RUNNING_YAW_SWAY_DEG
 
     out["runner"] = {**out.get("runner", {}), "yaw_sway_deg": RUNNING_YAW_SWAY_DEG}

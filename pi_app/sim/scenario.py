@@ -46,11 +46,10 @@ BUS_FAULT_KINDS = ("bus_stuck", "jitter", "restart")   # the whole bus / loop: n
 I2C_ERRNOS = (5, 110, 121)                  # EIO, ETIMEDOUT, EREMOTEIO (no ACK)
 MAX_JITTER_S = 0.5
 #: a fault on this id, in a scenario whose kit has no sensor by that name, hits every
-#: level obstacle chip (pi_app.config.sensors.REAR_ALIAS: the scenario contract's
-#: examples name it; on a kit with two level chips, such as docs/bearing.md's pair,
-#: it is both of them)
+#: level obstacle chip (they share one cable to the belt's bracket; the scenario
+#: contract's examples name it; on a kit with two level chips, such as
+#: docs/bearing.md's pair, it is both of them)
 REAR_ALIAS = "rear"
-REAR_MAX_PITCH_DEG = 10.0   # a chip pitched further down watches the ground, not "rear"
 IMU_ID = "imu"          # the belt IMU the sim rig adds; faults may name it
 IMU_FAULT_KINDS = ("unplug", "replug", "i2c_errors")
 VL53L1X_DEFAULT_BUDGET_MS = 33
@@ -227,13 +226,11 @@ def _runner(r: dict, mode: str, where: _Where) -> Runner:
                   r["pitch_swing_deg"], r["arm_occlusion"], r["yaw_sway_deg"])
 
 
-def _default_sensors(mode: str) -> list[dict]:
-    if mode == "treadmill":
-        return [{"id": "deck", "kind": "vl53l1x", "role": "deck", "distance_mode": "long"}]
-    from pi_app.config import DEFAULT_SENSORS
-
+def sensor_tables(sensors) -> list[dict]:
+    """A kit's range sensors (``SensorConfig``s, e.g. ``pi_app.config.DEFAULT_SENSORS``) as
+    scenario ``[[sensors]]`` tables; the IMU is left out (the rig adds its own)."""
     out = []
-    for s in DEFAULT_SENSORS:
+    for s in sensors:
         if s.role in SENSOR_ROLES:
             d = {"id": s.id, "kind": s.kind, "role": s.role, "mount_height_m": s.mount_height_m,
                  "pitch_deg": s.pitch_deg, "yaw_deg": s.yaw_deg}
@@ -241,6 +238,14 @@ def _default_sensors(mode: str) -> list[dict]:
                 d.update(distance_mode=s.distance_mode, timing_budget_ms=s.timing_budget_ms)
             out.append(d)
     return out
+
+
+def _default_sensors(mode: str) -> list[dict]:
+    if mode == "treadmill":
+        return [{"id": "deck", "kind": "vl53l1x", "role": "deck", "distance_mode": "long"}]
+    from pi_app.config import DEFAULT_SENSORS
+
+    return sensor_tables(DEFAULT_SENSORS)
 
 
 def _sensors(raw: list | None, mode: str, where: _Where) -> tuple[ScenarioSensor, ...]:
@@ -344,8 +349,10 @@ def _rear_chips(sensors) -> tuple[str, ...]:
     """The level chips a fault on ``REAR_ALIAS`` hits when no sensor has that id: every
     sensor watching obstacles (or the deck) straight back, the ones on the bracket's
     shared cable (docs/scenarios.md, "Faults")."""
+    from pi_app.config.sensors import LEVEL_MAX_PITCH_DEG
+
     return tuple(s.id for s in sensors if s.role in ("obstacle", "deck")
-                 and abs(s.pitch_deg) < REAR_MAX_PITCH_DEG)
+                 and abs(s.pitch_deg) < LEVEL_MAX_PITCH_DEG)
 
 
 def _aliased(fault: Fault, rear: tuple[str, ...]) -> tuple[Fault, ...]:

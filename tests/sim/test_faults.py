@@ -21,7 +21,7 @@ from pi_app.sensors.base import RangeStatus
 from pi_app.service import Notifier
 from pi_app.sim.devices import MB1242Device, TFLunaDevice, VL53L1XDevice
 from pi_app.sim.rig import SimRig, run_scenario
-from pi_app.sim.scenario import _shipped_dir, load_scenario, parse_scenario
+from pi_app.sim.scenario import _shipped_dir, load_scenario, parse_scenario, sensor_tables
 from pi_app.sim.simbus import SimBus
 
 FAULT_WITHIN_S = 0.25      # issue 8: a fault is signalled within 250 ms
@@ -178,9 +178,7 @@ def test_the_bearing_kits_shared_cable_replugged_brings_both_chips_back_within_1
     from pi_app.config.sensors import BEARING_SENSORS
 
     data = shipped("unplug-replug")
-    data["sensors"] = [{"id": s.id, "kind": s.kind, "role": s.role, "yaw_deg": s.yaw_deg,
-                        "mount_height_m": s.mount_height_m, "pitch_deg": s.pitch_deg}
-                       for s in BEARING_SENSORS if s.role != "imu"]
+    data["sensors"] = sensor_tables(BEARING_SENSORS)
     scenario = parse_scenario(data)
     rig = SimRig(scenario)
     try:
