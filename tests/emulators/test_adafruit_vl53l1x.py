@@ -106,6 +106,16 @@ def wait_ready(clock, sensor, timeout_s=1.0):
         clock.advance(0.002)
 
 
+def distances_cm(clock, sensor, n: int) -> list:
+    """``n`` results through the Adafruit driver, each waited for and cleared."""
+    out = []
+    for _ in range(n):
+        wait_ready(clock, sensor)
+        out.append(sensor.distance)
+        sensor.clear_interrupt()
+    return out
+
+
 def test_adafruit_driver_ranges_on_simbus(sim):
     clock, bus, adafruit_vl53l1x = sim
     dev = bus.attach(VL53L1XDevice(lambda t: 0.912))
@@ -119,12 +129,7 @@ def test_adafruit_driver_ranges_on_simbus(sim):
     assert (dev.distance_mode, dev.timing_budget_ms) == ("long", 50)
 
     sensor.start_ranging()
-    distances_cm = []
-    for _ in range(5):
-        wait_ready(clock, sensor)
-        distances_cm.append(sensor.distance)
-        sensor.clear_interrupt()
-    assert all(d == pytest.approx(91.2, abs=1.5) for d in distances_cm)
+    assert all(d == pytest.approx(91.2, abs=1.5) for d in distances_cm(clock, sensor, 5))
     assert not sensor.data_ready                    # cleared, next one not due yet
 
     sensor.stop_ranging()

@@ -204,7 +204,7 @@ def test_roi_written_during_a_ranging_applies_from_the_next():
 # --- Adafruit's driver (its roi_xy / roi_center) --------------------------------------
 def test_adafruit_roi_zones_see_left_not_right(monkeypatch):
     adafruit_vl53l1x = pytest.importorskip("adafruit_vl53l1x")
-    from test_adafruit_vl53l1x import I2C, wait_ready
+    from test_adafruit_vl53l1x import I2C, distances_cm
 
     def zone(centre):
         clock = SimClock()
@@ -216,12 +216,7 @@ def test_adafruit_roi_zones_see_left_not_right(monkeypatch):
         sensor.roi_center = centre
         assert sensor.roi_xy == (8, 16) and sensor.roi_center == centre
         sensor.start_ranging()
-        out = []
-        for _ in range(4):
-            wait_ready(clock, sensor)
-            out.append(sensor.distance)
-            sensor.clear_interrupt()
-        return out
+        return distances_cm(clock, sensor, 4)
 
     assert all(d == pytest.approx(185, abs=6) for d in zone(LEFT))     # centimetres
     assert zone(RIGHT) == [None] * 4
