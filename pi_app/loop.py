@@ -9,6 +9,7 @@ console is handed over with ``apply_config`` and swapped in between two cycles.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections import deque
@@ -253,16 +254,10 @@ class DeviceLoop(Closeable):
             recorder.restart_begin(clock.now_s(), channel.id)
         self._restarting = channel
         outcome = "error"
-        ended_s: list[float] = []   # the clock read once after the attempt: see below
-
-        def end_t_s() -> float:
-            # The health clocks restart from this instant and the recording says it: one
-            # reading for both, or a wall clock that moves between two reads makes the
-            # replay's next probe come a cycle later than the live one's.
-            if not ended_s:
-                ended_s.append(clock.now_s())
-            return ended_s[0]
-
+        # The clock read once after the attempt: the health clocks restart from that
+        # instant and the recording says it - one reading for both, or a wall clock that
+        # moves between two reads makes the replay's next probe come a cycle later.
+        end_t_s = functools.cache(clock.now_s)
         try:
             outcome = "ok" if channel.try_restart(end_t_s) else "absent"
         except OSError as exc:  # SensorError is an OSError too
