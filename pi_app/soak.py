@@ -19,7 +19,7 @@ from array import array
 from dataclasses import dataclass, field
 
 from pi_app.detect import Level
-from pi_app.sim.evaluate import GRACE_S, _segments, onsets
+from pi_app.sim.evaluate import GRACE_S, alert_segments, onsets
 from pi_app.sim.scenario import parse_scenario
 from pi_app.sim.truth import GRID_S, TOLERANCE_S, hazards
 from pi_app.sim.world import World
@@ -299,7 +299,7 @@ def _judge_laps(report: SoakReport, scenario, alerts) -> None:
     base = [(h.id, h.window()) for h in found]
     grace = [h.window(GRACE_S) for h in found]  # alarms just after contact are about it
     rows = [{"t_s": t, "level": s.level.label, "kind": s.kind} for t, s in alerts]
-    starts = [t for t, _, _ in onsets(_segments(rows, report.duration_s))]
+    starts = [t for t, _, _ in onsets(alert_segments(rows, report.duration_s))]
     report.laps = int(report.duration_s // period_s)
     for lap in range(report.laps):
         t0 = lap * period_s

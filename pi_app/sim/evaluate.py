@@ -4,7 +4,9 @@
 noise-free ground truth of ``pi_app.sim.truth``: when each hazard is contacted and when
 it first becomes physically detectable. A hazard's window runs from ``TOLERANCE_S``
 before it is detectable to contact; its first warning is the first alarm onset of a
-matching kind (``WARNING_KINDS``) in the window; it is "hit" with a lead of at least
+matching kind (``WARNING_KINDS``) in the window, or the moment it became detectable
+when an alarm of such kinds, started about another hazard, already sounds then and
+stays on to contact; it is "hit" with a lead of at least
 ``min(HIT_SHARE * limit_lead_s, USEFUL_LEAD_S)``, else "late", "missed" or
 "no_contact". A false alarm is an alarm episode (warning or danger of a hazard kind)
 that starts in no hazard's window stretched by ``GRACE_S`` after contact. A hazard
@@ -31,7 +33,7 @@ WARNING_KINDS = {"obstacle": ("obstacle", "surface"), "surface": ("surface", "ob
                  "deck": ("deck",)}
 
 
-def _segments(alerts, end_s: float):
+def alert_segments(alerts, end_s: float):
     """``[(t0, t1, level, kind)]`` of the commanded state; CLEAR before the first alert."""
     items = sorted(alerts, key=lambda a: a["t_s"])
     out, t0, level, kind = [], 0.0, "clear", None
@@ -68,8 +70,18 @@ def first_warning(onset_list, kinds, start_s: float, end_s: float):
     return None
 
 
-def judge(h: Hazard, onset_list, duration_s: float) -> dict:
-    """One row of ``hazards`` in the JSON object."""
+def held_through(segments, episodes, kinds, start_s: float, end_s: float) -> bool:
+    """Whether one of ``episodes`` covers [start_s, end_s] with alarms of a kind in
+    ``kinds`` only (a change of level, or between those kinds, is no break)."""
+    if not any(e0 <= start_s and e1 >= end_s for e0, e1 in episodes):
+        return False
+    return all(kind in kinds for t0, t1, _, kind in segments if t1 > start_s and t0 < end_s)
+
+
+def judge(h: Hazard, onset_list, duration_s: float, segments=(), held=()) -> dict:
+    """One row of ``hazards`` in the JSON object. ``held``: alarm episodes about some
+    hazard (``episodes_about``); one that already sounds when ``h`` can first be seen
+    and stays on to its contact (``segments`` say of which kinds) counts from then."""
     row = {"id": h.id, "kind": h.kind, "t_detectable_s": _r(h.t_detectable_s),
            "t_contact_s": _r(h.t_contact_s), "t_first_warning_s": None, "lead_s": None,
            "limit_lead_s": None, "outcome": "no_contact"}
@@ -85,6 +97,8 @@ def judge(h: Hazard, onset_list, duration_s: float) -> dict:
         return row
     row["limit_lead_s"] = _r(h.t_contact_s - h.t_detectable_s)
     t_warn = first_warning(onset_list, kinds, window[0], h.t_contact_s)
+    if held_through(segments, held, kinds, h.t_detectable_s, h.t_contact_s):
+        t_warn = h.t_detectable_s if t_warn is None else min(t_warn, h.t_detectable_s)
     if t_warn is None:
         return row
     lead_s = h.t_contact_s - t_warn
@@ -107,11 +121,16 @@ def alarm_episodes(segments) -> list[tuple[float, float]]:
     return episodes
 
 
+def episodes_about(segments, hazard_list) -> list[tuple[float, float]]:
+    """Alarm episodes that start in some hazard's window (+ ``GRACE_S`` after contact)."""
+    windows = [w for w in (h.window(GRACE_S) for h in hazard_list) if w is not None]
+    return [(e0, e1) for e0, e1 in alarm_episodes(segments)
+            if any(a <= e0 <= b for a, b in windows)]
+
+
 def count_false_alarms(segments, hazard_list) -> int:
     """Alarm episodes that start in no hazard's window (+ ``GRACE_S`` after contact)."""
-    windows = [w for w in (h.window(GRACE_S) for h in hazard_list) if w is not None]
-    return sum(1 for e0, _ in alarm_episodes(segments)
-               if not any(a <= e0 <= b for a, b in windows))
+    return len(alarm_episodes(segments)) - len(episodes_about(segments, hazard_list))
 
 
 def summarize(rows, false_alarms: int, segments) -> dict:
@@ -169,9 +188,10 @@ def evaluate(scenario, world, alerts, policy: str, seed: int, *, hazard_list=Non
     change of the commanded output, ``{"t_s", "level", "kind", "source", "side"}`` dicts.
     ``hazard_list`` may pass precomputed ``hazards(scenario, world)``."""
     hz = hazards(scenario, world) if hazard_list is None else hazard_list
-    segments = _segments(alerts, scenario.duration_s)
+    segments = alert_segments(alerts, scenario.duration_s)
     onset_list = onsets(segments)
-    rows = [judge(h, onset_list, scenario.duration_s) for h in hz]
+    held = episodes_about(segments, hz)
+    rows = [judge(h, onset_list, scenario.duration_s, segments, held) for h in hz]
     if sides and bearing_pair(scenario.sensors) is not None:   # a kit that can tell sides
         for row, h in zip(rows, hz):
             if h.kind == "obstacle":

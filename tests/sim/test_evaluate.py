@@ -226,6 +226,24 @@ def test_a_warning_that_was_already_on_counts_only_when_it_escalates():
     assert moved["hazards"][0]["outcome"] == "missed"
 
 
+def test_a_warning_about_one_hazard_that_stays_on_counts_for_the_next_from_its_sighting():
+    kerb_up = Hazard("kerb-up", "surface", t_detectable_s=9.0, t_contact_s=10.0,
+                     t_contact_ext_s=10.0)
+    kerb_down = Hazard("kerb-down", "surface", t_detectable_s=10.5, t_contact_s=11.2,
+                       t_contact_ext_s=11.2)
+    one_warning = [alert(9.05, "warning", "surface", "ground"), alert(11.5, "clear")]
+    result = score(one_warning, [kerb_up, kerb_down])
+    second = result["hazards"][1]
+    assert second["t_first_warning_s"] == 10.5 and second["outcome"] == "hit"
+    assert result["false_alarms"] == 0
+    # a break in it, or an alarm of a kind that does not count, is no warning held
+    broken = score(one_warning[:1] + [alert(10.7, "clear"), alert(11.15, "warning", "surface")],
+                   [kerb_up, kerb_down])
+    assert broken["hazards"][1]["outcome"] == "late"
+    deck = [alert(9.05, "warning", "surface"), alert(10.2, "warning", "deck"), alert(11.5, "clear")]
+    assert score(deck, [kerb_up, kerb_down])["hazards"][1]["outcome"] == "missed"
+
+
 def test_kinds_must_match():
     deck = Hazard("console", "deck", 0.0, 13.0, 13.0)
     assert score([alert(10.5, "warning", "deck")], [WALL])["hazards"][0]["outcome"] == "missed"
@@ -266,7 +284,8 @@ def test_false_alarm_counting():
 
 
 def test_output_object_and_summary():
-    alerts = [alert(10.2, "warning", "obstacle", "rear"), alert(12.5, "danger", "obstacle", "rear")]
+    alerts = [alert(10.2, "warning", "obstacle", "rear"), alert(11.5, "clear"),
+              alert(12.5, "danger", "obstacle", "rear")]
     far = Hazard("far", "obstacle", None, None, None)
     result = score(alerts, [WALL, NEAR, far])
     assert list(result) == ["scenario", "policy", "seed", "duration_s", "alerts", "hazards",
