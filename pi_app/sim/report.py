@@ -6,7 +6,9 @@ row per scenario and hazard, so the numbers in README.md and docs/safety.md are
 copied from a run, not typed. From ``sim --random N --kit all --json`` (an object keyed
 by kit) ``--kits`` prints one row per kit, and ``--kinds`` (any random runs) the
 outcomes per kind of thing, one column per kit: the backsight policy's, with the
-misses no sensor could have seen (never detectable) counted apart.
+misses no sensor could have seen (never detectable) counted apart. ``--causes`` sorts
+the late and missed hazards by cause (``pi_app.sim.causes``): the runs' scenarios are
+drawn again from their names (a random run's seed and kit, or a shipped name).
 """
 
 from __future__ import annotations
@@ -133,6 +135,29 @@ def kinds(per_kit: dict[str, list[dict]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def scenario_named(name: str):
+    """The scenario a result names: ``random-<seed>[-<kit>]`` drawn again, else shipped."""
+    from pi_app.sim.randomize import KITS, random_scenario
+    from pi_app.sim.scenario import load_scenario
+
+    parts = name.split("-", 2)
+    if parts[0] == "random" and len(parts) > 1 and parts[1].isdigit():
+        kit = parts[2] if len(parts) > 2 else "default"
+        if kit in KITS:
+            return random_scenario(int(parts[1]), kit)
+    return load_scenario(name)
+
+
+def causes(runs: list[dict]) -> str:
+    """The backsight policy's late and missed hazards, counted by cause."""
+    from pi_app.config import Config
+    from pi_app.sim.causes import table, tally
+
+    surface = Config.defaults().surface
+    pairs = ((scenario_named(r["scenario"]), r) for r in _backsight(runs))
+    return table(tally(pairs, surface.drop_m, surface.rise_m))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pi_app.sim.report",
                                      description="Markdown tables from sim --json on stdin")
@@ -142,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="one row per kit (sim --random N --kit all --json)")
     table.add_argument("--kinds", action="store_true",
                        help="outcomes per kind of thing in random runs, a column per kit")
+    table.add_argument("--causes", action="store_true",
+                       help="late and missed hazards by cause (pi_app.sim.causes)")
     args = parser.parse_args(argv)
     try:
         runs = json.load(sys.stdin)
@@ -157,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
         runs = [r for kit_runs in runs.values() for r in kit_runs]
     elif isinstance(runs, dict):
         runs = [runs]
+    if args.causes:
+        sys.stdout.write(causes(runs))
+        return 0
     sys.stdout.write(per_scenario(runs) if args.scenarios else summary(runs))
     return 0
 

@@ -56,3 +56,23 @@ def test_main_reads_a_kit_keyed_object_or_a_plain_list(monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(PER_KIT)))
     assert main([]) == 0                      # the summary pools every kit's runs
     assert "| backsight | 5 | 1 | 2 | **3** |" in capsys.readouterr().out
+
+
+def test_causes_draws_the_runs_again_from_their_names():
+    from pi_app.sim.report import scenario_named
+
+    assert scenario_named("random-3-mb1242-rear").sensors[0].kind == "mb1242"
+    assert scenario_named("wall-approach").name == "wall-approach"
+    run = {"scenario": "random-0", "policy": "backsight", "duration_s": 10.0, "alerts": [],
+           "false_alarms": 0, "hazards": [{"id": "obstacle-0", "kind": "obstacle",
+                                           "outcome": "missed", "t_detectable_s": None,
+                                           "t_contact_s": 5.0, "lead_s": None,
+                                           "limit_lead_s": None}]}
+    out = io.StringIO()
+    old_in, old_out = sys.stdin, sys.stdout
+    sys.stdin, sys.stdout = io.StringIO(json.dumps([run])), out
+    try:
+        assert main(["--causes"]) == 0
+    finally:
+        sys.stdin, sys.stdout = old_in, old_out
+    assert "| never visible | 0 | 1 | 1 |" in out.getvalue()
