@@ -445,6 +445,9 @@ class SurfaceDetector:
                 return False
             self._crossing = 0
             self._step_t_s[i] = -math.inf
+            # the step seen approaching is under the runner: the next one of its sign
+            # is another step, not this one holding its distance
+            self._seen_t_s[i] = -math.inf
             # Relearned only when the level in view is nearer the sensor's mounted height
             # than the learned ground is, by half the threshold (bounce, noise, a belt a
             # little off its configured height): then the learned ground is what is wrong
@@ -535,8 +538,13 @@ class SurfaceDetector:
         held = self._pending = False
         if gap_s <= c.hold_window_s:
             if gap_s * c.approach_speed_mps >= c.hold_reach_m:
-                # long enough for a moving runner to have brought it hold_reach_m nearer
-                held = reach_m >= self._seen_edge_m[i] - c.hold_reach_m
+                # long enough for a moving runner to have brought it hold_reach_m nearer:
+                # held if it is no nearer - and, when that sighting was approaching, no
+                # farther either: it has come nearer since, so a deviation beyond where it
+                # was is the next feature coming into view (a second kerb 4 m on)
+                edge_m = self._seen_edge_m[i]
+                held = reach_m >= edge_m - c.hold_reach_m and (
+                    self._seen_held[i] or reach_m <= edge_m + c.hold_reach_m)
             else:
                 held = self._seen_held[i]   # the same sighting, interrupted by a sample
         else:

@@ -267,3 +267,17 @@ def test_a_ground_nothing_matches_is_learned_again_with_no_step_in_view():
     limit_s = bottom_s + 2.0 * CFG.surface.relearn_after_s + CFG.surface.hold_s
     assert len(spans) == 1 and spans[0][0] < x0_m / 1.5 and spans[0][1] <= limit_s, spans
     assert states[-1][1] is Level.CLEAR and abs(det.baseline_m - H_M) < 0.03
+
+
+def test_a_second_kerb_coming_into_view_beyond_the_first_is_warned():
+    # two kerbs up 4.5 m apart at 4.5 m/s: the second comes into view at the far end of
+    # the sweep 0.8 s after the first was last seen at its near end; it is no nearer
+    # than that sighting, but the first was approaching, so it cannot be the first
+    # holding its distance (contacts at 2.22 s and 3.22 s)
+    ground = [(-100.0, 0.0), (10.0, 0.13), (14.5, 0.26)]
+    states, _ = run(ground, speed_mps=4.5, duration_s=3.5)
+    spans = warning_spans(states)
+    # warned of the first before its contact, and of the second from its sighting (a
+    # warning of its own, or the first one's, still on) through its contact
+    assert any(s <= 2.1 and e >= 2.22 for s, e in spans), spans
+    assert any(s <= 2.6 and e >= 3.22 for s, e in spans), spans
