@@ -117,7 +117,9 @@ class RangeTrack:
     *candidate*: ``confirm_samples`` consecutive mutually consistent candidates (and, for
     a target first seen nearer than ``near_birth_m``, at least ``near_confirm_s`` of
     persistence) replace the track. So one spurious reading never moves the track, and
-    a hand flicking through the beam for a few tens of ms never becomes an obstacle.
+    a hand flicking through the beam for a few tens of ms never becomes an obstacle, nor
+    keeps one alive: a reading nearer than ``near_birth_m`` more than ``near_confirm_s``
+    after the track's last one is a candidate too (``_near_after_gap``).
     Closing speeds are clipped to ``max_speed_mps``; a two-sample birth implying a
     faster approach than ``max_birth_speed_mps``, or a faster retreat than
     ``max_birth_opening_mps``, waits for a third sample.
@@ -193,7 +195,9 @@ class RangeTrack:
         if self.distance_m is not None:
             dt = t_s - self.last_t_s
             expected = self.distance_m - self.closing_mps * dt
-            if abs(distance_m - expected) <= self.max_step_m or (
+            if self._near_after_gap(distance_m, dt):
+                pass  # no evidence it is the target: a candidate like any near reading
+            elif abs(distance_m - expected) <= self.max_step_m or (
                     self.samples.count < 2  # no speed measured yet: any plausible one
                     and self._plausible(self.distance_m, distance_m, dt)):
                 self._cand.clear()
@@ -202,6 +206,16 @@ class RangeTrack:
             if dt > self.timeout_s:
                 self._drop_track()
         return self._offer_candidate(t_s, distance_m, found=found)
+
+    def _near_after_gap(self, distance_m: float, gap_s: float) -> bool:
+        """Is a reading nearer than ``near_birth_m`` (where hands and arms cross the
+        beam) ``gap_s`` after the track's last agreeing one too late to extend it? When
+        the gap is longer than ``near_confirm_s``: a target closing fast that went unseen
+        that long and reappears within arm's reach is no likelier than a hand (a person
+        beside the path leaves the cone, then the runner's hand crosses it where the
+        closing speed extrapolates the person to), so it must persist as a new near
+        target does."""
+        return distance_m < self.near_birth_m and gap_s > self.near_confirm_s
 
     def _offer_candidate(self, t_s: float, distance_m: float, weak: bool = False,
                          found: bool = True) -> bool:
