@@ -76,3 +76,19 @@ def test_a_target_followed_into_the_hand_zone_without_a_gap_stays_danger():
         d -= 2.5 * PERIOD_S
     assert det.track.active and det.track.distance_m < CFG.obstacle.near_birth_m
     assert state.level == Level.DANGER
+
+
+def test_a_slow_sensor_missing_every_other_echo_follows_its_target_into_arms_reach():
+    # a 10 Hz ultrasound that hears the ground between two echoes of its target: the
+    # gap between two echoes (0.2 s) is longer than near_confirm_s, yet no hand
+    det = ObstacleDetector("rear", CFG, sample_period_s=0.1, first_sight=False)
+    t = 0.0
+    d = 2.0
+    state = None
+    while d > 0.3:
+        state = feed(det, t, d)
+        feed(det, t + 0.1, None)
+        t += 0.2
+        d -= 1.5 * 0.2
+    assert det.track.active and det.track.distance_m < CFG.obstacle.near_birth_m
+    assert state.level == Level.DANGER
