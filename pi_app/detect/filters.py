@@ -219,10 +219,11 @@ class RangeTrack:
         """Is a reading nearer than ``near_birth_m`` (where hands and arms cross the
         beam) ``gap_s`` after the track's last agreeing one too late to extend it? When
         the gap is longer than ``near_gap_s`` (``near_confirm_s``, or two sample periods
-        of a slow sensor): a target closing fast that went unseen that long and
-        reappears within arm's reach is no likelier than a hand (a person beside the
-        path leaves the cone, then the runner's hand crosses it where the closing speed
-        extrapolates the person to), so it must persist as a new near target does."""
+        of a slow sensor): a thing that went unseen that long and reappears within
+        arm's reach is no likelier than a hand, which crosses the beam there at every
+        step, about 0.3 s apart (just inside the track's timeout: once a track reached
+        arm's reach, or was extrapolated there from a person leaving the cone, each
+        crossing renewed it), so it must persist as a new near target does."""
         return distance_m < self.near_birth_m and gap_s > self.near_gap_s
 
     def _offer_candidate(self, t_s: float, distance_m: float, weak: bool = False,

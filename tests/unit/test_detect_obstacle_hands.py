@@ -1,5 +1,6 @@
-"""A track the sensor lost is not carried on by a hand crossing the beam where the
-track's closing speed would have brought its target (``RangeTrack._near_after_gap``)."""
+"""A track is not carried on by the hands crossing the beam at every step, nor by one
+crossing where a lost track's closing speed would have brought its target
+(``RangeTrack._near_after_gap``)."""
 
 from conftest import feed_and_judge
 
@@ -92,3 +93,26 @@ def test_a_slow_sensor_missing_every_other_echo_follows_its_target_into_arms_rea
         d -= 1.5 * 0.2
     assert det.track.active and det.track.distance_m < CFG.obstacle.near_birth_m
     assert state.level == Level.DANGER
+
+
+def test_hands_crossing_at_every_step_do_not_keep_a_near_track_alive():
+    # a dog keeps pace 0.45 m behind the runner for 0.3 s, then dashes off; then a hand
+    # crosses the beam twice per step, 0.29 s apart (just inside the track's timeout)
+    det = ObstacleDetector("rear", CFG)
+    t = 0.0
+    for _ in range(10):
+        feed(det, t, 0.45)
+        t += PERIOD_S
+    assert det.judge(t).level == Level.DANGER
+    step_s = 0.325                              # 185 steps/min
+    state = None
+    while t < 3.0:
+        state = feed(det, t, HAND_M)
+        state = feed(det, t + PERIOD_S, HAND_M + 0.002)
+        k = 2
+        while (k + 1) * PERIOD_S < step_s:
+            state = feed(det, t + k * PERIOD_S, None)
+            k += 1
+        t += step_s
+    assert not det.track.active
+    assert state.level == Level.CLEAR
