@@ -203,11 +203,11 @@ class RangeTrack:
         if self.distance_m is not None:
             dt = t_s - self.last_t_s
             expected = self.distance_m - self.closing_mps * dt
-            if self._near_after_gap(distance_m, dt):
-                pass  # no evidence it is the target: a candidate like any near reading
-            elif abs(distance_m - expected) <= self.max_step_m or (
-                    self.samples.count < 2  # no speed measured yet: any plausible one
-                    and self._plausible(self.distance_m, distance_m, dt)):
+            joins = not self._near_after_gap(distance_m, dt) and (
+                abs(distance_m - expected) <= self.max_step_m
+                or (self.samples.count < 2  # no speed measured yet: any plausible one
+                    and self._plausible(self.distance_m, distance_m, dt)))
+            if joins:
                 self._cand.clear()
                 self._accept(t_s, distance_m)
                 return True
