@@ -26,7 +26,10 @@ OBSTACLE = (
     F("obstacle.range_noise_m", float, 0.03, "m", "range noise near the sensor's limit (sets how far a fresh closing speed is trusted)", 0.0, 0.5),
     F("obstacle.max_step_m", float, 0.4, "m", "a jump larger than this between samples needs confirmation", 0.05, 5.0),
     F("obstacle.confirm_samples", int, 2, DIMENSIONLESS, "agreeing samples needed to accept a jump", 1, 10),
-    F("obstacle.near_birth_m", float, 0.6, "m", "a target first seen nearer than this (hands, arms) must persist near_confirm_s", 0.0, 2.0),
+    F("obstacle.near_birth_m", float, 0.6, "m",
+      "a target first seen nearer than this (hands, arms) must persist near_confirm_s; so must "
+      "a reading this near that would extend a track unseen for longer than near_confirm_s (or "
+      "two of a slow sensor's sample periods): hands cross the beam there at every step", 0.0, 2.0),
     F("obstacle.near_confirm_s", float, 0.12, "s", "persistence needed for a target that appears near without approach history", 0.0, 1.0),
     F("obstacle.first_sight_speed_mps", float, 1.5, "m/s", "while running (IMU bounce), a new target's first reading warns if the runner alone (at least this fast: a jog) reaches it within warning_ttc_s; 0 = wait for a second reading", 0.0, 5.0),
     F("obstacle.slowing_tau_s", float, 1.5, "s",

@@ -12,6 +12,10 @@ import math
 #: ``GroundFit`` moves its time origin this often, so that its sums of t and t^2 stay
 #: well conditioned over hours (a numerical detail, not a tuning).
 REBASE_S = 60.0
+#: a track may be extended within arm's reach across this many of its sensor's sample
+#: periods (one reading lost between two: a 10 Hz ultrasound hears the ground between
+#: two echoes of its target), however short ``near_confirm_s`` is
+NEAR_GAP_PERIODS = 2
 #: flags of a ``RangeTrack`` candidate: flagged unreliable by the chip; just short of
 #: the ground's range (``ObstacleDetector``: it may corroborate, not found a target)
 WEAK, GRAZING = 1, 2
@@ -117,7 +121,10 @@ class RangeTrack:
     *candidate*: ``confirm_samples`` consecutive mutually consistent candidates (and, for
     a target first seen nearer than ``near_birth_m``, at least ``near_confirm_s`` of
     persistence) replace the track. So one spurious reading never moves the track, and
-    a hand flicking through the beam for a few tens of ms never becomes an obstacle.
+    a hand flicking through the beam for a few tens of ms never becomes an obstacle, nor
+    keeps one alive: a reading nearer than ``near_birth_m`` more than ``near_confirm_s``
+    (or two sample periods of a slow sensor) after the track's last one is a candidate
+    too (``_near_after_gap``).
     Closing speeds are clipped to ``max_speed_mps``; a two-sample birth implying a
     faster approach than ``max_birth_speed_mps``, or a faster retreat than
     ``max_birth_opening_mps``, waits for a third sample.
@@ -131,8 +138,11 @@ class RangeTrack:
     def __init__(self, *, max_step_m: float, confirm_samples: int, near_birth_m: float,
                  near_confirm_s: float, window_s: float, timeout_s: float, max_speed_mps: float,
                  max_birth_speed_mps: float, max_birth_opening_mps: float,
-                 birth_noise_m: float = 0.0, size: int = 32) -> None:
+                 birth_noise_m: float = 0.0, sample_period_s: float = 0.0,
+                 size: int = 32) -> None:
         self.birth_noise_m = birth_noise_m
+        # the longest gap after which a reading within arm's reach still extends the track
+        self.near_gap_s = max(near_confirm_s, NEAR_GAP_PERIODS * sample_period_s)
         self.max_speed_mps = max_speed_mps
         self.max_birth_speed_mps = max_birth_speed_mps
         self.max_birth_opening_mps = max_birth_opening_mps
@@ -193,15 +203,28 @@ class RangeTrack:
         if self.distance_m is not None:
             dt = t_s - self.last_t_s
             expected = self.distance_m - self.closing_mps * dt
-            if abs(distance_m - expected) <= self.max_step_m or (
-                    self.samples.count < 2  # no speed measured yet: any plausible one
-                    and self._plausible(self.distance_m, distance_m, dt)):
+            joins = not self._near_after_gap(distance_m, dt) and (
+                abs(distance_m - expected) <= self.max_step_m
+                or (self.samples.count < 2  # no speed measured yet: any plausible one
+                    and self._plausible(self.distance_m, distance_m, dt)))
+            if joins:
                 self._cand.clear()
                 self._accept(t_s, distance_m)
                 return True
             if dt > self.timeout_s:
                 self._drop_track()
         return self._offer_candidate(t_s, distance_m, found=found)
+
+    def _near_after_gap(self, distance_m: float, gap_s: float) -> bool:
+        """Is a reading nearer than ``near_birth_m`` (where hands and arms cross the
+        beam) ``gap_s`` after the track's last agreeing one too late to extend it? When
+        the gap is longer than ``near_gap_s`` (``near_confirm_s``, or two sample periods
+        of a slow sensor): a thing that went unseen that long and reappears within
+        arm's reach is no likelier than a hand, which crosses the beam there at every
+        step, about 0.3 s apart (just inside the track's timeout: once a track reached
+        arm's reach, or was extrapolated there from a person leaving the cone, each
+        crossing renewed it), so it must persist as a new near target does."""
+        return distance_m < self.near_birth_m and gap_s > self.near_gap_s
 
     def _offer_candidate(self, t_s: float, distance_m: float, weak: bool = False,
                          found: bool = True) -> bool:

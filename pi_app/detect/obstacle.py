@@ -132,7 +132,8 @@ class ObstacleDetector:
                                 max_speed_mps=o.max_closing_speed_mps,
                                 max_birth_speed_mps=o.max_birth_speed_mps,
                                 max_birth_opening_mps=o.max_birth_opening_mps,
-                                birth_noise_m=o.birth_noise_m)
+                                birth_noise_m=o.birth_noise_m,
+                                sample_period_s=self.sample_period_s)
         if old is not None and old.active:  # keep following the same target
             self.track.samples = old.samples
             self.track.distance_m = old.distance_m
