@@ -290,6 +290,12 @@ IMU = (
       "the stride's own push and braking can leave in a half-window mean, else it starts "
       "afresh: a hard start (2.2 m/s2 reads as a 13 deg lean the gyro never saw turn) is not "
       "taken for down", 0.2, 30.0),
+    F("imu.recheck_deg", float, 2.0, "deg",
+      "while the ground sensor finds no level at the IMU's pitch, two steady settle_s windows "
+      "(no push within them) that agree on a pitch more than this off the filter's move it "
+      "there at once, and the ground is learned again: a push the settle window took for a "
+      "lean would take the filter ten seconds to shed at a run's trust in the accelerometer; "
+      "0 = never", 0.0, 30.0),
     F("imu.tau_s", float, 0.5, "s",
       "time constant with which the accelerometer's gravity corrects the gyro's trunk pitch",
       0.05, 10.0),

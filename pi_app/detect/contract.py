@@ -28,12 +28,17 @@ class Pose:
     metre, + = the ground rises behind the runner) the ground sensor's detector measures
     under its spot, None without one or before it has learned the ground; written by that
     detector, read by the level sensor's ground check. ``ground_watched``: a ground sensor
-    has reported (so a grade still None is not measured yet, rather than unmeasurable). Updated in place each cycle: the hot
-    path allocates nothing for it.
+    has reported (so a grade still None is not measured yet, rather than unmeasurable).
+    ``pitch_moves``: how often the IMU found its settled pitch degrees off and moved it
+    at once (a detector that learned the ground at the old pitch learns it again).
+    ``ground_unlevel``: the ground sensor's detector has found no level, window after
+    window, at the IMU's pitch (written by it; the IMU then rechecks its pitch).
+    Updated in place each cycle: the hot path allocates nothing for it.
     """
 
     __slots__ = ("imu", "t_s", "pitch_deg", "bounce_m", "running", "running_bounce_m",
-                 "peak_tau_s", "ground_grade", "ground_watched", "_peak_m")
+                 "peak_tau_s", "ground_grade", "ground_watched", "pitch_moves",
+                 "ground_unlevel", "_peak_m")
 
     def __init__(self, imu=None, cfg=None) -> None:
         self.imu = imu
@@ -43,6 +48,8 @@ class Pose:
         self.running = False
         self.ground_grade: float | None = None
         self.ground_watched = False
+        self.pitch_moves = 0   # the IMU's count of sudden pitch corrections (learn again)
+        self.ground_unlevel = False
         self._peak_m = 0.0
         self.configure(cfg)
 
@@ -66,10 +73,13 @@ class Pose:
         self.t_s = t_s
         if imu is None:
             self.pitch_deg, self.bounce_m = 0.0, 0.0
-        elif imu.fresh(t_s):
-            self.pitch_deg, self.bounce_m = imu.pitch_at(t_s), imu.bounce_m
         else:
-            self.pitch_deg, self.bounce_m = None, 0.0
+            imu.doubt_down = self.ground_unlevel   # the ground sensor's say on the pitch
+            if imu.fresh(t_s):
+                self.pitch_deg, self.bounce_m = imu.pitch_at(t_s), imu.bounce_m
+                self.pitch_moves = getattr(imu, "pitch_moves", 0)
+            else:
+                self.pitch_deg, self.bounce_m = None, 0.0
         if self.pitch_deg is not None and imu is not None:
             self._peak_m = max(abs(self.bounce_m), self._peak_m * math.exp(-dt / self.peak_tau_s))
             self.running = self._peak_m >= self.running_bounce_m

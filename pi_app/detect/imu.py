@@ -29,6 +29,58 @@ DEFAULT_STEP_HZ = 2.8
 HISTORY_SAMPLES = 64
 
 
+class HalvesMean:
+    """Weighted mean of a window's values, and of its first half apart: whether the two
+    halves agree says whether the window was steady."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.sum = self.sq_sum = self.weight = 0.0
+        self.half_sum = self.half_sq_sum = self.half_weight = 0.0
+
+    def add(self, first_half: bool, weight: float, value: float) -> None:
+        self.sum += weight * value
+        self.weight += weight
+        self.sq_sum += weight * value * value
+        if first_half:
+            self.half_sum += weight * value
+            self.half_sq_sum += weight * value * value
+            self.half_weight += weight
+
+    def mean(self) -> float:
+        return self.sum / self.weight
+
+    def both_halves(self) -> bool:
+        return self.half_weight > 0.0 and self.weight - self.half_weight > 0.0
+
+    def _halves(self) -> tuple[float, float, float, float]:
+        first_w = self.half_weight
+        second_w = self.weight - first_w
+        first = self.half_sum / first_w
+        second = (self.sum - self.half_sum) / second_w
+        first_var = self.half_sq_sum / first_w - first * first
+        second_var = (self.sq_sum - self.half_sq_sum) / second_w - second * second
+        return first, second, first_var, second_var
+
+    def second_mean(self) -> float:
+        """The second half's mean (it must have weight)."""
+        return (self.sum - self.half_sum) / (self.weight - self.half_weight)
+
+    def spread(self) -> float:
+        """The less spread half's standard deviation (both halves must have weight)."""
+        _, _, first_var, second_var = self._halves()
+        return math.sqrt(max(min(first_var, second_var), 0.0))
+
+    def steady(self, agree: float) -> bool:
+        """Both halves have weight and their means differ by at most ``agree``."""
+        if not self.both_halves():
+            return False
+        first, second, _, _ = self._halves()
+        return abs(second - first) <= agree
+
+
 class ImuTracker:
     """``cfg``: the settings (its ``imu`` section; None = the defaults), and again
     through ``configure(cfg)`` when they change.
@@ -39,6 +91,12 @@ class ImuTracker:
       acceleration departs from 1 g by ``imu.accel_trust_g`` (the flight and landing
       phases of a stride). The accelerometer alone would be wrong whenever the body
       accelerates, the gyro alone would drift.
+    - Down is found over ``imu.settle_s`` of samples whose two halves agree (see
+      ``_settle_or_restart``). Once settled it is found so afresh window after
+      window; while the ground sensor finds no level at the filter's pitch, two steady
+      windows that agree on one ``imu.recheck_deg`` off move the filter there (a push
+      that passed for a lean while settling) and count ``pitch_moves`` up, so the
+      detectors that learned the ground at the old pitch learn it again.
     - Bounce: the body's vertical motion is nearly sinusoidal at the step frequency, so
       its displacement is ``-a_vertical / (2*pi*f)^2``; ``f`` is measured from the upward
       zero crossings of the vertical acceleration and kept within ``MIN_STEP_HZ`` ..
@@ -65,6 +123,11 @@ class ImuTracker:
         self._last_cross_t_s: float | None = None
         self._prev_av = 0.0
         self._av_lp = 0.0
+        self.pitch_moves = 0  # times a steady window moved the settled pitch at once
+        self._check = HalvesMean()   # the pitch found afresh over the current window
+        self._check_turned_deg = 0.0
+        self._last_found_deg: float | None = None
+        self.doubt_down = False   # the ground sensor finds no level at this pitch
         self._settle_from(0.0)
         self.configure(Config.defaults() if cfg is None else cfg)
 
@@ -170,24 +233,19 @@ class ImuTracker:
             self.pitch_deg += turned_deg
             if self.settled:
                 self.pitch_deg += min(dt / self.cfg.tau_s, 1.0) * trust * (accel_pitch_deg - self.pitch_deg)
+                self._recheck(t_s, trust, accel_pitch_deg, turned_deg)
             else:
                 self._turned_deg += turned_deg
         if not self.settled:
             # Settling: every sample measures the starting pitch (its gravity direction
             # less what the gyro has turned since); their trusted mean over whole strides
             # averages out the stride's own accelerations, where one sample is degrees off.
-            start_deg = accel_pitch_deg - self._turned_deg
-            self._start_sum_deg += trust * start_deg
-            self._start_weight += trust
-            if self._start_weight > 0.0:
-                self.pitch_deg = self._start_sum_deg / self._start_weight + self._turned_deg
-            self._start_sq_sum += trust * start_deg * start_deg
+            start = self._start
             elapsed_s = t_s - self._first_t_s
-            if elapsed_s < 0.5 * self.cfg.settle_s:
-                self._half_sum_deg += trust * start_deg
-                self._half_sq_sum += trust * start_deg * start_deg
-                self._half_weight += trust
-            elif elapsed_s >= self.cfg.settle_s:
+            start.add(elapsed_s < 0.5 * self.cfg.settle_s, trust, accel_pitch_deg - self._turned_deg)
+            if start.weight > 0.0:
+                self.pitch_deg = start.mean() + self._turned_deg
+            if elapsed_s >= self.cfg.settle_s:
                 self._settle_or_restart(t_s)
         self._last_t_s = t_s
         self.history.append(t_s, self.pitch_deg)
@@ -228,35 +286,67 @@ class ImuTracker:
         (sqrt(2) times the samples' spread about their half's mean, the less spread
         half's) averaged over a part step leaves at most
         ``A * step period / (pi * half window)``."""
-        first_w = self._half_weight
-        second_w = self._start_weight - first_w
-        if first_w > 0.0 and second_w > 0.0:
-            first_deg = self._half_sum_deg / first_w
-            second_deg = (self._start_sum_deg - self._half_sum_deg) / second_w
-            first_var = self._half_sq_sum / first_w - first_deg * first_deg
-            second_var = ((self._start_sq_sum - self._half_sq_sum) / second_w
-                          - second_deg * second_deg)
-            spread_deg = math.sqrt(max(min(first_var, second_var), 0.0))
-            stride_deg = (math.sqrt(2.0) * spread_deg / self.step_hz
-                          / (math.pi * 0.5 * self.cfg.settle_s))
-            if abs(second_deg - first_deg) > self.cfg.settle_agree_deg + 2.0 * stride_deg:
-                self._settle_from(t_s)
-                return
+        start = self._start
+        if start.both_halves() and not start.steady(self._agree_deg(start)):
+            self._settle_from(t_s)
+            return
         self.settled = True
-        self._settled_t_s = t_s
+        self._settled_t_s = self._check_t0_s = t_s
+        self._check.clear()
+        self._check_turned_deg = 0.0
+        self._last_found_deg = None
+
+    def _recheck(self, t_s: float, trust: float, accel_pitch_deg: float, turned_deg: float) -> None:
+        """Once settled, find the pitch afresh window after window as settling does
+        (the accelerometer's pitch less what the gyro turned since the window began,
+        averaged over it). While the ground sensor finds no level at the filter's pitch
+        (``doubt_down``), two steady windows in a row (or a steady one after the steady
+        second half of one a push ended in) that agree on a pitch more than
+        ``imu.recheck_deg`` off the filter's move it there: the settle window held a
+        push (a hard start), which reads as a lean the gyro never saw turn. Without
+        that doubt nothing moves: a push lasting two windows after a good settle reads
+        the same way, and the ground then says the pitch is right."""
+        check = self._check
+        settle_s = self.cfg.settle_s
+        self._check_turned_deg += turned_deg
+        check.add(t_s - self._check_t0_s < 0.5 * settle_s, trust,
+                  accel_pitch_deg - self._check_turned_deg)
+        if t_s - self._check_t0_s < settle_s:
+            return
+        agree_deg = self._agree_deg(check) if check.both_halves() else 0.0
+        found_deg = None
+        if check.steady(agree_deg):
+            found_deg = check.mean() + self._check_turned_deg   # the pitch now
+            last_deg = self._last_found_deg
+            if (self.doubt_down and last_deg is not None
+                    and abs(found_deg - last_deg - self._check_turned_deg) <= agree_deg
+                    and abs(found_deg - self.pitch_deg) > self.cfg.recheck_deg > 0.0):
+                self.pitch_deg = found_deg
+                self.pitch_moves += 1
+        elif check.both_halves():
+            # a push that ended in this window: its second half may still be steady
+            found_deg = check.second_mean() + self._check_turned_deg
+        # (compared with the next window's as the gyro carries it on over that window)
+        self._last_found_deg = found_deg
+        check.clear()
+        self._check_t0_s = t_s
+        self._check_turned_deg = 0.0
+
+    def _agree_deg(self, halves: "HalvesMean") -> float:
+        """How far the halves of a window may disagree and it still be steady:
+        ``imu.settle_agree_deg`` plus twice what a swing of the samples' spread can
+        leave in a half window's mean (``_settle_or_restart``)."""
+        stride_deg = (math.sqrt(2.0) * halves.spread() / self.step_hz
+                      / (math.pi * 0.5 * self.cfg.settle_s))
+        return self.cfg.settle_agree_deg + 2.0 * stride_deg
 
     def _settle_from(self, t_s: float) -> None:
         """Start finding "down" afresh from the sample at ``t_s``."""
         self._first_t_s = t_s
         self._turned_deg = 0.0
-        self._start_sum_deg = 0.0
-        self._start_weight = 0.0
-        self._start_sq_sum = 0.0   # (for the samples' spread)
-        self._half_sum_deg = 0.0   # the same over the window's first half
-        self._half_sq_sum = 0.0
-        self._half_weight = 0.0
+        self._start = HalvesMean()
         self.settled = False
-        self._settled_t_s = t_s
+        self._settled_t_s = self._check_t0_s = t_s
 
     def close(self) -> None:
         if self.driver is not None:

@@ -32,6 +32,10 @@ BEND_SMOOTHING = 0.3
 BEND_NOISE_SHARE = 0.5
 #: a step's edge is a jump that stays: this many readings in a row (one is a noise spike)
 BEND_JUMPS = 2
+#: learning windows in a row whose quarters disagree (``_level_moved``) before the ground
+#: is said not to read as one level at the IMU's pitch: about 0.6 s of learning; a
+#: staircase climbed while learning moves the level for as many treads as are in view
+LEVEL_DOUBT_WINDOWS = 3
 
 
 class SurfaceDetector:
@@ -144,6 +148,8 @@ class SurfaceDetector:
         self._chain_on = False
         self._chain_jumps = 0      # readings in a row that jumped off it
         self._watch_t0_s: float | None = None  # first reading judged since the start
+        self._pitch_moves = 0     # the pose's count of sudden pitch corrections
+        self._moved_windows = 0   # learning windows in a row whose level moved under them
         self._pending = False      # held only for want of a stride watched: not yet known
         self.state = CLEAR
         self._drop = AlertState(Level.WARNING, self.kind, sensor_id, "drop")
@@ -213,6 +219,15 @@ class SurfaceDetector:
         if trunk_pitch_deg is None:
             # the IMU has not settled yet: the ground must not be learned at the wrong angle
             return
+        # no level in sight window after window while running: the pitch may be wrong
+        # (the IMU rechecks it, ``ImuTracker``)
+        pose.ground_unlevel = self._moved_windows >= LEVEL_DOUBT_WINDOWS
+        if pose.pitch_moves != self._pitch_moves:
+            # the IMU's pitch was found degrees off and moved: the ground was learned at
+            # the wrong angle
+            self._pitch_moves = pose.pitch_moves
+            if self.baseline_m is not None:
+                self.relearn()
         if self._watch_t0_s is None:
             self._watch_t0_s = t_s     # the sweep is watched from here
         h = self.ground_height_m(d, trunk_pitch_deg, bounce_m)
@@ -589,6 +604,7 @@ class SurfaceDetector:
             # the newest quarter and learn on; learned mid-staircase, the level the runner
             # stands on at its end would read as a step the whole sweep long.
             if self._level_moved(learning, min(c.drop_m, c.rise_m)):
+                self._moved_windows += 1
                 del learning[:len(learning) - max(len(learning) // 4, 1)]
                 self._learn_t_s = t_s - 0.25 * (t_s - self._learn_t_s)
                 return
@@ -601,6 +617,7 @@ class SurfaceDetector:
                 learning.clear()
                 return
             self.baseline_m = level_m
+            self._moved_windows = 0
             self._watch_t0_s = t_s        # deviations from the ground are told from here
             learning.clear()
             self.fit.clear()

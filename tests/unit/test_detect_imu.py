@@ -102,6 +102,67 @@ def test_a_hard_start_in_the_settle_window_is_not_taken_for_down():
         assert abs(imu.pitch_deg - true_deg) < 1.5
 
 
+def pushed_run(push, t_end_s, *, doubt=False):
+    """An ImuTracker fed ``landing_motion`` (+-0.5 m/s2 per step) plus ``push(t)`` m/s2
+    along the path, with ``doubt_down`` (the ground sensor finds no level) as given;
+    yields ``(t_s, imu, true pitch)`` after each sample."""
+    imu = ImuTracker(period_s=0.005)
+    imu.doubt_down = doubt
+    t = 0.0
+    while t < t_end_s:
+        acc, gyro = landing_motion(t, fore_aft_mps2=0.5)
+        pitch = math.radians(5.0 + 3.0 * math.sin(2 * math.pi * 2.8 * t))
+        f_g = push(t) / G_MPS2
+        imu.update(t, (acc[0] - f_g * math.cos(pitch), acc[1], acc[2] - f_g * math.sin(pitch)),
+                   gyro)
+        yield t, imu, math.degrees(pitch)
+        t += 0.005
+
+
+def hard_start(t):
+    return 2.2 if 0.0 <= t < 1.1 else 0.0
+
+
+def test_a_push_over_the_whole_settle_window_is_shed_when_the_ground_finds_no_level():
+    """A hard start covering the whole settle window (2.2 m/s2 for 1.1 s) settles ~12
+    deg off: the IMU alone cannot tell it from a lean. While the ground sensor finds no
+    level at that pitch, the two steady windows after the push, agreeing on the trunk's
+    pitch far from the filter's, move the filter there at once (``pitch_moves`` counts
+    it, so the ground is learned again); without the recheck the filter would still be
+    degrees off seconds later."""
+    moved_t = None
+    for t, imu, true_deg in pushed_run(hard_start, 4.0, doubt=True):
+        if imu.settled and t < 1.1:
+            settled_err = abs(imu.pitch_deg - true_deg)
+        if moved_t is None and imu.pitch_moves:
+            moved_t = t
+    assert settled_err > 8.0
+    assert moved_t is not None and moved_t < 3.1
+    assert abs(imu.pitch_deg - true_deg) < 1.5 and imu.pitch_moves == 1
+
+
+def test_without_the_grounds_doubt_or_after_a_good_settle_the_pitch_is_not_moved():
+    """The same push with the ground reading as one level: nothing moves (a push that
+    lasts two windows after a good settle reads just like it, and then the settled pitch
+    is the right one). With the doubt, a push after a good settle that lasts one window
+    and a part: no two steady windows agree on a wrong pitch; a move, if any, takes back
+    what the filter drifted toward the push, onto the trunk's pitch."""
+    for t, imu, _ in pushed_run(hard_start, 4.0):
+        pass
+    assert imu.pitch_moves == 0
+
+    def later_push(t):
+        return 2.2 if 1.2 <= t < 2.5 else 0.0
+
+    for push in (later_push, lambda t: 0.0):
+        moves = 0
+        for t, imu, true_deg in pushed_run(push, 5.0, doubt=True):
+            if imu.pitch_moves != moves:          # a move (back from the push's drift)
+                moves = imu.pitch_moves           # lands on the trunk's pitch
+                assert abs(imu.pitch_deg - true_deg) < 1.5, t
+        assert abs(imu.pitch_deg - true_deg) < 1.5
+
+
 def test_braking_is_credited_only_along_a_pitch_held_since_settling():
     """Right after "down" is found its error (a push taken for a lean) would read as
     braking: the runner's motion credits none until the tracker has held its pitch for

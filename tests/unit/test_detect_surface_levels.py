@@ -46,17 +46,20 @@ def slant_range_m(ground, runner_x_m: float, below_deg: float, sensor_z_m: float
 
 def run(ground, speed_mps: float, duration_s: float, *, bounce_m: float = BOUNCE_M,
         swing_deg: float = SWING_DEG, lean=lambda t_s: LEAN_DEG, noise_m: float = NOISE_M,
-        seed: int = 4):
+        seed: int = 4, before=None, pose=None, pitch_error_deg: float = 0.0):
     """Feed a stride's readings over ``ground`` (heights relative to where the runner
     starts, at x = 0, moving to +x at ``speed_mps``); returns ``[(t_s, level), ...]``
-    and the detector."""
+    and the detector. ``before(t_s, detector)`` is called before each reading;
+    ``pitch_error_deg``: the IMU's pitch is this far off the trunk's."""
     det = SurfaceDetector("ground", CFG, mount_height_m=H_M, mount_pitch_deg=MOUNT_PITCH_DEG,
                           half_fov_deg=HALF_FOV_DEG, sample_period_s=PERIOD_S)
-    pose = Pose(ScriptedImu())
+    pose = Pose(ScriptedImu()) if pose is None else pose
     rng = random.Random(seed)
     out = []
     for k in range(int(duration_s / PERIOD_S)):
         t_s = k * PERIOD_S
+        if before is not None:
+            before(t_s, det)
         phase = 2.0 * math.pi * STEP_HZ * t_s
         pitch_deg = lean(t_s) + swing_deg * math.sin(phase)
         bounce = bounce_m / 2.0 * math.sin(phase)
@@ -65,7 +68,7 @@ def run(ground, speed_mps: float, duration_s: float, *, bounce_m: float = BOUNCE
         below_deg = -(MOUNT_PITCH_DEG + pitch_deg) + HALF_FOV_DEG
         d_m = slant_range_m(ground, runner_x_m, below_deg, under_m + H_M + bounce)
         state = feed_and_judge(det, Reading(t_s, d_m + rng.gauss(0.0, noise_m)),
-                               pitch_deg, bounce, pose=pose)
+                               pitch_deg + pitch_error_deg, bounce, pose=pose)
         out.append((t_s, state.level))
     return out, det
 
@@ -281,3 +284,28 @@ def test_a_second_kerb_coming_into_view_beyond_the_first_is_warned():
     # warning of its own, or the first one's, still on) through its contact
     assert any(s <= 2.1 and e >= 2.22 for s, e in spans), spans
     assert any(s <= 2.6 and e >= 3.22 for s, e in spans), spans
+
+
+def test_at_a_wrong_pitch_the_ground_reads_as_no_level_and_the_pose_says_so():
+    # 12 deg off (a push taken for a lean while the IMU settled) the heights tilt with
+    # the sweep's range: no learning window agrees on a level, and the pose tells the
+    # IMU (which then rechecks its pitch); at the right pitch the ground is learned
+    pose = Pose(ScriptedImu())
+    _, det = run([(-100.0, 0.0)], speed_mps=2.5, duration_s=2.5, pose=pose,
+                 pitch_error_deg=12.0)
+    assert det.baseline_m is None and pose.ground_unlevel
+    pose = Pose(ScriptedImu())
+    _, det = run([(-100.0, 0.0)], speed_mps=2.5, duration_s=2.5, pose=pose)
+    assert det.baseline_m is not None and not pose.ground_unlevel
+
+
+def test_when_the_imu_moves_its_pitch_the_ground_is_learned_again():
+    pose = Pose(ScriptedImu())
+
+    def moved_at_1s(t_s, det):
+        if t_s >= 1.0:
+            pose.imu.pitch_moves = 1      # the IMU moved its pitch (Pose.update copies it)
+
+    _, det = run([(-100.0, 0.0)], speed_mps=2.5, duration_s=1.004, pose=pose,
+                 before=moved_at_1s)
+    assert det.baseline_m is None
