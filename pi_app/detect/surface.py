@@ -74,7 +74,8 @@ class SurfaceDetector:
     A sensor returning the ground less than ``strict_validity`` of the time (in sun, only
     at the stride's steep-beam phases; those readings are accurate) learns its level from
     readings spanning ``sparse_learn_s`` that agree, judging against the mounted height
-    meanwhile.
+    meanwhile. While the IMU gives no pitch the sweep is not watched: what is seen once it
+    is back waits for its next sighting, as at switch-on.
 
     From a sensor that has had the ground in range (``beyond_validity``), NO_TARGET means
     the ground is at least ``max_range_m`` away: a drop sample when that is past
@@ -218,7 +219,11 @@ class SurfaceDetector:
             else:
                 return
         if trunk_pitch_deg is None:
-            # the IMU has not settled yet: the ground must not be learned at the wrong angle
+            # the IMU has not settled yet (or went stale): the ground must not be learned
+            # at the wrong angle, and the sweep is not watched - what is seen once it is
+            # back has no stride before it to be compared with (a first look)
+            self._watch_t0_s = None
+            self._learning.clear()
             return
         if self._watch_t0_s is None:
             self._watch_t0_s = t_s     # the sweep is watched from here

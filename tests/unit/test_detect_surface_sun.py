@@ -1,10 +1,10 @@
-"""Surface detector near its range limit (sun).
+"""Surface detector near its range limit (sun) and across gaps in the IMU's pitch.
 
 In bright sun a TF-Luna returns the ground only at the stride's steep-beam phases and
 flags the rest (amplitude under 100): its valid readings are accurate, just fewer.
 The ground is learned from them over ``surface.sparse_learn_s``; judged against the
 mounted height alone, a pitch the runner's push biases by 4 degrees reads as a 15 cm
-step 2.3 m back.
+step 2.3 m back. While the IMU gives no pitch the sweep is not watched at all.
 """
 
 import math
@@ -80,4 +80,37 @@ def test_in_sun_something_coming_nearer_is_not_learned_but_warned():
     # learning window (0.6 s of ground before it) spans more than sparse_learn_s
     states, _ = run(det, 150, t, z_m=lambda u: 0.25 * min((u - t) / 0.3, 1.0))
     assert det.baseline_m is None                            # its height moved across the window
+    assert any(s.level == Level.WARNING and s.detail == "rise" for s in states)
+
+
+def test_the_learning_window_does_not_span_the_imus_absence():
+    det = make()
+    _, t = run(det, 125)                                     # 0.5 s at the true pitch
+    _, t = run(det, 250, t, pitch_deg=None)                  # 1 s without a pitch
+    states, _ = run(det, 300, t, pitch_deg=PUSH_LEAN_DEG)    # back, through a push
+    expected_m = ground_range(0.0) * math.sin(math.radians(-PITCH_DEG - PUSH_LEAN_DEG
+                                                           + HALF_FOV_DEG))
+    assert det.baseline_m is not None and abs(det.baseline_m - expected_m) < 0.01
+    assert all(s.level == Level.CLEAR for s in states)
+
+
+def every(k: int) -> bool:
+    return True
+
+
+def test_after_the_imu_was_gone_a_deviation_waits_for_its_next_sighting():
+    def blip(t0_s):
+        # 6 cm up for 0.1 s, then flat: seen once, never again a stride later
+        return lambda t: 0.06 if t0_s <= t < t0_s + 0.1 else 0.0
+
+    det = make()
+    _, t = run(det, 500, valid=every)                        # the ground learned, in the dark
+    assert det.baseline_m is not None
+    _, t = run(det, 250, t, pitch_deg=None, valid=every)     # the IMU gone for 1 s
+    states, _ = run(det, 100, t, z_m=blip(t), valid=every)   # first thing seen once back
+    assert all(s.level == Level.CLEAR for s in states)
+    # watched all along, the same blip comes into view: warned
+    det = make()
+    _, t = run(det, 750, valid=every)
+    states, _ = run(det, 100, t, z_m=blip(t), valid=every)
     assert any(s.level == Level.WARNING and s.detail == "rise" for s in states)
