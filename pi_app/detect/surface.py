@@ -474,10 +474,13 @@ class SurfaceDetector:
             # long tread's next one up, the staircase's top; down long treads, the levels
             # below, which a spot 2 m back sees from the first tread): learned now, that
             # level would be taken for the runner's own, and the one they reach next read
-            # as a step the other way.
+            # as a step the other way. (The learned ground's own offset, not the level's
+            # distance from it: a staircase's next level down, 10 cm off the mount, is
+            # nearer it than to a ground learned 3 cm low, yet not the runner's level.)
             threshold_m = min(c.drop_m, c.rise_m)
+            ground_off_m = abs(h_m - dev_m - self.mount_height_m)   # the learned ground's
             if ((dev_m > 0.0) == (i == 0) and abs(dev_m) >= 0.5 * threshold_m
-                    and abs(h_m - self.mount_height_m) <= abs(dev_m) - 0.5 * threshold_m):
+                    and abs(h_m - self.mount_height_m) <= ground_off_m - 0.5 * threshold_m):
                 self.relearn()
                 return True
             return False
