@@ -178,6 +178,12 @@ SURFACE = (
     F("surface.strict_validity", float, 0.7, DIMENSIONLESS,
       "a sensor returning the ground less than this share of the time (near its range limit, "
       "in sun) counts only deviations of twice the threshold", 0.1, 1.0),
+    F("surface.sparse_learn_s", float, 0.8, "s",
+      "a sensor returning the ground less than strict_validity of the time (in sun the TF-Luna "
+      "reports only the stride's steep-beam phases; its valid readings are accurate) learns the "
+      "ground's level from readings spanning at least this long: two steps at 150 steps/min, "
+      "whose returns must agree (something approaching, an obstacle's face, changes its height "
+      "across it and is not learned); meanwhile it judges against the mounted height", 0.2, 5.0),
     F("surface.noise_tau_s", float, 2.0, "s",
       "time constant of the RMS of the learned ground's residuals", 0.1, 30.0),
     F("surface.noise_learn_s", float, 1.0, "s",

@@ -75,6 +75,12 @@ class SurfaceDetector:
     once it has lasted ``hold_window_s``). While the runner is not moving (an IMU fitted,
     ``Pose.running`` false) nothing approaches.
 
+    A sensor returning the ground less than ``strict_validity`` of the time (in sun, only
+    at the stride's steep-beam phases; those readings are accurate) learns its level from
+    readings spanning ``sparse_learn_s`` that agree, judging against the mounted height
+    meanwhile. While the IMU gives no pitch the sweep is not watched: what is seen once it
+    is back waits for its next sighting, as at switch-on.
+
     From a sensor that has had the ground in range (``beyond_validity``), NO_TARGET means
     the ground is at least ``max_range_m`` away: a drop sample when that is past
     ``drop_m``, never learned, never a rise. A sigma fail's ``raw_m`` is a drop sample
@@ -97,6 +103,8 @@ class SurfaceDetector:
         self.baseline_m: float | None = None
         self.deviation_m = 0.0
         self._learning: list[float] = []
+        self._learning_sparse = False  # the share of valid readings is under strict_validity
+        self._dense_t_s = 0.0          # ... since when it is not
         self._learn_t_s = 0.0
         self._streak = 0          # + drops, - rises
         self._last_raw_m: float | None = None
@@ -217,7 +225,11 @@ class SurfaceDetector:
             else:
                 return
         if trunk_pitch_deg is None:
-            # the IMU has not settled yet: the ground must not be learned at the wrong angle
+            # the IMU has not settled yet (or went stale): the ground must not be learned
+            # at the wrong angle, and the sweep is not watched - what is seen once it is
+            # back has no stride before it to be compared with (a first look)
+            self._watch_t0_s = None
+            self._learning.clear()
             return
         # no level in sight window after window while running: the pitch may be wrong
         # (the IMU rechecks it, ``ImuTracker``)
@@ -237,16 +249,26 @@ class SurfaceDetector:
         c = self.cfg
         provisional = self.baseline_m is None
         if provisional:
-            if self.validity >= self.cfg.strict_validity:
-                # learn only from an unbiased sample: near its range limit (bright sun)
-                # the sensor returns the ground only at the stride's steep-beam phases
-                self._learn(h, t_s)
+            sparse = self.validity < c.strict_validity
+            if self._learning_sparse and not sparse:
+                self._dense_t_s = t_s     # the share of valid readings is back
+            self._learning_sparse = sparse
+            if not sparse:
+                # (learn_s timed from then: at switch-on the share starts from 0)
+                self._learn(h, t_s, c.learn_s, from_t_s=self._dense_t_s)
                 return
-            # Meanwhile judge against the configured mount height, or the ground fitted
-            # from these readings once there are enough (in time and reach, so the
-            # stride phases the sensor still sees are not a bias, and a grade is
-            # followed): only deviations of twice the threshold count at this validity.
-            self._learning.clear()
+            # Near its range limit (bright sun) the sensor returns the ground only at the
+            # stride's steep-beam phases, and those readings are accurate (a TF-Luna flags
+            # the rest, amplitude under 100): the level is learned from them over a longer
+            # window, which something coming nearer (an obstacle's face, whose height
+            # changes across it) fails. Meanwhile judge against the configured mount
+            # height, or the ground fitted from these readings once there are enough (in
+            # time and reach, so a grade is followed): only deviations of twice the
+            # threshold count at this validity. (Judged against the mount height alone, a
+            # pitch the runner's push biases by 4 degrees reads as a 15 cm step 2 m back.)
+            self._learn(h, t_s, c.sparse_learn_s, judged=True)
+            if self.baseline_m is not None:
+                return
         fitted = self.fit.predict(t_s, reach_m)
         # the grade the ground climbs at behind the runner (its height above the spot
         # falls with reach on a climb), for the level sensor's ground check
@@ -470,10 +492,13 @@ class SurfaceDetector:
             # long tread's next one up, the staircase's top; down long treads, the levels
             # below, which a spot 2 m back sees from the first tread): learned now, that
             # level would be taken for the runner's own, and the one they reach next read
-            # as a step the other way.
+            # as a step the other way. (The learned ground's own offset, not the level's
+            # distance from it: a staircase's next level down, 10 cm off the mount, is
+            # nearer it than to a ground learned 3 cm low, yet not the runner's level.)
             threshold_m = min(c.drop_m, c.rise_m)
+            ground_off_m = abs(h_m - dev_m - self.mount_height_m)   # the learned ground's
             if ((dev_m > 0.0) == (i == 0) and abs(dev_m) >= 0.5 * threshold_m
-                    and abs(h_m - self.mount_height_m) <= abs(dev_m) - 0.5 * threshold_m):
+                    and abs(h_m - self.mount_height_m) <= ground_off_m - 0.5 * threshold_m):
                 self.relearn()
                 return True
             return False
@@ -591,13 +616,18 @@ class SurfaceDetector:
             self._seen_edge_m[i] = self._edge_m
             self._seen_held[i] = self._held
 
-    def _learn(self, h: float, t_s: float) -> None:
+    def _learn(self, h: float, t_s: float, span_s: float, judged: bool = False,
+               from_t_s: float = -math.inf) -> None:
+        """Learn the ground's level from readings spanning at least ``span_s`` (counted
+        from ``from_t_s`` at the earliest; ``judged``: the readings were judged against
+        the mounted height meanwhile, so the sweep has been watched since the first)."""
         learning = self._learning
         if not learning:
             self._learn_t_s = t_s
         learning.append(h)
         c = self.cfg
-        if len(learning) >= c.learn_samples and t_s - self._learn_t_s >= c.learn_s:
+        if (len(learning) >= c.learn_samples
+                and t_s - max(self._learn_t_s, from_t_s) >= span_s):
             # A level is what the whole window agrees on: when the medians of its
             # quarters differ by a step's threshold the level moved under it (a staircase
             # climbed or descended while learning, the hip moving with each step) - keep
@@ -618,7 +648,8 @@ class SurfaceDetector:
                 return
             self.baseline_m = level_m
             self._moved_windows = 0
-            self._watch_t0_s = t_s        # deviations from the ground are told from here
+            if not judged:
+                self._watch_t0_s = t_s    # deviations from the ground are told from here
             learning.clear()
             self.fit.clear()
             self._last_learn_t_s = t_s
