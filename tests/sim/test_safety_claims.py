@@ -56,11 +56,7 @@ def results(shipped_runs):
 
 #: shipped scenarios that show a known false alarm, with how many and why; a fix must
 #: bring the count to 0 and remove the entry (the test fails on any other count)
-KNOWN_FALSE_ALARMS = {
-    "downhill-8pct": (2, "the ground sensor takes the start and the foot of an 8 % descent "
-                         "for a drop and a rise; following such bends (surface.bend_grade) "
-                         "let a root's face pass as a bend too, so it is off (docs/safety.md)"),
-}
+KNOWN_FALSE_ALARMS: dict[str, tuple[int, str]] = {}
 
 
 def test_no_false_alarm_in_any_shipped_scenario(results):
