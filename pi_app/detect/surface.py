@@ -32,6 +32,12 @@ BEND_SMOOTHING = 0.3
 BEND_NOISE_SHARE = 0.5
 #: a step's edge is a jump that stays: this many readings in a row (one is a noise spike)
 BEND_JUMPS = 2
+#: from where the ground last matched, a bend's reading may stray by this share of one
+#: reading's noise allowance (2 of bend_sigmas' 3 RMS): a bend's reading taken for a jump
+#: costs nothing (a streak of one, which the bend's next reading ends), a root's face taken
+#: for a bend hides the root - its 8 cm, climbed over 0.2 m of sweep while the runner
+#: moves on, fit inside 3 RMS plus a grade's share
+BEND_ANCHOR_NOISE_SHARE = 2.0 / 3.0
 
 
 class SurfaceDetector:
@@ -402,7 +408,8 @@ class SurfaceDetector:
         since_m = (abs(reach_m - self._anchor_reach_m)
                    + c.bend_speed_mps * max(t_s - self._anchor_t_s, 0.0))
         if (abs(dev_m - self._bend_level_m) <= c.bend_grade * path_m + noise_m
-                and abs(dev_m - self._anchor_m) <= c.bend_grade * since_m + noise_m):
+                and abs(dev_m - self._anchor_m)
+                <= c.bend_grade * since_m + BEND_ANCHOR_NOISE_SHARE * noise_m):
             self._chain_jumps = 0
             return True
         self._chain_jumps += 1
