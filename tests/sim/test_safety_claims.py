@@ -56,7 +56,11 @@ def results(shipped_runs):
 
 #: shipped scenarios that show a known false alarm, with how many and why; a fix must
 #: bring the count to 0 and remove the entry (the test fails on any other count)
-KNOWN_FALSE_ALARMS: dict[str, tuple[int, str]] = {}
+KNOWN_FALSE_ALARMS = {
+    "downhill-8pct": (1, "the ground sensor takes the foot of an 8 % descent, 3 m back at the "
+                         "sweep's far end, for a rise (its start is followed as a bend of the "
+                         "ground now, docs/safety.md)"),
+}
 
 
 def test_no_false_alarm_in_any_shipped_scenario(results):
