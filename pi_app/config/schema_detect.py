@@ -223,14 +223,21 @@ SURFACE = (
       "its next sighting (no stride's sweep seen before it to compare with; a step lasts at "
       "most 0.4 s at 150 steps/min); longer would let a fast runner pass a first hazard",
       0.0, 5.0),
-    F("surface.bend_grade", float, 0.0, DIMENSIONLESS,
-      "a grade change bends the ground, it does not step it: from one reading to the next a "
-      "bend's residual moves by at most this times the reach between them (plus bend_sigmas "
-      "RMS residuals); such a reading is the ground, followed and never warned (0.16 for 8 % "
-      "up to 8 % down, times 1.3: past the bend the ray travels farther at 20 degrees below "
-      "horizontal, and margin); 0 = off, the default: at 0.25 a root's face, climbed by "
-      "the beam a little per reading, was followed as a bend and missed (2 of 62 soak laps)",
+    F("surface.bend_grade", float, 0.12, DIMENSIONLESS,
+      "a grade change bends the ground, it does not step it: a bend's residual moves by at "
+      "most this per metre of ground the spot passed (the sweep's change of reach and the "
+      "runner's travel, bend_speed_mps) plus bend_sigmas RMS residuals; such a reading is the "
+      "ground, followed and never warned. A change of grade g seen b below horizontal bends "
+      "it by g / (1 - g / tan b): 0.11 for 8 % from or to level at 16 deg (the default mount "
+      "at a 10 deg lean). A face the sweep climbs grows by tan b, 0.29-0.55: a root or kerb "
+      "up outgrows a bend. A crest from 8 % up to 8 % down bends as fast as a face: its far "
+      "side may be warned. 0 = off",
       0.0, 1.0),
+    F("surface.bend_speed_mps", float, 5.0, "m/s",
+      "the fastest backward run (record pace 4.5 m/s, and margin): between two readings a "
+      "bend may have passed this far times their interval under the runner and the spot, "
+      "besides the sweep's change of reach (crossing a grade's start, the residual changes "
+      "at every reach at once)", 0.0, 10.0),
     F("surface.bend_sigmas", float, 3.0, DIMENSIONLESS,
       "RMS residuals of the learned ground a bend's reading may move by besides its grade's "
       "share (one reading's noise against a few smoothed); a step's edge jumps by its height",

@@ -36,6 +36,12 @@ BEND_JUMPS = 2
 #: is said not to read as one level at the IMU's pitch: about 0.6 s of learning; a
 #: staircase climbed while learning moves the level for as many treads as are in view
 LEVEL_DOUBT_WINDOWS = 3
+#: from where the ground last matched, a bend's reading may stray by this share of one
+#: reading's noise allowance (2 of bend_sigmas' 3 RMS): a bend's reading taken for a jump
+#: costs nothing (a streak of one, which the bend's next reading ends), a root's face taken
+#: for a bend hides the root - its 8 cm, climbed over 0.2 m of sweep while the runner
+#: moves on, fit inside 3 RMS plus a grade's share
+BEND_ANCHOR_NOISE_SHARE = 2.0 / 3.0
 
 
 class SurfaceDetector:
@@ -55,10 +61,12 @@ class SurfaceDetector:
     its near edge, less ``step_margin_m``, stay out of the ground (its face and far
     level, read through noise, would tilt the ground onto it); each of its residuals
     restarts the ``slow_persist_s`` clock; and the ground is not relearned until a runner
-    at ``approach_speed_mps`` would have reached the edge. A residual that grows along the
-    sweep from the readings before it no faster than ``bend_grade`` per metre of reach,
-    without a jump, is the ground bending where a grade starts or ends: learned, never
-    warned (``_bends``). Once the runner is on it (its
+    at ``approach_speed_mps`` would have reached the edge. A residual that grows from the
+    readings before it, and from where it last matched the ground, no faster than
+    ``bend_grade`` per metre of ground the spot passed (the sweep's reach and the runner's
+    travel at up to ``bend_speed_mps``), without a jump, is the ground bending where a
+    grade starts or ends: learned, never warned (``_bends``); past the threshold it is
+    still a sighting the next streak is compared with. Once the runner is on it (its
     far level, past the face, reads the threshold nearer their own height,
     ``confirm_samples`` readings in a row) it is behind them; a residual of its sign that
     stays is the ground learned before it (a grade that ended there): learned again - past
@@ -155,6 +163,11 @@ class SurfaceDetector:
         self._chain_t_s = -math.inf
         self._chain_on = False
         self._chain_jumps = 0      # readings in a row that jumped off it
+        # ... and where it last matched the ground: the level followed, the reach, the time
+        self._anchor_m = 0.0
+        self._anchor_reach_m = 0.0
+        self._anchor_t_s = -math.inf
+        self._past_run = 0         # readings past the threshold in a row: + drops, - rises
         self._watch_t0_s: float | None = None  # first reading judged since the start
         self._pitch_moves = 0     # the pose's count of sudden pitch corrections
         self._moved_windows = 0   # learning windows in a row whose level moved under them
@@ -311,10 +324,19 @@ class SurfaceDetector:
         threshold_m = min(c.drop_m, c.rise_m)
         ordinary = abs(dev) < 0.5 * threshold_m
         bend = not (ordinary or beyond or noisy) and self._bends(t_s, reach_m, dev)
+        # readings past the threshold in a row, of one sign, bends or not
+        if dev >= c.drop_m:
+            self._past_run = self._past_run + 1 if self._past_run > 0 else 1
+        elif dev <= -c.rise_m:
+            self._past_run = self._past_run - 1 if self._past_run < 0 else -1
+        else:
+            self._past_run = 0
         if bend:
             if self._streak:
                 self._end_sighting()
                 self._streak = 0
+            if self._past_run:
+                self._note_bend_sighting(t_s, reach_m, dev)
         elif dev >= support * c.drop_m:
             if self._streak <= 0:
                 self._new_streak(t_s, reach_m, 1)
@@ -360,11 +382,13 @@ class SurfaceDetector:
             # change over the reach swept since the last one (an edge entering the spot
             # while the sweep dwells at its far end creeps in: a step, not a bend)
             step_m = BEND_SMOOTHING * (dev - self._bend_level_m)
-            most_m = c.bend_grade * abs(reach_m - self._chain_reach_m)
+            most_m = c.bend_grade * self._bend_path_m(t_s, reach_m)
             self._bend_level_m += max(-most_m, min(step_m, most_m)) if not ordinary else step_m
             self._chain_reach_m, self._chain_t_s = reach_m, t_s
             if ordinary:
                 self._chain_jumps = 0
+                self._anchor_m, self._anchor_reach_m, self._anchor_t_s = \
+                    self._bend_level_m, reach_m, t_s
         elif self._chain_jumps >= BEND_JUMPS:
             self._chain_on = False    # a jump that stays: a step's edge
         if provisional:
@@ -412,13 +436,49 @@ class SurfaceDetector:
         c = self.cfg
         if c.bend_grade <= 0.0 or not self._chain_on or t_s - self._chain_t_s > c.bend_gap_s:
             return False
-        path_m = abs(reach_m - self._chain_reach_m)
+        path_m = self._bend_path_m(t_s, reach_m)
         noise_m = min(c.bend_sigmas * self.noise_m, BEND_NOISE_SHARE * min(c.drop_m, c.rise_m))
-        if abs(dev_m - self._bend_level_m) <= c.bend_grade * path_m + noise_m:
+        # from where it last matched the ground, the spot has passed at most the reach
+        # between and the runner's travel: a face climbed by the sweep (its residual grows
+        # by the beam's own slope, 0.29-0.55 per metre) outgrows that, however the level
+        # followed crept after it reading by reading
+        since_m = (abs(reach_m - self._anchor_reach_m)
+                   + c.bend_speed_mps * max(t_s - self._anchor_t_s, 0.0))
+        if (abs(dev_m - self._bend_level_m) <= c.bend_grade * path_m + noise_m
+                and abs(dev_m - self._anchor_m)
+                <= c.bend_grade * since_m + BEND_ANCHOR_NOISE_SHARE * noise_m):
             self._chain_jumps = 0
             return True
         self._chain_jumps += 1
         return False
+
+    def _note_bend_sighting(self, t_s: float, reach_m: float, dev_m: float) -> None:
+        """A bend past the threshold is never warned, but it was seen there: the next
+        streak of its sign is compared with it as with any sighting (the foot of a wall
+        the sweep climbs while the runner jogs in place holds its distance a stride later),
+        and a streak straight after it, the same deviation broken off the bend, shares its
+        verdict - reached as a streak's is, from the sighting before it. As for a streak,
+        one noisy reading is no sighting: two in a row (one from a slow sensor)."""
+        c = self.cfg
+        if abs(self._past_run) < (1 if self.sample_period_s >= c.single_sample_period_s else 2):
+            return
+        i = 0 if dev_m > 0.0 else 1
+        gap_s = t_s - self._seen_t_s[i]
+        if gap_s * c.approach_speed_mps < c.hold_reach_m:
+            self._seen_edge_m[i] = min(self._seen_edge_m[i], reach_m)   # the same sighting
+        else:
+            self._seen_held[i] = (gap_s <= c.hold_window_s
+                                  and reach_m >= self._seen_edge_m[i] - c.hold_reach_m)
+            self._seen_edge_m[i] = reach_m
+        self._seen_t_s[i] = t_s
+
+    def _bend_path_m(self, t_s: float, reach_m: float) -> float:
+        """The most ground a bend can have passed under the spot since the last reading
+        followed: the sweep's change of reach, and the runner's own travel (at most
+        ``bend_speed_mps``), which carries the spot along the ground and the runner over
+        a grade's start (there the residual changes at every reach at once)."""
+        return (abs(reach_m - self._chain_reach_m)
+                + self.cfg.bend_speed_mps * max(t_s - self._chain_t_s, 0.0))
 
     def _note_ordinary(self, ordinary: bool, t_s: float) -> None:
         # time constant such that, with nothing matching, the share falls to
