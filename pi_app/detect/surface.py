@@ -154,6 +154,7 @@ class SurfaceDetector:
         self._seen_t_s = [-math.inf, -math.inf]
         self._seen_edge_m = [math.inf, math.inf]
         self._seen_held = [False, False]
+        self._seen_pending = [False, False]
         self._still = False        # the runner is not moving (an IMU, no stride bounce)
         # a bend followed reading by reading from the last reading that matched the ground:
         # the level followed (smoothed), the last reach and time followed; off from a jump
@@ -169,9 +170,11 @@ class SurfaceDetector:
         self._anchor_t_s = -math.inf
         self._past_run = 0         # readings past the threshold in a row: + drops, - rises
         self._watch_t0_s: float | None = None  # first reading judged since the start
+        self._first_level = True  # the next level learned is the first since a (re)start
         self._pitch_moves = 0     # the pose's count of sudden pitch corrections
         self._moved_windows = 0   # learning windows in a row whose level moved under them
         self._pending = False      # held only for want of a stride watched: not yet known
+        self._pending_t0_s = 0.0   # ... since this sighting began
         self.state = CLEAR
         self._drop = AlertState(Level.WARNING, self.kind, sensor_id, "drop")
         self._rise = AlertState(Level.WARNING, self.kind, sensor_id, "rise")
@@ -242,6 +245,7 @@ class SurfaceDetector:
             # at the wrong angle, and the sweep is not watched - what is seen once it is
             # back has no stride before it to be compared with (a first look)
             self._watch_t0_s = None
+            self._first_level = True
             self._learning.clear()
             return
         # no level in sight window after window while running: the pitch may be wrong
@@ -647,11 +651,13 @@ class SurfaceDetector:
                     self._seen_held[i] or reach_m <= edge_m + c.hold_reach_m)
             else:
                 held = self._seen_held[i]   # the same sighting, interrupted by a sample
+                self._pending = held and self._seen_pending[i]   # ... still waiting
         else:
             # nothing like it a stride ago: it came into view, unless the sweep has not
             # been watched for a stride yet (just switched on: wait for the next sighting)
             held = t_s - self._watch_t0_s < c.first_look_s
             self._pending = held
+            self._pending_t0_s = t_s
         self._held = held or self._still
         self._streak = self._strong = self._very_strong = 0
         self._least_m = self._edge_m = math.inf
@@ -662,7 +668,7 @@ class SurfaceDetector:
         """A deviation seen since the start that stays in view a whole hold_window_s
         without a stride's sweep to judge it by (no second sighting) is warned: in doubt
         a hazard."""
-        if self._pending and t_s - self._streak_t_s >= self.cfg.hold_window_s:
+        if self._pending and t_s - self._pending_t0_s >= self.cfg.hold_window_s:
             self._pending = False
             self._held = self._still
 
@@ -675,6 +681,7 @@ class SurfaceDetector:
             self._seen_t_s[i] = self._streak_end_t_s
             self._seen_edge_m[i] = self._edge_m
             self._seen_held[i] = self._held
+            self._seen_pending[i] = self._pending
 
     def _learn(self, h: float, t_s: float, span_s: float, judged: bool = False,
                from_t_s: float = -math.inf) -> None:
@@ -708,8 +715,12 @@ class SurfaceDetector:
                 return
             self.baseline_m = level_m
             self._moved_windows = 0
-            if not judged:
-                self._watch_t0_s = t_s    # deviations from the ground are told from here
+            if self._first_level and not judged:
+                # deviations from the ground are told from here; a level learned again
+                # on the run (a step crossed, a grade's end) is no new start: the sweep
+                # has been watched all along and a step coming into view is judged at once
+                self._watch_t0_s = t_s
+            self._first_level = False
             learning.clear()
             self.fit.clear()
             self._last_learn_t_s = t_s
@@ -780,6 +791,7 @@ class SurfaceDetector:
         spell in the sun must not learn the first thing it sees (a kerb's top, 15 cm
         up) as the ground - until it has seen enough, it judges against the mount."""
         self.relearn()
+        self._first_level = True
         self.hold.reset()
         self.state = CLEAR
         self.validity = 0.0

@@ -309,3 +309,22 @@ def test_when_the_imu_moves_its_pitch_the_ground_is_learned_again():
     _, det = run([(-100.0, 0.0)], speed_mps=2.5, duration_s=1.004, pose=pose,
                  before=moved_at_1s)
     assert det.baseline_m is None
+
+
+def test_a_step_coming_into_view_just_after_the_ground_is_learned_again_is_warned():
+    # the ground is learned again on the run (a step crossed onto a level the learned
+    # ground had wrong, a grade's end) at 1.6 s; a kerb down comes into view at the far
+    # end of the sweep 0.3 s after the new level is learned (contact at 3.2 s). The
+    # start-up wait for a second sighting (no stride watched yet) is for the first level
+    # learned since the start, not for this one: the sweep has been watched all along
+    ground = [(-100.0, 0.0), (8.0, -0.12)]
+    relearned = []
+
+    def relearn_once(t_s, det):
+        if t_s >= 1.6 and not relearned:
+            det.relearn()
+            relearned.append(t_s)
+
+    states, _ = run(ground, speed_mps=2.5, duration_s=3.4, before=relearn_once)
+    spans = warning_spans(states)
+    assert any(2.0 <= s <= 2.3 and e >= 3.2 for s, e in spans), spans
