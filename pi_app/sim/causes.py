@@ -1,25 +1,15 @@
-"""Why a hazard was warned late or missed: each shortfall of an evaluated run sorted
-into the first cause that applies, so the docs can say, counted, which shortfalls are
-the sensors' physical limits and which are weaknesses still to trace.
+"""Why a hazard was warned late or missed: each shortfall of an evaluated run sorted into
+the first cause that applies, so the docs can count which shortfalls are the sensors'
+limits and which are weaknesses still to trace. The span judged runs from the hazard's
+first sighting to the last moment a warning would still have been in time.
 
-The span that matters is the one in which a warning was due: from the moment a sensor
-could first see the hazard to the last moment a warning would still have been in time
-(``HIT_SHARE`` of the physical lead, or ``USEFUL_LEAD_S``). Causes, first match wins:
-
-- ``never visible``: no sensor could see it at all (the evaluator's limit is None).
-- ``fault signalled``: the device signalled a FAULT of a sensor the hazard needs in that
-  span (a ground hazard needs the ground sensor and the IMU, an obstacle a level sensor
-  and the IMU): not silent, the runner was told the device could not watch.
-- ``glare``: a ``blind`` fault (sun into the lens) on such a sensor overlapped the span;
-  the chip then reads an open path, which no detector can tell from one.
-- ``other fault``: any other scripted fault (unplug, I2C errors, a stuck bus) on such a
-  sensor overlapped the span without a FAULT signal (it was shorter than the signal's
-  bound, docs/failure-modes.md).
-- ``at the threshold``: a root, hole or kerb within ``THRESHOLD_BAND_M`` of
-  ``surface.rise_m`` / ``surface.drop_m``, where docs/detection-curve.md measures that
-  detection is not yet reliable.
-- ``within a sample``: late by less than one sample period of the sensor that sees it.
-- ``weakness``: none of those: a detector's shortfall to trace.
+Causes, first match wins: ``never visible`` (no sensor could see it); ``fault
+signalled`` (a FAULT of a sensor it needs - the ground sensor or level sensor, and the
+IMU - was signalled in the span: the runner was told); ``glare`` (a ``blind`` fault on
+such a sensor: the chip reads an open path); ``other fault`` (another scripted fault,
+shorter than the fault signal's bound); ``at the threshold`` (a root, hole or kerb within
+``THRESHOLD_BAND_M`` of ``surface.rise_m``/``drop_m``: docs/detection-curve.md);
+``within a sample`` (late by less than one sample period); else ``weakness``.
 """
 
 from __future__ import annotations
