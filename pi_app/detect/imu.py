@@ -65,8 +65,8 @@ class HalvesMean:
         return first, second, first_var, second_var
 
     def second_mean(self) -> float:
-        """The second half's mean (it must have weight)."""
-        return (self.sum - self.half_sum) / (self.weight - self.half_weight)
+        """The second half's mean (both halves must have weight)."""
+        return self._halves()[1]
 
     def spread(self) -> float:
         """The less spread half's standard deviation (both halves must have weight)."""
@@ -125,6 +125,7 @@ class ImuTracker:
         self._av_lp = 0.0
         self.pitch_moves = 0  # times a steady window moved the settled pitch at once
         self._check = HalvesMean()   # the pitch found afresh over the current window
+        self._check_t0_s = 0.0       # ... which began then (set at each settling)
         self._check_turned_deg = 0.0
         self._last_found_deg: float | None = None
         self.doubt_down = False   # the ground sensor finds no level at this pitch
@@ -346,7 +347,7 @@ class ImuTracker:
         self._turned_deg = 0.0
         self._start = HalvesMean()
         self.settled = False
-        self._settled_t_s = self._check_t0_s = t_s
+        self._settled_t_s = t_s
 
     def close(self) -> None:
         if self.driver is not None:

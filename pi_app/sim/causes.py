@@ -14,13 +14,12 @@ shorter than the fault signal's bound); ``at the threshold`` (a root, hole or ke
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 
 from pi_app.sensors.chips import nominal_period_s
 from pi_app.sim.evaluate import HIT_SHARE, USEFUL_LEAD_S, alert_segments
 from pi_app.sim.scenario import BUS_FAULT_KINDS, IMU_ID, REAR_ALIAS
-from pi_app.sim.truth import DETECTING_ROLES, TOLERANCE_S
+from pi_app.sim.truth import DETECTING_ROLES, TOLERANCE_S, fault_spans
 
 NEVER_VISIBLE = "never visible"
 FAULT_SIGNALLED = "fault signalled"
@@ -42,22 +41,6 @@ THRESHOLD_BAND_M = 0.02
 SMALL_STEP_KINDS = ("hole", "root", "drop", "rise", "kerb_down", "kerb_up")
 
 
-def _fault_spans(scenario) -> list[tuple[str | None, str, float, float]]:
-    """``(sensor, kind, t0_s, t1_s)`` of each scripted fault; an unplug without a
-    duration lasts until that sensor's next replug (or for ever)."""
-    spans = []
-    for f in scenario.faults:
-        if f.kind == "replug":
-            continue
-        if f.duration_s is not None:
-            end = f.t_s + f.duration_s
-        else:
-            end = min((g.t_s for g in scenario.faults if g.kind == "replug"
-                       and g.sensor == f.sensor and g.t_s >= f.t_s), default=math.inf)
-        spans.append((f.sensor, f.kind, f.t_s, end))
-    return spans
-
-
 class ShortfallSorter:
     """Sorts the late and missed hazards of one scenario's evaluated runs."""
 
@@ -65,7 +48,7 @@ class ShortfallSorter:
         self.scenario = scenario
         self.drop_m = drop_m
         self.rise_m = rise_m
-        self.faults = _fault_spans(scenario)
+        self.faults = fault_spans(scenario)
         self.features = {**{g.id: g for g in scenario.ground},
                          **{o.id: o for o in scenario.obstacles}}
 

@@ -121,16 +121,11 @@ def alarm_episodes(segments) -> list[tuple[float, float]]:
     return episodes
 
 
-def episodes_about(segments, hazard_list) -> list[tuple[float, float]]:
-    """Alarm episodes that start in some hazard's window (+ ``GRACE_S`` after contact)."""
+def episodes_about(episodes, hazard_list) -> list[tuple[float, float]]:
+    """Those of ``episodes`` (``alarm_episodes``) that start in some hazard's window
+    (+ ``GRACE_S`` after contact); each of the others is a false alarm."""
     windows = [w for w in (h.window(GRACE_S) for h in hazard_list) if w is not None]
-    return [(e0, e1) for e0, e1 in alarm_episodes(segments)
-            if any(a <= e0 <= b for a, b in windows)]
-
-
-def count_false_alarms(segments, hazard_list) -> int:
-    """Alarm episodes that start in no hazard's window (+ ``GRACE_S`` after contact)."""
-    return len(alarm_episodes(segments)) - len(episodes_about(segments, hazard_list))
+    return [(e0, e1) for e0, e1 in episodes if any(a <= e0 <= b for a, b in windows)]
 
 
 def summarize(rows, false_alarms: int, segments) -> dict:
@@ -190,13 +185,14 @@ def evaluate(scenario, world, alerts, policy: str, seed: int, *, hazard_list=Non
     hz = hazards(scenario, world) if hazard_list is None else hazard_list
     segments = alert_segments(alerts, scenario.duration_s)
     onset_list = onsets(segments)
-    held = episodes_about(segments, hz)
+    episodes = alarm_episodes(segments)
+    held = episodes_about(episodes, hz)
     rows = [judge(h, onset_list, scenario.duration_s, segments, held) for h in hz]
     if sides and bearing_pair(scenario.sensors) is not None:   # a kit that can tell sides
         for row, h in zip(rows, hz):
             if h.kind == "obstacle":
                 judge_side(row, true_side(scenario, world, h), h, alerts)
-    false_alarms = count_false_alarms(segments, hz)
+    false_alarms = len(episodes) - len(held)
     return {"scenario": scenario.name, "policy": policy, "seed": seed,
             "duration_s": scenario.duration_s, "alerts": list(alerts), "hazards": rows,
             "false_alarms": false_alarms, "summary": summarize(rows, false_alarms, segments)}

@@ -118,20 +118,30 @@ def _obstacle_contact(world, index: int, obstacle, t_end_s: float):
     return _first(touching, t_end_s, step_s)
 
 
+def fault_spans(scenario) -> list[tuple[str | None, str, float, float]]:
+    """``(sensor, kind, t0_s, t1_s)`` of each scripted fault but a replug: for its
+    duration; an unplug without one until that sensor's next replug; else for good."""
+    spans = []
+    for f in scenario.faults:
+        if f.kind == "replug":
+            continue
+        if f.duration_s is not None:
+            end = f.t_s + f.duration_s
+        elif f.kind == "unplug":
+            end = min((g.t_s for g in scenario.faults if g.kind == "replug"
+                       and g.sensor == f.sensor and g.t_s >= f.t_s), default=math.inf)
+        else:
+            end = math.inf
+        spans.append((f.sensor, f.kind, f.t_s, end))
+    return spans
+
+
 def _out_of_action(scenario, sensor_id: str) -> tuple:
     """Intervals in which a sensor cannot see: blind, unplugged (until its duration or a
     replug), stuck, putting out garbage, or the whole bus stuck."""
-    out = []
-    faults = sorted((f for f in scenario.faults if f.sensor in (sensor_id, None)),
-                    key=lambda f: f.t_s)
-    for i, f in enumerate(faults):
-        if f.kind not in ("blind", "unplug", "stuck", "garbage", "bus_stuck"):
-            continue
-        end = math.inf if f.duration_s is None else f.t_s + f.duration_s
-        if f.kind == "unplug" and f.duration_s is None:
-            end = next((g.t_s for g in faults[i + 1:] if g.kind == "replug"), math.inf)
-        out.append((f.t_s, end))
-    return tuple(out)
+    return tuple((t0, t1) for sensor, kind, t0, t1 in fault_spans(scenario)
+                 if sensor in (sensor_id, None)
+                 and kind in ("blind", "unplug", "stuck", "garbage", "bus_stuck"))
 
 
 def approach_start_s(profile, t_contact_s: float, direction: float) -> float:
